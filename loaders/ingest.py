@@ -1,0 +1,496 @@
+"""Loading files into the store: the project's import template, as CSV files or XLSX sheets.
+
+Every source shape ends as a text table in the template's columns (one per canonical table), and
+`store_table` checks, parses and stores it, so the loading rules of domain.md are written once:
+- a row that cannot be loaded goes, with its raw values, file, sheet, row, column and reason, to
+  `rejected_rows`; nothing is dropped silently;
+- loading the same file again changes nothing (files are known by sha256);
+- a newer export replaces the rows it carries (same client and id); a requisition keeps the
+  earliest `opened_at` ever seen; a stage-event file carries each of its applications' whole
+  history, so its events replace those stored for the same applications;
+- personal data columns (names, e-mails, phones) are never stored, and the drop is reported;
+- each file loads in one transaction: a failed or killed load leaves the database as it was.
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from loaders.parse import (TIME_HINT, cell_text, id_sql, instant_sql, int_bad_sql, int_sql,
+                           local_date_sql, text_sql, time_struct)
+from loaders.settings import canonical_stage_sql, stage_key_sql
+
+
+@dataclass(frozen=True)
+class Col:
+    """A template column: its canonical name, how it is parsed, and whether a value is required."""
+    name: str
+    kind: str = "text"   # id | text | time | date | int | side | lower
+    required: bool = False
+
+
+TEMPLATE = {
+    "requisitions": (Col("requisition_id", "id", True), Col("title"), Col("department", "text", True),
+                     Col("hiring_manager"), Col("recruiter"), Col("opened_at", "time", True),
+                     Col("assigned_at", "time"), Col("closed_at", "time"), Col("status", "lower"),
+                     Col("openings", "int")),
+    "applications": (Col("application_id", "id", True), Col("requisition_id", "id", True),
+                     Col("candidate_id", "id"), Col("source"), Col("applied_at", "time"),
+                     Col("status", "lower")),
+    "stage_events": (Col("application_id", "id", True), Col("stage", "text", True),
+                     Col("entered_at", "time", True), Col("exited_at", "time")),
+    "commitments": (Col("commitment_id", "id", True), Col("requisition_id", "id"), Col("description"),
+                    Col("promised_count", "int"), Col("due_date", "date", True),
+                    Col("revised_due_date", "date"), Col("revised_on", "date"),
+                    Col("delivered_on", "date"), Col("side", "side"), Col("reason")),
+}
+# The key a newer export replaces on (besides the client).
+KEYS = {"requisitions": ("requisition_id",), "applications": ("application_id",),
+        "stage_events": ("application_id", "stage", "entered_at"), "commitments": ("commitment_id",)}
+# Order within a folder: requisitions first reads best in the report; nothing depends on it.
+KIND_ORDER = ("requisitions", "applications", "stage_events", "commitments")
+
+# Candidate personal data is never stored (domain.md): such columns are dropped and reported.
+PERSONAL = re.compile(r"^(candidate_|applicant_)?(first_|last_|full_|given_|family_|sur)?name$"
+                      r"|e_?mail|phone|mobile|telephone|^cell(_number)?$|linkedin_url|^address")
+
+DATA_SUFFIXES = {".csv", ".tsv", ".txt", ".xlsx", ".xlsm"}
+
+
+class LoadError(Exception):
+    """A file that cannot be loaded at all; the message names the file (and sheet) and why."""
+
+
+@dataclass
+class Report:
+    """What happened to one file (or one sheet of a workbook)."""
+    path: str
+    sheet: str | None = None
+    kind: str | None = None
+    format: str = "template"
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_rejected: int = 0
+    dropped_columns: list[str] = field(default_factory=list)
+    rejected_sample: list[tuple] = field(default_factory=list)   # (row, column, reason)
+    skipped: str | None = None     # why nothing was loaded although the file is fine
+    error: str | None = None       # why the file could not be loaded at all
+
+    @property
+    def label(self) -> str:
+        return Path(self.path).name + (f" [{self.sheet}]" if self.sheet else "")
+
+
+def normalise_header(name) -> str:
+    """Template headers are case-insensitive and trimmed; inner spaces and dashes read as `_`."""
+    return re.sub(r"[\s\-]+", "_", str(name if name is not None else "").strip().lower())
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def expand_paths(paths) -> list[Path]:
+    """Files named, and the data files inside folders named (recursively, sorted)."""
+    out = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            out.extend(sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in DATA_SUFFIXES
+                              and not f.name.startswith((".", "~$"))))
+        else:
+            out.append(p)
+    return out
+
+
+def kind_from_name(name: str) -> str | None:
+    """The template table a file or sheet name stands for (`Stage Events.csv` -> stage_events)."""
+    stem = normalise_header(Path(name).stem if "." in name else name)
+    return stem if stem in TEMPLATE else None
+
+
+def kind_from_headers(headers) -> str | None:
+    """The template table whose required columns all appear among `headers`, if exactly one fits."""
+    hs = set(headers)
+    fits = [k for k, cols in TEMPLATE.items() if all(c.name in hs for c in cols if c.required)]
+    # stage_events' and applications' required columns overlap only partly; prefer the most specific.
+    fits.sort(key=lambda k: -sum(c.required for c in TEMPLATE[k]))
+    return fits[0] if fits else None
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading: each source becomes (sheet, kind, text table with __row) pieces.
+
+def read_csv_piece(con, path: Path, table: str) -> list[str]:
+    """Stage a CSV file as all-text temp table `table` (with __row = spreadsheet-style row number)."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(4096)
+    except OSError as exc:
+        raise LoadError(f"{path}: cannot read the file: {exc.strerror}") from exc
+    if not head.strip():
+        raise LoadError(f"{path}: the file is empty; expected a header row and data rows")
+    if b"\x00" in head:
+        raise LoadError(f"{path}: this is not a text CSV file (it holds binary data); "
+                        "export the sheet as CSV (UTF-8) or load the .xlsx workbook itself")
+    try:
+        delim = csv.Sniffer().sniff(head.decode("utf-8", "replace"), delimiters=",;\t|").delimiter
+    except csv.Error:
+        delim = ","
+    try:
+        # ordinality follows file order; row 1 is the header, as a spreadsheet would number it.
+        con.execute(f"""CREATE OR REPLACE TEMP TABLE {table} AS
+            SELECT * EXCLUDE (ordinality), (ordinality + 1)::INTEGER AS __row
+            FROM read_csv(?, all_varchar = true, header = true, delim = ?, quote = '"', escape = '"',
+                          null_padding = true, strict_mode = false) WITH ORDINALITY""",
+                    [str(path), delim])
+    except duckdb.Error as exc:
+        raise LoadError(f"{path}: not a readable CSV file: {str(exc).splitlines()[0]}") from exc
+    cols = [r[0] for r in con.execute(f"DESCRIBE {table}").fetchall() if r[0] != "__row"]
+    return cols
+
+
+def read_xlsx_sheets(path: Path):
+    """Yield (sheet name, hidden, rows) for each sheet; rows are lists of cell values (cached values)."""
+    from python_calamine import CalamineWorkbook
+    try:
+        wb = CalamineWorkbook.from_path(str(path))
+    except Exception as exc:  # calamine raises its own error types for non-workbooks
+        raise LoadError(f"{path}: not a readable Excel workbook ({exc}); save it as .xlsx or as CSV") from exc
+    meta = {m.name: m for m in wb.sheets_metadata}
+    for name in wb.sheet_names:
+        ws = wb.get_sheet_by_name(name)
+        visible = str(getattr(meta.get(name), "visible", "Visible")).lower().endswith("visible") and \
+            "hidden" not in str(getattr(meta.get(name), "visible", "")).lower()
+        yield name, not visible, ws.to_python(skip_empty_area=False)
+
+
+def find_header_row(rows, kind: str | None, limit: int = 30):
+    """Index of the header row: the first row holding every required column of `kind`
+    (or of any template table when `kind` is unknown), allowing title rows and notes above it."""
+    for i, row in enumerate(rows[:limit]):
+        headers = [normalise_header(c) for c in row]
+        if kind and all(c.name in headers for c in TEMPLATE[kind] if c.required and c.name != "client"):
+            return i, kind
+        if not kind:
+            found = kind_from_headers(headers)
+            if found:
+                return i, found
+    return None, kind
+
+
+def stage_rows(con, rows, header_idx: int, table: str) -> list[str]:
+    """Stage spreadsheet rows below the header as an all-text temp table with their sheet row numbers."""
+    headers = [normalise_header(c) or f"column_{j + 1}" for j, c in enumerate(rows[header_idx])]
+    seen = {}
+    for j, h in enumerate(headers):  # keep duplicate header names apart instead of losing a column
+        if h in seen:
+            headers[j] = f"{h}_{j + 1}"
+        seen[h] = j
+    width = len(headers)
+    data = {h: [] for h in headers}
+    row_numbers = []
+    for i in range(header_idx + 1, len(rows)):
+        cells = [cell_text(c) for c in rows[i][:width]]
+        if not any(c is not None and str(c).strip() for c in cells):
+            continue  # blank separator rows are layout, not data
+        cells += [None] * (width - len(cells))
+        for h, c in zip(headers, cells):
+            data[h].append(c)
+        row_numbers.append(i + 1)
+    arrow = pa.table({**{h: pa.array(v, pa.string()) for h, v in data.items()},
+                      "__row": pa.array(row_numbers, pa.int32())})
+    con.register(f"{table}_arrow", arrow)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT * FROM {table}_arrow")
+    con.unregister(f"{table}_arrow")
+    return headers
+
+
+# ---------------------------------------------------------------------------------------------
+# Checking and storing one staged table.
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _lit(text: str) -> str:
+    """A SQL string literal for our own fixed message texts (never for data values)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def store_table(con, *, table: str, kind: str, file_id: int, report: Report, client_override: str | None,
+                columns: list[str]) -> None:
+    """Check, parse and store staged text table `table` as canonical `kind` rows.
+
+    `columns` are the staged table's (normalised) column names. Raises LoadError when the table
+    lacks a required column; row-level problems go to rejected_rows.
+    """
+    spec = TEMPLATE[kind]
+    names = {c.name for c in spec}
+    report.dropped_columns = [c for c in columns if PERSONAL.search(c) and c not in names]
+    missing = [c.name for c in spec if c.required and c.name not in columns]
+    if "client" not in columns and not client_override:
+        missing.insert(0, "client")
+    if missing:
+        where = f"{report.path}" + (f", sheet {report.sheet}" if report.sheet else "")
+        raise LoadError(f"{where}: missing required column(s) {', '.join(missing)} for {kind} "
+                        f"(found: {', '.join(columns) or 'no columns'}); see the import template "
+                        f"in the README" + ("; or pass --client NAME" if "client" in missing else ""))
+    extras = [c for c in columns if c not in names and c != "client" and c not in report.dropped_columns]
+
+    def src(col):  # staged text column, or NULL when the file lacks the (optional) column
+        return f"s.{_q(col)}" if col in columns else "NULL::VARCHAR"
+
+    raw_client = src("client")
+    override = _lit(client_override) if client_override else "NULL"
+    client_ref = f"coalesce(nullif(trim({raw_client}), ''), {override})"
+    sel = [f"s.__row AS __row", "c.client AS client", "c.timezone AS __tz"]
+    errors = [
+        f"CASE WHEN {client_ref} IS NULL THEN 'client' || chr(9) || 'client is empty; fill the client column or pass --client' "
+        f"WHEN c.client IS NULL THEN 'client' || chr(9) || 'unknown client ''' || {client_ref} || "
+        f"'''; create it first with: python -m loaders client SETTINGS.toml' END",
+    ]
+    if client_override and "client" in columns:
+        errors.append(
+            f"CASE WHEN nullif(trim({raw_client}), '') IS NOT NULL AND c.client_key <> "
+            f"{_lit(' '.join(client_override.split()).lower())} THEN 'client' || chr(9) || "
+            f"'row is for client ''' || trim({raw_client}) || ''', but --client is {_lit(client_override)[1:-1]}' END")
+    for col in spec:
+        x = src(col.name)
+        label = _lit(col.name)
+        if col.required:
+            errors.append(f"CASE WHEN nullif(trim({x}), '') IS NULL THEN {label} || chr(9) || "
+                          f"'required value is empty' END")
+        if col.kind in ("time", "date"):
+            sel += [f"{time_struct(x, 'c.date_order')} AS __p_{col.name}", f"{x} AS __raw_{col.name}"]
+            errors.append(f"CASE WHEN __p_{col.name}.bad THEN {label} || chr(9) || 'could not read ''' || "
+                          f"trim(__raw_{col.name}) || ''' as a date or time ({TIME_HINT})' END")
+        elif col.kind == "int":
+            sel.append(f"{int_sql(x)} AS {col.name}")
+            errors.append(f"CASE WHEN {int_bad_sql(x)} THEN {label} || chr(9) || 'expected a whole number, "
+                          f"got ''' || trim({x}) || '''' END")
+        elif col.kind == "id":
+            sel.append(f"{id_sql(x)} AS {col.name}")
+        elif col.kind == "side":
+            sel.append(f"lower({text_sql(x)}) AS {col.name}")
+            errors.append(f"CASE WHEN lower({text_sql(x)}) NOT IN ('rpo', 'client') THEN {label} || chr(9) || "
+                          f"'side must be rpo or client (empty counts as rpo), got ''' || trim({x}) || '''' END")
+        elif col.kind == "lower":
+            sel.append(f"lower({text_sql(x)}) AS {col.name}")
+        else:
+            sel.append(f"{text_sql(x)} AS {col.name}")
+    if extras:
+        sel.append("json_object(" + ", ".join(f"{_lit(e)}, s.{_q(e)}" for e in extras) + ") AS extra")
+    else:
+        sel.append("NULL::JSON AS extra")
+    # Errors that depend on parsed values are evaluated in a second step (they refer to __p_ columns).
+    row_errors = [e for e in errors if "__p_" not in e]
+    parse_errors = [e for e in errors if "__p_" in e]
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE __parsed AS
+        SELECT {', '.join(sel)}, coalesce({', '.join(row_errors)}) AS __err0
+        FROM {table} s
+        LEFT JOIN clients c ON c.client_key = lower(regexp_replace({client_ref}, '\\s+', ' ', 'g'))""")
+    final = []
+    for col in spec:
+        if col.kind == "time":
+            final += [f"{instant_sql('__p_' + col.name, '__tz')} AS {col.name}",
+                      f"{local_date_sql('__p_' + col.name, '__tz')} AS {col.name.removesuffix('_at')}_on"]
+        elif col.kind == "date":
+            final.append(f"{local_date_sql('__p_' + col.name, '__tz')} AS {col.name}")
+        else:
+            final.append(col.name)
+    err = f"coalesce(__err0, {', '.join(parse_errors)})" if parse_errors else "__err0"
+    key = ", ".join(KEYS[kind])
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE __checked AS
+        WITH p AS (SELECT __row, client, {', '.join(final)}, extra, {err} AS __err FROM __parsed),
+        d AS (SELECT *, CASE WHEN __err IS NULL THEN
+                  first(__row) OVER (PARTITION BY client, {key} ORDER BY __row) END AS __first
+              FROM p)
+        SELECT * EXCLUDE (__first, __err),
+               coalesce(__err, CASE WHEN __first <> __row THEN {_lit(KEYS[kind][0])} || chr(9) ||
+                   {_lit('duplicate ' + ' + '.join(KEYS[kind]) + ' in this file; row ')} || __first ||
+                   ' holds the same and was kept' END) AS __err
+        FROM d""")
+    report.rows_read = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+    con.execute(f"""INSERT INTO rejected_rows
+        SELECT ?, k.client, ?, ?, ?, k.__row, split_part(k.__err, chr(9), 1), split_part(k.__err, chr(9), 2),
+               json_object({', '.join(f"{_lit(c)}, s.{_q(c)}" for c in columns if c not in report.dropped_columns)})
+        FROM __checked k JOIN {table} s ON s.__row = k.__row
+        WHERE k.__err IS NOT NULL""", [file_id, Path(report.path).name, report.sheet, kind])
+    report.rows_rejected = con.execute("SELECT count(*) FROM __checked WHERE __err IS NOT NULL").fetchone()[0]
+    report.rejected_sample = con.execute(
+        "SELECT __row, split_part(__err, chr(9), 1), split_part(__err, chr(9), 2) FROM __checked "
+        "WHERE __err IS NOT NULL ORDER BY __row LIMIT 5").fetchall()
+    _upsert(con, kind, file_id)
+    report.rows_loaded = report.rows_read - report.rows_rejected
+
+
+def _upsert(con, kind: str, file_id: int) -> None:
+    """Replace stored rows with the same key by the file's good rows (domain.md's loading rules)."""
+    target_cols = [r[0] for r in con.execute(f"DESCRIBE {kind}").fetchall()]
+    good = "(SELECT * FROM __checked WHERE __err IS NULL)"
+    if kind == "requisitions":
+        # A reopened requisition keeps its first start: the earliest opened_at ever seen wins.
+        con.execute(f"""CREATE OR REPLACE TEMP TABLE __new AS
+            SELECT n.* REPLACE (
+                CASE WHEN o.opened_at < n.opened_at THEN o.opened_at ELSE n.opened_at END AS opened_at,
+                CASE WHEN o.opened_at < n.opened_at THEN o.opened_on ELSE n.opened_on END AS opened_on)
+            FROM {good} n LEFT JOIN requisitions o USING (client, requisition_id)""")
+        delete_on = "client, requisition_id"
+    else:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE __new AS SELECT * FROM {good}")
+        # An event file carries each of its applications' whole history: replace per application.
+        delete_on = "client, application_id" if kind == "stage_events" else ", ".join(("client",) + KEYS[kind])
+    on = " AND ".join(f"{kind}.{c} = n.{c}" for c in delete_on.split(", "))
+    con.execute(f"DELETE FROM {kind} USING (SELECT DISTINCT {delete_on} FROM __new) n WHERE {on}")
+    values = []
+    for c in target_cols:
+        if c == "file_id":
+            values.append(str(int(file_id)))
+        elif c == "source_row":
+            values.append("n.__row")
+        elif c == "raw_stage":
+            values.append("n.stage")
+        elif c == "stage" and kind == "stage_events":
+            values.append(canonical_stage_sql("n.stage", "d.stage"))
+        else:
+            values.append(f"n.{c}")
+    join = ""
+    if kind == "stage_events":
+        join = f"LEFT JOIN stage_dictionary d ON d.client = n.client AND d.raw_key = {stage_key_sql('n.stage')}"
+    con.execute(f"INSERT INTO {kind} ({', '.join(target_cols)}) SELECT {', '.join(values)} FROM __new n {join}")
+
+
+# ---------------------------------------------------------------------------------------------
+# Files: one transaction each.
+
+def _pieces(con, path: Path, fmt: str):
+    """Stage a file's tables; yield (sheet, kind, temp table, columns) and report skipped sheets."""
+    suffix = path.suffix.lower()
+    if suffix in (".xlsx", ".xlsm"):
+        if not path.exists():
+            raise LoadError(f"{path}: no such file")
+        with open(path, "rb") as fh:
+            magic = fh.read(4)
+        if magic != b"PK\x03\x04":
+            raise LoadError(f"{path}: not an Excel workbook (an .xlsx file is a zip archive; this one is "
+                            "plain text or another format); save it as .xlsx from Excel, or rename it to .csv")
+        found = False
+        for n, (sheet, hidden, rows) in enumerate(read_xlsx_sheets(path)):
+            kind = kind_from_name(sheet)
+            header_idx, kind = find_header_row(rows, kind)
+            if kind is None or header_idx is None:
+                yield sheet, None, None, (f"sheet {sheet!r}: no template table found (name the sheet "
+                                          f"{', '.join(TEMPLATE)} and put the template's headers in it)")
+                continue
+            table = f"__src{n}"
+            cols = stage_rows(con, rows, header_idx, table)
+            found = True
+            yield sheet, kind, table, cols
+        if not found:
+            raise LoadError(f"{path}: no sheet holds a template table; name sheets {', '.join(TEMPLATE)} "
+                            "with the template's column headers in them")
+        return
+    if not path.exists():
+        raise LoadError(f"{path}: no such file")
+    cols = read_csv_piece(con, path, "__src0")
+    cols_norm = [normalise_header(c) for c in cols]
+    for c, n in zip(cols, cols_norm):
+        if c != n:
+            con.execute(f"ALTER TABLE __src0 RENAME COLUMN {_q(c)} TO {_q(n)}")
+    kind = kind_from_name(path.name) or kind_from_headers(cols_norm)
+    if kind is None:
+        raise LoadError(f"{path}: cannot tell which template table this is; name the file "
+                        f"{', '.join(k + '.csv' for k in TEMPLATE)}, or include that table's required columns")
+    yield None, kind, "__src0", cols_norm
+
+
+def ingest_file(con, path: Path | str, client: str | None = None, fmt: str = "auto",
+                step=None) -> list[Report]:
+    """Load one file in one transaction; returns one Report per table (sheet) it held.
+
+    Raises LoadError (with nothing changed in the database) when the file cannot be loaded.
+    `step(message)` is called as work progresses (for progress bars).
+    """
+    path = Path(path)
+    if fmt not in ("auto", "template"):
+        raise LoadError(f"{path}: format {fmt!r} is not supported yet; this version reads the import "
+                        "template (--format template)")
+    if client:
+        from loaders.settings import get_client
+        if get_client(con, client) is None:
+            raise LoadError(f"{path}: unknown client {client!r}; create it first with: "
+                            "python -m loaders client SETTINGS.toml")
+    if not path.exists():
+        raise LoadError(f"{path}: no such file")
+    digest = sha256_of(path)
+    client_name = None
+    if client:
+        from loaders.settings import get_client
+        client_name = get_client(con, client)["client"]
+    seen = con.execute("SELECT count(*) FROM files WHERE sha256 = ? AND client IS NOT DISTINCT FROM ?",
+                       [digest, client_name]).fetchone()[0]
+    if seen:
+        return [Report(str(path), skipped="already loaded (same sha256): nothing changed")]
+    reports = []
+    con.execute("BEGIN TRANSACTION")
+    try:
+        file_id = con.execute("SELECT coalesce(max(file_id), 0) + 1 FROM files").fetchone()[0]
+        for sheet, kind, table, cols in _pieces(con, path, fmt):
+            rep = Report(str(path), sheet=sheet, kind=kind)
+            if kind is None:
+                rep.skipped = cols
+                reports.append(rep)
+                continue
+            if step:
+                step(f"{rep.label}: checking {kind}")
+            store_table(con, table=table, kind=kind, file_id=file_id, report=rep,
+                        client_override=client_name, columns=cols)
+            con.execute("INSERT INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now()::TIMESTAMP)",
+                        [file_id, client_name, str(path.resolve()), path.name, digest, "template", sheet, kind,
+                         rep.rows_read, rep.rows_loaded, rep.rows_rejected, rep.dropped_columns])
+            con.execute(f"DROP TABLE IF EXISTS {table}")
+            reports.append(rep)
+        con.execute("COMMIT")
+    except LoadError:
+        con.execute("ROLLBACK")
+        raise
+    except duckdb.Error as exc:
+        con.execute("ROLLBACK")
+        raise LoadError(f"{path}: could not be loaded: {str(exc).splitlines()[0]}") from exc
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return reports
+
+
+def ingest(con, paths, client: str | None = None, fmt: str = "auto", progress: bool = False) -> list[Report]:
+    """Load files and folders; a file that cannot be loaded gets a Report with `error` set."""
+    files = expand_paths(paths)
+    reports: list[Report] = []
+    bar = None
+    if progress:
+        from tqdm import tqdm
+        bar = tqdm(total=len(files), unit="file", leave=False, dynamic_ncols=True)
+    for f in files:
+        if bar:
+            bar.set_description(f.name)
+        try:
+            reports += ingest_file(con, f, client=client, fmt=fmt,
+                                   step=(lambda m: bar.set_postfix_str(m[-40:])) if bar else None)
+        except LoadError as exc:
+            reports.append(Report(str(f), error=str(exc)))
+        if bar:
+            bar.update(1)
+    if bar:
+        bar.close()
+    return reports

@@ -1,0 +1,122 @@
+"""Shared parsing, written once: time values, ids and counts, as DuckDB SQL expressions.
+
+Every loader stages its rows as text and runs these expressions over whole columns, so parsing
+costs one vectorised pass and no Python per row.
+
+A time value becomes a struct {d, t, bad}:
+- `d`: a *local date* (no time of day: `2026-04-03`, `06/01/2025`, an Excel serial with no
+  fraction, a spreadsheet date cell at 00:00). It stays that date in the client's time zone.
+- `t`: a UTC instant (anything with a time of day; no offset means UTC).
+- `bad`: the value is not empty and matched no known form.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+# Forms accepted, for error messages and the docs (formats.md's table, plus written-out months).
+TIME_FORMS = ("2016-03-26T20:11:39.000Z", "2013-12-11T14:42:58Z", "2018-06-07", "1628509001183 (epoch ms)",
+              "2024-01-31 06:00:00.000", "1/2/16 00:00", "06/01/2025", "45292 (Excel serial)", "3 Mar 2026")
+TIME_HINT = "expected a date or time such as " + ", ".join(TIME_FORMS[:3] + TIME_FORMS[4:7])
+
+# Excel serials are only taken in a plausible range (1954-10-03 .. 2119-01-08), so that a small
+# number typed into a date column is reported instead of becoming a day in 1900.
+EXCEL_MIN, EXCEL_MAX = 20000, 80000
+
+_SLASH = r"^(\d{1,2})[/.](\d{1,2})[/.](\d{4}|\d{2})(?:[ T]+(\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?\s*([AaPp][Mm])?)?$"
+_WORDY = ["%d %b %Y", "%d %B %Y", "%b %d, %Y", "%B %d, %Y", "%d-%b-%Y", "%d-%b-%y", "%b %d %Y", "%B %d %Y"]
+
+
+def time_struct(col: str, date_order: str) -> str:
+    """SQL for a struct {d DATE, t TIMESTAMP, bad BOOLEAN} parsed from text column `col`.
+
+    `date_order` is 'MDY' or 'DMY' (a client setting or a SQL expression yielding one); it decides
+    how slash dates are read, for the whole file, never guessed per row.
+    """
+    v = f"nullif(trim({col}), '')"
+    s = f"regexp_extract({v}, '{_SLASH}', ['a','b','y','h','mi','s','ap'])"
+    month = f"CASE WHEN {date_order} = 'DMY' THEN {s}.b ELSE {s}.a END"
+    day = f"CASE WHEN {date_order} = 'DMY' THEN {s}.a ELSE {s}.b END"
+    # Two-digit years follow the strptime convention: 69-99 -> 1900s, 00-68 -> 2000s.
+    year = (f"CASE WHEN length({s}.y) = 2 THEN (CASE WHEN {s}.y::INT >= 69 THEN 1900 ELSE 2000 END)"
+            f" + {s}.y::INT ELSE {s}.y::INT END")
+    hour = (f"(CASE WHEN {s}.ap = '' THEN {s}.h::INT WHEN lower({s}.ap) = 'pm' THEN {s}.h::INT % 12 + 12"
+            f" ELSE {s}.h::INT % 12 END)")
+    slash_date = f"TRY(make_date({year}, ({month})::INT, ({day})::INT))"
+    slash_time = (f"TRY(make_timestamp({year}, ({month})::INT, ({day})::INT, {hour}, {s}.mi::INT,"
+                  f" coalesce(nullif({s}.s, ''), '0')::DOUBLE))")
+    serial = f"TRY_CAST({v} AS DOUBLE)"
+    serial_ok = f"({serial} BETWEEN {EXCEL_MIN} AND {EXCEL_MAX})"
+    serial_date = f"(DATE '1899-12-30' + floor({serial})::INT)"
+    serial_time = (f"(TIMESTAMP '1899-12-30' + to_microseconds(round({serial} * 86400000000)::BIGINT))")
+    iso = f"timezone('UTC', TRY_CAST({v} AS TIMESTAMPTZ))"
+    wordy = f"TRY_CAST(try_strptime({v}, {_WORDY!r}) AS DATE)"
+    return f"""(CASE
+        WHEN {v} IS NULL THEN {{'d': NULL::DATE, 't': NULL::TIMESTAMP, 'bad': false}}
+        WHEN regexp_full_match({v}, '\\d{{4}}-\\d{{1,2}}-\\d{{1,2}}') THEN
+            {{'d': TRY_CAST({v} AS DATE), 't': NULL::TIMESTAMP, 'bad': TRY_CAST({v} AS DATE) IS NULL}}
+        WHEN regexp_full_match({v}, '\\d{{12,13}}') THEN
+            {{'d': NULL::DATE, 't': epoch_ms({v}::BIGINT), 'bad': false}}
+        WHEN regexp_full_match({v}, '\\d{{1,5}}(\\.\\d+)?') THEN
+            CASE WHEN NOT {serial_ok} THEN {{'d': NULL::DATE, 't': NULL::TIMESTAMP, 'bad': true}}
+                 WHEN {serial} = floor({serial}) THEN {{'d': {serial_date}, 't': NULL::TIMESTAMP, 'bad': false}}
+                 ELSE {{'d': NULL::DATE, 't': {serial_time}, 'bad': false}} END
+        WHEN {s}.a <> '' THEN
+            CASE WHEN {s}.h = '' THEN {{'d': {slash_date}, 't': NULL::TIMESTAMP, 'bad': {slash_date} IS NULL}}
+                 ELSE {{'d': NULL::DATE, 't': {slash_time}, 'bad': {slash_time} IS NULL}} END
+        WHEN {iso} IS NOT NULL THEN {{'d': NULL::DATE, 't': {iso}, 'bad': false}}
+        ELSE {{'d': {wordy}, 't': NULL::TIMESTAMP, 'bad': {wordy} IS NULL}}
+    END)"""
+
+
+def instant_sql(struct: str, tz: str) -> str:
+    """UTC instant of a parsed time: a local date is taken at local midnight in `tz`."""
+    return f"coalesce({struct}.t, timezone('UTC', timezone({tz}, {struct}.d::TIMESTAMP)))"
+
+
+def local_date_sql(struct: str, tz: str) -> str:
+    """Local calendar date of a parsed time in time zone `tz` (a bare date stays itself)."""
+    return f"coalesce({struct}.d, timezone({tz}, {struct}.t::TIMESTAMPTZ)::DATE)"
+
+
+def id_sql(col: str) -> str:
+    """An identifier as text: trimmed, and `1042.0` (a number cell read back) becomes `1042`."""
+    return f"regexp_replace(nullif(trim({col}), ''), '^(-?\\d+)\\.0+$', '\\1')"
+
+
+def text_sql(col: str) -> str:
+    """Free text, trimmed, inner runs of white space kept; empty becomes NULL."""
+    return f"nullif(trim({col}), '')"
+
+
+def int_sql(col: str) -> str:
+    """A whole number from text (`3`, `3.0`); NULL when empty or not whole (checked separately)."""
+    return f"TRY_CAST(TRY_CAST(nullif(trim({col}), '') AS DOUBLE) AS INTEGER)"
+
+
+def int_bad_sql(col: str) -> str:
+    """True when the text is not empty but is not a whole number."""
+    x = f"TRY_CAST(nullif(trim({col}), '') AS DOUBLE)"
+    return f"(nullif(trim({col}), '') IS NOT NULL AND ({x} IS NULL OR {x} <> floor({x})))"
+
+
+def cell_text(value) -> str | None:
+    """One spreadsheet cell (as python-calamine returns it) as the text the SQL parsers read.
+
+    Integral numbers lose their `.0` (ids typed as numbers); a date cell, or a date-time cell at
+    00:00, is a bare local date; a date-time with a time of day is a UTC instant.
+    """
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, dt.datetime):
+        if value.time() == dt.time(0):
+            return value.date().isoformat()
+        return value.isoformat(sep=" ")
+    if isinstance(value, (dt.date, dt.time)):
+        return value.isoformat()
+    if isinstance(value, dt.timedelta):
+        return str(value)
+    return str(value)

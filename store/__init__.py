@@ -1,0 +1,170 @@
+"""The canonical DuckDB store: schema, connections, and the data version.
+
+Every loader writes these tables and every metric reads them. Times are stored twice: the UTC
+instant (`*_at`, a naive TIMESTAMP in UTC) and the client's local calendar date (`*_on`), which
+the loader derives once from the client's time zone. Metrics count days on the local dates.
+
+DuckDB lets a process write a database file only while no other process has it open, even
+read-only. So nothing here keeps a connection open for long: the dashboard opens a read-only
+connection per query and closes it, and writers retry for a while with a "database busy" message
+(see `connect`).
+"""
+from __future__ import annotations
+
+import os
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DB = PROJECT_ROOT / "data" / "recruiting.duckdb"
+
+# Canonical stages in order; `rejected` and `withdrawn` are terminal outcomes, not stages reached.
+STAGES = ("applied", "screened", "submitted", "interviewed", "offered", "hired")
+OUTCOMES = ("rejected", "withdrawn")
+STAGE_RANK = {s: i + 1 for i, s in enumerate(STAGES)}
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
+CREATE TABLE IF NOT EXISTS clients (
+    client VARCHAR PRIMARY KEY,          -- display name, as in the settings file
+    client_key VARCHAR UNIQUE,           -- lower(trim(name)): how files refer to it
+    timezone VARCHAR NOT NULL,
+    day_count VARCHAR NOT NULL,          -- 'calendar' | 'business'
+    holidays DATE[] NOT NULL,
+    date_order VARCHAR NOT NULL,         -- 'MDY' | 'DMY'
+    sla_first_submittals INTEGER NOT NULL,
+    sla_within_days INTEGER NOT NULL,
+    targets JSON,
+    settings_toml VARCHAR,
+    updated_at TIMESTAMP
+);
+CREATE TABLE IF NOT EXISTS stage_dictionary (
+    client VARCHAR, raw_key VARCHAR, raw_stage VARCHAR, stage VARCHAR
+);
+CREATE TABLE IF NOT EXISTS files (
+    file_id INTEGER, client VARCHAR, path VARCHAR, name VARCHAR, sha256 VARCHAR, format VARCHAR,
+    sheet VARCHAR, kind VARCHAR, rows_read INTEGER, rows_loaded INTEGER, rows_rejected INTEGER,
+    dropped_columns VARCHAR[], loaded_at TIMESTAMP
+);
+CREATE TABLE IF NOT EXISTS requisitions (
+    client VARCHAR, requisition_id VARCHAR, title VARCHAR, department VARCHAR,
+    hiring_manager VARCHAR, recruiter VARCHAR,
+    opened_at TIMESTAMP, opened_on DATE, assigned_at TIMESTAMP, assigned_on DATE,
+    closed_at TIMESTAMP, closed_on DATE, status VARCHAR, openings INTEGER,
+    extra JSON, file_id INTEGER, source_row INTEGER
+);
+CREATE TABLE IF NOT EXISTS applications (
+    client VARCHAR, application_id VARCHAR, requisition_id VARCHAR, candidate_id VARCHAR,
+    source VARCHAR, applied_at TIMESTAMP, applied_on DATE, status VARCHAR,
+    extra JSON, file_id INTEGER, source_row INTEGER
+);
+CREATE TABLE IF NOT EXISTS stage_events (
+    client VARCHAR, application_id VARCHAR, raw_stage VARCHAR,
+    stage VARCHAR,                       -- canonical stage or outcome; NULL = unmapped
+    entered_at TIMESTAMP, entered_on DATE, exited_at TIMESTAMP, exited_on DATE,
+    extra JSON, file_id INTEGER, source_row INTEGER
+);
+CREATE TABLE IF NOT EXISTS commitments (
+    client VARCHAR, commitment_id VARCHAR, requisition_id VARCHAR, description VARCHAR,
+    promised_count INTEGER, due_date DATE, revised_due_date DATE, revised_on DATE,
+    delivered_on DATE, side VARCHAR, reason VARCHAR,
+    extra JSON, file_id INTEGER, source_row INTEGER
+);
+CREATE TABLE IF NOT EXISTS rejected_rows (
+    file_id INTEGER, client VARCHAR, file_name VARCHAR, sheet VARCHAR, kind VARCHAR,
+    "row" INTEGER, "column" VARCHAR, reason VARCHAR, raw JSON
+);
+"""
+
+LOCK_MARKERS = ("could not set lock", "conflicting lock", "resource temporarily unavailable")
+
+
+class DatabaseBusy(RuntimeError):
+    """Another process kept the database file locked for longer than we were willing to wait."""
+
+
+def default_db_path() -> Path:
+    """The database the commands and the app use: `RECRUITING_DB`, else the project's default file."""
+    env = os.environ.get("RECRUITING_DB")
+    return Path(env) if env else DEFAULT_DB
+
+
+def is_lock_error(exc: BaseException) -> bool:
+    """True when DuckDB refused to open the file because another process holds it."""
+    text = str(exc).lower()
+    return any(marker in text for marker in LOCK_MARKERS)
+
+
+def _open(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect(str(path), read_only=read_only)
+    # Session time zone UTC: naive timestamps are UTC instants everywhere in this project.
+    con.execute("SET TimeZone = 'UTC'")
+    return con
+
+
+def connect(path: Path | str | None = None, *, read_only: bool = False, wait_seconds: float = 120.0,
+            on_wait=None) -> duckdb.DuckDBPyConnection:
+    """Open the database, creating the schema when writing, retrying while another process holds it.
+
+    `on_wait(message)` is called once when we start waiting (the command line prints
+    "database busy, retrying"); the default prints to stderr.
+    """
+    path = Path(path) if path else default_db_path()
+    if read_only and not path.exists():
+        raise FileNotFoundError(f"database {path} does not exist yet: load data first")
+    if not read_only:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    deadline = time.monotonic() + wait_seconds
+    told = False
+    delay = 0.05
+    while True:
+        try:
+            con = _open(path, read_only)
+            break
+        except duckdb.Error as exc:
+            if not is_lock_error(exc):
+                raise
+            if time.monotonic() >= deadline:
+                raise DatabaseBusy(
+                    f"database {path} is busy: another process kept it open for {wait_seconds:.0f} s. "
+                    "Close the other loader or try again.") from exc
+            if not told:
+                (on_wait or (lambda m: print(m, file=sys.stderr, flush=True)))(
+                    f"database busy ({path.name} is open in another process), retrying...")
+                told = True
+            time.sleep(delay)
+            delay = min(delay * 2, 0.5)
+    if not read_only:
+        con.execute(SCHEMA)
+    return con
+
+
+@contextmanager
+def connection(path: Path | str | None = None, *, read_only: bool = False, **kwargs):
+    """`connect` as a context manager that always closes, so the file lock is held briefly."""
+    con = connect(path, read_only=read_only, **kwargs)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def data_version(path: Path | str | None = None) -> tuple:
+    """A cheap fingerprint that changes whenever a load commits: the file's and WAL's mtime and size.
+
+    The dashboard keys its caches on it, so new data shows on the next rerun without opening
+    the database just to ask.
+    """
+    path = Path(path) if path else default_db_path()
+    parts = []
+    for p in (path, path.with_name(path.name + ".wal")):
+        try:
+            st = p.stat()
+            parts.append((st.st_mtime_ns, st.st_size))
+        except FileNotFoundError:
+            parts.append(None)
+    return tuple(parts)
