@@ -1,0 +1,71 @@
+"""Command line: `python -m metrics summary --client NAME [...] --json`."""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+
+import store
+from metrics import Filters, UnknownClient, summary
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date written YYYY-MM-DD") from None
+
+
+def _human(s: dict) -> str:
+    def num(v, pct=False):
+        if v is None:
+            return "n/a"
+        return f"{v:.0%}" if pct else (f"{v:.1f}" if isinstance(v, float) else str(v))
+    t, c, d, f, h = (s[k] for k in ("time_to_submit", "interview_conversion", "deadline_adherence",
+                                    "time_to_fill", "hm_feedback_days"))
+    return "\n".join([
+        f"{s['client']}" + (f" / {s['department']}" if s["department"] else "")
+        + f"  period {s['from'] or 'start'} .. {s['to'] or 'as of'}  as of {s['as_of']}",
+        f"Time to submit      median {num(t['median'])} d, mean {num(t['mean'])}, p90 {num(t['p90'])} "
+        f"(n={t['n']}); awaiting first submittal: {t['awaiting_first_submittal']}",
+        f"Interview conversion submitted {c['submitted']}, interviewed {c['interviewed']} "
+        f"({num(c['submit_to_interview'], True)}), offered {c['offered']} ({num(c['interview_to_offer'], True)}), "
+        f"hired {c['hired']} ({num(c['offer_to_hire'], True)})",
+        f"Deadline adherence  {num(d['rate'], True)}: met {d['met']} of {d['due']} due, pending {d['pending']}; "
+        f"missed by RPO {d['missed_by_side']['rpo']}, by client {d['missed_by_side']['client']}; "
+        f"revised {d['revised']} ({d['revised_in_time']} in time)",
+        f"Time to fill        median {num(f['median'])} d (n={f['n']})",
+        f"HM feedback         median {num(h['median'])} d (n={h['n']})",
+    ])
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m metrics", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("summary", help="the summary of one client's metrics")
+    p.add_argument("--client", required=True)
+    p.add_argument("--department")
+    p.add_argument("--from", dest="date_from", type=_date)
+    p.add_argument("--to", dest="date_to", type=_date)
+    p.add_argument("--as-of", dest="as_of", type=_date)
+    p.add_argument("--db", help="database file (default: $RECRUITING_DB, else the app's default)")
+    p.add_argument("--json", action="store_true", help="print the JSON object of domain.md")
+    args = parser.parse_args(argv)
+    if args.date_from and args.date_to and args.date_from > args.date_to:
+        print(f"error: --from {args.date_from} is after --to {args.date_to}", file=sys.stderr)
+        return 2
+    filters = Filters(client=args.client, departments=(args.department,) if args.department else (),
+                      date_from=args.date_from, date_to=args.date_to, as_of=args.as_of)
+    try:
+        with store.connection(args.db, read_only=True) as con:
+            result = summary(con, filters)
+    except (UnknownClient, FileNotFoundError, store.DatabaseBusy) as exc:
+        print(f"error: {exc.args[0] if exc.args else exc}", file=sys.stderr)
+        return 1
+    print(json.dumps(result) if args.json else _human(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,150 @@
+"""Each metric defined once, as data: what it counts, how, its KPI, target key and wording.
+
+The SQL in `engine.py` aggregates with the `aggregates` below; the glossary page, chart footnotes,
+the deck and the README's glossary all render `definition` with the client's settings filled in,
+so the words and the numbers cannot drift apart.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Metric:
+    key: str                       # the summary's key
+    title: str
+    fact: str                      # which fact table: req | app | deadline
+    date: str                      # the fact's date column that places a row in a period
+    aggregates: dict               # output name -> SQL aggregate over the fact table
+    kpi: str                       # the aggregate shown as this metric's headline number
+    unit: str                      # days | rate
+    lower_is_better: bool
+    target_key: str
+    definition: str                # plain-language definition; {placeholders} from the settings
+    counts: str                    # what one row of the sample is, for "n = ..." captions
+
+
+def _days_word(day_count: str) -> str:
+    return "business days" if day_count == "business" else "calendar days"
+
+
+_STATS = lambda col: {  # noqa: E731 - a tiny table builder reads better inline
+    "n": f"count({col})",
+    "median": f"quantile_cont({col}, 0.5)",
+    "mean": f"avg({col})",
+    "p90": f"quantile_cont({col}, 0.9)",
+}
+
+METRICS: dict[str, Metric] = {m.key: m for m in (
+    Metric(
+        key="time_to_submit", title="Time to submit", fact="req", date="first_sub_on",
+        aggregates=_STATS("tts_days"), kpi="median", unit="days", lower_is_better=True,
+        target_key="time_to_submit_median", counts="requisitions",
+        definition=(
+            "Days from the requisition's start (the date the RPO was assigned it, else the date it opened; "
+            "a reopened requisition keeps its first start) to the first submittal of any candidate on it, "
+            "counted in {days_word} on local dates in {timezone}. A candidate is submitted when the "
+            "application first reaches the 'submitted' stage or any later stage (skipped stages count as "
+            "passed). Covers requisitions whose first submittal falls in the period; median, mean and "
+            "90th percentile (linear interpolation).")),
+    Metric(
+        key="interview_conversion", title="Interview conversion", fact="app", date="sub_on",
+        aggregates={
+            "submitted": "count(*)",
+            "interviewed": "count(*) FILTER (WHERE interviewed)",
+            "offered": "count(*) FILTER (WHERE offered)",
+            "hired": "count(*) FILTER (WHERE hired)",
+            "submit_to_interview": "count(*) FILTER (WHERE interviewed) / nullif(count(*), 0)",
+            "interview_to_offer": "count(*) FILTER (WHERE offered) / nullif(count(*) FILTER (WHERE interviewed), 0)",
+            "offer_to_hire": "count(*) FILTER (WHERE hired) / nullif(count(*) FILTER (WHERE offered), 0)",
+            "in_process": "count(*) FILTER (WHERE NOT ended)",
+            "awaiting_interview": "count(*) FILTER (WHERE NOT interviewed AND NOT ended)",
+            "awaiting_offer": "count(*) FILTER (WHERE interviewed AND NOT offered AND NOT ended)",
+            "awaiting_hire": "count(*) FILTER (WHERE offered AND NOT hired AND NOT ended)",
+        },
+        kpi="submit_to_interview", unit="rate", lower_is_better=False, target_key="submit_to_interview",
+        counts="submitted candidates",
+        definition=(
+            "Cohort: the applications whose submittal falls in the period. Submit-to-interview = "
+            "cohort applications that reached 'interviewed' (or later) / cohort size; interview-to-offer = "
+            "reached 'offered' / reached 'interviewed'; offer-to-hire = reached 'hired' / reached 'offered'. "
+            "Rejected, withdrawn and unmapped stage words never count as reaching a stage. In process: "
+            "no hire, rejection or withdrawal yet.")),
+    Metric(
+        key="deadline_adherence", title="Deadline adherence", fact="deadline", date="due_on",
+        aggregates={
+            "due": "count(*) FILTER (WHERE status <> 'pending')",
+            "met": "count(*) FILTER (WHERE status = 'met')",
+            "missed": "count(*) FILTER (WHERE status = 'missed')",
+            "rate": "count(*) FILTER (WHERE status = 'met') / nullif(count(*) FILTER (WHERE status <> 'pending'), 0)",
+            "pending": "count(*) FILTER (WHERE status = 'pending')",
+            "missed_rpo": "count(*) FILTER (WHERE status = 'missed' AND side = 'rpo')",
+            "missed_client": "count(*) FILTER (WHERE status = 'missed' AND side = 'client')",
+            "revised": "count(*) FILTER (WHERE revised)",
+            "revised_in_time": "count(*) FILTER (WHERE revised_in_time)",
+            "sla_due": "count(*) FILTER (WHERE kind = 'sla' AND status <> 'pending')",
+            "sla_met": "count(*) FILTER (WHERE kind = 'sla' AND status = 'met')",
+            "commitments_due": "count(*) FILTER (WHERE kind = 'commitment' AND status <> 'pending')",
+            "commitments_met": "count(*) FILTER (WHERE kind = 'commitment' AND status = 'met')",
+        },
+        kpi="rate", unit="rate", lower_is_better=False, target_key="deadline_adherence",
+        counts="deadlines due",
+        definition=(
+            "Two kinds of deadlines. SLA: each requisition is due {sla_k} submittal(s) within {sla_n} "
+            "{days_word} of its start; met when the {sla_k}th submittal's local date is on or before the due "
+            "date; an SLA miss is the RPO's side. Commitments from the tracker: met when delivered on or "
+            "before the original due date, whatever revisions followed. A deadline counts in the period of "
+            "its original due date; it is missed when delivered late or when its due date is before the "
+            "as-of date with nothing delivered, and pending when due on or after the as-of date with nothing "
+            "delivered yet. Adherence = met / (met + missed). Revised: commitments with a revised due date; "
+            "in time: the revision was communicated before the original due date. An empty side counts as "
+            "the RPO's.")),
+    Metric(
+        key="time_to_fill", title="Time to fill", fact="req", date="first_hire_on",
+        aggregates=_STATS("ttf_days"), kpi="median", unit="days", lower_is_better=True,
+        target_key="time_to_fill_median", counts="requisitions filled",
+        definition=(
+            "Days from the requisition's start to the first time any application on it reached 'hired', "
+            "in {days_word} on local dates in {timezone}, for the requisitions whose first hire falls in "
+            "the period.")),
+    Metric(
+        key="hm_feedback_days", title="Hiring-manager feedback time", fact="app", date="sub_on",
+        aggregates={**_STATS("feedback_days"),
+                    "awaiting_feedback": "count(*) FILTER (WHERE feedback_on IS NULL AND NOT ended)"},
+        kpi="median", unit="days", lower_is_better=True, target_key="hm_feedback_median",
+        counts="submittals with feedback",
+        definition=(
+            "Days from a submittal to the application's next stage event of any kind (rejections and "
+            "withdrawals included, unmapped words excluded) entered strictly after the submittal, in "
+            "{days_word} on local dates in {timezone}; over the applications submitted in the period that "
+            "have such an event.")),
+)}
+
+# Rules the definitions above leave implicit, decided as a careful analyst would; the glossary
+# prints them so every choice is in the open.
+RULES = (
+    "Period [from, to] is inclusive, on the client's local dates; an omitted bound means all time.",
+    "As of: events dated after the as-of date are ignored (stage events, deliveries, revisions "
+    "communicated later), as if the report had been run that day. Default: the client's local today.",
+    "Times with no time of day (a bare date, a spreadsheet date cell at 00:00) are local dates in the "
+    "client's time zone; times with a time of day and no offset are UTC.",
+    "Day counts: whole days between local dates; in business-day mode the weekdays in [start, end) that "
+    "are not client holidays (numpy.busday_count). Out-of-order data gives negative counts, kept and "
+    "listed on the Data page.",
+    "Department, recruiter and hiring-manager filters apply through the requisition. An application or "
+    "commitment whose requisition is unknown counts only when none of these filters is set.",
+    "Stage events for application ids not in the applications table are listed on the Data page and "
+    "not counted.",
+    "SLA deadlines exist for requisitions that had started by the as-of date.",
+    "Previous period: the period of equal length just before, with the same as-of date.",
+)
+
+
+def render(metric: Metric, settings: dict) -> str:
+    """The metric's definition with the client's settings filled in."""
+    return metric.definition.format(
+        days_word=_days_word(settings.get("day_count", "calendar")),
+        timezone=settings.get("timezone", "UTC"),
+        sla_k=settings.get("sla_first_submittals", 1),
+        sla_n=settings.get("sla_within_days", 10),
+    )

@@ -1,0 +1,347 @@
+"""The metrics, computed in DuckDB SQL exactly as domain.md defines them.
+
+A `Report` builds three small fact tables for one client, one set of requisition filters and one
+as-of date (temporary tables on the caller's connection):
+- `req`: one row per requisition, with its start, first submittal, K-th submittal, first hire,
+  SLA due date and day counts;
+- `app`: one row per application, with its submittal, the stages it reached, whether it ended,
+  and its hiring-manager feedback time;
+- `deadline`: one row per SLA deadline and per commitment, with its status.
+Every metric is then an aggregate over one fact table, filtered on the fact's own date for the
+period and grouped only by what is asked for (nothing, a dimension, or a week/month bucket).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from dataclasses import dataclass, field, replace
+from zoneinfo import ZoneInfo
+
+from loaders.settings import get_client
+from metrics.definitions import METRICS, Metric
+
+DIMENSIONS = {"department", "recruiter", "hiring_manager", "source", "kind", "side", "reason"}
+GRAINS = {"week", "month", "quarter"}
+_RANK = ("CASE stage WHEN 'applied' THEN 1 WHEN 'screened' THEN 2 WHEN 'submitted' THEN 3 "
+         "WHEN 'interviewed' THEN 4 WHEN 'offered' THEN 5 WHEN 'hired' THEN 6 END")
+_counter = itertools.count(1)
+
+
+class UnknownClient(LookupError):
+    """The client named is not in the database."""
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What a report is about: one client, optional requisition filters, a period and an as-of date."""
+    client: str
+    departments: tuple[str, ...] = ()
+    recruiters: tuple[str, ...] = ()
+    hiring_managers: tuple[str, ...] = ()
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    as_of: dt.date | None = None
+
+    @property
+    def filtered(self) -> bool:
+        return bool(self.departments or self.recruiters or self.hiring_managers)
+
+    def previous(self) -> "Filters | None":
+        """The period of equal length just before this one (None for an open-ended period)."""
+        if self.date_from is None or self.date_to is None:
+            return None
+        length = (self.date_to - self.date_from).days + 1
+        return replace(self, date_from=self.date_from - dt.timedelta(days=length),
+                       date_to=self.date_from - dt.timedelta(days=1))
+
+    def describe(self) -> str:
+        """The filters in words, for captions and footnotes."""
+        parts = []
+        for label, values in (("department", self.departments), ("recruiter", self.recruiters),
+                              ("hiring manager", self.hiring_managers)):
+            if values:
+                parts.append(f"{label}: {', '.join(values)}")
+        period = (f"{self.date_from.isoformat() if self.date_from else 'start'} to "
+                  f"{self.date_to.isoformat() if self.date_to else 'as of'}")
+        return f"{self.client}; " + ("; ".join(parts) + "; " if parts else "") + f"period {period}"
+
+
+def local_today(timezone: str) -> dt.date:
+    """Today's date in the client's time zone (the default as-of date)."""
+    return dt.datetime.now(ZoneInfo(timezone)).date()
+
+
+def _bidx(d: str) -> str:
+    """SQL: business days before date `d` counted from a Monday epoch, less weekday holidays before it.
+
+    busday_count(a, b) is then bidx(b) - bidx(a), for b before a too (negative), exactly as numpy.
+    """
+    n = f"datediff('day', DATE '1970-01-05', {d})"
+    weeks = f"floor({n} / 7)::BIGINT"
+    return f"(5 * {weeks} + least({n} - 7 * {weeks}, 5) - len(list_filter($hol, lambda h: h < {d})))"
+
+
+class Report:
+    """Metrics for one client, filters and as-of date, over fact tables built once on `con`."""
+
+    def __init__(self, con, filters: Filters):
+        self.con = con
+        client = get_client(con, filters.client)
+        if client is None:
+            raise UnknownClient(f"unknown client {filters.client!r}; known clients: "
+                                + (", ".join(r[0] for r in con.execute("SELECT client FROM clients ORDER BY 1").fetchall()) or "none"))
+        self.settings = client
+        as_of = filters.as_of or local_today(client["timezone"])
+        self.filters = replace(filters, client=client["client"], as_of=as_of)
+        self.business = client["day_count"] == "business"
+        # Holidays on weekends never count in busday_count, so they must not be subtracted either.
+        self.holidays = sorted({h for h in client["holidays"] if h.weekday() < 5})
+        self.prefix = f"__m{next(_counter)}_"
+        self._build()
+
+    # -- building the facts ---------------------------------------------------------------------
+    def _params(self, **extra) -> dict:
+        f = self.filters
+        params = {"client": f.client, "as_of": f.as_of, "k": self.settings["sla_first_submittals"],
+                  "n": self.settings["sla_within_days"], "deps": list(f.departments),
+                  "recs": list(f.recruiters), "hms": list(f.hiring_managers),
+                  "filtered": f.filtered, "hol": self.holidays}
+        params.update(extra)
+        return params
+
+    def _exec(self, sql: str, **extra):
+        used = {k: v for k, v in self._params(**extra).items() if f"${k}" in sql}
+        return self.con.execute(sql, used)
+
+    def days(self, a: str, b: str) -> str:
+        """SQL for days(a, b) between two local-date expressions in this client's day-count mode."""
+        if self.business:
+            return f"({_bidx(b)} - {_bidx(a)})"
+        return f"datediff('day', {a}, {b})"
+
+    def t(self, name: str) -> str:
+        """The name of one of this report's fact tables."""
+        return self.prefix + name
+
+    def _build(self) -> None:
+        p = self.t
+        self._exec(f"""CREATE OR REPLACE TEMP TABLE {p('reqall')} AS
+            SELECT requisition_id, title, department, recruiter, hiring_manager, status, openings,
+                   opened_on, assigned_on, coalesce(assigned_on, opened_on) AS start_on, closed_on,
+                   (len($deps::VARCHAR[]) = 0 OR list_contains($deps::VARCHAR[], department))
+                   AND (len($recs::VARCHAR[]) = 0 OR list_contains($recs::VARCHAR[], recruiter))
+                   AND (len($hms::VARCHAR[]) = 0 OR list_contains($hms::VARCHAR[], hiring_manager)) AS keep
+            FROM requisitions WHERE client = $client""")
+        # Reached a stage = entered it or any later one (skipped stages count as passed); the time it
+        # was reached is the earliest such entry. Rejected/withdrawn/unmapped events have no rank.
+        self._exec(f"""CREATE OR REPLACE TEMP TABLE {p('app')} AS
+            WITH ev AS (
+                SELECT application_id, stage, entered_at, entered_on, {_RANK} AS rank
+                FROM stage_events
+                WHERE client = $client AND stage IS NOT NULL AND entered_on <= $as_of
+            ), reach AS (
+                SELECT application_id,
+                       min(entered_at) FILTER (WHERE rank >= 3) AS sub_at,
+                       arg_min(entered_on, entered_at) FILTER (WHERE rank >= 3) AS sub_on,
+                       coalesce(bool_or(rank >= 4), false) AS interviewed,
+                       coalesce(bool_or(rank >= 5), false) AS offered,
+                       coalesce(bool_or(rank >= 6), false) AS hired,
+                       min(entered_at) FILTER (WHERE rank >= 6) AS hire_at,
+                       arg_min(entered_on, entered_at) FILTER (WHERE rank >= 6) AS hire_on,
+                       bool_or(stage IN ('hired', 'rejected', 'withdrawn')) AS ended
+                FROM ev GROUP BY application_id
+            ), feedback AS (
+                -- the hiring manager's answer: the next mapped event strictly after the submittal instant
+                SELECT e.application_id, arg_min(e.entered_on, e.entered_at) AS feedback_on
+                FROM ev e JOIN reach r USING (application_id)
+                WHERE e.entered_at > r.sub_at
+                GROUP BY e.application_id
+            )
+            SELECT a.application_id, a.requisition_id, a.candidate_id, a.source, a.status,
+                   q.requisition_id IS NOT NULL AS known_req,
+                   q.department, q.recruiter, q.hiring_manager,
+                   r.sub_at, r.sub_on, coalesce(r.interviewed, false) AS interviewed,
+                   coalesce(r.offered, false) AS offered, coalesce(r.hired, false) AS hired,
+                   r.hire_at, r.hire_on, coalesce(r.ended, false) AS ended, f.feedback_on,
+                   {self.days('r.sub_on', 'f.feedback_on')} AS feedback_days
+            FROM applications a
+            LEFT JOIN {p('reqall')} q ON q.requisition_id = a.requisition_id
+            LEFT JOIN reach r ON r.application_id = a.application_id
+            LEFT JOIN feedback f ON f.application_id = a.application_id
+            WHERE a.client = $client AND (NOT $filtered OR q.keep)""")
+        if self.business:
+            # Due = numpy.busday_offset(start, N, roll='forward'): the business day whose index is
+            # bidx(start) + N (rolling a weekend/holiday start forward does not change its index).
+            due = f"(SELECT c.d FROM cal c WHERE c.bidx = {_bidx('q.start_on')} + $n)"
+            cal = f""", cal AS (
+                SELECT d::DATE AS d, {_bidx('d::DATE')} AS bidx
+                FROM range((SELECT min(start_on) FROM {p('reqall')})::TIMESTAMP,
+                           ((SELECT max(start_on) FROM {p('reqall')}) + (2 * $n + 30 + len($hol))::INTEGER)::TIMESTAMP,
+                           INTERVAL 1 DAY) t(d)
+                WHERE isodow(d) < 6 AND NOT list_contains($hol, d::DATE))"""
+        else:
+            due, cal = "q.start_on + $n::INTEGER", ""
+        self._exec(f"""CREATE OR REPLACE TEMP TABLE {p('req')} AS
+            WITH subs AS (
+                SELECT requisition_id, sub_at, sub_on,
+                       row_number() OVER (PARTITION BY requisition_id ORDER BY sub_at) AS k
+                FROM {p('app')} WHERE known_req AND sub_at IS NOT NULL
+            ), s AS (
+                SELECT requisition_id, arg_min(sub_on, sub_at) AS first_sub_on,
+                       max(sub_on) FILTER (WHERE k = $k) AS kth_sub_on, count(*) AS submittals
+                FROM subs GROUP BY requisition_id
+            ), h AS (
+                SELECT requisition_id, arg_min(hire_on, hire_at) AS first_hire_on, count(*) AS hires
+                FROM {p('app')} WHERE known_req AND hire_at IS NOT NULL GROUP BY requisition_id
+            ){cal}
+            SELECT q.* EXCLUDE (keep), s.first_sub_on, s.kth_sub_on, coalesce(s.submittals, 0) AS submittals,
+                   h.first_hire_on, coalesce(h.hires, 0) AS hires,
+                   {self.days('q.start_on', 's.first_sub_on')} AS tts_days,
+                   {self.days('q.start_on', 'h.first_hire_on')} AS ttf_days,
+                   {due} AS sla_due_on
+            FROM {p('reqall')} q LEFT JOIN s USING (requisition_id) LEFT JOIN h USING (requisition_id)
+            WHERE q.keep""")
+        self._exec(f"""CREATE OR REPLACE TEMP TABLE {p('deadline')} AS
+            WITH d AS (
+                SELECT 'sla' AS kind, requisition_id AS deadline_id, requisition_id, true AS known_req,
+                       department, recruiter, hiring_manager,
+                       $k || ' submittal(s) within ' || $n || ' days' AS description,
+                       sla_due_on AS due_on, kth_sub_on AS delivered_on, NULL::DATE AS revised_due_date,
+                       NULL::DATE AS revised_on, 'rpo' AS side, NULL::VARCHAR AS given_reason,
+                       false AS revised, false AS revised_in_time
+                FROM {p('req')} WHERE start_on <= $as_of
+                UNION ALL
+                SELECT 'commitment', c.commitment_id, c.requisition_id, q.requisition_id IS NOT NULL,
+                       q.department, q.recruiter, q.hiring_manager, c.description,
+                       c.due_date, CASE WHEN c.delivered_on <= $as_of THEN c.delivered_on END,
+                       c.revised_due_date, c.revised_on, coalesce(c.side, 'rpo'), c.reason,
+                       c.revised_due_date IS NOT NULL AND (c.revised_on IS NULL OR c.revised_on <= $as_of),
+                       c.revised_due_date IS NOT NULL AND c.revised_on <= $as_of AND c.revised_on < c.due_date
+                FROM commitments c LEFT JOIN {p('reqall')} q ON q.requisition_id = c.requisition_id
+                WHERE c.client = $client AND (NOT $filtered OR q.keep)
+            )
+            SELECT *,
+                   CASE WHEN delivered_on <= due_on THEN 'met'
+                        WHEN delivered_on IS NOT NULL OR due_on < $as_of THEN 'missed'
+                        ELSE 'pending' END AS status,
+                   CASE WHEN delivered_on > due_on OR (delivered_on IS NULL AND due_on < $as_of) THEN
+                        coalesce(given_reason, CASE WHEN kind = 'sla' THEN 'SLA: too few submittals in time'
+                                                    ELSE '(no reason given)' END) END AS reason
+            FROM d""")
+
+    # -- aggregating ----------------------------------------------------------------------------
+    def _period_sql(self, col: str) -> str:
+        return f"($from::DATE IS NULL OR {col} >= $from::DATE) AND ($to::DATE IS NULL OR {col} <= $to::DATE)"
+
+    def _aggregate_sql(self, metric: str, by: str | None, grain: str | None) -> str:
+        m: Metric = METRICS[metric]
+        group = None
+        if by:
+            if by not in DIMENSIONS:
+                raise ValueError(f"cannot break down by {by!r}; use one of {sorted(DIMENSIONS)}")
+            group = (f"CASE WHEN NOT known_req THEN '(unknown requisition)' ELSE coalesce({by}, '(not set)') END"
+                     if by in ("department", "recruiter", "hiring_manager") and m.fact != "req"
+                     else f"coalesce({by}, '(not set)')")
+            group_name = by
+        elif grain:
+            if grain not in GRAINS:
+                raise ValueError(f"unknown grain {grain!r}; use one of {sorted(GRAINS)}")
+            group, group_name = f"date_trunc('{grain}', {m.date})::DATE", "period"
+        aggs = ", ".join(f"{expr} AS {name}" for name, expr in m.aggregates.items())
+        select = f"{group} AS {group_name}, {aggs}" if group else aggs
+        sql = f"SELECT {select} FROM {self.t(m.fact)} WHERE {m.date} IS NOT NULL AND {self._period_sql(m.date)}"
+        return sql + (" GROUP BY 1 ORDER BY 1" if group else "")
+
+    def aggregate(self, metric: str, *, by: str | None = None, grain: str | None = None,
+                  filters: Filters | None = None):
+        """The metric's aggregates for the period, grouped by a dimension or a week/month bucket.
+
+        Returns a pandas DataFrame, one row per group, the group column (`by`, or `period` for a
+        time grain) first. Groups are local dates / values; the rows add up to `totals`.
+        `filters` may differ from the report's only in the period.
+        """
+        f = filters or self.filters
+        return self._exec(self._aggregate_sql(metric, by, grain),
+                          **{"from": f.date_from, "to": f.date_to}).df()
+
+    def totals(self, metric: str, filters: Filters | None = None) -> dict:
+        """The metric's overall aggregates for the period, as plain Python values (None when empty)."""
+        f = filters or self.filters
+        cur = self._exec(self._aggregate_sql(metric, None, None), **{"from": f.date_from, "to": f.date_to})
+        return dict(zip([d[0] for d in cur.description], cur.fetchone()))
+
+    def awaiting(self, filters: Filters | None = None):
+        """Requisitions awaiting a first submittal at E = min(to, as_of), with their age in days."""
+        f = filters or self.filters
+        end = min(f.date_to, f.as_of) if f.date_to else f.as_of
+        return self._exec(f"""
+            SELECT requisition_id, title, department, recruiter, hiring_manager, start_on,
+                   {self.days('start_on', '$end::DATE')} AS age_days
+            FROM {self.t('req')}
+            WHERE start_on <= $end::DATE AND (closed_on IS NULL OR closed_on > $end::DATE)
+              AND (first_sub_on IS NULL OR first_sub_on > $end::DATE)
+            ORDER BY age_days DESC, requisition_id""", end=end).df()
+
+    def rows(self, metric: str, filters: Filters | None = None):
+        """The fact rows behind a metric's number for the period (for drill-down and exports)."""
+        m: Metric = METRICS[metric]
+        f = filters or self.filters
+        return self._exec(f"SELECT * FROM {self.t(m.fact)} WHERE {m.date} IS NOT NULL AND "
+                          f"{self._period_sql(m.date)} ORDER BY {m.date}",
+                          **{"from": f.date_from, "to": f.date_to}).df()
+
+    def summary(self, filters: Filters | None = None) -> dict:
+        """The machine-readable summary of domain.md (a stable contract; keys only ever added)."""
+        f = filters or self.filters
+        tts = self.totals("time_to_submit", f)
+        conv = self.totals("interview_conversion", f)
+        dl = self.totals("deadline_adherence", f)
+        ttf = self.totals("time_to_fill", f)
+        hm = self.totals("hm_feedback_days", f)
+        return {
+            "client": f.client,
+            "department": f.departments[0] if f.departments else None,
+            "from": f.date_from.isoformat() if f.date_from else None,
+            "to": f.date_to.isoformat() if f.date_to else None,
+            "as_of": f.as_of.isoformat(),
+            "time_to_submit": {**{k: tts[k] for k in ("n", "median", "mean", "p90")},
+                               "awaiting_first_submittal": len(self.awaiting(f))},
+            "interview_conversion": {k: conv[k] for k in (
+                "submitted", "interviewed", "offered", "hired", "submit_to_interview",
+                "interview_to_offer", "offer_to_hire", "in_process")},
+            "deadline_adherence": {
+                **{k: dl[k] for k in ("due", "met", "missed", "rate", "pending")},
+                "missed_by_side": {"rpo": dl["missed_rpo"], "client": dl["missed_client"]},
+                **{k: dl[k] for k in ("revised", "revised_in_time")}},
+            "time_to_fill": {k: ttf[k] for k in ("n", "median", "mean", "p90")},
+            "hm_feedback_days": {k: hm[k] for k in ("n", "median", "mean")},
+        }
+
+    def kpis(self) -> list[dict]:
+        """Each metric's headline number with its target, the previous period's value and n."""
+        prev = self.filters.previous()
+        out = []
+        for m in METRICS.values():
+            now = self.totals(m.key)
+            before = self.totals(m.key, prev) if prev else None
+            n_key = "n" if "n" in now else ("submitted" if m.key == "interview_conversion" else "due")
+            out.append({
+                "metric": m.key, "title": m.title, "unit": m.unit, "value": now[m.kpi], "n": now[n_key],
+                "previous": before[m.kpi] if before else None,
+                "target": self.settings["targets"].get(m.target_key),
+                "lower_is_better": m.lower_is_better, "totals": now,
+            })
+        return out
+
+    def close(self) -> None:
+        for name in ("reqall", "app", "req", "deadline"):
+            self.con.execute(f"DROP TABLE IF EXISTS {self.t(name)}")
+
+
+def summary(con, filters: Filters) -> dict:
+    """The machine-readable summary (domain.md) for `filters`."""
+    report = Report(con, filters)
+    try:
+        return report.summary()
+    finally:
+        report.close()
