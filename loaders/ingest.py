@@ -84,7 +84,8 @@ class Report:
 
     @property
     def label(self) -> str:
-        return Path(self.path).name + (f" [{self.sheet}]" if self.sheet else "")
+        p = Path(self.path)
+        return f"{p.parent.name}/{p.name}" + (f" [{self.sheet}]" if self.sheet else "")
 
 
 def normalise_header(name) -> str:
@@ -320,13 +321,13 @@ def store_table(con, *, table: str, kind: str, file_id: int, report: Report, cli
                    {_lit('duplicate ' + ' + '.join(KEYS[kind]) + ' in this file; row ')} || __first ||
                    ' holds the same and was kept' END) AS __err
         FROM d""")
-    report.rows_read = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+    report.rows_read = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
     con.execute(f"""INSERT INTO rejected_rows
         SELECT ?, k.client, ?, ?, ?, k.__row, split_part(k.__err, chr(9), 1), split_part(k.__err, chr(9), 2),
                json_object({', '.join(f"{_lit(c)}, s.{_q(c)}" for c in columns if c not in report.dropped_columns)})
         FROM __checked k JOIN {table} s ON s.__row = k.__row
         WHERE k.__err IS NOT NULL""", [file_id, Path(report.path).name, report.sheet, kind])
-    report.rows_rejected = con.execute("SELECT count(*) FROM __checked WHERE __err IS NOT NULL").fetchone()[0]
+    report.rows_rejected = con.execute("SELECT count(*) FROM __checked WHERE __err IS NOT NULL").fetchall()[0][0]
     report.rejected_sample = con.execute(
         "SELECT __row, split_part(__err, chr(9), 1), split_part(__err, chr(9), 2) FROM __checked "
         "WHERE __err IS NOT NULL ORDER BY __row LIMIT 5").fetchall()
@@ -438,13 +439,13 @@ def ingest_file(con, path: Path | str, client: str | None = None, fmt: str = "au
         from loaders.settings import get_client
         client_name = get_client(con, client)["client"]
     seen = con.execute("SELECT count(*) FROM files WHERE sha256 = ? AND client IS NOT DISTINCT FROM ?",
-                       [digest, client_name]).fetchone()[0]
+                       [digest, client_name]).fetchall()[0][0]
     if seen:
         return [Report(str(path), skipped="already loaded (same sha256): nothing changed")]
     reports = []
     con.execute("BEGIN TRANSACTION")
     try:
-        file_id = con.execute("SELECT coalesce(max(file_id), 0) + 1 FROM files").fetchone()[0]
+        file_id = con.execute("SELECT coalesce(max(file_id), 0) + 1 FROM files").fetchall()[0][0]
         for sheet, kind, table, cols in _pieces(con, path, fmt):
             rep = Report(str(path), sheet=sheet, kind=kind)
             if kind is None:

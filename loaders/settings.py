@@ -175,9 +175,10 @@ def apply_dictionary(con, client: str) -> int:
 def get_client(con, name: str) -> dict | None:
     """The stored client matching `name` (trimmed, case-insensitive), as a dict, or None."""
     cur = con.execute("SELECT * FROM clients WHERE client_key = ?", [client_key(name)])
-    row = cur.fetchone()
-    if row is None:
+    rows = cur.fetchall()
+    if not rows:
         return None
+    row = rows[0]
     out = dict(zip([d[0] for d in cur.description], row))
     out["targets"] = json.loads(out["targets"] or "{}")
     return out

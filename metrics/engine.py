@@ -268,7 +268,7 @@ class Report:
         """The metric's overall aggregates for the period, as plain Python values (None when empty)."""
         f = filters or self.filters
         cur = self._exec(self._aggregate_sql(metric, None, None), **{"from": f.date_from, "to": f.date_to})
-        return dict(zip([d[0] for d in cur.description], cur.fetchone()))
+        return dict(zip([d[0] for d in cur.description], cur.fetchall()[0]))
 
     def awaiting(self, filters: Filters | None = None):
         """Requisitions awaiting a first submittal at E = min(to, as_of), with their age in days."""
@@ -345,3 +345,32 @@ def summary(con, filters: Filters) -> dict:
         return report.summary()
     finally:
         report.close()
+
+
+def options(con, client: str) -> dict:
+    """The values a client's filters can take: departments, recruiters, hiring managers."""
+    out = {}
+    for col in ("department", "recruiter", "hiring_manager"):
+        out[col] = [r[0] for r in con.execute(
+            f"SELECT DISTINCT {col} FROM requisitions WHERE client = ? AND {col} IS NOT NULL ORDER BY 1",
+            [client]).fetchall()]
+    return out
+
+
+def stage_labels(con, client: str) -> dict:
+    """Each canonical stage in the client's own words (its dictionary), for funnels and decks."""
+    words = {}
+    for raw, stage in con.execute("SELECT raw_stage, stage FROM stage_dictionary WHERE client = ? "
+                                  "ORDER BY rowid", [client]).fetchall():
+        words.setdefault(stage, []).append(raw)
+    return {s: " / ".join(words[s][:2]) if s in words else s.capitalize()
+            for s in ("applied", "screened", "submitted", "interviewed", "offered", "hired")}
+
+
+def last_loaded(con, client: str):
+    """When data for the client was last loaded (None if never): the "data as of" of captions."""
+    rows = con.execute("""SELECT max(f.loaded_at) FROM files f
+                          WHERE f.client = ? OR f.file_id IN (SELECT file_id FROM requisitions WHERE client = ?
+                                                             UNION SELECT file_id FROM stage_events WHERE client = ?)""",
+                       [client, client, client]).fetchall()
+    return rows[0][0] if rows else None

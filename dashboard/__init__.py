@@ -1,0 +1,224 @@
+"""The dashboard's shared Streamlit layer: which database, cached data access, and the filters.
+
+Pages import this module and nothing else of Streamlit state, so a page runs the same whether
+`app.py` ran first (the browser) or not (`AppTest.switch_page`).
+
+The dashboard never keeps the database open: each cache miss opens a read-only connection,
+computes, and closes it, so a command-line load can take the write lock between reruns. Caches are
+keyed by `store.data_version`, which changes when a load commits, so new data shows on the next
+rerun without a restart.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sys
+import threading
+from pathlib import Path
+
+import streamlit as st
+
+import store
+from metrics import Filters, Report, UnknownClient, last_loaded, local_today, options, stage_labels
+
+PRESETS = ("Last 30 days", "Last 90 days", "This quarter", "Last quarter", "Year to date", "All time", "Custom")
+DEFAULT_PRESET = "Last 90 days"
+_build_lock = threading.Lock()
+
+
+def db_path() -> tuple[Path, bool]:
+    """The database file and whether it was named explicitly (`--db` after `--`, or RECRUITING_DB).
+
+    Only the default database is ever filled with sample data.
+    """
+    argv = sys.argv
+    if "--db" in argv and argv.index("--db") + 1 < len(argv):
+        return Path(argv[argv.index("--db") + 1]), True
+    if os.environ.get("RECRUITING_DB"):
+        return Path(os.environ["RECRUITING_DB"]), True
+    return store.DEFAULT_DB, False
+
+
+def ensure_database() -> Path:
+    """Return the database path; on the very first start build the default one from sample_data/."""
+    path, explicit = db_path()
+    if explicit or path.exists():
+        return path
+    with _build_lock:
+        if not path.exists():
+            from loaders.sample import build_sample_database
+            bar = st.progress(0.0, text="First start: building the sample database...")
+            with st.spinner("Loading the bundled sample data (three clients, about 18 months)..."):
+                build_sample_database(path, progress=lambda frac, text: bar.progress(frac, text=text))
+            bar.empty()
+    return path
+
+
+def _version() -> tuple:
+    return store.data_version(db_path()[0])
+
+
+def _read(fn):
+    """Run `fn(con)` on a short-lived read-only connection (waits while a loader is writing)."""
+    with store.connection(db_path()[0], read_only=True, wait_seconds=30, on_wait=lambda m: None) as con:
+        return fn(con)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _clients(db: str, version: tuple) -> list[str]:
+    try:
+        return _read(lambda con: [r[0] for r in con.execute("SELECT client FROM clients ORDER BY 1").fetchall()])
+    except FileNotFoundError:
+        return []
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _client_info(db: str, version: tuple, client: str) -> dict:
+    def fetch(con):
+        from loaders.settings import get_client
+        info = get_client(con, client)
+        info["options"] = options(con, info["client"])
+        info["stage_labels"] = stage_labels(con, info["client"])
+        info["last_loaded"] = last_loaded(con, info["client"])
+        return info
+    return _read(fetch)
+
+
+@st.cache_data(show_spinner=False, max_entries=128)
+def _overview(db: str, version: tuple, filters: Filters) -> dict:
+    def fetch(con):
+        rep = Report(con, filters)
+        try:
+            return {
+                "filters": rep.filters,
+                "kpis": rep.kpis(),
+                "summary": rep.summary(),
+                "tts_trend": rep.aggregate("time_to_submit", grain="month"),
+                "adherence_trend": rep.aggregate("deadline_adherence", grain="month"),
+                "awaiting": rep.awaiting(),
+            }
+        finally:
+            rep.close()
+    return _read(fetch)
+
+
+def clients() -> list[str]:
+    """The clients in the database (empty when there is no data yet)."""
+    return _clients(str(db_path()[0]), _version())
+
+
+def client_info(client: str) -> dict:
+    """The client's settings, filter options, stage words and last load time."""
+    return _client_info(str(db_path()[0]), _version(), client)
+
+
+def overview(filters: Filters) -> dict:
+    """Everything the Overview page shows for `filters`, computed once per data version."""
+    return _overview(str(db_path()[0]), _version(), filters)
+
+
+def empty_state() -> None:
+    """What an empty database shows: how to load data."""
+    path, _ = db_path()
+    st.info(
+        f"**No data in `{path}` yet.** Create a client and load its files from a terminal:\n\n"
+        f"```\npython -m loaders --db {path} client path/to/client.toml\n"
+        f"python -m loaders --db {path} ingest path/to/export_folder --client \"Client name\"\n```\n\n"
+        "The dashboard shows the new data on its next rerun (press R). The README describes the "
+        "import template and the client settings file.")
+
+
+# -- filters, kept in the URL so that a copied link reopens the same view -----------------------
+
+def _period(preset: str, as_of: dt.date, custom: tuple) -> tuple[dt.date | None, dt.date | None]:
+    q_start = dt.date(as_of.year, 3 * ((as_of.month - 1) // 3) + 1, 1)
+    if preset == "Last 30 days":
+        return as_of - dt.timedelta(days=29), as_of
+    if preset == "Last 90 days":
+        return as_of - dt.timedelta(days=89), as_of
+    if preset == "This quarter":
+        return q_start, as_of
+    if preset == "Last quarter":
+        end = q_start - dt.timedelta(days=1)
+        return dt.date(end.year, 3 * ((end.month - 1) // 3) + 1, 1), end
+    if preset == "Year to date":
+        return dt.date(as_of.year, 1, 1), as_of
+    if preset == "All time":
+        return None, None
+    return custom
+
+
+def _param_date(name: str) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(st.query_params.get(name, ""))
+    except ValueError:
+        return None
+
+
+def _init(key: str, value) -> None:
+    """Seed a widget's state from the URL the first time this session sees it."""
+    if key not in st.session_state:
+        st.session_state[key] = value
+
+
+def sidebar_filters() -> Filters | None:
+    """Draw the shared filters in the sidebar and return them (None when there is no data)."""
+    names = clients()
+    if not names:
+        empty_state()
+        return None
+    qp = st.query_params
+    wanted = " ".join(qp.get("client", "").split()).lower()
+    _init("client", next((c for c in names if c.lower() == wanted), names[0]))
+    if st.session_state["client"] not in names:
+        st.session_state["client"] = names[0]
+    sb = st.sidebar
+    client = sb.selectbox("Client", names, key="client")
+    info = client_info(client)
+    opts = info["options"]
+    for key, col, param in (("departments", "department", "department"), ("recruiters", "recruiter", "recruiter"),
+                            ("hiring_managers", "hiring_manager", "hm")):
+        _init(key, [v for v in qp.get_all(param) if v in opts[col]])
+        st.session_state[key] = [v for v in st.session_state[key] if v in opts[col]]
+    today = local_today(info["timezone"])
+    _init("as_of", _param_date("as_of") or today)
+    _init("preset", qp.get("period") if qp.get("period") in PRESETS else DEFAULT_PRESET)
+    _init("date_from", _param_date("from") or today - dt.timedelta(days=89))
+    _init("date_to", _param_date("to") or today)
+
+    departments = sb.multiselect("Departments", opts["department"], key="departments", placeholder="All departments")
+    recruiters = sb.multiselect("Recruiters", opts["recruiter"], key="recruiters", placeholder="All recruiters")
+    hms = sb.multiselect("Hiring managers", opts["hiring_manager"], key="hiring_managers",
+                         placeholder="All hiring managers")
+    preset = sb.selectbox("Period", PRESETS, key="preset")
+    custom = (None, None)
+    if preset == "Custom":
+        custom = (sb.date_input("From", key="date_from"), sb.date_input("To", key="date_to"))
+    as_of = sb.date_input("As of", key="as_of", help="The day the report describes: later events are ignored.")
+    date_from, date_to = _period(preset, as_of, custom)
+    if date_from and date_to and date_from > date_to:
+        sb.error("The period starts after it ends; showing all time instead.")
+        date_from = date_to = None
+
+    params = {"client": client, "period": preset, "as_of": as_of.isoformat()}
+    if preset == "Custom":
+        params.update({"from": date_from.isoformat() if date_from else "", "to": date_to.isoformat() if date_to else ""})
+    for key, values in (("department", departments), ("recruiter", recruiters), ("hm", hms)):
+        if values:
+            params[key] = values
+    if dict(qp.to_dict()) != {k: (v[-1] if isinstance(v, list) else v) for k, v in params.items()} or any(
+            isinstance(v, list) and qp.get_all(k) != v for k, v in params.items()):
+        qp.from_dict(params)
+    return Filters(client=client, departments=tuple(departments), recruiters=tuple(recruiters),
+                   hiring_managers=tuple(hms), date_from=date_from, date_to=date_to, as_of=as_of)
+
+
+def data_as_of(filters: Filters) -> str:
+    """"Data as of" for captions: the report's as-of date and when the data was last loaded."""
+    loaded = client_info(filters.client).get("last_loaded")
+    text = f"Data as of {filters.as_of:%d %b %Y}"
+    return text + (f" (last loaded {loaded:%d %b %Y %H:%M} UTC)" if loaded else "")
+
+
+__all__ = ["PRESETS", "UnknownClient", "client_info", "clients", "data_as_of", "db_path", "empty_state",
+           "ensure_database", "overview", "sidebar_filters"]

@@ -1,0 +1,42 @@
+"""Small drawing helpers shared by the pages: KPI cards and a chart with its footnote."""
+from __future__ import annotations
+
+import streamlit as st
+
+import charts
+import dashboard
+from metrics import METRICS, render
+
+
+def _status(kpi: dict) -> str:
+    """Red/amber/green against the target (amber: within 10% of it)."""
+    value, target = kpi["value"], kpi["target"]
+    if value is None or target is None:
+        return ""
+    ratio = (target / value if value else float("inf")) if kpi["lower_is_better"] else (value / target if target else 1)
+    return "🟢 on target" if ratio >= 1 else ("🟠 near target" if ratio >= 0.9 else "🔴 off target")
+
+
+def kpi_cards(kpis: list[dict], filters, info: dict) -> None:
+    """One card per KPI: value, change against the previous period, target and n."""
+    cols = st.columns(len(kpis))
+    for col, k in zip(cols, kpis):
+        unit = k["unit"]
+        delta = None
+        if k["value"] is not None and k["previous"] is not None:
+            diff = k["value"] - k["previous"]
+            delta = f"{diff:+.0%} pts vs previous" if unit == "rate" else f"{diff:+.1f} d vs previous"
+        target = k["target"]
+        target_text = ("no target" if target is None else
+                       f"target {'≤' if k['lower_is_better'] else '≥'} {charts.fmt_value(target, unit)}")
+        with col:
+            st.metric(k["title"], charts.fmt_value(k["value"], unit), delta=delta,
+                      delta_color="inverse" if k["lower_is_better"] else "normal",
+                      help=render(METRICS[k["metric"]], info), border=True)
+            st.caption(f"{target_text} {_status(k)}  \nn = {k['n']}")
+
+
+def chart(fig, metric: str, n, filters, info: dict, key: str) -> None:
+    """A chart with its footnote: definition, filters, n, data as of."""
+    st.plotly_chart(fig, width="stretch", key=key)
+    st.caption(charts.caption(metric, info, filters.describe(), n, dashboard.data_as_of(filters)))
