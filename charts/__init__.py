@@ -67,8 +67,8 @@ def time_to_submit_trend(trend: pd.DataFrame, target: float | None, totals: dict
         title = f"Median time to submit is {median:.1f} days"
     else:
         gap = median - target
-        title = (f"Median time to submit {median:.1f} days, {abs(gap):.1f} "
-                 f"{'over' if gap > 0 else 'under'} the {target:g}-day target" if gap else
+        title = (f"Median time to submit {median:.1f} days<br><sup>{abs(gap):.1f} "
+                 f"{'over' if gap > 0 else 'under'} the {target:g}-day target</sup>" if gap else
                  f"Median time to submit {median:.1f} days, on the {target:g}-day target")
     fig = go.Figure(layout=dict(template=TEMPLATE, title=title))
     if trend.empty:
@@ -89,8 +89,8 @@ def conversion_funnel(totals: dict, labels: dict) -> go.Figure:
     counts = [totals.get(s) or 0 for s in stages]
     rate = totals.get("submit_to_interview")
     title = ("Interview conversion: no submittals in this period" if not counts[0] else
-             f"{rate:.0%} of submitted candidates reached an interview" +
-             (f"; {counts[0] / counts[3]:.1f} submittals per hire" if counts[3] else ""))
+             f"{rate:.0%} of submittals reached an interview" +
+             (f"<br><sup>{counts[0] / counts[3]:.1f} submittals per hire</sup>" if counts[3] else ""))
     fig = go.Figure(layout=dict(template=TEMPLATE, title=title))
     if not counts[0]:
         return _empty(fig, "No candidate was submitted in this period")

@@ -14,7 +14,7 @@ def _status(kpi: dict) -> str:
     if value is None or target is None:
         return ""
     ratio = (target / value if value else float("inf")) if kpi["lower_is_better"] else (value / target if target else 1)
-    return "🟢 on target" if ratio >= 1 else ("🟠 near target" if ratio >= 0.9 else "🔴 off target")
+    return ":green[● on target]" if ratio >= 1 else (":orange[● near target]" if ratio >= 0.9 else ":red[● off target]")
 
 
 def kpi_cards(kpis: list[dict], filters, info: dict) -> None:
@@ -25,7 +25,8 @@ def kpi_cards(kpis: list[dict], filters, info: dict) -> None:
         delta = None
         if k["value"] is not None and k["previous"] is not None:
             diff = k["value"] - k["previous"]
-            delta = f"{diff:+.0%} pts vs previous" if unit == "rate" else f"{diff:+.1f} d vs previous"
+            delta = (f"{diff * 100:+.0f} pts vs previous period" if unit == "rate"
+                     else f"{diff:+.1f} d vs previous period")
         target = k["target"]
         target_text = ("no target" if target is None else
                        f"target {'≤' if k['lower_is_better'] else '≥'} {charts.fmt_value(target, unit)}")

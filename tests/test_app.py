@@ -1,0 +1,107 @@
+"""The dashboard, headless (streamlit.testing AppTest): first start, KPI values, empty state."""
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import charts
+import store
+from loaders.sample import build_sample_database
+from metrics import Filters, summary
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def sample_db(tmp_path_factory):
+    path = tmp_path_factory.mktemp("sample") / "sample.duckdb"
+    build_sample_database(path)
+    return path
+
+
+def _kpis(at) -> dict:
+    return {m.label: m.value for m in at.metric}
+
+
+def _expected_kpis(db, filters: Filters) -> dict:
+    with store.connection(db, read_only=True) as con:
+        s = summary(con, filters)
+    return {
+        "Time to submit": charts.fmt_value(s["time_to_submit"]["median"], "days"),
+        "Interview conversion": charts.fmt_value(s["interview_conversion"]["submit_to_interview"], "rate"),
+        "Deadline adherence": charts.fmt_value(s["deadline_adherence"]["rate"], "rate"),
+        "Time to fill": charts.fmt_value(s["time_to_fill"]["median"], "days"),
+        "Hiring-manager feedback time": charts.fmt_value(s["hm_feedback_days"]["median"], "days"),
+    }
+
+
+def test_first_start_builds_the_sample_database_and_shows_the_overview(tmp_path, monkeypatch):
+    default = tmp_path / "default.duckdb"
+    monkeypatch.delenv("RECRUITING_DB", raising=False)
+    monkeypatch.setattr(store, "DEFAULT_DB", default)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+    assert not at.exception
+    assert default.exists()
+    assert at.title[0].value == "Overview"
+    assert len(at.get("plotly_chart")) == 3
+    with store.connection(default, read_only=True) as con:
+        clients = [r[0] for r in con.execute("SELECT client FROM clients ORDER BY 1").fetchall()]
+    assert clients == ["Acme Corp", "Globex UK", "Northwind Health"]
+    assert at.selectbox(key="client").options == clients
+
+
+@pytest.mark.parametrize("params, filters", [
+    ({"client": "Acme Corp", "period": "Last 90 days", "as_of": "2026-11-20"},
+     Filters("Acme Corp", date_from=dt.date(2026, 8, 23), date_to=dt.date(2026, 11, 20), as_of=dt.date(2026, 11, 20))),
+    ({"client": "globex uk", "period": "Custom", "from": "2026-01-01", "to": "2026-06-30", "as_of": "2026-09-01",
+      "department": "Technology"},
+     Filters("Globex UK", departments=("Technology",), date_from=dt.date(2026, 1, 1), date_to=dt.date(2026, 6, 30),
+             as_of=dt.date(2026, 9, 1))),
+])
+def test_overview_kpis_equal_the_metrics_summary_for_the_same_filters(sample_db, monkeypatch, params, filters):
+    monkeypatch.setenv("RECRUITING_DB", str(sample_db))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    for key, value in params.items():
+        at.query_params[key] = value
+    at.run()
+    assert not at.exception
+    assert _kpis(at) == _expected_kpis(sample_db, filters)
+    # Every chart carries its footnote: definition, filters, n and data as of.
+    footnotes = [c.value for c in at.caption if "n = " in c.value and "Data as of" in c.value]
+    assert len(footnotes) >= 3
+
+
+def test_changing_the_client_in_the_sidebar_updates_kpis_and_url(sample_db, monkeypatch):
+    monkeypatch.setenv("RECRUITING_DB", str(sample_db))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.query_params["as_of"] = "2026-11-20"
+    at.run()
+    at.selectbox(key="client").set_value("Northwind Health").run()
+    assert not at.exception
+    assert at.query_params["client"] == "Northwind Health"
+    expected = _expected_kpis(sample_db, Filters("Northwind Health", date_from=dt.date(2026, 8, 23),
+                                                 date_to=dt.date(2026, 11, 20), as_of=dt.date(2026, 11, 20)))
+    assert _kpis(at) == expected
+
+
+def test_named_empty_database_shows_how_to_load_instead_of_sample_data(tmp_path, monkeypatch):
+    empty = tmp_path / "empty.duckdb"
+    monkeypatch.setenv("RECRUITING_DB", str(empty))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    assert not at.exception
+    assert not empty.exists()  # an explicitly named database is never filled with sample data
+    text = " ".join(i.value for i in at.info)
+    assert "No data" in text and "python -m loaders" in text
+
+
+def test_glossary_page_runs_alone_with_the_clients_settings(sample_db, monkeypatch):
+    monkeypatch.setenv("RECRUITING_DB", str(sample_db))
+    at = AppTest.from_file(str(ROOT / "pages" / "glossary.py"), default_timeout=60)
+    at.query_params["client"] = "Acme Corp"
+    at.run()
+    assert not at.exception
+    body = " ".join(m.value for m in at.markdown)
+    assert "America/Chicago" in body and "business days" in body
