@@ -28,6 +28,7 @@ pio.templates["rpo"] = go.layout.Template(layout=go.Layout(
     legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1),
     margin=dict(l=60, r=30, t=80, b=50),
 ))
+MONTH_AXIS = dict(dtick="M1", tickformat="%b %Y")
 TEMPLATE = "rpo"
 
 
@@ -80,6 +81,7 @@ def time_to_submit_trend(trend: pd.DataFrame, target: float | None, totals: dict
                     line=dict(color=PALETTE[1], width=3))
     _target_line(fig, target, f"target {target:g} d" if target is not None else "")
     fig.update_yaxes(title_text="days")
+    fig.update_xaxes(**MONTH_AXIS)
     return fig
 
 
@@ -120,6 +122,7 @@ def adherence_by_month(trend: pd.DataFrame, target: float | None, totals: dict) 
     if target is not None:
         fig.add_scatter(x=trend["period"], y=[target] * len(trend), name=f"Target {target:.0%}", yaxis="y2",
                         mode="lines", line=dict(color=TARGET, dash="dash", width=2))
+    fig.update_xaxes(**MONTH_AXIS)
     fig.update_layout(yaxis=dict(title="deadlines"),
                       yaxis2=dict(title="adherence", overlaying="y", side="right", range=[0, 1.05],
                                   tickformat=".0%", showgrid=False))

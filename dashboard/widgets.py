@@ -8,6 +8,14 @@ import dashboard
 from metrics import METRICS, render
 
 
+# How fact columns read on screen.
+COLUMN_LABELS = {
+    "requisition_id": "Requisition", "title": "Title", "department": "Department", "recruiter": "Recruiter",
+    "hiring_manager": "Hiring manager", "start_on": st.column_config.DateColumn("Start"),
+    "age_days": st.column_config.NumberColumn("Age (days)"),
+}
+
+
 def _status(kpi: dict) -> str:
     """Red/amber/green against the target (amber: within 10% of it)."""
     value, target = kpi["value"], kpi["target"]
@@ -22,19 +30,20 @@ def kpi_cards(kpis: list[dict], filters, info: dict) -> None:
     cols = st.columns(len(kpis))
     for col, k in zip(cols, kpis):
         unit = k["unit"]
-        delta = None
+        delta, colour = None, "inverse" if k["lower_is_better"] else "normal"
         if k["value"] is not None and k["previous"] is not None:
             diff = k["value"] - k["previous"]
-            delta = (f"{diff * 100:+.0f} pts vs previous period" if unit == "rate"
-                     else f"{diff:+.1f} d vs previous period")
+            delta = f"{diff * 100:+.0f} pts" if unit == "rate" else f"{diff:+.1f} d"
+            if round(diff, 3) == 0:
+                colour = "off"
         target = k["target"]
         target_text = ("no target" if target is None else
                        f"target {'≤' if k['lower_is_better'] else '≥'} {charts.fmt_value(target, unit)}")
         with col:
-            st.metric(k["title"], charts.fmt_value(k["value"], unit), delta=delta,
-                      delta_color="inverse" if k["lower_is_better"] else "normal",
+            st.metric(k["short"], charts.fmt_value(k["value"], unit), delta=delta, delta_color=colour,
                       help=render(METRICS[k["metric"]], info), border=True)
-            st.caption(f"{target_text} {_status(k)}  \nn = {k['n']}")
+            st.caption(f"{target_text} {_status(k)}  \nn = {k['n']}"
+                       + ("; change vs previous period" if delta else "; no previous period"))
 
 
 def chart(fig, metric: str, n, filters, info: dict, key: str) -> None:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 class Metric:
     key: str                       # the summary's key
     title: str
+    short: str                     # the KPI card's label
     fact: str                      # which fact table: req | app | deadline
     date: str                      # the fact's date column that places a row in a period
     aggregates: dict               # output name -> SQL aggregate over the fact table
@@ -37,7 +38,7 @@ _STATS = lambda col: {  # noqa: E731 - a tiny table builder reads better inline
 
 METRICS: dict[str, Metric] = {m.key: m for m in (
     Metric(
-        key="time_to_submit", title="Time to submit", fact="req", date="first_sub_on",
+        key="time_to_submit", title="Time to submit", short="Time to submit", fact="req", date="first_sub_on",
         aggregates=_STATS("tts_days"), kpi="median", unit="days", lower_is_better=True,
         target_key="time_to_submit_median", counts="requisitions",
         definition=(
@@ -48,7 +49,7 @@ METRICS: dict[str, Metric] = {m.key: m for m in (
             "passed). Covers requisitions whose first submittal falls in the period; median, mean and "
             "90th percentile (linear interpolation).")),
     Metric(
-        key="interview_conversion", title="Interview conversion", fact="app", date="sub_on",
+        key="interview_conversion", title="Interview conversion", short="Submit → interview", fact="app", date="sub_on",
         aggregates={
             "submitted": "count(*)",
             "interviewed": "count(*) FILTER (WHERE interviewed)",
@@ -71,7 +72,7 @@ METRICS: dict[str, Metric] = {m.key: m for m in (
             "Rejected, withdrawn and unmapped stage words never count as reaching a stage. In process: "
             "no hire, rejection or withdrawal yet.")),
     Metric(
-        key="deadline_adherence", title="Deadline adherence", fact="deadline", date="due_on",
+        key="deadline_adherence", title="Deadline adherence", short="Deadline adherence", fact="deadline", date="due_on",
         aggregates={
             "due": "count(*) FILTER (WHERE status <> 'pending')",
             "met": "count(*) FILTER (WHERE status = 'met')",
@@ -91,7 +92,7 @@ METRICS: dict[str, Metric] = {m.key: m for m in (
         counts="deadlines due",
         definition=(
             "Two kinds of deadlines. SLA: each requisition is due {sla_k} submittal(s) within {sla_n} "
-            "{days_word} of its start; met when the {sla_k}th submittal's local date is on or before the due "
+            "{days_word} of its start; met when the local date of submittal number {sla_k} is on or before the due "
             "date; an SLA miss is the RPO's side. Commitments from the tracker: met when delivered on or "
             "before the original due date, whatever revisions followed. A deadline counts in the period of "
             "its original due date; it is missed when delivered late or when its due date is before the "
@@ -100,7 +101,7 @@ METRICS: dict[str, Metric] = {m.key: m for m in (
             "in time: the revision was communicated before the original due date. An empty side counts as "
             "the RPO's.")),
     Metric(
-        key="time_to_fill", title="Time to fill", fact="req", date="first_hire_on",
+        key="time_to_fill", title="Time to fill", short="Time to fill", fact="req", date="first_hire_on",
         aggregates=_STATS("ttf_days"), kpi="median", unit="days", lower_is_better=True,
         target_key="time_to_fill_median", counts="requisitions filled",
         definition=(
@@ -108,7 +109,7 @@ METRICS: dict[str, Metric] = {m.key: m for m in (
             "in {days_word} on local dates in {timezone}, for the requisitions whose first hire falls in "
             "the period.")),
     Metric(
-        key="hm_feedback_days", title="Hiring-manager feedback time", fact="app", date="sub_on",
+        key="hm_feedback_days", title="Hiring-manager feedback time", short="HM feedback time", fact="app", date="sub_on",
         aggregates={**_STATS("feedback_days"),
                     "awaiting_feedback": "count(*) FILTER (WHERE feedback_on IS NULL AND NOT ended)"},
         kpi="median", unit="days", lower_is_better=True, target_key="hm_feedback_median",

@@ -326,7 +326,7 @@ class Report:
             before = self.totals(m.key, prev) if prev else None
             n_key = "n" if "n" in now else ("submitted" if m.key == "interview_conversion" else "due")
             out.append({
-                "metric": m.key, "title": m.title, "unit": m.unit, "value": now[m.kpi], "n": now[n_key],
+                "metric": m.key, "title": m.title, "short": m.short, "unit": m.unit, "value": now[m.kpi], "n": now[n_key],
                 "previous": before[m.kpi] if before else None,
                 "target": self.settings["targets"].get(m.target_key),
                 "lower_is_better": m.lower_is_better, "totals": now,

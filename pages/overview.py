@@ -35,6 +35,4 @@ st.subheader(f"Requisitions awaiting a first submittal ({len(data['awaiting'])})
 if data["awaiting"].empty:
     st.write("None: every open requisition has at least one submittal.")
 else:
-    st.dataframe(data["awaiting"], hide_index=True, width="stretch",
-                 column_config={"age_days": st.column_config.NumberColumn("Age (days)"),
-                                "start_on": st.column_config.DateColumn("Start")})
+    st.dataframe(data["awaiting"], hide_index=True, width="stretch", column_config=widgets.COLUMN_LABELS)

@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 import charts
 import store
 from loaders.sample import build_sample_database
-from metrics import Filters, summary
+from metrics import METRICS, Filters, summary
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -29,13 +29,14 @@ def _kpis(at) -> dict:
 def _expected_kpis(db, filters: Filters) -> dict:
     with store.connection(db, read_only=True) as con:
         s = summary(con, filters)
-    return {
-        "Time to submit": charts.fmt_value(s["time_to_submit"]["median"], "days"),
-        "Interview conversion": charts.fmt_value(s["interview_conversion"]["submit_to_interview"], "rate"),
-        "Deadline adherence": charts.fmt_value(s["deadline_adherence"]["rate"], "rate"),
-        "Time to fill": charts.fmt_value(s["time_to_fill"]["median"], "days"),
-        "Hiring-manager feedback time": charts.fmt_value(s["hm_feedback_days"]["median"], "days"),
+    value = {
+        "time_to_submit": s["time_to_submit"]["median"],
+        "interview_conversion": s["interview_conversion"]["submit_to_interview"],
+        "deadline_adherence": s["deadline_adherence"]["rate"],
+        "time_to_fill": s["time_to_fill"]["median"],
+        "hm_feedback_days": s["hm_feedback_days"]["median"],
     }
+    return {METRICS[k].short: charts.fmt_value(v, METRICS[k].unit) for k, v in value.items()}
 
 
 def test_first_start_builds_the_sample_database_and_shows_the_overview(tmp_path, monkeypatch):
