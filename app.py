@@ -13,6 +13,7 @@ dashboard.ensure_database()
 
 page = st.navigation([
     st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
+    st.Page("pages/data.py", title="Data", icon=":material/fact_check:"),
     st.Page("pages/glossary.py", title="Glossary", icon=":material/menu_book:"),
 ])
 page.run()

@@ -102,6 +102,22 @@ def _overview(db: str, version: tuple, filters: Filters) -> dict:
     return _read(fetch)
 
 
+@st.cache_data(show_spinner=False, max_entries=32)
+def _quality(db: str, version: tuple, filters: Filters) -> dict:
+    from metrics import quality
+
+    def fetch(con):
+        rep = Report(con, filters)
+        try:
+            c = rep.filters.client
+            return {"files": quality.files(con, c), "rejected": quality.rejected_rows(con, c),
+                    "unmapped": quality.unmapped_stages(con, c), "out_of_order": quality.out_of_order_events(con, c),
+                    "negative": quality.negative_durations(rep), **quality.orphans(con, c)}
+        finally:
+            rep.close()
+    return _read(fetch)
+
+
 def clients() -> list[str]:
     """The clients in the database (empty when there is no data yet)."""
     return _clients(str(db_path()[0]), _version())
@@ -115,6 +131,11 @@ def client_info(client: str) -> dict:
 def overview(filters: Filters) -> dict:
     """Everything the Overview page shows for `filters`, computed once per data version."""
     return _overview(str(db_path()[0]), _version(), filters)
+
+
+def data_quality(filters: Filters) -> dict:
+    """The Data page's tables: files, rejected rows, unmapped words, out-of-order and orphan rows."""
+    return _quality(str(db_path()[0]), _version(), filters)
 
 
 def empty_state() -> None:
@@ -220,5 +241,5 @@ def data_as_of(filters: Filters) -> str:
     return text + (f" (last loaded {loaded:%d %b %Y %H:%M} UTC)" if loaded else "")
 
 
-__all__ = ["PRESETS", "UnknownClient", "client_info", "clients", "data_as_of", "db_path", "empty_state",
+__all__ = ["PRESETS", "UnknownClient", "client_info", "clients", "data_as_of", "data_quality", "db_path", "empty_state",
            "ensure_database", "overview", "sidebar_filters"]

@@ -106,3 +106,20 @@ def test_glossary_page_runs_alone_with_the_clients_settings(sample_db, monkeypat
     assert not at.exception
     body = " ".join(m.value for m in at.markdown)
     assert "America/Chicago" in body and "business days" in body
+
+
+def test_data_page_shows_the_sample_clients_data_quality_problems(sample_db, monkeypatch):
+    monkeypatch.setenv("RECRUITING_DB", str(sample_db))
+    at = AppTest.from_file(str(ROOT / "pages" / "data.py"), default_timeout=60)
+    at.query_params["client"] = "Globex UK"
+    at.run()
+    assert not at.exception
+    headings = [s.value for s in at.subheader]
+    # sample_data/README.md lists Globex's deliberate problems: 4 rejected rows, the unmapped
+    # "Talent Pool", one out-of-order pair, one event of an unknown application, two commitments
+    # pointing at requisitions that do not exist.
+    assert "Rejected rows (4)" in headings
+    assert "Unmapped stage words (1)" in headings
+    assert "Out-of-order events (1)" in headings
+    assert "Events of unknown applications (1)" in headings
+    assert "Commitments with an unknown requisition (2)" in headings

@@ -1,0 +1,87 @@
+"""Data quality in the open: what was rejected, unmapped, out of order, or does not join.
+
+Nothing here changes a number; it lists what a careful analyst would want to see before putting
+the numbers in front of a client.
+"""
+from __future__ import annotations
+
+from metrics.engine import Report
+
+_RANK = ("CASE stage WHEN 'applied' THEN 1 WHEN 'screened' THEN 2 WHEN 'submitted' THEN 3 "
+         "WHEN 'interviewed' THEN 4 WHEN 'offered' THEN 5 WHEN 'hired' THEN 6 END")
+
+
+def files(con, client: str):
+    """Files loaded for the client: name, sha256, rows read / loaded / rejected, when."""
+    return con.execute("""
+        SELECT DISTINCT f.name AS file, f.sheet, f.kind, f.rows_read, f.rows_loaded, f.rows_rejected,
+               array_to_string(f.dropped_columns, ', ') AS dropped_personal_columns, f.loaded_at, f.sha256
+        FROM files f
+        WHERE f.client = ? OR f.file_id IN (SELECT file_id FROM rejected_rows WHERE client = ?)
+           OR f.file_id IN (SELECT file_id FROM requisitions WHERE client = ?)
+           OR f.file_id IN (SELECT file_id FROM stage_events WHERE client = ?)
+        ORDER BY f.loaded_at, f.name, f.sheet""", [client] * 4).df()
+
+
+def rejected_rows(con, client: str):
+    """Rows that could not be loaded, with file, sheet, row, column, reason and raw values."""
+    return con.execute("""
+        SELECT file_name AS file, sheet, kind, "row", "column", reason, raw
+        FROM rejected_rows WHERE client = ? ORDER BY file_id, "row" """, [client]).df()
+
+
+def unmapped_stages(con, client: str):
+    """Stage words the client's dictionary does not map, with how many events carry them."""
+    return con.execute("""
+        SELECT raw_stage AS stage_word, count(*) AS events, count(DISTINCT application_id) AS applications
+        FROM stage_events WHERE client = ? AND stage IS NULL
+        GROUP BY raw_stage ORDER BY events DESC, raw_stage""", [client]).df()
+
+
+def out_of_order_events(con, client: str):
+    """Applications that first entered a later canonical stage before first entering an earlier one
+    (re-entering an earlier stage afterwards is normal and not listed)."""
+    return con.execute(f"""
+        WITH first AS (
+            SELECT application_id, stage, {_RANK} AS rank, min(entered_at) AS entered_at,
+                   arg_min(raw_stage, entered_at) AS raw_stage
+            FROM stage_events WHERE client = ? AND stage IS NOT NULL AND {_RANK} IS NOT NULL
+            GROUP BY application_id, stage
+        )
+        SELECT a.application_id, a.raw_stage AS later_stage_word, a.entered_at AS later_entered_at,
+               b.raw_stage AS earlier_stage_word, b.entered_at AS earlier_entered_at
+        FROM first a JOIN first b ON a.application_id = b.application_id
+        WHERE a.rank > b.rank AND a.entered_at < b.entered_at
+        ORDER BY a.application_id, a.entered_at""", [client]).df()
+
+
+def negative_durations(report: Report):
+    """Requisitions whose time to submit or time to fill is negative (kept in the metrics)."""
+    return report.con.execute(f"""
+        SELECT requisition_id, start_on, first_sub_on, tts_days AS time_to_submit_days,
+               first_hire_on, ttf_days AS time_to_fill_days
+        FROM {report.t('req')}
+        WHERE tts_days < 0 OR ttf_days < 0 ORDER BY requisition_id""").df()
+
+
+def orphans(con, client: str) -> dict:
+    """Rows that do not join: events of unknown applications, applications and commitments whose
+    requisition is unknown."""
+    return {
+        "events_of_unknown_applications": con.execute("""
+            SELECT e.application_id, e.raw_stage, e.entered_at FROM stage_events e
+            WHERE e.client = ? AND NOT EXISTS (SELECT 1 FROM applications a
+                                               WHERE a.client = e.client AND a.application_id = e.application_id)
+            ORDER BY 1, 3""", [client]).df(),
+        "applications_with_unknown_requisition": con.execute("""
+            SELECT a.application_id, a.requisition_id FROM applications a
+            WHERE a.client = ? AND NOT EXISTS (SELECT 1 FROM requisitions r
+                                               WHERE r.client = a.client AND r.requisition_id = a.requisition_id)
+            ORDER BY 1""", [client]).df(),
+        "commitments_with_unknown_requisition": con.execute("""
+            SELECT c.commitment_id, c.requisition_id, c.description, c.due_date FROM commitments c
+            WHERE c.client = ? AND c.requisition_id IS NOT NULL
+              AND NOT EXISTS (SELECT 1 FROM requisitions r
+                              WHERE r.client = c.client AND r.requisition_id = c.requisition_id)
+            ORDER BY 1""", [client]).df(),
+    }

@@ -1,0 +1,34 @@
+"""Data: data quality in the open, so every number can be trusted and traced."""
+import streamlit as st
+
+import dashboard
+
+dashboard.ensure_database()
+filters = dashboard.sidebar_filters()
+st.title("Data")
+if filters is None:
+    st.stop()
+q = dashboard.data_quality(filters)
+st.caption(f"{filters.client} · {dashboard.data_as_of(filters)}")
+
+SECTIONS = (
+    ("files", "Files loaded", "Every file with its sha256 and rows read, loaded and rejected."),
+    ("rejected", "Rejected rows", "Rows that could not be loaded, with the reason and their raw values."),
+    ("unmapped", "Unmapped stage words", "Stored, but never counted as reaching a stage until the client's "
+                                         "dictionary maps them (client settings, [stages])."),
+    ("out_of_order", "Out-of-order events", "A later stage entered before an earlier one."),
+    ("negative", "Negative durations", "Kept in the metrics as they are; usually a start date entered late."),
+    ("events_of_unknown_applications", "Events of unknown applications", "Not counted in any metric."),
+    ("applications_with_unknown_requisition", "Applications with an unknown requisition",
+     "Counted only when no department, recruiter or hiring-manager filter is set."),
+    ("commitments_with_unknown_requisition", "Commitments with an unknown requisition",
+     "Treated as commitments with no requisition."),
+)
+for key, title, help_text in SECTIONS:
+    table = q[key]
+    st.subheader(f"{title} ({len(table)})")
+    st.caption(help_text)
+    if table.empty:
+        st.write("None.")
+    else:
+        st.dataframe(table, hide_index=True, width="stretch")
