@@ -340,11 +340,12 @@ def _upsert(con, kind: str, file_id: int) -> None:
     target_cols = [r[0] for r in con.execute(f"DESCRIBE {kind}").fetchall()]
     good = "(SELECT * FROM __checked WHERE __err IS NULL)"
     if kind == "requisitions":
-        # A reopened requisition keeps its first start: the earliest opened_at ever seen wins.
+        # A reopened requisition keeps its first start: when the stored row opened earlier, its
+        # opened and assigned dates (together, the start) win over the newer export's.
+        keep = [f"CASE WHEN o.opened_at < n.opened_at THEN o.{c} ELSE n.{c} END AS {c}"
+                for c in ("opened_at", "opened_on", "assigned_at", "assigned_on")]
         con.execute(f"""CREATE OR REPLACE TEMP TABLE __new AS
-            SELECT n.* REPLACE (
-                CASE WHEN o.opened_at < n.opened_at THEN o.opened_at ELSE n.opened_at END AS opened_at,
-                CASE WHEN o.opened_at < n.opened_at THEN o.opened_on ELSE n.opened_on END AS opened_on)
+            SELECT n.* REPLACE ({', '.join(keep)})
             FROM {good} n LEFT JOIN requisitions o USING (client, requisition_id)""")
         delete_on = "client, requisition_id"
     else:
