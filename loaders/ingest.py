@@ -388,8 +388,17 @@ def _pieces(con, path: Path, fmt: str):
                             "plain text or another format); save it as .xlsx from Excel, or rename it to .csv")
         found = False
         for n, (sheet, hidden, rows) in enumerate(read_xlsx_sheets(path)):
-            kind = kind_from_name(sheet)
-            header_idx, kind = find_header_row(rows, kind)
+            named = kind_from_name(sheet)
+            header_idx, kind = find_header_row(rows, named)
+            if named and header_idx is None:
+                # A sheet named as a template table must hold it: say which columns are missing.
+                best = max(rows[:30], default=[], key=lambda r: sum(normalise_header(c) in {x.name for x in
+                                                                                          TEMPLATE[named]} for c in r))
+                found = {normalise_header(c) for c in best}
+                missing = [c.name for c in TEMPLATE[named] if c.required and c.name not in found]
+                raise LoadError(f"{path}, sheet {sheet!r}: missing required column(s) {', '.join(missing)} for "
+                                f"{named} (found: {', '.join(sorted(x for x in found if x)) or 'no header row'}); "
+                                "see the import template in the README")
             if kind is None or header_idx is None:
                 yield sheet, None, None, (f"sheet {sheet!r}: no template table found (name the sheet "
                                           f"{', '.join(TEMPLATE)} and put the template's headers in it)")
