@@ -22,7 +22,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from loaders.parse import (TIME_HINT, cell_text, id_sql, instant_sql, int_bad_sql, int_sql,
+from loaders.parse import (TIME_HINT, cell_text, id_sql, instant_sql, int_bad_sql, int_sql, iso_sql,
                            local_date_sql, text_sql, time_struct)
 from loaders.settings import canonical_stage_sql, stage_key_sql
 
@@ -272,7 +272,8 @@ def store_table(con, *, table: str, kind: str, file_id: int, report: Report, cli
             errors.append(f"CASE WHEN nullif(trim({x}), '') IS NULL THEN {label} || chr(9) || "
                           f"'required value is empty' END")
         if col.kind in ("time", "date"):
-            sel += [f"{time_struct(x, 'c.date_order')} AS __p_{col.name}", f"{x} AS __raw_{col.name}"]
+            iso = f"s.__iso_{col.name}" if col.name in columns else None
+            sel += [f"{time_struct(x, 'c.date_order', iso)} AS __p_{col.name}", f"{x} AS __raw_{col.name}"]
             errors.append(f"CASE WHEN __p_{col.name}.bad THEN {label} || chr(9) || 'could not read ''' || "
                           f"trim(__raw_{col.name}) || ''' as a date or time ({TIME_HINT})' END")
         elif col.kind == "int":
@@ -296,10 +297,6 @@ def store_table(con, *, table: str, kind: str, file_id: int, report: Report, cli
     # Errors that depend on parsed values are evaluated in a second step (they refer to __p_ columns).
     row_errors = [e for e in errors if "__p_" not in e]
     parse_errors = [e for e in errors if "__p_" in e]
-    con.execute(f"""CREATE OR REPLACE TEMP TABLE __parsed AS
-        SELECT {', '.join(sel)}, coalesce({', '.join(row_errors)}) AS __err0
-        FROM {table} s
-        LEFT JOIN clients c ON c.client_key = lower(regexp_replace({client_ref}, '\\s+', ' ', 'g'))""")
     final = []
     for col in spec:
         if col.kind == "time":
@@ -310,17 +307,24 @@ def store_table(con, *, table: str, kind: str, file_id: int, report: Report, cli
         else:
             final.append(col.name)
     err = f"coalesce(__err0, {', '.join(parse_errors)})" if parse_errors else "__err0"
-    key = ", ".join(KEYS[kind])
+    iso_cols = ", ".join([f"{iso_sql(_q(c.name))} AS __iso_{c.name}" for c in spec
+                          if c.kind in ("time", "date") and c.name in columns] or ["NULL AS __no_iso"])
+    # One pass: parse (inner query), then final values and the first problem of each row.
     con.execute(f"""CREATE OR REPLACE TEMP TABLE __checked AS
-        WITH p AS (SELECT __row, client, {', '.join(final)}, extra, {err} AS __err FROM __parsed),
-        d AS (SELECT *, CASE WHEN __err IS NULL THEN
-                  first(__row) OVER (PARTITION BY client, {key} ORDER BY __row) END AS __first
-              FROM p)
-        SELECT * EXCLUDE (__first, __err),
-               coalesce(__err, CASE WHEN __first <> __row THEN {_lit(KEYS[kind][0])} || chr(9) ||
-                   {_lit('duplicate ' + ' + '.join(KEYS[kind]) + ' in this file; row ')} || __first ||
-                   ' holds the same and was kept' END) AS __err
-        FROM d""")
+        SELECT __row, client, {', '.join(final)}, extra, {err} AS __err
+        FROM (SELECT {', '.join(sel)}, coalesce({', '.join(row_errors)}) AS __err0
+              FROM (SELECT *, {iso_cols} FROM {table}) s
+              LEFT JOIN clients c ON c.client_key = lower(regexp_replace({client_ref}, '\\s+', ' ', 'g')))""")
+    # A key twice in one file is ambiguous: keep its first row, reject the others naming that row.
+    # (A grouped pass finds the few duplicates; a window over every row would cost far more.)
+    keys = KEYS[kind]
+    on = " AND ".join(f"k.{c} IS NOT DISTINCT FROM d.{c}" for c in ("client",) + keys)
+    con.execute(f"""UPDATE __checked k
+        SET __err = {_lit(keys[0])} || chr(9) || {_lit('duplicate ' + ' + '.join(keys) + ' in this file; row ')}
+                    || d.first_row || ' holds the same and was kept'
+        FROM (SELECT client, {', '.join(keys)}, min(__row) AS first_row FROM __checked WHERE __err IS NULL
+              GROUP BY ALL HAVING count(*) > 1) d
+        WHERE k.__err IS NULL AND {on} AND k.__row <> d.first_row""")
     report.rows_read = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
     con.execute(f"""INSERT INTO rejected_rows
         SELECT ?, k.client, ?, ?, ?, k.__row, split_part(k.__err, chr(9), 1), split_part(k.__err, chr(9), 2),
@@ -363,12 +367,17 @@ def _upsert(con, kind: str, file_id: int) -> None:
         elif c == "raw_stage":
             values.append("n.stage")
         elif c == "stage" and kind == "stage_events":
-            values.append(canonical_stage_sql("n.stage", "d.stage"))
+            values.append("d.stage")
         else:
             values.append(f"n.{c}")
     join = ""
     if kind == "stage_events":
-        join = f"LEFT JOIN stage_dictionary d ON d.client = n.client AND d.raw_key = {stage_key_sql('n.stage')}"
+        # Resolve each distinct stage word once, then join on the word itself (a file has few).
+        con.execute(f"""CREATE OR REPLACE TEMP TABLE __stage_map AS
+            SELECT w.client, w.stage AS raw, {canonical_stage_sql('w.stage', 'd.stage')} AS stage
+            FROM (SELECT DISTINCT client, stage FROM __new) w
+            LEFT JOIN stage_dictionary d ON d.client = w.client AND d.raw_key = {stage_key_sql('w.stage')}""")
+        join = "LEFT JOIN __stage_map d ON d.client = n.client AND d.raw = n.stage"
     con.execute(f"INSERT INTO {kind} ({', '.join(target_cols)}) SELECT {', '.join(values)} FROM __new n {join}")
 
 

@@ -26,13 +26,26 @@ _SLASH = r"^(\d{1,2})[/.](\d{1,2})[/.](\d{4}|\d{2})(?:[ T]+(\d{1,2}):(\d{2})(?::
 _WORDY = ["%d %b %Y", "%d %B %Y", "%b %d, %Y", "%B %d, %Y", "%d-%b-%Y", "%d-%b-%y", "%b %d %Y", "%B %d %Y"]
 
 
-def time_struct(col: str, date_order: str) -> str:
+def iso_sql(col: str) -> str:
+    """SQL: the UTC instant of an ISO-8601 text (with T or space, optional offset or Z), else NULL.
+
+    Computed once per value in an inner query and handed to `time_struct` as `iso`, because it is
+    the form most machine exports use and the cast is the costliest test.
+    """
+    v = f"trim({col})"
+    # Only values that start like ISO (2026-...): DuckDB's cast would read `1/2/16 00:00` as year 1.
+    return f"CASE WHEN {v} LIKE '____-%' THEN timezone('UTC', TRY_CAST({v} AS TIMESTAMPTZ)) END"
+
+
+def time_struct(col: str, date_order: str, iso: str | None = None) -> str:
     """SQL for a struct {d DATE, t TIMESTAMP, bad BOOLEAN} parsed from text column `col`.
 
     `date_order` is 'MDY' or 'DMY' (a client setting or a SQL expression yielding one); it decides
-    how slash dates are read, for the whole file, never guessed per row.
+    how slash dates are read, for the whole file, never guessed per row. `iso` is `iso_sql(col)`
+    computed in an inner query, when the caller has it.
     """
     v = f"nullif(trim({col}), '')"
+    iso = iso or iso_sql(col)
     s = f"regexp_extract({v}, '{_SLASH}', ['a','b','y','h','mi','s','ap'])"
     month = f"CASE WHEN {date_order} = 'DMY' THEN {s}.b ELSE {s}.a END"
     day = f"CASE WHEN {date_order} = 'DMY' THEN {s}.a ELSE {s}.b END"
@@ -48,12 +61,13 @@ def time_struct(col: str, date_order: str) -> str:
     serial_ok = f"({serial} BETWEEN {EXCEL_MIN} AND {EXCEL_MAX})"
     serial_date = f"(DATE '1899-12-30' + floor({serial})::INT)"
     serial_time = (f"(TIMESTAMP '1899-12-30' + to_microseconds(round({serial} * 86400000000)::BIGINT))")
-    iso = f"timezone('UTC', TRY_CAST({v} AS TIMESTAMPTZ))"
     wordy = f"TRY_CAST(try_strptime({v}, {_WORDY!r}) AS DATE)"
+    # Cheapest tests first: a bare ISO date, then the ISO instant most exports use.
     return f"""(CASE
         WHEN {v} IS NULL THEN {{'d': NULL::DATE, 't': NULL::TIMESTAMP, 'bad': false}}
-        WHEN regexp_full_match({v}, '\\d{{4}}-\\d{{1,2}}-\\d{{1,2}}') THEN
+        WHEN length({v}) <= 10 AND {v} LIKE '____-%' THEN
             {{'d': TRY_CAST({v} AS DATE), 't': NULL::TIMESTAMP, 'bad': TRY_CAST({v} AS DATE) IS NULL}}
+        WHEN {iso} IS NOT NULL THEN {{'d': NULL::DATE, 't': {iso}, 'bad': false}}
         WHEN regexp_full_match({v}, '\\d{{12,13}}') THEN
             {{'d': NULL::DATE, 't': epoch_ms({v}::BIGINT), 'bad': false}}
         WHEN regexp_full_match({v}, '\\d{{1,5}}(\\.\\d+)?') THEN
@@ -63,7 +77,6 @@ def time_struct(col: str, date_order: str) -> str:
         WHEN {s}.a <> '' THEN
             CASE WHEN {s}.h = '' THEN {{'d': {slash_date}, 't': NULL::TIMESTAMP, 'bad': {slash_date} IS NULL}}
                  ELSE {{'d': NULL::DATE, 't': {slash_time}, 'bad': {slash_time} IS NULL}} END
-        WHEN {iso} IS NOT NULL THEN {{'d': NULL::DATE, 't': {iso}, 'bad': false}}
         ELSE {{'d': {wordy}, 't': NULL::TIMESTAMP, 'bad': {wordy} IS NULL}}
     END)"""
 

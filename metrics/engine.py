@@ -74,11 +74,15 @@ def local_today(timezone: str) -> dt.date:
 def _bidx(d: str) -> str:
     """SQL: business days before date `d` counted from a Monday epoch, less weekday holidays before it.
 
-    busday_count(a, b) is then bidx(b) - bidx(a), for b before a too (negative), exactly as numpy.
+    busday_count(a, b) is then bidx(b) - bidx(a) for b on or after a, exactly as numpy. Holidays
+    before `d` are looked up in `$hc` (a prefix count per day between the first and last holiday,
+    see `Report._holiday_params`), so the cost per row is constant.
     """
     n = f"datediff('day', DATE '1970-01-05', {d})"
     weeks = f"floor({n} / 7)::BIGINT"
-    return f"(5 * {weeks} + least({n} - 7 * {weeks}, 5) - len(list_filter($hol, lambda h: h < {d})))"
+    before = (f"(CASE WHEN {d} <= $hmin THEN 0 WHEN {d} > $hmax THEN $hn "
+              f"ELSE $hc[datediff('day', $hmin, {d})] END)")
+    return f"(5 * {weeks} + least({n} - 7 * {weeks}, 5) - {before})"
 
 
 class Report:
@@ -105,9 +109,22 @@ class Report:
         params = {"client": f.client, "as_of": f.as_of, "k": self.settings["sla_first_submittals"],
                   "n": self.settings["sla_within_days"], "deps": list(f.departments),
                   "recs": list(f.recruiters), "hms": list(f.hiring_managers),
-                  "filtered": f.filtered, "hol": self.holidays}
+                  "filtered": f.filtered, "hol": self.holidays, **self._holiday_params()}
         params.update(extra)
         return params
+
+    def _holiday_params(self) -> dict:
+        """`$hc[i]` = weekday holidays before day `$hmin + i` (1-based), from the first to the last."""
+        hol = self.holidays
+        if not hol:
+            return {"hmin": dt.date(1970, 1, 1), "hmax": dt.date(1970, 1, 1), "hc": [], "hn": 0}
+        span = (hol[-1] - hol[0]).days
+        counts, k = [], 0
+        for i in range(1, span + 1):
+            while k < len(hol) and hol[k] < hol[0] + dt.timedelta(days=i):
+                k += 1
+            counts.append(k)
+        return {"hmin": hol[0], "hmax": hol[-1], "hc": counts, "hn": len(hol)}
 
     def _exec(self, sql: str, **extra):
         used = {k: v for k, v in self._params(**extra).items() if f"${k}" in sql}
@@ -116,7 +133,9 @@ class Report:
     def days(self, a: str, b: str) -> str:
         """SQL for days(a, b) between two local-date expressions in this client's day-count mode."""
         if self.business:
-            return f"({_bidx(b)} - {_bidx(a)})"
+            # numpy.busday_count counts [a, b) forwards, and (b, a] negated when b is before a.
+            return (f"(CASE WHEN {b} >= {a} THEN {_bidx(b)} - {_bidx(a)} "
+                    f"ELSE {_bidx(f'({b} + 1)')} - {_bidx(f'({a} + 1)')} END)")
         return f"datediff('day', {a}, {b})"
 
     def t(self, name: str) -> str:
@@ -134,25 +153,25 @@ class Report:
             FROM requisitions WHERE client = $client""")
         # Reached a stage = entered it or any later one (skipped stages count as passed); the time it
         # was reached is the earliest such entry. Rejected/withdrawn/unmapped events have no rank.
+        # A local date never decreases as the instant grows, so the local date of the earliest
+        # entry is simply the earliest local date: min() serves where arg_min() would cost more.
         self._exec(f"""CREATE OR REPLACE TEMP TABLE {p('app')} AS
             WITH ev AS (
-                SELECT application_id, stage, entered_at, entered_on, {_RANK} AS rank
+                SELECT application_id, entered_at, entered_on, {_RANK} AS rank,
+                       stage IN ('hired', 'rejected', 'withdrawn') AS ends
                 FROM stage_events
                 WHERE client = $client AND stage IS NOT NULL AND entered_on <= $as_of
             ), reach AS (
                 SELECT application_id,
                        min(entered_at) FILTER (WHERE rank >= 3) AS sub_at,
-                       arg_min(entered_on, entered_at) FILTER (WHERE rank >= 3) AS sub_on,
-                       coalesce(bool_or(rank >= 4), false) AS interviewed,
-                       coalesce(bool_or(rank >= 5), false) AS offered,
-                       coalesce(bool_or(rank >= 6), false) AS hired,
-                       min(entered_at) FILTER (WHERE rank >= 6) AS hire_at,
-                       arg_min(entered_on, entered_at) FILTER (WHERE rank >= 6) AS hire_on,
-                       bool_or(stage IN ('hired', 'rejected', 'withdrawn')) AS ended
+                       min(entered_on) FILTER (WHERE rank >= 3) AS sub_on,
+                       max(rank) AS top_rank,
+                       min(entered_on) FILTER (WHERE rank >= 6) AS hire_on,
+                       bool_or(ends) AS ended
                 FROM ev GROUP BY application_id
             ), feedback AS (
                 -- the hiring manager's answer: the next mapped event strictly after the submittal instant
-                SELECT e.application_id, arg_min(e.entered_on, e.entered_at) AS feedback_on
+                SELECT e.application_id, min(e.entered_on) AS feedback_on
                 FROM ev e JOIN reach r USING (application_id)
                 WHERE e.entered_at > r.sub_at
                 GROUP BY e.application_id
@@ -160,9 +179,9 @@ class Report:
             SELECT a.application_id, a.requisition_id, a.candidate_id, a.source, a.status,
                    q.requisition_id IS NOT NULL AS known_req,
                    q.department, q.recruiter, q.hiring_manager,
-                   r.sub_at, r.sub_on, coalesce(r.interviewed, false) AS interviewed,
-                   coalesce(r.offered, false) AS offered, coalesce(r.hired, false) AS hired,
-                   r.hire_at, r.hire_on, coalesce(r.ended, false) AS ended, f.feedback_on,
+                   r.sub_at, r.sub_on, coalesce(r.top_rank >= 4, false) AS interviewed,
+                   coalesce(r.top_rank >= 5, false) AS offered, coalesce(r.top_rank >= 6, false) AS hired,
+                   r.hire_on, coalesce(r.ended, false) AS ended, f.feedback_on,
                    {self.days('r.sub_on', 'f.feedback_on')} AS feedback_days
             FROM applications a
             LEFT JOIN {p('reqall')} q ON q.requisition_id = a.requisition_id
@@ -187,12 +206,12 @@ class Report:
                        row_number() OVER (PARTITION BY requisition_id ORDER BY sub_at) AS k
                 FROM {p('app')} WHERE known_req AND sub_at IS NOT NULL
             ), s AS (
-                SELECT requisition_id, arg_min(sub_on, sub_at) AS first_sub_on,
+                SELECT requisition_id, min(sub_on) AS first_sub_on,
                        max(sub_on) FILTER (WHERE k = $k) AS kth_sub_on, count(*) AS submittals
                 FROM subs GROUP BY requisition_id
             ), h AS (
-                SELECT requisition_id, arg_min(hire_on, hire_at) AS first_hire_on, count(*) AS hires
-                FROM {p('app')} WHERE known_req AND hire_at IS NOT NULL GROUP BY requisition_id
+                SELECT requisition_id, min(hire_on) AS first_hire_on, count(*) AS hires
+                FROM {p('app')} WHERE known_req AND hire_on IS NOT NULL GROUP BY requisition_id
             ){cal}
             SELECT q.* EXCLUDE (keep), s.first_sub_on, s.kth_sub_on, coalesce(s.submittals, 0) AS submittals,
                    h.first_hire_on, coalesce(h.hires, 0) AS hires,
