@@ -24,7 +24,7 @@ import pyarrow as pa
 
 from loaders.parse import (TIME_HINT, cell_text, id_sql, instant_sql, int_bad_sql, int_sql, iso_sql,
                            local_date_sql, text_sql, time_struct)
-from loaders.settings import canonical_stage_sql, stage_key_sql
+from loaders.settings import canonical_stage_sql, get_client, stage_key_sql
 
 
 @dataclass(frozen=True)
@@ -132,7 +132,8 @@ def kind_from_headers(headers) -> str | None:
 # Reading: each source becomes (sheet, kind, text table with __row) pieces.
 
 def read_csv_piece(con, path: Path, table: str) -> list[str]:
-    """Stage a CSV file as all-text temp table `table` (with __row = spreadsheet-style row number)."""
+    """Stage a CSV file as all-text temp table `table` (with __row = spreadsheet-style row number);
+    returns its normalised column names."""
     try:
         with open(path, "rb") as fh:
             head = fh.read(4096)
@@ -147,17 +148,17 @@ def read_csv_piece(con, path: Path, table: str) -> list[str]:
         delim = csv.Sniffer().sniff(head.decode("utf-8", "replace"), delimiters=",;\t|").delimiter
     except csv.Error:
         delim = ","
+    source = (f"read_csv({_lit(str(path))}, all_varchar = true, header = true, delim = {_lit(delim)}, "
+              "quote = '\"', escape = '\"', null_padding = true, strict_mode = false)")
     try:
+        names = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()]
         # ordinality follows file order; row 1 is the header, as a spreadsheet would number it.
+        aliases = ", ".join(f"{_q(n)} AS {_q(normalise_header(n))}" for n in names)
         con.execute(f"""CREATE OR REPLACE TEMP TABLE {table} AS
-            SELECT * EXCLUDE (ordinality), (ordinality + 1)::INTEGER AS __row
-            FROM read_csv(?, all_varchar = true, header = true, delim = ?, quote = '"', escape = '"',
-                          null_padding = true, strict_mode = false) WITH ORDINALITY""",
-                    [str(path), delim])
+            SELECT {aliases}, (ordinality + 1)::INTEGER AS __row FROM {source} WITH ORDINALITY""")
     except duckdb.Error as exc:
         raise LoadError(f"{path}: not a readable CSV file: {str(exc).splitlines()[0]}") from exc
-    cols = [r[0] for r in con.execute(f"DESCRIBE {table}").fetchall() if r[0] != "__row"]
-    return cols
+    return [normalise_header(n) for n in names]
 
 
 def read_xlsx_sheets(path: Path):
@@ -254,15 +255,33 @@ def store_table(con, *, table: str, kind: str, file_id: int, report: Report, cli
     raw_client = src("client")
     override = _lit(client_override) if client_override else "NULL"
     client_ref = f"coalesce(nullif(trim({raw_client}), ''), {override})"
-    sel = [f"s.__row AS __row", "c.client AS client", "c.timezone AS __tz"]
+    # Resolve the file's client names once: most files name one client, which then becomes a
+    # constant instead of a join per row; several clients join through a small map of their names.
+    refs = [r[0] for r in con.execute(f"SELECT DISTINCT {client_ref} FROM {table} s").fetchall()]
+    con.execute("CREATE OR REPLACE TEMP TABLE __client_map (raw VARCHAR, client VARCHAR, timezone VARCHAR, "
+                "date_order VARCHAR, client_key VARCHAR)")
+    for ref in refs:
+        known = get_client(con, ref) if ref is not None else None
+        con.execute("INSERT INTO __client_map VALUES (?, ?, ?, ?, ?)",
+                    [ref] + ([known[k] for k in ("client", "timezone", "date_order", "client_key")]
+                             if known else [None] * 4))
+    if len(refs) == 1:
+        c_cols = con.execute("SELECT client, timezone, date_order, client_key FROM __client_map").fetchall()[0]
+        c = dict(zip(("client", "timezone", "date_order", "client_key"),
+                     (_lit(v) + "::VARCHAR" if v is not None else "NULL::VARCHAR" for v in c_cols)))
+        client_join = ""
+    else:
+        c = {k: f"c.{k}" for k in ("client", "timezone", "date_order", "client_key")}
+        client_join = f"LEFT JOIN __client_map c ON c.raw IS NOT DISTINCT FROM {client_ref}"
+    sel = [f"s.__row AS __row", f"{c['client']} AS client", f"{c['timezone']} AS __tz"]
     errors = [
         f"CASE WHEN {client_ref} IS NULL THEN 'client' || chr(9) || 'client is empty; fill the client column or pass --client' "
-        f"WHEN c.client IS NULL THEN 'client' || chr(9) || 'unknown client ''' || {client_ref} || "
+        f"WHEN {c['client']} IS NULL THEN 'client' || chr(9) || 'unknown client ''' || {client_ref} || "
         f"'''; create it first with: python -m loaders client SETTINGS.toml' END",
     ]
     if client_override and "client" in columns:
         errors.append(
-            f"CASE WHEN nullif(trim({raw_client}), '') IS NOT NULL AND c.client_key <> "
+            f"CASE WHEN nullif(trim({raw_client}), '') IS NOT NULL AND {c['client_key']} <> "
             f"{_lit(' '.join(client_override.split()).lower())} THEN 'client' || chr(9) || "
             f"'row is for client ''' || trim({raw_client}) || ''', but --client is {_lit(client_override)[1:-1]}' END")
     for col in spec:
@@ -273,7 +292,7 @@ def store_table(con, *, table: str, kind: str, file_id: int, report: Report, cli
                           f"'required value is empty' END")
         if col.kind in ("time", "date"):
             iso = f"s.__iso_{col.name}" if col.name in columns else None
-            sel += [f"{time_struct(x, 'c.date_order', iso)} AS __p_{col.name}", f"{x} AS __raw_{col.name}"]
+            sel += [f"{time_struct(x, c['date_order'], iso)} AS __p_{col.name}", f"{x} AS __raw_{col.name}"]
             errors.append(f"CASE WHEN __p_{col.name}.bad THEN {label} || chr(9) || 'could not read ''' || "
                           f"trim(__raw_{col.name}) || ''' as a date or time ({TIME_HINT})' END")
         elif col.kind == "int":
@@ -313,25 +332,25 @@ def store_table(con, *, table: str, kind: str, file_id: int, report: Report, cli
     con.execute(f"""CREATE OR REPLACE TEMP TABLE __checked AS
         SELECT __row, client, {', '.join(final)}, extra, {err} AS __err
         FROM (SELECT {', '.join(sel)}, coalesce({', '.join(row_errors)}) AS __err0
-              FROM (SELECT *, {iso_cols} FROM {table}) s
-              LEFT JOIN clients c ON c.client_key = lower(regexp_replace({client_ref}, '\\s+', ' ', 'g')))""")
+              FROM (SELECT *, {iso_cols} FROM {table}) s {client_join})""")
     # A key twice in one file is ambiguous: keep its first row, reject the others naming that row.
     # (A grouped pass finds the few duplicates; a window over every row would cost far more.)
     keys = KEYS[kind]
+    cols = ", ".join(("client",) + keys)
     on = " AND ".join(f"k.{c} IS NOT DISTINCT FROM d.{c}" for c in ("client",) + keys)
+    # Group on one hash of the key first (cheap), then compare the few candidates exactly.
     con.execute(f"""UPDATE __checked k
         SET __err = {_lit(keys[0])} || chr(9) || {_lit('duplicate ' + ' + '.join(keys) + ' in this file; row ')}
                     || d.first_row || ' holds the same and was kept'
-        FROM (SELECT client, {', '.join(keys)}, min(__row) AS first_row FROM __checked WHERE __err IS NULL
+        FROM (SELECT {cols}, min(__row) AS first_row FROM __checked
+              WHERE __err IS NULL AND hash({cols}) IN (SELECT h FROM (
+                  SELECT hash({cols}) AS h FROM __checked WHERE __err IS NULL GROUP BY h HAVING count(*) > 1))
               GROUP BY ALL HAVING count(*) > 1) d
         WHERE k.__err IS NULL AND {on} AND k.__row <> d.first_row""")
-    report.rows_read = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
-    con.execute(f"""INSERT INTO rejected_rows
-        SELECT ?, k.client, ?, ?, ?, k.__row, split_part(k.__err, chr(9), 1), split_part(k.__err, chr(9), 2),
-               json_object({', '.join(f"{_lit(c)}, s.{_q(c)}" for c in columns if c not in report.dropped_columns)})
-        FROM __checked k JOIN {table} s ON s.__row = k.__row
-        WHERE k.__err IS NOT NULL""", [file_id, Path(report.path).name, report.sheet, kind])
-    report.rows_rejected = con.execute("SELECT count(*) FROM __checked WHERE __err IS NOT NULL").fetchall()[0][0]
+    report.rows_read, report.rows_rejected = con.execute(
+        "SELECT count(*), count(*) FILTER (WHERE __err IS NOT NULL) FROM __checked").fetchall()[0]
+    if report.rows_rejected:
+        _keep_rejected(con, table, kind, file_id, report, columns)
     report.rejected_sample = con.execute(
         "SELECT __row, split_part(__err, chr(9), 1), split_part(__err, chr(9), 2) FROM __checked "
         "WHERE __err IS NOT NULL ORDER BY __row LIMIT 5").fetchall()
@@ -339,46 +358,45 @@ def store_table(con, *, table: str, kind: str, file_id: int, report: Report, cli
     report.rows_loaded = report.rows_read - report.rows_rejected
 
 
+def _keep_rejected(con, table, kind, file_id, report, columns) -> None:
+    """Store each rejected row with its raw values (personal data excluded), file, sheet, row,
+    column and reason."""
+    con.execute(f"""INSERT INTO rejected_rows
+        SELECT ?, k.client, ?, ?, ?, k.__row, split_part(k.__err, chr(9), 1), split_part(k.__err, chr(9), 2),
+               json_object({', '.join(f"{_lit(c)}, s.{_q(c)}" for c in columns if c not in report.dropped_columns)})
+        FROM __checked k JOIN {table} s ON s.__row = k.__row
+        WHERE k.__err IS NOT NULL""", [file_id, Path(report.path).name, report.sheet, kind])
+
+
 def _upsert(con, kind: str, file_id: int) -> None:
     """Replace stored rows with the same key by the file's good rows (domain.md's loading rules)."""
     target_cols = [r[0] for r in con.execute(f"DESCRIBE {kind}").fetchall()]
-    good = "(SELECT * FROM __checked WHERE __err IS NULL)"
+    new = "(SELECT * FROM __checked WHERE __err IS NULL)"
     if kind == "requisitions":
         # A reopened requisition keeps its first start: when the stored row opened earlier, its
         # opened and assigned dates (together, the start) win over the newer export's.
         keep = [f"CASE WHEN o.opened_at < n.opened_at THEN o.{c} ELSE n.{c} END AS {c}"
                 for c in ("opened_at", "opened_on", "assigned_at", "assigned_on")]
-        con.execute(f"""CREATE OR REPLACE TEMP TABLE __new AS
+        con.execute(f"""CREATE OR REPLACE TEMP TABLE __reqs AS
             SELECT n.* REPLACE ({', '.join(keep)})
-            FROM {good} n LEFT JOIN requisitions o USING (client, requisition_id)""")
-        delete_on = "client, requisition_id"
-    else:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE __new AS SELECT * FROM {good}")
-        # An event file carries each of its applications' whole history: replace per application.
-        delete_on = "client, application_id" if kind == "stage_events" else ", ".join(("client",) + KEYS[kind])
-    on = " AND ".join(f"{kind}.{c} = n.{c}" for c in delete_on.split(", "))
-    con.execute(f"DELETE FROM {kind} USING (SELECT DISTINCT {delete_on} FROM __new) n WHERE {on}")
-    values = []
-    for c in target_cols:
-        if c == "file_id":
-            values.append(str(int(file_id)))
-        elif c == "source_row":
-            values.append("n.__row")
-        elif c == "raw_stage":
-            values.append("n.stage")
-        elif c == "stage" and kind == "stage_events":
-            values.append("d.stage")
-        else:
-            values.append(f"n.{c}")
+            FROM {new} n LEFT JOIN requisitions o USING (client, requisition_id)""")
+        new = "__reqs"
+    # An event file carries each of its applications' whole history: replace per application.
+    delete_on = ("client", "application_id") if kind == "stage_events" else ("client",) + KEYS[kind]
+    on = " AND ".join(f"{kind}.{c} = n.{c}" for c in delete_on)
+    con.execute(f"DELETE FROM {kind} USING (SELECT DISTINCT {', '.join(delete_on)} FROM {new}) n WHERE {on}")
+    values = {"file_id": str(int(file_id)), "source_row": "n.__row"}
     join = ""
     if kind == "stage_events":
         # Resolve each distinct stage word once, then join on the word itself (a file has few).
         con.execute(f"""CREATE OR REPLACE TEMP TABLE __stage_map AS
             SELECT w.client, w.stage AS raw, {canonical_stage_sql('w.stage', 'd.stage')} AS stage
-            FROM (SELECT DISTINCT client, stage FROM __new) w
+            FROM (SELECT DISTINCT client, stage FROM {new}) w
             LEFT JOIN stage_dictionary d ON d.client = w.client AND d.raw_key = {stage_key_sql('w.stage')}""")
         join = "LEFT JOIN __stage_map d ON d.client = n.client AND d.raw = n.stage"
-    con.execute(f"INSERT INTO {kind} ({', '.join(target_cols)}) SELECT {', '.join(values)} FROM __new n {join}")
+        values.update(raw_stage="n.stage", stage="d.stage")
+    select = ", ".join(values.get(c, f"n.{c}") for c in target_cols)
+    con.execute(f"INSERT INTO {kind} ({', '.join(target_cols)}) SELECT {select} FROM {new} n {join}")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -422,11 +440,7 @@ def _pieces(con, path: Path, fmt: str):
         return
     if not path.exists():
         raise LoadError(f"{path}: no such file")
-    cols = read_csv_piece(con, path, "__src0")
-    cols_norm = [normalise_header(c) for c in cols]
-    for c, n in zip(cols, cols_norm):
-        if c != n:
-            con.execute(f"ALTER TABLE __src0 RENAME COLUMN {_q(c)} TO {_q(n)}")
+    cols_norm = read_csv_piece(con, path, "__src0")
     kind = kind_from_name(path.name) or kind_from_headers(cols_norm)
     if kind is None:
         raise LoadError(f"{path}: cannot tell which template table this is; name the file "
@@ -446,7 +460,7 @@ def ingest_file(con, path: Path | str, client: str | None = None, fmt: str = "au
         raise LoadError(f"{path}: format {fmt!r} is not supported yet; this version reads the import "
                         "template (--format template)")
     if client:
-        from loaders.settings import get_client
+
         if get_client(con, client) is None:
             raise LoadError(f"{path}: unknown client {client!r}; create it first with: "
                             "python -m loaders client SETTINGS.toml")
@@ -455,7 +469,7 @@ def ingest_file(con, path: Path | str, client: str | None = None, fmt: str = "au
     digest = sha256_of(path)
     client_name = None
     if client:
-        from loaders.settings import get_client
+
         client_name = get_client(con, client)["client"]
     seen = con.execute("SELECT count(*) FROM files WHERE sha256 = ? AND client IS NOT DISTINCT FROM ?",
                        [digest, client_name]).fetchall()[0][0]
@@ -497,6 +511,9 @@ def ingest(con, paths, client: str | None = None, fmt: str = "auto", progress: b
     """Load files and folders; a file that cannot be loaded gets a Report with `error` set."""
     files = expand_paths(paths)
     reports: list[Report] = []
+    # Row numbers come from WITH ORDINALITY / the sheet, and every listing says ORDER BY, so the
+    # engine may reorder rows freely while loading (measurably faster on large files).
+    con.execute("SET preserve_insertion_order = false")
     bar = None
     if progress:
         from tqdm import tqdm
