@@ -339,14 +339,16 @@ def store_table(con, *, table: str, kind: str, file_id: int, report: Report, cli
     cols = ", ".join(("client",) + keys)
     on = " AND ".join(f"k.{c} IS NOT DISTINCT FROM d.{c}" for c in ("client",) + keys)
     # Group on one hash of the key first (cheap), then compare the few candidates exactly.
-    con.execute(f"""UPDATE __checked k
-        SET __err = {_lit(keys[0])} || chr(9) || {_lit('duplicate ' + ' + '.join(keys) + ' in this file; row ')}
-                    || d.first_row || ' holds the same and was kept'
-        FROM (SELECT {cols}, min(__row) AS first_row FROM __checked
-              WHERE __err IS NULL AND hash({cols}) IN (SELECT h FROM (
-                  SELECT hash({cols}) AS h FROM __checked WHERE __err IS NULL GROUP BY h HAVING count(*) > 1))
-              GROUP BY ALL HAVING count(*) > 1) d
-        WHERE k.__err IS NULL AND {on} AND k.__row <> d.first_row""")
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE __dup_hashes AS
+        SELECT hash({cols}) AS h FROM __checked WHERE __err IS NULL GROUP BY h HAVING count(*) > 1""")
+    if con.execute("SELECT count(*) FROM __dup_hashes").fetchall()[0][0]:
+        con.execute(f"""UPDATE __checked k
+            SET __err = {_lit(keys[0])} || chr(9) || {_lit('duplicate ' + ' + '.join(keys) + ' in this file; row ')}
+                        || d.first_row || ' holds the same and was kept'
+            FROM (SELECT {cols}, min(__row) AS first_row FROM __checked
+                  WHERE __err IS NULL AND hash({cols}) IN (SELECT h FROM __dup_hashes)
+                  GROUP BY ALL HAVING count(*) > 1) d
+            WHERE k.__err IS NULL AND {on} AND k.__row <> d.first_row""")
     report.rows_read, report.rows_rejected = con.execute(
         "SELECT count(*), count(*) FILTER (WHERE __err IS NOT NULL) FROM __checked").fetchall()[0]
     if report.rows_rejected:
@@ -384,7 +386,9 @@ def _upsert(con, kind: str, file_id: int) -> None:
     # An event file carries each of its applications' whole history: replace per application.
     delete_on = ("client", "application_id") if kind == "stage_events" else ("client",) + KEYS[kind]
     on = " AND ".join(f"{kind}.{c} = n.{c}" for c in delete_on)
-    con.execute(f"DELETE FROM {kind} USING (SELECT DISTINCT {', '.join(delete_on)} FROM {new}) n WHERE {on}")
+    if con.execute(f"SELECT count(*) FROM (SELECT 1 FROM {kind} WHERE client IN (SELECT client FROM {new}) LIMIT 1)"
+                   ).fetchall()[0][0]:  # nothing stored yet for these clients: nothing to replace
+        con.execute(f"DELETE FROM {kind} USING (SELECT DISTINCT {', '.join(delete_on)} FROM {new}) n WHERE {on}")
     values = {"file_id": str(int(file_id)), "source_row": "n.__row"}
     join = ""
     if kind == "stage_events":
