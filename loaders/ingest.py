@@ -24,7 +24,7 @@ import pyarrow as pa
 
 from loaders.parse import (TIME_HINT, cell_text, id_sql, instant_sql, int_bad_sql, int_sql, iso_sql,
                            local_date_sql, text_sql, time_struct)
-from loaders.settings import canonical_stage_sql, get_client, stage_key_sql
+from loaders.settings import canonical_stage_sql, client_key, get_client, stage_key_sql
 
 
 @dataclass(frozen=True)
@@ -148,14 +148,15 @@ def read_csv_piece(con, path: Path, table: str) -> list[str]:
         delim = csv.Sniffer().sniff(head.decode("utf-8", "replace"), delimiters=",;\t|").delimiter
     except csv.Error:
         delim = ","
-    source = (f"read_csv({_lit(str(path))}, all_varchar = true, header = true, delim = {_lit(delim)}, "
-              "quote = '\"', escape = '\"', null_padding = true, strict_mode = false)")
+    source = ("read_csv($path, all_varchar = true, header = true, delim = $delim, quote = '\"', escape = '\"', "
+              "null_padding = true, strict_mode = false)")
+    params = {"path": str(path), "delim": delim}
     try:
-        names = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()]
+        names = [r[0] for r in con.execute(f"SELECT * FROM {source} LIMIT 0", params).description]
         # ordinality follows file order; row 1 is the header, as a spreadsheet would number it.
         aliases = ", ".join(f"{_q(n)} AS {_q(normalise_header(n))}" for n in names)
         con.execute(f"""CREATE OR REPLACE TEMP TABLE {table} AS
-            SELECT {aliases}, (ordinality + 1)::INTEGER AS __row FROM {source} WITH ORDINALITY""")
+            SELECT {aliases}, (ordinality + 1)::INTEGER AS __row FROM {source} WITH ORDINALITY""", params)
     except duckdb.Error as exc:
         raise LoadError(f"{path}: not a readable CSV file: {str(exc).splitlines()[0]}") from exc
     return [normalise_header(n) for n in names]
@@ -224,8 +225,14 @@ def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def _run(con, sql: str, params: dict):
+    """Execute with the named parameters the statement uses (DuckDB refuses unused ones)."""
+    return con.execute(sql, {k: v for k, v in params.items() if f"${k}" in sql})
+
+
 def _lit(text: str) -> str:
-    """A SQL string literal for our own fixed message texts (never for data values)."""
+    """A SQL string literal for our own fixed texts (messages, column names); values from files
+    and from users are bound as parameters instead."""
     return "'" + text.replace("'", "''") + "'"
 
 
@@ -253,11 +260,11 @@ def store_table(con, *, table: str, kind: str, file_id: int, report: Report, cli
         return f"s.{_q(col)}" if col in columns else "NULL::VARCHAR"
 
     raw_client = src("client")
-    override = _lit(client_override) if client_override else "NULL"
-    client_ref = f"coalesce(nullif(trim({raw_client}), ''), {override})"
+    params = {"override": client_override, "override_key": client_key(client_override or "")}
+    client_ref = f"coalesce(nullif(trim({raw_client}), ''), $override::VARCHAR)"
     # Resolve the file's client names once: most files name one client, which then becomes a
     # constant instead of a join per row; several clients join through a small map of their names.
-    refs = [r[0] for r in con.execute(f"SELECT DISTINCT {client_ref} FROM {table} s").fetchall()]
+    refs = [r[0] for r in _run(con, f"SELECT DISTINCT {client_ref} FROM {table} s", params).fetchall()]
     con.execute("CREATE OR REPLACE TEMP TABLE __client_map (raw VARCHAR, client VARCHAR, timezone VARCHAR, "
                 "date_order VARCHAR, client_key VARCHAR)")
     for ref in refs:
@@ -267,8 +274,8 @@ def store_table(con, *, table: str, kind: str, file_id: int, report: Report, cli
                              if known else [None] * 4))
     if len(refs) == 1:
         c_cols = con.execute("SELECT client, timezone, date_order, client_key FROM __client_map").fetchall()[0]
-        c = dict(zip(("client", "timezone", "date_order", "client_key"),
-                     (_lit(v) + "::VARCHAR" if v is not None else "NULL::VARCHAR" for v in c_cols)))
+        params.update({f"c_{k}": v for k, v in zip(("client", "timezone", "date_order", "client_key"), c_cols)})
+        c = {k: f"$c_{k}::VARCHAR" for k in ("client", "timezone", "date_order", "client_key")}
         client_join = ""
     else:
         c = {k: f"c.{k}" for k in ("client", "timezone", "date_order", "client_key")}
@@ -281,9 +288,9 @@ def store_table(con, *, table: str, kind: str, file_id: int, report: Report, cli
     ]
     if client_override and "client" in columns:
         errors.append(
-            f"CASE WHEN nullif(trim({raw_client}), '') IS NOT NULL AND {c['client_key']} <> "
-            f"{_lit(' '.join(client_override.split()).lower())} THEN 'client' || chr(9) || "
-            f"'row is for client ''' || trim({raw_client}) || ''', but --client is {_lit(client_override)[1:-1]}' END")
+            f"CASE WHEN nullif(trim({raw_client}), '') IS NOT NULL AND {c['client_key']} <> $override_key "
+            f"THEN 'client' || chr(9) || 'row is for client ''' || trim({raw_client}) || ''', but --client is ' "
+            f"|| $override END")
     for col in spec:
         x = src(col.name)
         label = _lit(col.name)
@@ -329,10 +336,10 @@ def store_table(con, *, table: str, kind: str, file_id: int, report: Report, cli
     iso_cols = ", ".join([f"{iso_sql(_q(c.name))} AS __iso_{c.name}" for c in spec
                           if c.kind in ("time", "date") and c.name in columns] or ["NULL AS __no_iso"])
     # One pass: parse (inner query), then final values and the first problem of each row.
-    con.execute(f"""CREATE OR REPLACE TEMP TABLE __checked AS
+    _run(con, f"""CREATE OR REPLACE TEMP TABLE __checked AS
         SELECT __row, client, {', '.join(final)}, extra, {err} AS __err
         FROM (SELECT {', '.join(sel)}, coalesce({', '.join(row_errors)}) AS __err0
-              FROM (SELECT *, {iso_cols} FROM {table}) s {client_join})""")
+              FROM (SELECT *, {iso_cols} FROM {table}) s {client_join})""", params)
     # A key twice in one file is ambiguous: keep its first row, reject the others naming that row.
     # (A grouped pass finds the few duplicates; a window over every row would cost far more.)
     keys = KEYS[kind]
