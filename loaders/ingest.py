@@ -191,8 +191,35 @@ def find_header_row(rows, kind: str | None, limit: int = 30):
     return None, kind
 
 
+def _column(values) -> tuple[pa.Array, str]:
+    """One sheet column as an Arrow array, and the SQL (over `{c}`) that turns it into the text the
+    parsers read. A column of one cell type converts in C; a mixed one goes cell by cell."""
+    try:
+        arr = pa.array(values)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
+        arr = None
+    if arr is not None:
+        t = arr.type
+        if pa.types.is_string(t) or pa.types.is_null(t):
+            return arr.cast(pa.string()), "nullif({c}, '')"
+        if pa.types.is_timestamp(t):  # a date cell at 00:00 is a bare local date (see cell_text)
+            return arr, ("CASE WHEN {c}::TIME = TIME '00:00:00' THEN strftime({c}, '%Y-%m-%d') "
+                         "ELSE strftime({c}, '%Y-%m-%d %H:%M:%S.%f') END")
+        if pa.types.is_date(t):
+            return arr, "strftime({c}, '%Y-%m-%d')"
+        if pa.types.is_floating(t):  # ids typed as numbers: 1042.0 reads 1042
+            return arr, ("CASE WHEN {c} = floor({c}) AND abs({c}) < 1e15 THEN CAST(CAST({c} AS BIGINT) AS VARCHAR) "
+                         "ELSE CAST({c} AS VARCHAR) END")
+        if pa.types.is_integer(t) or pa.types.is_boolean(t):
+            return arr, "CAST({c} AS VARCHAR)"
+    return pa.array([cell_text(c) for c in values], pa.string()), "{c}"
+
+
 def stage_rows(con, rows, header_idx: int, table: str) -> list[str]:
-    """Stage spreadsheet rows below the header as an all-text temp table with their sheet row numbers."""
+    """Stage spreadsheet rows below the header as an all-text temp table with their sheet row numbers.
+
+    Blank separator rows (empty or white-space cells only) are layout, not data: they are left out.
+    """
     headers = [normalise_header(c) or f"column_{j + 1}" for j, c in enumerate(rows[header_idx])]
     seen = {}
     for j, h in enumerate(headers):  # keep duplicate header names apart instead of losing a column
@@ -200,20 +227,19 @@ def stage_rows(con, rows, header_idx: int, table: str) -> list[str]:
             headers[j] = f"{h}_{j + 1}"
         seen[h] = j
     width = len(headers)
-    data = {h: [] for h in headers}
-    row_numbers = []
-    for i in range(header_idx + 1, len(rows)):
-        cells = [cell_text(c) for c in rows[i][:width]]
-        if not any(c is not None and str(c).strip() for c in cells):
-            continue  # blank separator rows are layout, not data
-        cells += [None] * (width - len(cells))
-        for h, c in zip(headers, cells):
-            data[h].append(c)
-        row_numbers.append(i + 1)
-    arrow = pa.table({**{h: pa.array(v, pa.string()) for h, v in data.items()},
-                      "__row": pa.array(row_numbers, pa.int32())})
-    con.register(f"{table}_arrow", arrow)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT * FROM {table}_arrow")
+    body = rows[header_idx + 1:]
+    if any(len(r) != width for r in body):
+        body = [list(r[:width]) + [None] * (width - len(r)) for r in body]
+    columns = list(zip(*body)) if body else [()] * width
+    arrays, texts = {}, []
+    for j, (h, values) in enumerate(zip(headers, columns)):
+        arrays[f"c{j}"], sql = _column(list(values))
+        texts.append(f"{sql.format(c=f'c{j}')} AS {_q(h)}")
+    arrays["__row"] = pa.array(range(header_idx + 2, header_idx + 2 + len(body)), pa.int32())
+    con.register(f"{table}_arrow", pa.table(arrays))
+    blank = " AND ".join(f"coalesce(trim({_q(h)}), '') = ''" for h in headers) or "false"
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE {table} AS
+        SELECT * FROM (SELECT {', '.join(texts)}, __row FROM {table}_arrow) WHERE NOT ({blank})""")
     con.unregister(f"{table}_arrow")
     return headers
 
