@@ -125,5 +125,6 @@ def adherence_by_month(trend: pd.DataFrame, target: float | None, totals: dict) 
     fig.update_xaxes(**MONTH_AXIS)
     fig.update_layout(yaxis=dict(title="deadlines"),
                       yaxis2=dict(title="adherence", overlaying="y", side="right", range=[0, 1.05],
-                                  tickformat=".0%", showgrid=False))
+                                  tickvals=[0, 0.25, 0.5, 0.75, 1], tickformat=".0%", showgrid=False),
+                      legend=dict(traceorder="normal"))
     return fig

@@ -30,20 +30,25 @@ def kpi_cards(kpis: list[dict], filters, info: dict) -> None:
     cols = st.columns(len(kpis))
     for col, k in zip(cols, kpis):
         unit = k["unit"]
-        delta, colour = None, "inverse" if k["lower_is_better"] else "normal"
+        delta, colour, arrow = None, "inverse" if k["lower_is_better"] else "normal", "auto"
         if k["value"] is not None and k["previous"] is not None:
             diff = k["value"] - k["previous"]
-            delta = f"{diff * 100:+.0f} pts" if unit == "rate" else f"{diff:+.1f} d"
-            if round(diff, 3) == 0:
-                colour = "off"
+            if unit == "rate":
+                diff = round(diff * 100)
+                delta = f"{diff:+d} pts" if diff else "±0 pts"
+            else:
+                diff = round(diff, 1)
+                delta = f"{diff:+.1f} d" if diff else "±0.0 d"
+            if not diff:
+                colour, arrow = "off", "off"
         target = k["target"]
         target_text = ("no target" if target is None else
                        f"target {'≤' if k['lower_is_better'] else '≥'} {charts.fmt_value(target, unit)}")
         with col:
             st.metric(k["short"], charts.fmt_value(k["value"], unit), delta=delta, delta_color=colour,
+                      delta_arrow=arrow, delta_description="vs previous period" if delta else None,
                       help=render(METRICS[k["metric"]], info), border=True)
-            st.caption(f"{target_text} {_status(k)}  \nn = {k['n']}"
-                       + ("; change vs previous period" if delta else "; no previous period"))
+            st.caption(f"{target_text} {_status(k)}  \nn = {k['n']}" + ("" if delta else "; no previous period"))
 
 
 def chart(fig, metric: str, n, filters, info: dict, key: str) -> None:
