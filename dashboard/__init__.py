@@ -84,38 +84,39 @@ def _client_info(db: str, version: tuple, client: str) -> dict:
     return _read(fetch)
 
 
-@st.cache_data(show_spinner=False, max_entries=128)
-def _overview(db: str, version: tuple, filters: Filters) -> dict:
+def _read_report(filters: Filters, fn):
+    """Run `fn(report)` on a Report for `filters` over a short-lived read-only connection."""
     def fetch(con):
         rep = Report(con, filters)
         try:
-            return {
-                "filters": rep.filters,
-                "kpis": rep.kpis(),
-                "summary": rep.summary(),
-                "tts_trend": rep.aggregate("time_to_submit", grain="month"),
-                "adherence_trend": rep.aggregate("deadline_adherence", grain="month"),
-                "awaiting": rep.awaiting(),
-            }
+            return fn(rep)
         finally:
             rep.close()
     return _read(fetch)
+
+
+@st.cache_data(show_spinner=False, max_entries=128)
+def _overview(db: str, version: tuple, filters: Filters) -> dict:
+    return _read_report(filters, lambda rep: {
+        "filters": rep.filters,
+        "kpis": rep.kpis(),
+        "summary": rep.summary(),
+        "tts_trend": rep.aggregate("time_to_submit", grain="month"),
+        "adherence_trend": rep.aggregate("deadline_adherence", grain="month"),
+        "awaiting": rep.awaiting(),
+    })
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def _quality(db: str, version: tuple, filters: Filters) -> dict:
     from metrics import quality
 
-    def fetch(con):
-        rep = Report(con, filters)
-        try:
-            c = rep.filters.client
-            return {"files": quality.files(con, c), "rejected": quality.rejected_rows(con, c),
-                    "unmapped": quality.unmapped_stages(con, c), "out_of_order": quality.out_of_order_events(con, c),
-                    "negative": quality.negative_durations(rep), **quality.orphans(con, c)}
-        finally:
-            rep.close()
-    return _read(fetch)
+    def tables(rep):
+        con, c = rep.con, rep.filters.client
+        return {"files": quality.files(con, c), "rejected": quality.rejected_rows(con, c),
+                "unmapped": quality.unmapped_stages(con, c), "out_of_order": quality.out_of_order_events(con, c),
+                "negative": quality.negative_durations(rep), **quality.orphans(con, c)}
+    return _read_report(filters, tables)
 
 
 def clients() -> list[str]:
@@ -234,6 +235,16 @@ def sidebar_filters() -> Filters | None:
                    hiring_managers=tuple(hms), date_from=date_from, date_to=date_to, as_of=as_of)
 
 
+def page(title: str) -> Filters | None:
+    """Every page's start: the database, the shared filters in the sidebar, the title.
+
+    Returns the filters, or None (after showing how to load data) when there is nothing to show.
+    """
+    ensure_database()
+    st.title(title)
+    return sidebar_filters()
+
+
 def data_as_of(filters: Filters) -> str:
     """"Data as of" for captions: the report's as-of date and when the data was last loaded."""
     loaded = client_info(filters.client).get("last_loaded")
@@ -242,4 +253,4 @@ def data_as_of(filters: Filters) -> str:
 
 
 __all__ = ["PRESETS", "UnknownClient", "client_info", "clients", "data_as_of", "data_quality", "db_path", "empty_state",
-           "ensure_database", "overview", "sidebar_filters"]
+           "ensure_database", "overview", "page", "sidebar_filters"]

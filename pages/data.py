@@ -3,9 +3,7 @@ import streamlit as st
 
 import dashboard
 
-dashboard.ensure_database()
-filters = dashboard.sidebar_filters()
-st.title("Data")
+filters = dashboard.page("Data")
 if filters is None:
     st.stop()
 q = dashboard.data_quality(filters)

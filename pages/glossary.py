@@ -4,9 +4,7 @@ import streamlit as st
 import dashboard
 from metrics import METRICS, RULES, render
 
-dashboard.ensure_database()
-filters = dashboard.sidebar_filters()
-st.title("Glossary")
+filters = dashboard.page("Glossary")
 if filters is None:
     st.stop()
 info = dashboard.client_info(filters.client)

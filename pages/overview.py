@@ -5,9 +5,7 @@ import charts
 import dashboard
 from dashboard import widgets
 
-dashboard.ensure_database()
-filters = dashboard.sidebar_filters()
-st.title("Overview")
+filters = dashboard.page("Overview")
 if filters is None:
     st.stop()
 
