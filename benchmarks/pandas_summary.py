@@ -1,8 +1,8 @@
 """An independent, vectorised pandas implementation of the machine-readable summary (domain.md).
 
 It exists to check the project's `metrics.summary` (SQL in DuckDB) and to be the "pandas" side of
-its speed goal, so it is deliberately written from domain.md and the team's decisions for the
-cases domain.md leaves open, never from `metrics/`. It reads the stored canonical tables with plain
+its speed goal, so it is deliberately written from domain.md and the glossary's rules
+(`metrics.RULES`) for the cases domain.md leaves open, never from the code in `metrics/`. It reads the stored canonical tables with plain
 `SELECT * ... WHERE client = ?` queries and does every computation over whole columns with
 pandas/numpy (sorting, `drop_duplicates`, `groupby`), never a Python loop over rows.
 
@@ -459,7 +459,7 @@ def _selfcheck() -> None:
         "interview_conversion": {"submitted": 2, "interviewed": 2, "offered": 1, "hired": 1,
                                  "submit_to_interview": 1.0, "interview_to_offer": 0.5, "offer_to_hire": 1.0},
         # SLA calendar: R1 due 07-04, 2nd submittal 07-06 -> missed. R2 due 07-15 pending. R3 due 07-06,
-        # missed. R4 starts after as_of: no SLA deadline yet (team rule). C1 due 07-10,
+        # missed. R4 starts after as_of: no SLA deadline yet (glossary rule). C1 due 07-10,
         # delivered 07-14 (after as_of: not yet), due not before as_of -> pending. C2 (delivered after
         # as_of), C3, C4 (delivered after as_of), C5 pending; C6 met. Revised: C1 (07-08 <= as_of, in
         # time); C2's and C5's revisions are after as_of; C3 has no revised_on -> revised, not in time.
