@@ -22,7 +22,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from loaders.parse import (TIME_HINT, cell_text, id_sql, instant_sql, int_bad_sql, int_sql, iso_sql,
+from loaders.parse import (TIME_HINT, cell_text, id_sql, instant_sql, int_bad_sql, int_sql, iso_input,
                            local_date_sql, text_sql, time_struct)
 from loaders.settings import canonical_stage_sql, client_key, get_client, stage_key_sql
 
@@ -317,6 +317,7 @@ def store_table(con, *, table: str, kind: str, file_id: int, report: Report, cli
             f"CASE WHEN nullif(trim({raw_client}), '') IS NOT NULL AND {c['client_key']} <> $override_key "
             f"THEN 'client' || chr(9) || 'row is for client ''' || trim({raw_client}) || ''', but --client is ' "
             f"|| $override END")
+    isos = []   # ISO casts computed once per value in an inner query (see iso_input)
     for col in spec:
         x = src(col.name)
         label = _lit(col.name)
@@ -324,8 +325,12 @@ def store_table(con, *, table: str, kind: str, file_id: int, report: Report, cli
             errors.append(f"CASE WHEN nullif(trim({x}), '') IS NULL THEN {label} || chr(9) || "
                           f"'required value is empty' END")
         if col.kind in ("time", "date"):
-            iso = f"s.__iso_{col.name}" if col.name in columns else None
-            sel += [f"{time_struct(x, c['date_order'], iso)} AS __p_{col.name}", f"{x} AS __raw_{col.name}"]
+            if col.name in columns:
+                isos.append(iso_input(x, col.name))
+                parsed = time_struct(x, col.name, c["date_order"])
+            else:
+                parsed = "{'d': NULL::DATE, 't': NULL::TIMESTAMP, 'bad': false}"
+            sel += [f"{parsed} AS __p_{col.name}", f"{x} AS __raw_{col.name}"]
             errors.append(f"CASE WHEN __p_{col.name}.bad THEN {label} || chr(9) || 'could not read ''' || "
                           f"trim(__raw_{col.name}) || ''' as a date or time ({TIME_HINT})' END")
         elif col.kind == "int":
@@ -359,13 +364,11 @@ def store_table(con, *, table: str, kind: str, file_id: int, report: Report, cli
         else:
             final.append(col.name)
     err = f"coalesce(__err0, {', '.join(parse_errors)})" if parse_errors else "__err0"
-    iso_cols = ", ".join([f"{iso_sql(_q(c.name))} AS __iso_{c.name}" for c in spec
-                          if c.kind in ("time", "date") and c.name in columns] or ["NULL AS __no_iso"])
     # One pass: parse (inner query), then final values and the first problem of each row.
     _run(con, f"""CREATE OR REPLACE TEMP TABLE __checked AS
         SELECT __row, client, {', '.join(final)}, extra, {err} AS __err
         FROM (SELECT {', '.join(sel)}, coalesce({', '.join(row_errors)}) AS __err0
-              FROM (SELECT *, {iso_cols} FROM {table}) s {client_join})""", params)
+              FROM (SELECT s.*, {', '.join(isos or ['NULL AS __none'])} FROM {table} s) s {client_join})""", params)
     # A key twice in one file is ambiguous: keep its first row, reject the others naming that row.
     # (A grouped pass finds the few duplicates; a window over every row would cost far more.)
     keys = KEYS[kind]

@@ -22,41 +22,42 @@ TIME_HINT = "expected a date or time such as " + ", ".join(TIME_FORMS[:3] + TIME
 # number typed into a date column is reported instead of becoming a day in 1900.
 EXCEL_MIN, EXCEL_MAX = 20000, 80000
 
-_SLASH = r"^(\d{1,2})[/.](\d{1,2})[/.](\d{4}|\d{2})(?:[ T]+(\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?\s*([AaPp][Mm])?)?$"
 _WORDY = ["%d %b %Y", "%d %B %Y", "%b %d, %Y", "%B %d, %Y", "%d-%b-%Y", "%d-%b-%y", "%b %d %Y", "%B %d %Y"]
 
 
-def iso_sql(col: str) -> str:
-    """SQL: the UTC instant of an ISO-8601 text (with T or space, optional offset or Z), else NULL.
-
-    Computed once per value in an inner query and handed to `time_struct` as `iso`, because it is
-    the form most machine exports use and the cast is the costliest test.
-    """
+def iso_input(col: str, name: str) -> str:
+    """A select item casting the ISO forms most exports use, computed once per value in an inner
+    query and read by `time_struct(col, name, ...)` as `__iso_<name>`."""
     v = f"trim({col})"
     # Only values that start like ISO (2026-...): DuckDB's cast would read `1/2/16 00:00` as year 1.
-    return f"CASE WHEN {v} LIKE '____-%' THEN timezone('UTC', TRY_CAST({v} AS TIMESTAMPTZ)) END"
+    return f"CASE WHEN {v} LIKE '____-%' THEN timezone('UTC', TRY_CAST({v} AS TIMESTAMPTZ)) END AS __iso_{name}"
 
 
-def time_struct(col: str, date_order: str, iso: str | None = None) -> str:
-    """SQL for a struct {d DATE, t TIMESTAMP, bad BOOLEAN} parsed from text column `col`.
+def _slash_formats(order: str, with_time: bool) -> list[str]:
+    """strptime formats for slash (or dotted) dates in one day/month order; two-digit years first,
+    so that `1/2/16` is 2016 and never the year 16 (`%y`: 69-99 -> 1900s, 00-68 -> 2000s)."""
+    md = ("%m", "%d") if order == "MDY" else ("%d", "%m")
+    dates = [f"{md[0]}{sep}{md[1]}{sep}{y}" for sep in "/." for y in ("%y", "%Y")]
+    if not with_time:
+        return dates
+    times = ("%H:%M", "%H:%M:%S", "%H:%M:%S.%f", "%I:%M %p", "%I:%M:%S %p", "%I:%M%p")
+    return [f"{d} {t}" for d in dates for t in times]
+
+
+def time_struct(col: str, name: str, date_order: str) -> str:
+    """SQL for a struct {d DATE, t TIMESTAMP, bad BOOLEAN} parsed from text column `col`, whose
+    `iso_input(col, name)` the caller computed in an inner query.
 
     `date_order` is 'MDY' or 'DMY' (a client setting or a SQL expression yielding one); it decides
-    how slash dates are read, for the whole file, never guessed per row. `iso` is `iso_sql(col)`
-    computed in an inner query, when the caller has it.
+    how slash dates are read, for the whole file, never guessed per row. The expression is kept
+    small on purpose: a file with several date columns would otherwise spend longer planning the
+    query than running it.
     """
-    v = f"nullif(trim({col}), '')"
-    iso = iso or iso_sql(col)
-    s = f"regexp_extract({v}, '{_SLASH}', ['a','b','y','h','mi','s','ap'])"
-    month = f"CASE WHEN {date_order} = 'DMY' THEN {s}.b ELSE {s}.a END"
-    day = f"CASE WHEN {date_order} = 'DMY' THEN {s}.a ELSE {s}.b END"
-    # Two-digit years follow the strptime convention: 69-99 -> 1900s, 00-68 -> 2000s.
-    year = (f"CASE WHEN length({s}.y) = 2 THEN (CASE WHEN {s}.y::INT >= 69 THEN 1900 ELSE 2000 END)"
-            f" + {s}.y::INT ELSE {s}.y::INT END")
-    hour = (f"(CASE WHEN {s}.ap = '' THEN {s}.h::INT WHEN lower({s}.ap) = 'pm' THEN {s}.h::INT % 12 + 12"
-            f" ELSE {s}.h::INT % 12 END)")
-    slash_date = f"TRY(make_date({year}, ({month})::INT, ({day})::INT))"
-    slash_time = (f"TRY(make_timestamp({year}, ({month})::INT, ({day})::INT, {hour}, {s}.mi::INT,"
-                  f" coalesce(nullif({s}.s, ''), '0')::DOUBLE))")
+    v, iso = f"nullif(trim({col}), '')", f"__iso_{name}"
+
+    def slash(with_time):
+        mdy, dmy = (f"try_strptime({v}, {_slash_formats(o, with_time)!r})" for o in ("MDY", "DMY"))
+        return f"(CASE WHEN {date_order} = 'DMY' THEN {dmy} ELSE {mdy} END)"
     serial = f"TRY_CAST({v} AS DOUBLE)"
     serial_ok = f"({serial} BETWEEN {EXCEL_MIN} AND {EXCEL_MAX})"
     serial_date = f"(DATE '1899-12-30' + floor({serial})::INT)"
@@ -74,9 +75,9 @@ def time_struct(col: str, date_order: str, iso: str | None = None) -> str:
             CASE WHEN NOT {serial_ok} THEN {{'d': NULL::DATE, 't': NULL::TIMESTAMP, 'bad': true}}
                  WHEN {serial} = floor({serial}) THEN {{'d': {serial_date}, 't': NULL::TIMESTAMP, 'bad': false}}
                  ELSE {{'d': NULL::DATE, 't': {serial_time}, 'bad': false}} END
-        WHEN {s}.a <> '' THEN
-            CASE WHEN {s}.h = '' THEN {{'d': {slash_date}, 't': NULL::TIMESTAMP, 'bad': {slash_date} IS NULL}}
-                 ELSE {{'d': NULL::DATE, 't': {slash_time}, 'bad': {slash_time} IS NULL}} END
+        WHEN {v} LIKE '%/%/%' OR {v} LIKE '%.%.%' THEN
+            CASE WHEN {v} LIKE '%:%' THEN {{'d': NULL::DATE, 't': {slash(True)}, 'bad': {slash(True)} IS NULL}}
+                 ELSE {{'d': {slash(False)}::DATE, 't': NULL::TIMESTAMP, 'bad': {slash(False)} IS NULL}} END
         ELSE {{'d': {wordy}, 't': NULL::TIMESTAMP, 'bad': {wordy} IS NULL}}
     END)"""
 
