@@ -119,24 +119,35 @@ def _quality(db: str, version: tuple, filters: Filters) -> dict:
     return _read_report(filters, tables)
 
 
+def _cached(fn, *args):
+    """Call a cached reader for the current database and data version; while a long load keeps
+    the database locked past our wait, say so instead of failing."""
+    try:
+        return fn(str(db_path()[0]), _version(), *args)
+    except store.DatabaseBusy:
+        st.warning("The database is being updated by a load right now. This page shows the new data "
+                   "as soon as the load finishes: rerun it (press R) in a moment.")
+        st.stop()
+
+
 def clients() -> list[str]:
     """The clients in the database (empty when there is no data yet)."""
-    return _clients(str(db_path()[0]), _version())
+    return _cached(_clients)
 
 
 def client_info(client: str) -> dict:
     """The client's settings, filter options, stage words and last load time."""
-    return _client_info(str(db_path()[0]), _version(), client)
+    return _cached(_client_info, client)
 
 
 def overview(filters: Filters) -> dict:
     """Everything the Overview page shows for `filters`, computed once per data version."""
-    return _overview(str(db_path()[0]), _version(), filters)
+    return _cached(_overview, filters)
 
 
 def data_quality(filters: Filters) -> dict:
     """The Data page's tables: files, rejected rows, unmapped words, out-of-order and orphan rows."""
-    return _quality(str(db_path()[0]), _version(), filters)
+    return _cached(_quality, filters)
 
 
 def empty_state() -> None:

@@ -141,3 +141,16 @@ def test_open_dashboard_shows_new_data_on_next_rerun(tmp_path, monkeypatch):
     assert result.returncode == 0, result.stderr
     at.run()
     assert at.selectbox(key="client").options == ["Initech", "Umbrella"]
+
+
+def test_dashboard_says_the_database_is_busy_while_a_load_holds_it(tmp_path, monkeypatch):
+    db = _db_with_one_client(tmp_path)
+    monkeypatch.setenv("RECRUITING_DB", str(db))
+    monkeypatch.setattr(store, "connect", _always_busy)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    assert not at.exception
+    assert "being updated by a load" in " ".join(w.value for w in at.warning)
+
+
+def _always_busy(*args, **kwargs):
+    raise store.DatabaseBusy("database is busy")
