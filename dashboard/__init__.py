@@ -251,9 +251,26 @@ def page(title: str) -> Filters | None:
 
     Returns the filters, or None (after showing how to load data) when there is nothing to show.
     """
+    _leave_pages_folder_navigation()
     ensure_database()
     st.title(title)
     return sidebar_filters()
+
+
+def _leave_pages_folder_navigation() -> None:
+    """Route a fresh server's first request through app.py's `st.navigation`.
+
+    Until app.py has run once, Streamlit runs a deep link such as `/data` straight from the
+    `pages/` folder with its old folder navigation (page names from file names). Switching that
+    off and rerunning sends the same URL through app.py, as every later request is.
+    """
+    try:
+        from streamlit.runtime.pages_manager import PagesManager
+    except ImportError:  # a Streamlit without the old folder navigation
+        return
+    if getattr(PagesManager, "uses_pages_directory", False):
+        PagesManager.uses_pages_directory = False
+        st.rerun()
 
 
 def data_as_of(filters: Filters) -> str:

@@ -34,9 +34,13 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
+def sample_db(tmp_path_factory):
     db = tmp_path_factory.mktemp("browser") / "sample.duckdb"
     build_sample_database(db)
+    return db
+
+
+def _start_server(db):
     port = _free_port()
     env = {**os.environ, "RECRUITING_DB": str(db)}
     proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
@@ -54,7 +58,13 @@ def server(tmp_path_factory):
     else:
         proc.kill()
         pytest.fail("streamlit did not start within 60 s")
-    yield url, db
+    return proc, url
+
+
+@pytest.fixture(scope="module")
+def server(sample_db):
+    proc, url = _start_server(sample_db)
+    yield url, sample_db
     proc.terminate()
     proc.wait(timeout=20)
 
@@ -68,12 +78,16 @@ def browser():
         b.close()
 
 
-def _kpi_text(page) -> dict:
-    page.wait_for_selector('[data-testid="stMetricValue"]', timeout=60000)
+def _kpi_settled(page) -> None:
     # Streamlit marks elements of the previous run stale until the rerun has finished drawing.
     page.wait_for_function("() => document.querySelectorAll('[data-stale=\"true\"]').length === 0 && "
                            "!document.querySelector('[data-testid=\"stStatusWidgetRunningIcon\"]')", timeout=60000)
     page.wait_for_timeout(500)
+
+
+def _kpi_text(page) -> dict:
+    page.wait_for_selector('[data-testid="stMetricValue"]', timeout=60000)
+    _kpi_settled(page)
     labels = page.locator('[data-testid="stMetricLabel"]').all_inner_texts()
     values = page.locator('[data-testid="stMetricValue"]').all_inner_texts()
     return {label.strip(): value.strip() for label, value in zip(labels, values)}
@@ -123,3 +137,22 @@ def test_overview_deep_link_switch_client_and_reload(server, browser, tmp_path):
         assert _kpi_text(page)[label] == value
     page.screenshot(path=str(shots / "overview-globex-uk.png"))
     page.close()
+
+
+def test_first_request_to_a_fresh_server_can_be_a_deep_link_to_any_page(sample_db, browser):
+    proc, url = _start_server(sample_db)   # a server nobody has opened yet
+    try:
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        page.goto(f"{url}/data?client=Globex+UK&as_of={AS_OF}")
+        page.wait_for_function("() => document.querySelector('h1') && "
+                               "document.querySelector('h1').innerText === 'Data'", timeout=60000)
+        page.wait_for_selector("text=Files loaded", timeout=60000)
+        _kpi_settled(page)
+        nav = page.locator('[data-testid="stSidebarNav"]').inner_text()
+        assert "Overview" in nav and "Glossary" in nav   # the app's navigation, page titles as set
+        assert page.get_by_text("Traceback").count() == 0
+        assert "client=Globex" in page.url
+        page.close()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
