@@ -56,7 +56,12 @@ def main(argv=None) -> int:
             return 1
         with store.connection(args.db) as con:
             con.execute("BEGIN TRANSACTION")
-            changed = save_client(con, settings)
+            try:
+                changed = save_client(con, settings)
+            except SettingsError as exc:
+                con.execute("ROLLBACK")
+                print(f"error: {exc}", file=sys.stderr)
+                return 1
             con.execute("COMMIT")
         print(f"client {settings.name}: saved ({settings.timezone}, {settings.day_count} days, "
               f"SLA {settings.sla_first_submittals} submittal(s) within {settings.sla_within_days} days, "

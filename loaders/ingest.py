@@ -13,7 +13,9 @@ Every source shape ends as a text table in the template's columns (one per canon
 """
 from __future__ import annotations
 
+import codecs
 import csv
+import datetime as dt
 import hashlib
 import re
 from dataclasses import dataclass, field
@@ -57,8 +59,19 @@ KEYS = {"requisitions": ("requisition_id",), "applications": ("application_id",)
 KIND_ORDER = ("requisitions", "applications", "stage_events", "commitments")
 
 # Candidate personal data is never stored (domain.md): such columns are dropped and reported.
-PERSONAL = re.compile(r"^(candidate_|applicant_)?(first_|last_|full_|given_|family_|sur)?name$"
-                      r"|e_?mail|phone|mobile|telephone|^cell(_number)?$|linkedin_url|^address")
+_PERSONAL_PARTS = ("firstname", "lastname", "fullname", "middlename", "surname", "givenname", "familyname",
+                   "preferredname", "nickname", "email", "phone", "mobile", "telephone", "cellnumber",
+                   "address", "linkedin", "birth", "socialsecurity")
+
+
+def is_personal(header: str) -> bool:
+    """Whether a column holds a candidate's personal data (names, e-mails, phones, addresses), by
+    its header in any spelling: `FirstName`, `candidate.firstName`, `Home Address`, `Name (Candidate)`."""
+    compact = re.sub(r"[\W_]+", "", header.lower())
+    return (compact in ("name", "cell")
+            or any(part in compact for part in _PERSONAL_PARTS)
+            or ("name" in compact and any(who in compact for who in ("candidate", "applicant", "person"))))
+
 
 DATA_SUFFIXES = {".csv", ".tsv", ".txt", ".xlsx", ".xlsm"}
 
@@ -89,8 +102,9 @@ class Report:
 
 
 def normalise_header(name) -> str:
-    """Template headers are case-insensitive and trimmed; inner spaces and dashes read as `_`."""
-    return re.sub(r"[\s\-]+", "_", str(name if name is not None else "").strip().lower())
+    """Template headers are case-insensitive and trimmed; spaces, dashes, dots and other marks
+    between words read as `_` (`Requisition ID` and `candidate.id` become requisition_id, candidate_id)."""
+    return re.sub(r"\W+", "_", str(name if name is not None else "").strip().lower()).strip("_")
 
 
 def sha256_of(path: Path) -> str:
@@ -111,6 +125,18 @@ def expand_paths(paths) -> list[Path]:
         else:
             out.append(p)
     return out
+
+
+def unique_headers(raw) -> list[str]:
+    """Normalised column names; an empty one is named by its position, and a repeated one keeps
+    its position too, so that no column is lost."""
+    headers = [normalise_header(c) or f"column_{j + 1}" for j, c in enumerate(raw)]
+    seen = set()
+    for j, h in enumerate(headers):
+        if h in seen:
+            headers[j] = f"{h}_{j + 1}"
+        seen.add(headers[j])
+    return headers
 
 
 def kind_from_name(name: str) -> str | None:
@@ -149,17 +175,34 @@ def read_csv_piece(con, path: Path, table: str) -> list[str]:
     except csv.Error:
         delim = ","
     source = ("read_csv($path, all_varchar = true, header = true, delim = $delim, quote = '\"', escape = '\"', "
-              "null_padding = true, strict_mode = false)")
-    params = {"path": str(path), "delim": delim}
+              "null_padding = true, strict_mode = false, encoding = $encoding)")
+    # Spreadsheet programs on Windows still save CSV as Latin-1: read it as such when it is not UTF-8.
+    params = {"path": str(path), "delim": delim, "encoding": "utf-8" if _is_utf8(path) else "latin-1"}
     try:
         names = [r[0] for r in con.execute(f"SELECT * FROM {source} LIMIT 0", params).description]
+        headers = unique_headers(names)
+        aliases = ", ".join(f"{_q(n)} AS {_q(h)}" for n, h in zip(names, headers))
         # ordinality follows file order; row 1 is the header, as a spreadsheet would number it.
-        aliases = ", ".join(f"{_q(n)} AS {_q(normalise_header(n))}" for n in names)
         con.execute(f"""CREATE OR REPLACE TEMP TABLE {table} AS
             SELECT {aliases}, (ordinality + 1)::INTEGER AS __row FROM {source} WITH ORDINALITY""", params)
     except duckdb.Error as exc:
-        raise LoadError(f"{path}: not a readable CSV file: {str(exc).splitlines()[0]}") from exc
-    return [normalise_header(n) for n in names]
+        detail = " ".join(line.strip() for line in str(exc).splitlines()[:3] if line.strip())
+        raise LoadError(f"{path}: not a readable CSV file: {detail}") from exc
+    return headers
+
+
+def _is_utf8(path: Path) -> bool:
+    """Whether the file is valid UTF-8 (ASCII chunks, the usual case, are skipped at C speed)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        with open(path, "rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                if not (chunk.isascii() and not decoder.getstate()[0]):
+                    decoder.decode(chunk)
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def read_xlsx_sheets(path: Path):
@@ -169,12 +212,9 @@ def read_xlsx_sheets(path: Path):
         wb = CalamineWorkbook.from_path(str(path))
     except Exception as exc:  # calamine raises its own error types for non-workbooks
         raise LoadError(f"{path}: not a readable Excel workbook ({exc}); save it as .xlsx or as CSV") from exc
-    meta = {m.name: m for m in wb.sheets_metadata}
-    for name in wb.sheet_names:
-        ws = wb.get_sheet_by_name(name)
-        visible = str(getattr(meta.get(name), "visible", "Visible")).lower().endswith("visible") and \
-            "hidden" not in str(getattr(meta.get(name), "visible", "")).lower()
-        yield name, not visible, ws.to_python(skip_empty_area=False)
+    for meta in wb.sheets_metadata:
+        hidden = "hidden" in str(meta.visible).lower()   # Hidden or VeryHidden
+        yield meta.name, hidden, wb.get_sheet_by_name(meta.name).to_python(skip_empty_area=False)
 
 
 def find_header_row(rows, kind: str | None, limit: int = 30):
@@ -191,27 +231,33 @@ def find_header_row(rows, kind: str | None, limit: int = 30):
     return None, kind
 
 
-def _column(values) -> tuple[pa.Array, str]:
-    """One sheet column as an Arrow array, and the SQL (over `{c}`) that turns it into the text the
-    parsers read. A column of one cell type converts in C; a mixed one goes cell by cell."""
-    try:
-        arr = pa.array(values)
-    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
-        arr = None
-    if arr is not None:
-        t = arr.type
-        if pa.types.is_string(t) or pa.types.is_null(t):
-            return arr.cast(pa.string()), "nullif({c}, '')"
-        if pa.types.is_timestamp(t):  # a date cell at 00:00 is a bare local date (see cell_text)
-            return arr, ("CASE WHEN {c}::TIME = TIME '00:00:00' THEN strftime({c}, '%Y-%m-%d') "
-                         "ELSE strftime({c}, '%Y-%m-%d %H:%M:%S.%f') END")
-        if pa.types.is_date(t):
-            return arr, "strftime({c}, '%Y-%m-%d')"
-        if pa.types.is_floating(t):  # ids typed as numbers: 1042.0 reads 1042
-            return arr, ("CASE WHEN {c} = floor({c}) AND abs({c}) < 1e15 THEN CAST(CAST({c} AS BIGINT) AS VARCHAR) "
-                         "ELSE CAST({c} AS VARCHAR) END")
-        if pa.types.is_integer(t) or pa.types.is_boolean(t):
-            return arr, "CAST({c} AS VARCHAR)"
+# Cell types whose whole column converts in C, with the SQL (over `{c}`) that makes them the text
+# the parsers read. Exactly one type per column (besides empty cells): Arrow would otherwise
+# coerce, e.g. read date-time cells after a date cell as dates and drop their time of day.
+_TYPED_COLUMNS = {
+    str: "nullif({c}, '')",
+    # a date-time cell at 00:00 is a bare local date (see cell_text)
+    dt.datetime: ("CASE WHEN {c}::TIME = TIME '00:00:00' THEN strftime({c}, '%Y-%m-%d') "
+                  "ELSE strftime({c}, '%Y-%m-%d %H:%M:%S.%f') END"),
+    dt.date: "strftime({c}, '%Y-%m-%d')",
+    # ids typed as numbers: 1042.0 reads 1042
+    float: ("CASE WHEN {c} = floor({c}) AND abs({c}) < 1e15 THEN CAST(CAST({c} AS BIGINT) AS VARCHAR) "
+            "ELSE CAST({c} AS VARCHAR) END"),
+    int: "CAST({c} AS VARCHAR)",
+    bool: "CAST({c} AS VARCHAR)",
+}
+
+
+def _column(values: list) -> tuple[pa.Array, str]:
+    """One sheet column as an Arrow array, and the SQL (over `{c}`) that turns it into text."""
+    kinds = set(map(type, values)) - {type(None)}
+    if len(kinds) <= 1:
+        kind = next(iter(kinds), str)
+        if kind in _TYPED_COLUMNS:
+            try:
+                return pa.array(values), _TYPED_COLUMNS[kind]
+            except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
+                pass  # e.g. integers beyond 64 bits: convert cell by cell below
     return pa.array([cell_text(c) for c in values], pa.string()), "{c}"
 
 
@@ -220,12 +266,7 @@ def stage_rows(con, rows, header_idx: int, table: str) -> list[str]:
 
     Blank separator rows (empty or white-space cells only) are layout, not data: they are left out.
     """
-    headers = [normalise_header(c) or f"column_{j + 1}" for j, c in enumerate(rows[header_idx])]
-    seen = {}
-    for j, h in enumerate(headers):  # keep duplicate header names apart instead of losing a column
-        if h in seen:
-            headers[j] = f"{h}_{j + 1}"
-        seen[h] = j
+    headers = unique_headers(rows[header_idx])
     width = len(headers)
     body = rows[header_idx + 1:]
     if any(len(r) != width for r in body):
@@ -271,7 +312,7 @@ def store_table(con, *, table: str, kind: str, file_id: int, report: Report, cli
     """
     spec = TEMPLATE[kind]
     names = {c.name for c in spec}
-    report.dropped_columns = [c for c in columns if PERSONAL.search(c) and c not in names]
+    report.dropped_columns = [c for c in columns if c not in names and is_personal(c)]
     missing = [c.name for c in spec if c.required and c.name not in columns]
     if "client" not in columns and not client_override:
         missing.insert(0, "client")
@@ -442,44 +483,65 @@ def _upsert(con, kind: str, file_id: int) -> None:
 # ---------------------------------------------------------------------------------------------
 # Files: one transaction each.
 
-def _pieces(con, path: Path, fmt: str):
-    """Stage a file's tables; yield (sheet, kind, temp table, columns) and report skipped sheets."""
-    suffix = path.suffix.lower()
-    if suffix in (".xlsx", ".xlsm"):
-        if not path.exists():
-            raise LoadError(f"{path}: no such file")
-        with open(path, "rb") as fh:
-            magic = fh.read(4)
-        if magic != b"PK\x03\x04":
+def _missing_columns_error(path: Path, sheet: str, kind: str, rows) -> LoadError:
+    """A sheet named as a template table must hold it: say which required columns are missing."""
+    wanted = {c.name for c in TEMPLATE[kind]}
+    best = max(rows[:30], default=[], key=lambda r: sum(normalise_header(c) in wanted for c in r))
+    found = {normalise_header(c) for c in best} - {""}
+    missing = [c.name for c in TEMPLATE[kind] if c.required and c.name not in found]
+    return LoadError(f"{path}, sheet {sheet!r}: missing required column(s) {', '.join(missing)} for {kind} "
+                     f"(found: {', '.join(sorted(found)) or 'no header row'}); see the import template in the README")
+
+
+def _workbook_pieces(con, path: Path):
+    """The template tables of a workbook. Sheets named after a template table are the ones read;
+    only when none is, a visible sheet whose headers fit a table is. Hidden sheets are never read
+    (recruiters hide old copies), and every sheet left out is reported with the reason."""
+    with open(path, "rb") as fh:
+        if fh.read(4) != b"PK\x03\x04":
             raise LoadError(f"{path}: not an Excel workbook (an .xlsx file is a zip archive; this one is "
                             "plain text or another format); save it as .xlsx from Excel, or rename it to .csv")
-        found = False
-        for n, (sheet, hidden, rows) in enumerate(read_xlsx_sheets(path)):
-            named = kind_from_name(sheet)
+    sheets = list(read_xlsx_sheets(path))
+    by_name = any(kind_from_name(sheet) for sheet, hidden, _ in sheets if not hidden)
+    chosen, skipped = [], []
+    for sheet, hidden, rows in sheets:
+        named = kind_from_name(sheet)
+        if hidden:
+            skipped.append((sheet, "hidden sheet, not read"))
+        elif by_name and not named:
+            skipped.append((sheet, "not named after a template table (" + ", ".join(TEMPLATE) + "), not read"))
+        else:
             header_idx, kind = find_header_row(rows, named)
             if named and header_idx is None:
-                # A sheet named as a template table must hold it: say which columns are missing.
-                best = max(rows[:30], default=[], key=lambda r: sum(normalise_header(c) in {x.name for x in
-                                                                                          TEMPLATE[named]} for c in r))
-                found = {normalise_header(c) for c in best}
-                missing = [c.name for c in TEMPLATE[named] if c.required and c.name not in found]
-                raise LoadError(f"{path}, sheet {sheet!r}: missing required column(s) {', '.join(missing)} for "
-                                f"{named} (found: {', '.join(sorted(x for x in found if x)) or 'no header row'}); "
-                                "see the import template in the README")
-            if kind is None or header_idx is None:
-                yield sheet, None, None, (f"sheet {sheet!r}: no template table found (name the sheet "
-                                          f"{', '.join(TEMPLATE)} and put the template's headers in it)")
-                continue
-            table = f"__src{n}"
-            cols = stage_rows(con, rows, header_idx, table)
-            found = True
-            yield sheet, kind, table, cols
-        if not found:
-            raise LoadError(f"{path}: no sheet holds a template table; name sheets {', '.join(TEMPLATE)} "
-                            "with the template's column headers in them")
-        return
+                raise _missing_columns_error(path, sheet, named, rows)
+            if kind is None:
+                skipped.append((sheet, "no template table's headers found, not read"))
+            else:
+                chosen.append((sheet, kind, rows, header_idx))
+    if not chosen:
+        raise LoadError(f"{path}: no sheet holds a template table; name sheets {', '.join(TEMPLATE)} "
+                        "with the template's column headers in them")
+    kinds = {}
+    for sheet, kind, _, _ in chosen:
+        if kind in kinds:  # the same rows twice would overwrite each other unseen
+            raise LoadError(f"{path}: sheets {kinds[kind]!r} and {sheet!r} both hold {kind}; keep one of them "
+                            "(or hide the other) and load the workbook again")
+        kinds[kind] = sheet
+    for sheet, reason in skipped:
+        yield sheet, None, None, reason
+    for n, (sheet, kind, rows, header_idx) in enumerate(chosen):
+        table = f"__src{n}"
+        yield sheet, kind, table, stage_rows(con, rows, header_idx, table)
+
+
+def _pieces(con, path: Path):
+    """Stage a file's tables; yield (sheet, kind, temp table, columns), or (sheet, None, None,
+    reason) for a sheet left out."""
     if not path.exists():
         raise LoadError(f"{path}: no such file")
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        yield from _workbook_pieces(con, path)
+        return
     cols_norm = read_csv_piece(con, path, "__src0")
     kind = kind_from_name(path.name) or kind_from_headers(cols_norm)
     if kind is None:
@@ -519,7 +581,7 @@ def ingest_file(con, path: Path | str, client: str | None = None, fmt: str = "au
     con.execute("BEGIN TRANSACTION")
     try:
         file_id = con.execute("SELECT coalesce(max(file_id), 0) + 1 FROM files").fetchall()[0][0]
-        for sheet, kind, table, cols in _pieces(con, path, fmt):
+        for sheet, kind, table, cols in _pieces(con, path):
             rep = Report(str(path), sheet=sheet, kind=kind)
             if kind is None:
                 rep.skipped = cols

@@ -122,12 +122,33 @@ def read_settings_file(path: Path | str) -> ClientSettings:
     return parse_settings(text, origin=str(path))
 
 
+CLIENT_TABLES = ("requisitions", "applications", "stage_events", "commitments", "rejected_rows", "files",
+                 "stage_dictionary")
+
+
 def save_client(con, s: ClientSettings) -> int:
     """Create or update the client and its dictionary; re-map its stored stage events.
 
+    A new spelling of the same name (`ACME Corp` for `Acme Corp`) renames the client everywhere.
+    The time zone and the date order cannot change once data is loaded: local dates and slash
+    dates were read with them at load (SettingsError says what to do instead).
     Returns the number of stored events whose canonical stage changed.
     """
     key = client_key(s.name)
+    old = get_client(con, s.name)
+    if old:
+        has_data = any(con.execute(f"SELECT count(*) FROM (SELECT 1 FROM {t} WHERE client = ? LIMIT 1)",
+                                   [old["client"]]).fetchall()[0][0] for t in CLIENT_TABLES[:4])
+        for setting in ("timezone", "date_order"):
+            if has_data and old[setting] != getattr(s, setting):
+                raise SettingsError(
+                    f"{s.name}: `{setting}` cannot change from {old[setting]!r} to {getattr(s, setting)!r} "
+                    f"because data is already loaded and its dates were read with {old[setting]!r}. Keep "
+                    f"{setting} = {old[setting]!r}, or load the files again into a new database "
+                    "(--db NEW.duckdb) with the new setting.")
+        if old["client"] != s.name:
+            for table in CLIENT_TABLES:
+                con.execute(f"UPDATE {table} SET client = ? WHERE client = ?", [s.name, old["client"]])
     con.execute("DELETE FROM clients WHERE client_key = ?", [key])
     con.execute(
         "INSERT INTO clients VALUES (?, ?, ?, ?, ?::DATE[], ?, ?, ?, ?, ?, now()::TIMESTAMP)",

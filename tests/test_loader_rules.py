@@ -10,9 +10,10 @@ import textwrap
 
 import pytest
 
-from conftest import CHICAGO_TOML
+from conftest import CHICAGO_TOML, D
 from loaders.ingest import ingest
-from loaders.settings import parse_settings, save_client
+from loaders.settings import SettingsError, parse_settings, save_client
+from metrics import Filters, summary
 
 TABLES = ("clients", "stage_dictionary", "files", "requisitions", "applications", "stage_events",
           "commitments", "rejected_rows")
@@ -502,3 +503,100 @@ def test_workbook_sheet_missing_a_required_column_fails_the_file_and_changes_not
     assert any("tracker.xlsx" in e and "commitments" in e and "due_date" in e for e in errors), errors
     assert snapshot(con) == before
     assert summ(con, as_of="2026-07-01") == before_summary
+
+
+def test_client_renamed_with_other_capitals_keeps_its_data(make_db, summ):
+    con = make_db(CHICAGO_TOML, {
+        "requisitions": "client,requisition_id,department,opened_at\nAcme,R1,Eng,2026-05-01\n",
+        "applications": "client,application_id,requisition_id\nAcme,A1,R1\n",
+        "stage_events": "client,application_id,stage,entered_at\nAcme,A1,submitted,2026-05-04T15:00:00Z\n",
+    })
+    save_client(con, parse_settings('name = "ACME"\ntimezone = "America/Chicago"\n'))
+    s = summary(con, Filters("acme", as_of=D("2026-06-01")))
+    assert s["client"] == "ACME"
+    assert (s["time_to_submit"]["n"], s["time_to_submit"]["median"]) == (1, 3.0)
+    assert con.execute("SELECT DISTINCT client FROM requisitions").fetchall() == [("ACME",)]
+
+
+def test_time_zone_or_date_order_cannot_change_once_data_is_loaded(make_db):
+    con = make_db(CHICAGO_TOML, {
+        "requisitions": "client,requisition_id,department,opened_at\nAcme,R1,Eng,2026-05-01\n"})
+    with pytest.raises(SettingsError, match="timezone"):
+        save_client(con, parse_settings('name = "Acme"\ntimezone = "UTC"\n'))
+    with pytest.raises(SettingsError, match="date_order"):
+        save_client(con, parse_settings('name = "Acme"\ntimezone = "America/Chicago"\ndate_order = "DMY"\n'))
+    # Everything else may change: targets, SLA, holidays, the stage dictionary.
+    save_client(con, parse_settings('name = "Acme"\ntimezone = "America/Chicago"\n[sla]\nwithin_days = 5\n'))
+
+
+def _workbook(sheets: dict, hidden=()) -> bytes:
+    """An XLSX file's bytes: {sheet name: rows}; sheets named in `hidden` are hidden."""
+    import openpyxl
+    wb = openpyxl.Workbook()
+    wb.remove(wb.active)
+    for name, rows in sheets.items():
+        ws = wb.create_sheet(name)
+        for row in rows:
+            ws.append(row)
+        if name in hidden:
+            ws.sheet_state = "hidden"
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+REQ_HEADER = ["client", "requisition_id", "department", "opened_at"]
+
+
+def test_personal_data_in_any_header_spelling_is_dropped(make_db):
+    headers = ["FirstName", "candidate.lastName", "Home Address", "Name (Candidate)", "E-mail", "Mobile Phone"]
+    values = ["Jane", "Doe", "1 Main St", "Jane Doe", "jd@example.com", "+1 312 555 0100"]
+    con = make_db(CHICAGO_TOML, {"applications": csv_text([
+        ["client", "application_id", "requisition_id", "source"] + headers,
+        ["Acme", "A1", "R1", "Referral"] + values])})
+    (rep,) = make_db.reports
+    assert len(rep.dropped_columns) == len(headers)
+    stored = " ".join(str(r) for t in ("applications", "rejected_rows", "files")
+                      for r in con.execute(f"SELECT * FROM {t}").fetchall())
+    assert not [v for v in values if v in stored]
+    assert "Referral" in stored   # other columns are kept
+
+
+def test_hidden_and_unnamed_sheets_are_not_read_and_are_reported(make_db):
+    # An old copy of the requisitions sits in a hidden sheet: it must not overwrite the real one.
+    book = _workbook({"requisitions": [REQ_HEADER, ["Acme", "R1", "Eng", "2026-03-01"]],
+                      "old copy": [REQ_HEADER, ["Acme", "R1", "Ops", "2025-01-01"]],
+                      "Notes": [["Call the HM on Monday"]]}, hidden=("old copy",))
+    con = make_db(CHICAGO_TOML, {"book.xlsx": book}, check=False)
+    assert con.execute("SELECT department, opened_on FROM requisitions").fetchall() == [("Eng", D("2026-03-01"))]
+    skipped = {r.sheet: r.skipped for r in make_db.reports if r.skipped}
+    assert "hidden" in skipped["old copy"] and "not read" in skipped["Notes"]
+
+
+def test_two_sheets_holding_the_same_table_fail_the_workbook(make_db):
+    book = _workbook({"Sheet1": [REQ_HEADER, ["Acme", "R1", "Eng", "2026-03-01"]],
+                      "Sheet2": [REQ_HEADER, ["Acme", "R1", "Ops", "2025-01-01"]]})
+    con = make_db(CHICAGO_TOML, {"book.xlsx": book}, check=False)
+    (rep,) = make_db.reports
+    assert "'Sheet1' and 'Sheet2' both hold requisitions" in rep.error
+    assert con.execute("SELECT count(*) FROM requisitions").fetchall() == [(0,)]
+
+
+def test_xlsx_column_mixing_date_and_date_time_cells_keeps_each_time_of_day(make_db):
+    # A date cell (a local date) above date-time cells (UTC instants): each keeps its own meaning.
+    book = _workbook({"stage_events": [
+        ["client", "application_id", "stage", "entered_at"],
+        ["Acme", "A1", "applied", dt.date(2026, 3, 8)],
+        ["Acme", "A1", "submitted", dt.datetime(2026, 3, 9, 4, 30)],    # 23:30 on the 8th in Chicago
+        ["Acme", "A1", "interviewed", dt.datetime(2026, 3, 9, 18, 30)]]})
+    con = make_db(CHICAGO_TOML, {"book.xlsx": book})
+    rows = con.execute("SELECT raw_stage, entered_at, entered_on FROM stage_events ORDER BY entered_at").fetchall()
+    assert rows == [("applied", dt.datetime(2026, 3, 8, 6, 0), D("2026-03-08")),
+                    ("submitted", dt.datetime(2026, 3, 9, 4, 30), D("2026-03-08")),
+                    ("interviewed", dt.datetime(2026, 3, 9, 18, 30), D("2026-03-09"))]
+
+
+def test_latin1_csv_from_a_spreadsheet_program_is_read(make_db):
+    data = "client,requisition_id,department,opened_at\nAcme,R1,Ingénierie,2026-03-02\n".encode("latin-1")
+    con = make_db(CHICAGO_TOML, {"requisitions.csv": data})
+    assert con.execute("SELECT department FROM requisitions").fetchall() == [("Ingénierie",)]
