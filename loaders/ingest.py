@@ -91,6 +91,7 @@ class Report:
     rows_loaded: int = 0
     rows_rejected: int = 0
     dropped_columns: list[str] = field(default_factory=list)
+    clients: list[str] = field(default_factory=list)            # whose rows it held
     rejected_sample: list[tuple] = field(default_factory=list)   # (row, column, reason)
     skipped: str | None = None     # why nothing was loaded although the file is fine
     error: str | None = None       # why the file could not be loaded at all
@@ -426,8 +427,10 @@ def store_table(con, *, table: str, kind: str, file_id: int, report: Report, cli
                   WHERE __err IS NULL AND hash({cols}) IN (SELECT h FROM __dup_hashes)
                   GROUP BY ALL HAVING count(*) > 1) d
             WHERE k.__err IS NULL AND {on} AND k.__row <> d.first_row""")
-    report.rows_read, report.rows_rejected = con.execute(
-        "SELECT count(*), count(*) FILTER (WHERE __err IS NOT NULL) FROM __checked").fetchall()[0]
+    report.rows_read, report.rows_rejected, report.clients = con.execute(
+        "SELECT count(*), count(*) FILTER (WHERE __err IS NOT NULL), "
+        "coalesce(list(DISTINCT client ORDER BY client) FILTER (WHERE client IS NOT NULL), []) FROM __checked"
+    ).fetchall()[0]
     if report.rows_rejected:
         _keep_rejected(con, table, kind, file_id, report, columns)
     report.rejected_sample = con.execute(
@@ -591,9 +594,9 @@ def ingest_file(con, path: Path | str, client: str | None = None, fmt: str = "au
                 step(f"{rep.label}: checking {kind}")
             store_table(con, table=table, kind=kind, file_id=file_id, report=rep,
                         client_override=client_name, columns=cols)
-            con.execute("INSERT INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now()::TIMESTAMP)",
+            con.execute("INSERT INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now()::TIMESTAMP, ?)",
                         [file_id, client_name, str(path.resolve()), path.name, digest, "template", sheet, kind,
-                         rep.rows_read, rep.rows_loaded, rep.rows_rejected, rep.dropped_columns])
+                         rep.rows_read, rep.rows_loaded, rep.rows_rejected, rep.dropped_columns, rep.clients])
             con.execute(f"DROP TABLE IF EXISTS {table}")
             reports.append(rep)
         con.execute("COMMIT")

@@ -149,6 +149,8 @@ def save_client(con, s: ClientSettings) -> int:
         if old["client"] != s.name:
             for table in CLIENT_TABLES:
                 con.execute(f"UPDATE {table} SET client = ? WHERE client = ?", [s.name, old["client"]])
+            con.execute("UPDATE files SET clients = list_transform(clients, lambda c: CASE WHEN c = ? THEN ? "
+                        "ELSE c END) WHERE list_contains(clients, ?)", [old["client"], s.name, old["client"]])
     con.execute("DELETE FROM clients WHERE client_key = ?", [key])
     con.execute(
         "INSERT INTO clients VALUES (?, ?, ?, ?, ?::DATE[], ?, ?, ?, ?, ?, now()::TIMESTAMP)",

@@ -388,8 +388,6 @@ def stage_labels(con, client: str) -> dict:
 
 def last_loaded(con, client: str):
     """When data for the client was last loaded (None if never): the "data as of" of captions."""
-    rows = con.execute("""SELECT max(f.loaded_at) FROM files f
-                          WHERE f.client = ? OR f.file_id IN (SELECT file_id FROM requisitions WHERE client = ?
-                                                             UNION SELECT file_id FROM stage_events WHERE client = ?)""",
-                       [client, client, client]).fetchall()
+    rows = con.execute("SELECT max(loaded_at) FROM files WHERE client = ? OR list_contains(clients, ?)",
+                       [client, client]).fetchall()
     return rows[0][0] if rows else None

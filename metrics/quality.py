@@ -11,23 +11,27 @@ _RANK = ("CASE stage WHEN 'applied' THEN 1 WHEN 'screened' THEN 2 WHEN 'submitte
          "WHEN 'interviewed' THEN 4 WHEN 'offered' THEN 5 WHEN 'hired' THEN 6 END")
 
 
+# The files that held rows of the client (loaded with --client, or naming it in a client column).
+CLIENT_FILES = "SELECT file_id FROM files WHERE client = ? OR list_contains(clients, ?)"
+
+
 def files(con, client: str):
     """Files loaded for the client: name, sha256, rows read / loaded / rejected, when."""
-    return con.execute("""
-        SELECT DISTINCT f.name AS file, f.sheet, f.kind, f.rows_read, f.rows_loaded, f.rows_rejected,
-               array_to_string(f.dropped_columns, ', ') AS dropped_personal_columns, f.loaded_at, f.sha256
-        FROM files f
-        WHERE f.client = ? OR f.file_id IN (SELECT file_id FROM rejected_rows WHERE client = ?)
-           OR f.file_id IN (SELECT file_id FROM requisitions WHERE client = ?)
-           OR f.file_id IN (SELECT file_id FROM stage_events WHERE client = ?)
-        ORDER BY f.loaded_at, f.name, f.sheet""", [client] * 4).df()
+    return con.execute(f"""
+        SELECT name AS file, sheet, kind, rows_read, rows_loaded, rows_rejected,
+               array_to_string(dropped_columns, ', ') AS dropped_personal_columns, loaded_at, sha256
+        FROM files WHERE file_id IN ({CLIENT_FILES})
+        ORDER BY loaded_at, name, sheet""", [client, client]).df()
 
 
 def rejected_rows(con, client: str):
-    """Rows that could not be loaded, with file, sheet, row, column, reason and raw values."""
-    return con.execute("""
+    """Rows that could not be loaded, with file, sheet, row, column, reason and raw values; rows
+    naming no known client are shown with the files they came from."""
+    return con.execute(f"""
         SELECT file_name AS file, sheet, kind, "row", "column", reason, raw
-        FROM rejected_rows WHERE client = ? ORDER BY file_id, "row" """, [client]).df()
+        FROM rejected_rows
+        WHERE client = ? OR (client IS NULL AND file_id IN ({CLIENT_FILES}))
+        ORDER BY file_id, "row" """, [client, client, client]).df()
 
 
 def unmapped_stages(con, client: str):

@@ -48,7 +48,8 @@ CREATE TABLE IF NOT EXISTS stage_dictionary (
 CREATE TABLE IF NOT EXISTS files (
     file_id INTEGER, client VARCHAR, path VARCHAR, name VARCHAR, sha256 VARCHAR, format VARCHAR,
     sheet VARCHAR, kind VARCHAR, rows_read INTEGER, rows_loaded INTEGER, rows_rejected INTEGER,
-    dropped_columns VARCHAR[], loaded_at TIMESTAMP
+    dropped_columns VARCHAR[], loaded_at TIMESTAMP,
+    clients VARCHAR[]                    -- the clients whose rows the file held
 );
 CREATE TABLE IF NOT EXISTS requisitions (
     client VARCHAR, requisition_id VARCHAR, title VARCHAR, department VARCHAR,

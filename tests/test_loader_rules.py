@@ -600,3 +600,15 @@ def test_latin1_csv_from_a_spreadsheet_program_is_read(make_db):
     data = "client,requisition_id,department,opened_at\nAcme,R1,Ingénierie,2026-03-02\n".encode("latin-1")
     con = make_db(CHICAGO_TOML, {"requisitions.csv": data})
     assert con.execute("SELECT department FROM requisitions").fetchall() == [("Ingénierie",)]
+
+
+def test_data_page_lists_every_file_and_rejected_row_of_the_client(make_db):
+    # Files naming their client in a column (no --client), and a row naming an unknown client:
+    # all belong on the client's Data page, the stray row with the file it came from.
+    from metrics import quality
+    con = make_db(CHICAGO_TOML, {
+        "applications": "client,application_id,requisition_id\nAcme,A1,R1\nAcme Crop,A2,R1\n",
+        "commitments": "client,commitment_id,due_date\nAcme,C1,2026-05-01\n"}, check=False)
+    assert sorted(quality.files(con, "Acme")["file"]) == ["applications.csv", "commitments.csv"]
+    rejected = quality.rejected_rows(con, "Acme")
+    assert list(rejected["row"]) == [3] and "Acme Crop" in rejected["reason"][0]
