@@ -19,6 +19,7 @@ from pathlib import Path
 import streamlit as st
 
 import store
+from loaders.settings import get_client, list_clients
 from metrics import Filters, Report, UnknownClient, last_loaded, local_today, options, stage_labels
 
 PRESETS = ("Last 30 days", "Last 90 days", "This quarter", "Last quarter", "Year to date", "All time", "Custom")
@@ -67,7 +68,7 @@ def _read(fn):
 @st.cache_data(show_spinner=False, max_entries=32)
 def _clients(db: str, version: tuple) -> list[str]:
     try:
-        return _read(lambda con: [r[0] for r in con.execute("SELECT client FROM clients ORDER BY 1").fetchall()])
+        return _read(list_clients)
     except FileNotFoundError:
         return []
 
@@ -75,7 +76,6 @@ def _clients(db: str, version: tuple) -> list[str]:
 @st.cache_data(show_spinner=False, max_entries=64)
 def _client_info(db: str, version: tuple, client: str) -> dict:
     def fetch(con):
-        from loaders.settings import get_client
         info = get_client(con, client)
         info["options"] = options(con, info["client"])
         info["stage_labels"] = stage_labels(con, info["client"])

@@ -26,7 +26,7 @@ import pyarrow as pa
 
 from loaders.parse import (TIME_HINT, cell_text, id_sql, instant_sql, int_bad_sql, int_sql, iso_input,
                            local_date_sql, text_sql, time_struct)
-from loaders.settings import canonical_stage_sql, client_key, get_client, stage_key_sql
+from loaders.settings import canonical_stage_sql, get_client, match_key, stage_key_sql
 
 
 @dataclass(frozen=True)
@@ -86,7 +86,6 @@ class Report:
     path: str
     sheet: str | None = None
     kind: str | None = None
-    format: str = "template"
     rows_read: int = 0
     rows_loaded: int = 0
     rows_rejected: int = 0
@@ -328,7 +327,7 @@ def store_table(con, *, table: str, kind: str, file_id: int, report: Report, cli
         return f"s.{_q(col)}" if col in columns else "NULL::VARCHAR"
 
     raw_client = src("client")
-    params = {"override": client_override, "override_key": client_key(client_override or "")}
+    params = {"override": client_override, "override_key": match_key(client_override or "")}
     client_ref = f"coalesce(nullif(trim({raw_client}), ''), $override::VARCHAR)"
     # Resolve the file's client names once: most files name one client, which then becomes a
     # constant instead of a join per row; several clients join through a small map of their names.
@@ -564,18 +563,16 @@ def ingest_file(con, path: Path | str, client: str | None = None, fmt: str = "au
     if fmt not in ("auto", "template"):
         raise LoadError(f"{path}: format {fmt!r} is not supported yet; this version reads the import "
                         "template (--format template)")
+    client_name = None
     if client:
-
-        if get_client(con, client) is None:
+        known = get_client(con, client)
+        if known is None:
             raise LoadError(f"{path}: unknown client {client!r}; create it first with: "
                             "python -m loaders client SETTINGS.toml")
+        client_name = known["client"]
     if not path.exists():
         raise LoadError(f"{path}: no such file")
     digest = sha256_of(path)
-    client_name = None
-    if client:
-
-        client_name = get_client(con, client)["client"]
     seen = con.execute("SELECT count(*) FROM files WHERE sha256 = ? AND client IS NOT DISTINCT FROM ?",
                        [digest, client_name]).fetchall()[0][0]
     if seen:
@@ -615,10 +612,18 @@ def ingest_file(con, path: Path | str, client: str | None = None, fmt: str = "au
 def ingest(con, paths, client: str | None = None, fmt: str = "auto", progress: bool = False) -> list[Report]:
     """Load files and folders; a file that cannot be loaded gets a Report with `error` set."""
     files = expand_paths(paths)
-    reports: list[Report] = []
     # Row numbers come from WITH ORDINALITY / the sheet, and every listing says ORDER BY, so the
     # engine may reorder rows freely while loading (measurably faster on large files).
+    preserve = con.execute("SELECT current_setting('preserve_insertion_order')").fetchall()[0][0]
     con.execute("SET preserve_insertion_order = false")
+    try:
+        return _ingest_files(con, files, client, fmt, progress)
+    finally:
+        con.execute(f"SET preserve_insertion_order = {'true' if preserve else 'false'}")
+
+
+def _ingest_files(con, files, client, fmt, progress) -> list[Report]:
+    reports: list[Report] = []
     bar = None
     if progress:
         from tqdm import tqdm

@@ -32,14 +32,10 @@ class SettingsError(ValueError):
     """A client settings file that cannot be used, with the file and key that is wrong."""
 
 
-def stage_key(word: str) -> str:
-    """How stage words are matched: trimmed, case-insensitive, inner spaces collapsed."""
-    return " ".join(str(word).split()).lower()
-
-
-def client_key(name: str) -> str:
-    """How client names are matched: trimmed and case-insensitive."""
-    return " ".join(str(name).split()).lower()
+def match_key(text: str) -> str:
+    """How client names and stage words are matched: trimmed, case-insensitive, inner runs of
+    white space read as one space (`" acme  corp"` is `Acme Corp`)."""
+    return " ".join(str(text).split()).lower()
 
 
 @dataclass
@@ -134,7 +130,7 @@ def save_client(con, s: ClientSettings) -> int:
     dates were read with them at load (SettingsError says what to do instead).
     Returns the number of stored events whose canonical stage changed.
     """
-    key = client_key(s.name)
+    key = match_key(s.name)
     old = get_client(con, s.name)
     if old:
         has_data = any(con.execute(f"SELECT count(*) FROM (SELECT 1 FROM {t} WHERE client = ? LIMIT 1)",
@@ -159,12 +155,12 @@ def save_client(con, s: ClientSettings) -> int:
     con.execute("DELETE FROM stage_dictionary WHERE client = ?", [s.name])
     if s.stages:
         con.executemany("INSERT INTO stage_dictionary VALUES (?, ?, ?, ?)",
-                        [[s.name, stage_key(w), w, st] for w, st in s.stages.items()])
+                        [[s.name, match_key(w), w, st] for w, st in s.stages.items()])
     return apply_dictionary(con, s.name)
 
 
 def stage_key_sql(raw: str) -> str:
-    """SQL twin of `stage_key`: trimmed, inner spaces collapsed, lower case."""
+    """SQL twin of `match_key`: trimmed, inner spaces collapsed, lower case."""
     return f"lower(regexp_replace(trim({raw}), '\\s+', ' ', 'g'))"
 
 
@@ -197,7 +193,7 @@ def apply_dictionary(con, client: str) -> int:
 
 def get_client(con, name: str) -> dict | None:
     """The stored client matching `name` (trimmed, case-insensitive), as a dict, or None."""
-    cur = con.execute("SELECT * FROM clients WHERE client_key = ?", [client_key(name)])
+    cur = con.execute("SELECT * FROM clients WHERE client_key = ?", [match_key(name)])
     rows = cur.fetchall()
     if not rows:
         return None

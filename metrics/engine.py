@@ -14,16 +14,15 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from zoneinfo import ZoneInfo
 
-from loaders.settings import get_client
+from loaders.settings import get_client, list_clients
+from store import STAGE_RANK_SQL
 from metrics.definitions import METRICS, Metric
 
 DIMENSIONS = {"department", "recruiter", "hiring_manager", "source", "kind", "side", "reason"}
 GRAINS = {"week", "month", "quarter"}
-_RANK = ("CASE stage WHEN 'applied' THEN 1 WHEN 'screened' THEN 2 WHEN 'submitted' THEN 3 "
-         "WHEN 'interviewed' THEN 4 WHEN 'offered' THEN 5 WHEN 'hired' THEN 6 END")
 _counter = itertools.count(1)
 
 
@@ -93,7 +92,7 @@ class Report:
         client = get_client(con, filters.client)
         if client is None:
             raise UnknownClient(f"unknown client {filters.client!r}; known clients: "
-                                + (", ".join(r[0] for r in con.execute("SELECT client FROM clients ORDER BY 1").fetchall()) or "none"))
+                                + (", ".join(list_clients(con)) or "none"))
         self.settings = client
         as_of = filters.as_of or local_today(client["timezone"])
         self.filters = replace(filters, client=client["client"], as_of=as_of)
@@ -157,7 +156,7 @@ class Report:
         # entry is simply the earliest local date: min() serves where arg_min() would cost more.
         self._exec(f"""CREATE OR REPLACE TEMP TABLE {p('app')} AS
             WITH ev AS (
-                SELECT application_id, entered_at, entered_on, {_RANK} AS rank,
+                SELECT application_id, entered_at, entered_on, {STAGE_RANK_SQL} AS rank,
                        stage IN ('hired', 'rejected', 'withdrawn') AS ends
                 FROM stage_events
                 WHERE client = $client AND stage IS NOT NULL AND entered_on <= $as_of

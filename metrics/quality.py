@@ -6,9 +6,8 @@ the numbers in front of a client.
 from __future__ import annotations
 
 from metrics.engine import Report
+from store import STAGE_RANK_SQL
 
-_RANK = ("CASE stage WHEN 'applied' THEN 1 WHEN 'screened' THEN 2 WHEN 'submitted' THEN 3 "
-         "WHEN 'interviewed' THEN 4 WHEN 'offered' THEN 5 WHEN 'hired' THEN 6 END")
 
 
 # The files that held rows of the client (loaded with --client, or naming it in a client column).
@@ -47,9 +46,9 @@ def out_of_order_events(con, client: str):
     (re-entering an earlier stage afterwards is normal and not listed)."""
     return con.execute(f"""
         WITH first AS (
-            SELECT application_id, stage, {_RANK} AS rank, min(entered_at) AS entered_at,
+            SELECT application_id, stage, {STAGE_RANK_SQL} AS rank, min(entered_at) AS entered_at,
                    arg_min(raw_stage, entered_at) AS raw_stage
-            FROM stage_events WHERE client = ? AND stage IS NOT NULL AND {_RANK} IS NOT NULL
+            FROM stage_events WHERE client = ? AND stage IS NOT NULL AND {STAGE_RANK_SQL} IS NOT NULL
             GROUP BY application_id, stage
         )
         SELECT a.application_id, a.raw_stage AS later_stage_word, a.entered_at AS later_entered_at,

@@ -25,7 +25,9 @@ DEFAULT_DB = PROJECT_ROOT / "data" / "recruiting.duckdb"
 # Canonical stages in order; `rejected` and `withdrawn` are terminal outcomes, not stages reached.
 STAGES = ("applied", "screened", "submitted", "interviewed", "offered", "hired")
 OUTCOMES = ("rejected", "withdrawn")
-STAGE_RANK = {s: i + 1 for i, s in enumerate(STAGES)}
+# SQL: the rank of a stage event's canonical `stage` (1 = applied .. 6 = hired); NULL for
+# rejected, withdrawn and unmapped events, which never count as reaching a stage.
+STAGE_RANK_SQL = "CASE stage " + " ".join(f"WHEN '{s}' THEN {i + 1}" for i, s in enumerate(STAGES)) + " END"
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
