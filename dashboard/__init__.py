@@ -19,7 +19,7 @@ from pathlib import Path
 import streamlit as st
 
 import store
-from loaders.settings import get_client, list_clients
+from loaders.settings import get_client, get_dictionary, list_clients
 from metrics import Filters, Report, UnknownClient, last_loaded, local_today, options, stage_labels
 
 PRESETS = ("Last 30 days", "Last 90 days", "This quarter", "Last quarter", "Year to date", "All time", "Custom")
@@ -79,6 +79,7 @@ def _client_info(db: str, version: tuple, client: str) -> dict:
         info = get_client(con, client)
         info["options"] = options(con, info["client"])
         info["stage_labels"] = stage_labels(con, info["client"])
+        info["dictionary"] = get_dictionary(con, info["client"])
         info["last_loaded"] = last_loaded(con, info["client"])
         return info
     return _read(fetch)

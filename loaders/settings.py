@@ -203,6 +203,14 @@ def get_client(con, name: str) -> dict | None:
     return out
 
 
+def get_dictionary(con, client: str) -> list[tuple[str, str]]:
+    """The client's stage dictionary as (client's word, canonical stage), in stage order."""
+    order = {w: i for i, w in enumerate(CANONICAL_WORDS)}
+    rows = con.execute("SELECT raw_stage, stage FROM stage_dictionary WHERE client = ? ORDER BY rowid",
+                       [client]).fetchall()
+    return sorted(rows, key=lambda r: order[r[1]])
+
+
 def list_clients(con) -> list[str]:
     """Names of the stored clients, sorted."""
     return [r[0] for r in con.execute("SELECT client FROM clients ORDER BY client").fetchall()]

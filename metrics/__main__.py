@@ -7,7 +7,8 @@ import json
 import sys
 
 import store
-from metrics import Filters, UnknownClient, summary
+from loaders.settings import get_client, match_key
+from metrics import Filters, UnknownClient, options, summary
 
 
 def _date(text: str) -> dt.date:
@@ -55,10 +56,22 @@ def main(argv=None) -> int:
     if args.date_from and args.date_to and args.date_from > args.date_to:
         print(f"error: --from {args.date_from} is after --to {args.date_to}", file=sys.stderr)
         return 2
-    filters = Filters(client=args.client, departments=(args.department,) if args.department else (),
-                      date_from=args.date_from, date_to=args.date_to, as_of=args.as_of)
     try:
         with store.connection(args.db, read_only=True) as con:
+            departments = ()
+            if args.department:
+                # Departments match as client names do (trimmed, any case); an unknown one is an error,
+                # not a quiet zero.
+                client = get_client(con, args.client)
+                known = options(con, client["client"])["department"] if client else []
+                match = [d for d in known if match_key(d) == match_key(args.department)]
+                if known and not match:
+                    print(f"error: no department {args.department!r} for {args.client}; known: "
+                          f"{', '.join(known)}", file=sys.stderr)
+                    return 1
+                departments = tuple(match[:1]) or (args.department,)
+            filters = Filters(client=args.client, departments=departments,
+                              date_from=args.date_from, date_to=args.date_to, as_of=args.as_of)
             result = summary(con, filters)
     except (UnknownClient, FileNotFoundError, store.DatabaseBusy) as exc:
         print(f"error: {exc.args[0] if exc.args else exc}", file=sys.stderr)

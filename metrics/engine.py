@@ -21,7 +21,9 @@ from loaders.settings import get_client, list_clients
 from store import STAGE_RANK_SQL
 from metrics.definitions import METRICS, Metric
 
-DIMENSIONS = {"department", "recruiter", "hiring_manager", "source", "kind", "side", "reason"}
+# What each fact table can be broken down by.
+_REQ_DIMS = ("department", "recruiter", "hiring_manager")
+DIMENSIONS = {"req": _REQ_DIMS, "app": _REQ_DIMS + ("source",), "deadline": _REQ_DIMS + ("kind", "side", "reason")}
 GRAINS = {"week", "month", "quarter"}
 _counter = itertools.count(1)
 
@@ -255,8 +257,8 @@ class Report:
         m: Metric = METRICS[metric]
         group = None
         if by:
-            if by not in DIMENSIONS:
-                raise ValueError(f"cannot break down by {by!r}; use one of {sorted(DIMENSIONS)}")
+            if by not in DIMENSIONS[m.fact]:
+                raise ValueError(f"cannot break {metric} down by {by!r}; use one of {', '.join(DIMENSIONS[m.fact])}")
             group = (f"CASE WHEN NOT known_req THEN '(unknown requisition)' ELSE coalesce({by}, '(not set)') END"
                      if by in ("department", "recruiter", "hiring_manager") and m.fact != "req"
                      else f"coalesce({by}, '(not set)')")

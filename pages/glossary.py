@@ -1,6 +1,7 @@
 """Glossary: how every number is computed, with this client's settings filled in."""
 import streamlit as st
 
+import charts
 import dashboard
 from metrics import METRICS, RULES, render
 
@@ -16,10 +17,12 @@ for m in METRICS.values():
     st.write(render(m, info))
     target = info["targets"].get(m.target_key)
     if target is not None:
-        st.caption(f"Target: {target:.0%}" if m.unit == "rate" else f"Target: {target:g} days")
+        st.caption(f"Target for {info['client']}: {charts.fmt_value(target, m.unit)}")
 st.subheader("Rules that apply to every metric")
 for rule in RULES:
     st.markdown(f"- {rule}")
 st.subheader("Stage dictionary")
-st.write("The client's stage words and the canonical stage each counts as.")
-st.dataframe(info["stage_labels"], width="stretch")
+st.write(f"{info['client']}'s own stage words and the canonical stage each counts as. A word not listed "
+         "here is kept as unmapped (see the Data page) and never counts as reaching a stage.")
+st.dataframe([{"Client's word": word, "Counts as": stage} for word, stage in info["dictionary"]],
+             hide_index=True, width="stretch")

@@ -106,6 +106,9 @@ def test_glossary_page_runs_alone_with_the_clients_settings(sample_db, monkeypat
     assert not at.exception
     body = " ".join(m.value for m in at.markdown)
     assert "America/Chicago" in body and "business days" in body
+    dictionary = at.dataframe[0].value
+    words = dict(zip(dictionary["Client's word"], dictionary["Counts as"]))
+    assert words["Client Submission"] == "submitted" and words["Client Rejected"] == "rejected"
 
 
 def test_data_page_shows_the_sample_clients_data_quality_problems(sample_db, monkeypatch):
