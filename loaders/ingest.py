@@ -5,9 +5,9 @@ Every source shape ends as a text table in the template's columns (one per canon
 - a row that cannot be loaded goes, with its raw values, file, sheet, row, column and reason, to
   `rejected_rows`; nothing is dropped silently;
 - loading the same file again changes nothing (files are known by sha256);
-- a newer export replaces the rows it carries (same client and id); a requisition keeps the
-  earliest `opened_at` ever seen; a stage-event file carries each of its applications' whole
-  history, so its events replace those stored for the same applications;
+- a newer export replaces the rows it carries (same client and id; for a stage event, the same
+  application, stage word and time), and keeps the others; a requisition keeps the earliest
+  `opened_at` ever seen;
 - personal data columns (names, e-mails, phones) are never stored, and the drop is reported;
 - each file loads in one transaction: a failed or killed load leaves the database as it was.
 """
@@ -462,12 +462,14 @@ def _upsert(con, kind: str, file_id: int) -> None:
             SELECT n.* REPLACE ({', '.join(keep)})
             FROM {new} n LEFT JOIN requisitions o USING (client, requisition_id)""")
         new = "__reqs"
-    # An event file carries each of its applications' whole history: replace per application.
-    delete_on = ("client", "application_id") if kind == "stage_events" else ("client",) + KEYS[kind]
-    on = " AND ".join(f"{kind}.{c} = n.{c}" for c in delete_on)
+    # The stored rows with the same key are the ones the newer export carries; a stage event's key
+    # is its application, the client's stage word and its time (stored as raw_stage).
+    keys = ("client",) + KEYS[kind]
+    on = " AND ".join(f"{kind}.{'raw_stage' if kind == 'stage_events' and c == 'stage' else c} = n.{c}"
+                      for c in keys)
     if con.execute(f"SELECT count(*) FROM (SELECT 1 FROM {kind} WHERE client IN (SELECT client FROM {new}) LIMIT 1)"
                    ).fetchall()[0][0]:  # nothing stored yet for these clients: nothing to replace
-        con.execute(f"DELETE FROM {kind} USING (SELECT DISTINCT {', '.join(delete_on)} FROM {new}) n WHERE {on}")
+        con.execute(f"DELETE FROM {kind} USING (SELECT DISTINCT {', '.join(keys)} FROM {new}) n WHERE {on}")
     values = {"file_id": str(int(file_id)), "source_row": "n.__row"}
     join = ""
     if kind == "stage_events":

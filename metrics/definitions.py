@@ -139,9 +139,9 @@ RULES = (
     "SLA deadlines exist for requisitions that had started by the as-of date.",
     "Previous period: the period of equal length just before, with the same as-of date.",
     "In process: a cohort application with no hire, rejection or withdrawal event by the as-of date.",
-    "Loading: a newer export replaces the rows it carries (same client and id); a reopened requisition "
-    "keeps its first start; a stage-event file carries each of its applications' whole history, so its "
-    "events replace those stored for the same applications; a key repeated within one file keeps its "
+    "Loading: a newer export replaces the rows it carries (same client and id; a stage event is known by "
+    "its application, stage word and time) and keeps the rest, so an export of recent events adds to the "
+    "history; a reopened requisition keeps its first start; a key repeated within one file keeps its "
     "first row and the others are rejected, named on the Data page.",
 )
 

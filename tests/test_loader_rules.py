@@ -612,3 +612,20 @@ def test_data_page_lists_every_file_and_rejected_row_of_the_client(make_db):
     assert sorted(quality.files(con, "Acme")["file"]) == ["applications.csv", "commitments.csv"]
     rejected = quality.rejected_rows(con, "Acme")
     assert list(rejected["row"]) == [3] and "Acme Crop" in rejected["reason"][0]
+
+
+def test_export_of_recent_events_adds_to_the_history_and_replaces_only_what_it_carries(make_db, summ):
+    # First export: A1 submitted 05-04. Second export (recent events only): A1 interviewed 05-06,
+    # and the submitted event again with its exited_at now known. A1's history keeps the submittal
+    # (not duplicated) and gains the interview.
+    con = make_db(CHICAGO_TOML, {
+        "requisitions": "client,requisition_id,department,opened_at\nAcme,R1,Eng,2026-05-01\n",
+        "applications": "client,application_id,requisition_id\nAcme,A1,R1\n",
+        "stage_events": "client,application_id,stage,entered_at\nAcme,A1,submitted,2026-05-04T15:00:00Z\n"})
+    make_db.load(con, {"stage_events": "client,application_id,stage,entered_at,exited_at\n"
+                                       "Acme,A1,submitted,2026-05-04T15:00:00Z,2026-05-06T15:00:00Z\n"
+                                       "Acme,A1,interviewed,2026-05-06T15:00:00Z,\n"})
+    rows = con.execute("SELECT raw_stage, exited_on FROM stage_events ORDER BY entered_at").fetchall()
+    assert rows == [("submitted", D("2026-05-06")), ("interviewed", None)]
+    s = summ(con, as_of="2026-06-01")
+    assert (s["time_to_submit"]["median"], s["interview_conversion"]["interviewed"]) == (3.0, 1)
