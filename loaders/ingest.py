@@ -331,7 +331,9 @@ def store_table(con, *, table: str, kind: str, file_id: int, report: Report, cli
     client_ref = f"coalesce(nullif(trim({raw_client}), ''), $override::VARCHAR)"
     # Resolve the file's client names once: most files name one client, which then becomes a
     # constant instead of a join per row; several clients join through a small map of their names.
-    refs = [r[0] for r in _run(con, f"SELECT DISTINCT {client_ref} FROM {table} s", params).fetchall()]
+    # With --client every row is that client's (a row naming another is rejected below).
+    refs = [client_override] if client_override else [
+        r[0] for r in _run(con, f"SELECT DISTINCT {client_ref} FROM {table} s", params).fetchall()]
     con.execute("CREATE OR REPLACE TEMP TABLE __client_map (raw VARCHAR, client VARCHAR, timezone VARCHAR, "
                 "date_order VARCHAR, client_key VARCHAR)")
     for ref in refs:
@@ -355,7 +357,8 @@ def store_table(con, *, table: str, kind: str, file_id: int, report: Report, cli
     ]
     if client_override and "client" in columns:
         errors.append(
-            f"CASE WHEN nullif(trim({raw_client}), '') IS NOT NULL AND {c['client_key']} <> $override_key "
+            f"CASE WHEN nullif(trim({raw_client}), '') IS NOT NULL AND lower(trim({raw_client})) <> $override_key "
+            f"AND {stage_key_sql(raw_client)} <> $override_key "
             f"THEN 'client' || chr(9) || 'row is for client ''' || trim({raw_client}) || ''', but --client is ' "
             f"|| $override END")
     isos = []   # ISO casts computed once per value in an inner query (see iso_input)

@@ -629,3 +629,15 @@ def test_export_of_recent_events_adds_to_the_history_and_replaces_only_what_it_c
     assert rows == [("submitted", D("2026-05-06")), ("interviewed", None)]
     s = summ(con, as_of="2026-06-01")
     assert (s["time_to_submit"]["median"], s["interview_conversion"]["interviewed"]) == (3.0, 1)
+
+
+def test_rows_naming_another_client_than_the_client_option_are_rejected(make_db):
+    con = make_db(CHICAGO_TOML)
+    reports = make_db.load(con, {"requisitions": "client,requisition_id,department,opened_at\n"
+                                                 " acme ,R1,Eng,2026-05-01\n"      # the same client, spelled loosely
+                                                 ",R2,Eng,2026-05-01\n"            # empty: the --client's
+                                                 "Globex,R3,Eng,2026-05-01\n"},    # another client
+                           client="Acme", check=False)
+    (rep,) = reports
+    assert (rep.rows_loaded, rep.rows_rejected) == (2, 1)
+    assert rep.rejected_sample == [(4, "client", "row is for client 'Globex', but --client is Acme")]
