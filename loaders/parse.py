@@ -94,7 +94,9 @@ def local_date_sql(struct: str, tz: str) -> str:
 
 def id_sql(col: str) -> str:
     """An identifier as text: trimmed, and `1042.0` (a number cell read back) becomes `1042`."""
-    return f"regexp_replace(nullif(trim({col}), ''), '^(-?\\d+)\\.0+$', '\\1')"
+    v = f"nullif(trim({col}), '')"
+    # The regular expression only runs on values ending in 0 (a cheap test first).
+    return f"CASE WHEN {v} LIKE '%.%0' THEN regexp_replace({v}, '^(-?\\d+)\\.0+$', '\\1') ELSE {v} END"
 
 
 def text_sql(col: str) -> str:
