@@ -24,6 +24,10 @@ def format_report(reports) -> str:
         lines.append(f"{r.label}: {r.kind}: read {r.rows_read}, loaded {r.rows_loaded}, rejected {r.rows_rejected}")
         if r.dropped_columns:
             lines.append(f"  dropped personal-data column(s), not stored: {', '.join(r.dropped_columns)}")
+        if r.unmapped:
+            words = ", ".join(f"{word!r} ({n} event{'s' if n != 1 else ''})" for word, n in r.unmapped)
+            lines.append(f"  stage word(s) not in the client's dictionary, loaded as unmapped and not counted "
+                         f"as reaching any stage until mapped: {words}")
         for row, col, reason in r.rejected_sample:
             lines.append(f"  row {row}, column {col}: {reason}")
         if r.rows_rejected > len(r.rejected_sample):

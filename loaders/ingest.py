@@ -92,6 +92,7 @@ class Report:
     dropped_columns: list[str] = field(default_factory=list)
     clients: list[str] = field(default_factory=list)            # whose rows it held
     rejected_sample: list[tuple] = field(default_factory=list)   # (row, column, reason)
+    unmapped: list[tuple] = field(default_factory=list)          # (stage word, events): loaded, not counted
     skipped: str | None = None     # why nothing was loaded although the file is fine
     error: str | None = None       # why the file could not be loaded at all
 
@@ -438,7 +439,7 @@ def store_table(con, *, table: str, kind: str, file_id: int, report: Report, cli
     report.rejected_sample = con.execute(
         "SELECT __row, split_part(__err, chr(9), 1), split_part(__err, chr(9), 2) FROM __checked "
         "WHERE __err IS NOT NULL ORDER BY __row LIMIT 5").fetchall()
-    _upsert(con, kind, file_id)
+    report.unmapped = _upsert(con, kind, file_id)
     report.rows_loaded = report.rows_read - report.rows_rejected
 
 
@@ -452,8 +453,10 @@ def _keep_rejected(con, table, kind, file_id, report, columns) -> None:
         WHERE k.__err IS NOT NULL""", [file_id, Path(report.path).name, report.sheet, kind])
 
 
-def _upsert(con, kind: str, file_id: int) -> None:
-    """Replace stored rows with the same key by the file's good rows (domain.md's loading rules)."""
+def _upsert(con, kind: str, file_id: int) -> list[tuple[str, int]]:
+    """Replace stored rows with the same key by the file's good rows (domain.md's loading rules).
+
+    Returns the stage words the client's dictionary does not map, with their event counts."""
     target_cols = [r[0] for r in con.execute(f"DESCRIBE {kind}").fetchall()]
     new = "(SELECT * FROM __checked WHERE __err IS NULL)"
     if kind == "requisitions":
@@ -478,13 +481,17 @@ def _upsert(con, kind: str, file_id: int) -> None:
     if kind == "stage_events":
         # Resolve each distinct stage word once, then join on the word itself (a file has few).
         con.execute(f"""CREATE OR REPLACE TEMP TABLE __stage_map AS
-            SELECT w.client, w.stage AS raw, {canonical_stage_sql('w.stage', 'd.stage')} AS stage
-            FROM (SELECT DISTINCT client, stage FROM {new}) w
+            SELECT w.client, w.stage AS raw, w.events, {canonical_stage_sql('w.stage', 'd.stage')} AS stage
+            FROM (SELECT client, stage, count(*) AS events FROM {new} GROUP BY ALL) w
             LEFT JOIN stage_dictionary d ON d.client = w.client AND d.raw_key = {stage_key_sql('w.stage')}""")
         join = "LEFT JOIN __stage_map d ON d.client = n.client AND d.raw = n.stage"
         values.update(raw_stage="n.stage", stage="d.stage")
     select = ", ".join(values.get(c, f"n.{c}") for c in target_cols)
     con.execute(f"INSERT INTO {kind} ({', '.join(target_cols)}) SELECT {select} FROM {new} n {join}")
+    if kind == "stage_events":
+        return con.execute("SELECT raw, events FROM __stage_map WHERE stage IS NULL "
+                           "ORDER BY events DESC, raw").fetchall()
+    return []
 
 
 # ---------------------------------------------------------------------------------------------

@@ -641,3 +641,16 @@ def test_rows_naming_another_client_than_the_client_option_are_rejected(make_db)
     (rep,) = reports
     assert (rep.rows_loaded, rep.rows_rejected) == (2, 1)
     assert rep.rejected_sample == [(4, "client", "row is for client 'Globex', but --client is Acme")]
+
+
+def test_stage_words_missing_from_the_dictionary_are_loaded_as_unmapped_and_reported(make_db):
+    con = make_db('name = "Acme"\ntimezone = "America/Chicago"\n[stages]\n"Client Submission" = "submitted"\n', {
+        "stage_events": "client,application_id,stage,entered_at\n"
+                        "Acme,A1,Client Submission,2026-05-04T15:00:00Z\n"
+                        "Acme,A1,On Hold,2026-05-05T15:00:00Z\n"
+                        "Acme,A2,On Hold,2026-05-06T15:00:00Z\n"
+                        "Acme,A2,Talent Pool,2026-05-07T15:00:00Z\n"})
+    (rep,) = make_db.reports
+    assert rep.unmapped == [("On Hold", 2), ("Talent Pool", 1)]
+    assert con.execute("SELECT raw_stage, stage FROM stage_events ORDER BY entered_at").fetchall() == [
+        ("Client Submission", "submitted"), ("On Hold", None), ("On Hold", None), ("Talent Pool", None)]

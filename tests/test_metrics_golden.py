@@ -342,6 +342,10 @@ def test_negative_time_to_submit_is_kept_and_counted(make_db, summ):
     tts = summ(con, as_of="2026-06-01", date_from="2026-05-01", date_to="2026-05-31")["time_to_submit"]
     assert (tts["n"], tts["median"], tts["mean"]) == (2, 1.0, 1.0)
     assert tts["p90"] == pytest.approx(-3 + 0.9 * 8)
+    # ...and listed for the Data page: only R1, with its -3 days.
+    from metrics import quality
+    listed = quality.negative_durations(Report(con, Filters("Acme", as_of=D("2026-06-01"))))
+    assert list(zip(listed["requisition_id"], listed["time_to_submit_days"])) == [("R1", -3)]
 
 
 # ---------------------------------------------------------------------------------------------
