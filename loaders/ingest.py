@@ -180,12 +180,15 @@ def read_csv_piece(con, path: Path, table: str) -> list[str]:
     # Spreadsheet programs on Windows still save CSV as Latin-1: read it as such when it is not UTF-8.
     params = {"path": str(path), "delim": delim, "encoding": "utf-8" if _is_utf8(path) else "latin-1"}
     try:
-        names = [r[0] for r in con.execute(f"SELECT * FROM {source} LIMIT 0", params).description]
-        headers = unique_headers(names)
-        aliases = ", ".join(f"{_q(n)} AS {_q(h)}" for n, h in zip(names, headers))
         # ordinality follows file order; row 1 is the header, as a spreadsheet would number it.
         con.execute(f"""CREATE OR REPLACE TEMP TABLE {table} AS
-            SELECT {aliases}, (ordinality + 1)::INTEGER AS __row FROM {source} WITH ORDINALITY""", params)
+            SELECT * EXCLUDE (ordinality), (ordinality + 1)::INTEGER AS __row FROM {source} WITH ORDINALITY""",
+                    params)
+        names = [r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()][:-1]
+        headers = unique_headers(names)
+        for name, header in zip(names, headers):   # renaming is bookkeeping: no data is copied
+            if name != header:
+                con.execute(f"ALTER TABLE {table} RENAME COLUMN {_q(name)} TO {_q(header)}")
     except duckdb.Error as exc:
         detail = " ".join(line.strip() for line in str(exc).splitlines()[:3] if line.strip())
         raise LoadError(f"{path}: not a readable CSV file: {detail}") from exc
