@@ -26,7 +26,7 @@ import pyarrow as pa
 
 from loaders.parse import (TIME_HINT, cell_text, id_sql, instant_sql, int_bad_sql, int_sql, iso_input,
                            local_date_sql, text_sql, time_struct)
-from loaders.settings import canonical_stage_sql, get_client, match_key, stage_key_sql
+from loaders.settings import canonical_stage_sql, get_client, match_key, match_key_sql
 
 
 @dataclass(frozen=True)
@@ -55,8 +55,6 @@ TEMPLATE = {
 # The key a newer export replaces on (besides the client).
 KEYS = {"requisitions": ("requisition_id",), "applications": ("application_id",),
         "stage_events": ("application_id", "stage", "entered_at"), "commitments": ("commitment_id",)}
-# Order within a folder: requisitions first reads best in the report; nothing depends on it.
-KIND_ORDER = ("requisitions", "applications", "stage_events", "commitments")
 
 # Candidate personal data is never stored (domain.md): such columns are dropped and reported.
 _PERSONAL_PARTS = ("firstname", "lastname", "fullname", "middlename", "surname", "givenname", "familyname",
@@ -338,20 +336,19 @@ def store_table(con, *, table: str, kind: str, file_id: int, report: Report, cli
     # With --client every row is that client's (a row naming another is rejected below).
     refs = [client_override] if client_override else [
         r[0] for r in _run(con, f"SELECT DISTINCT {client_ref} FROM {table} s", params).fetchall()]
-    con.execute("CREATE OR REPLACE TEMP TABLE __client_map (raw VARCHAR, client VARCHAR, timezone VARCHAR, "
-                "date_order VARCHAR, client_key VARCHAR)")
-    for ref in refs:
-        known = get_client(con, ref) if ref is not None else None
-        con.execute("INSERT INTO __client_map VALUES (?, ?, ?, ?, ?)",
-                    [ref] + ([known[k] for k in ("client", "timezone", "date_order", "client_key")]
-                             if known else [None] * 4))
+    fields = ("client", "timezone", "date_order", "client_key")
+    known = {ref: get_client(con, ref) if ref is not None else None for ref in refs}
     if len(refs) == 1:
-        c_cols = con.execute("SELECT client, timezone, date_order, client_key FROM __client_map").fetchall()[0]
-        params.update({f"c_{k}": v for k, v in zip(("client", "timezone", "date_order", "client_key"), c_cols)})
-        c = {k: f"$c_{k}::VARCHAR" for k in ("client", "timezone", "date_order", "client_key")}
+        settings = known[refs[0]] or {}
+        params.update({f"c_{k}": settings.get(k) for k in fields})
+        c = {k: f"$c_{k}::VARCHAR" for k in fields}
         client_join = ""
     else:
-        c = {k: f"c.{k}" for k in ("client", "timezone", "date_order", "client_key")}
+        con.execute("CREATE OR REPLACE TEMP TABLE __client_map (raw VARCHAR, client VARCHAR, timezone VARCHAR, "
+                    "date_order VARCHAR, client_key VARCHAR)")
+        con.executemany("INSERT INTO __client_map VALUES (?, ?, ?, ?, ?)",
+                        [[ref] + [(settings or {}).get(f) for f in fields] for ref, settings in known.items()])
+        c = {k: f"c.{k}" for k in fields}
         client_join = f"LEFT JOIN __client_map c ON c.raw IS NOT DISTINCT FROM {client_ref}"
     sel = [f"s.__row AS __row", f"{c['client']} AS client", f"{c['timezone']} AS __tz"]
     errors = [
@@ -362,7 +359,7 @@ def store_table(con, *, table: str, kind: str, file_id: int, report: Report, cli
     if client_override and "client" in columns:
         errors.append(
             f"CASE WHEN nullif(trim({raw_client}), '') IS NOT NULL AND lower(trim({raw_client})) <> $override_key "
-            f"AND {stage_key_sql(raw_client)} <> $override_key "
+            f"AND {match_key_sql(raw_client)} <> $override_key "
             f"THEN 'client' || chr(9) || 'row is for client ''' || trim({raw_client}) || ''', but --client is ' "
             f"|| $override END")
     isos = []   # ISO casts computed once per value in an inner query (see iso_input)
@@ -486,7 +483,7 @@ def _upsert(con, kind: str, file_id: int) -> list[tuple[str, int]]:
         con.execute(f"""CREATE OR REPLACE TEMP TABLE __stage_map AS
             SELECT w.client, w.stage AS raw, w.events, {canonical_stage_sql('w.stage', 'd.stage')} AS stage
             FROM (SELECT client, stage, count(*) AS events FROM {new} GROUP BY ALL) w
-            LEFT JOIN stage_dictionary d ON d.client = w.client AND d.raw_key = {stage_key_sql('w.stage')}""")
+            LEFT JOIN stage_dictionary d ON d.client = w.client AND d.raw_key = {match_key_sql('w.stage')}""")
         join = "LEFT JOIN __stage_map d ON d.client = n.client AND d.raw = n.stage"
         values.update(raw_stage="n.stage", stage="d.stage")
     select = ", ".join(values.get(c, f"n.{c}") for c in target_cols)

@@ -159,7 +159,7 @@ def save_client(con, s: ClientSettings) -> int:
     return apply_dictionary(con, s.name)
 
 
-def stage_key_sql(raw: str) -> str:
+def match_key_sql(raw: str) -> str:
     """SQL twin of `match_key`: trimmed, inner spaces collapsed, lower case."""
     return f"lower(regexp_replace(trim({raw}), '\\s+', ' ', 'g'))"
 
@@ -167,8 +167,8 @@ def stage_key_sql(raw: str) -> str:
 def canonical_stage_sql(raw: str, dictionary_stage: str) -> str:
     """SQL for an event's canonical stage: the dictionary's word wins, canonical names map to
     themselves, and anything else stays unmapped (NULL)."""
-    return (f"coalesce({dictionary_stage}, CASE WHEN {stage_key_sql(raw)} IN {CANONICAL_WORDS} "
-            f"THEN {stage_key_sql(raw)} END)")
+    return (f"coalesce({dictionary_stage}, CASE WHEN {match_key_sql(raw)} IN {CANONICAL_WORDS} "
+            f"THEN {match_key_sql(raw)} END)")
 
 
 def apply_dictionary(con, client: str) -> int:
@@ -182,7 +182,7 @@ def apply_dictionary(con, client: str) -> int:
         WITH resolved AS (
             SELECT e.rowid AS rid, {resolved} AS stage
             FROM stage_events e
-            LEFT JOIN stage_dictionary d ON d.client = e.client AND d.raw_key = {stage_key_sql('e.raw_stage')}
+            LEFT JOIN stage_dictionary d ON d.client = e.client AND d.raw_key = {match_key_sql('e.raw_stage')}
             WHERE e.client = ?
         )
         UPDATE stage_events SET stage = resolved.stage FROM resolved
