@@ -106,12 +106,26 @@ def normalise_header(name) -> str:
     return re.sub(r"\W+", "_", str(name if name is not None else "").strip().lower()).strip("_")
 
 
-def sha256_of(path: Path) -> str:
+def fingerprint(path: Path) -> tuple[str, bool]:
+    """The file's sha256 and whether it is valid UTF-8, in one read (ASCII chunks, the usual case,
+    skip the UTF-8 check at C speed)."""
     digest = hashlib.sha256()
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    utf8 = True
     with open(path, "rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             digest.update(chunk)
-    return digest.hexdigest()
+            if utf8 and not (chunk.isascii() and not decoder.getstate()[0]):
+                try:
+                    decoder.decode(chunk)
+                except UnicodeDecodeError:
+                    utf8 = False
+    if utf8:
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            utf8 = False
+    return digest.hexdigest(), utf8
 
 
 def expand_paths(paths) -> list[Path]:
@@ -156,9 +170,9 @@ def kind_from_headers(headers) -> str | None:
 # ---------------------------------------------------------------------------------------------
 # Reading: each source becomes (sheet, kind, text table with __row) pieces.
 
-def read_csv_piece(con, path: Path, table: str) -> list[str]:
+def read_csv_piece(con, path: Path, table: str, utf8: bool) -> list[str]:
     """Stage a CSV file as all-text temp table `table` (with __row = spreadsheet-style row number);
-    returns its normalised column names."""
+    returns its normalised column names. A file that is not UTF-8 (`fingerprint`) is read as Latin-1."""
     try:
         with open(path, "rb") as fh:
             head = fh.read(4096)
@@ -175,8 +189,8 @@ def read_csv_piece(con, path: Path, table: str) -> list[str]:
         delim = ","
     source = ("read_csv($path, all_varchar = true, header = true, delim = $delim, quote = '\"', escape = '\"', "
               "null_padding = true, strict_mode = false, encoding = $encoding)")
-    # Spreadsheet programs on Windows still save CSV as Latin-1: read it as such when it is not UTF-8.
-    params = {"path": str(path), "delim": delim, "encoding": "utf-8" if _is_utf8(path) else "latin-1"}
+    # Spreadsheet programs on Windows still save CSV as Latin-1.
+    params = {"path": str(path), "delim": delim, "encoding": "utf-8" if utf8 else "latin-1"}
     try:
         # ordinality follows file order; row 1 is the header, as a spreadsheet would number it.
         con.execute(f"""CREATE OR REPLACE TEMP TABLE {table} AS
@@ -191,20 +205,6 @@ def read_csv_piece(con, path: Path, table: str) -> list[str]:
         detail = " ".join(line.strip() for line in str(exc).splitlines()[:3] if line.strip())
         raise LoadError(f"{path}: not a readable CSV file: {detail}") from exc
     return headers
-
-
-def _is_utf8(path: Path) -> bool:
-    """Whether the file is valid UTF-8 (ASCII chunks, the usual case, are skipped at C speed)."""
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    try:
-        with open(path, "rb") as fh:
-            for chunk in iter(lambda: fh.read(1 << 20), b""):
-                if not (chunk.isascii() and not decoder.getstate()[0]):
-                    decoder.decode(chunk)
-        decoder.decode(b"", final=True)
-    except UnicodeDecodeError:
-        return False
-    return True
 
 
 def read_xlsx_sheets(path: Path):
@@ -548,7 +548,7 @@ def _workbook_pieces(con, path: Path):
         yield sheet, kind, table, stage_rows(con, rows, header_idx, table)
 
 
-def _pieces(con, path: Path):
+def _pieces(con, path: Path, utf8: bool):
     """Stage a file's tables; yield (sheet, kind, temp table, columns), or (sheet, None, None,
     reason) for a sheet left out."""
     if not path.exists():
@@ -556,7 +556,7 @@ def _pieces(con, path: Path):
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         yield from _workbook_pieces(con, path)
         return
-    cols_norm = read_csv_piece(con, path, "__src0")
+    cols_norm = read_csv_piece(con, path, "__src0", utf8)
     kind = kind_from_name(path.name) or kind_from_headers(cols_norm)
     if kind is None:
         raise LoadError(f"{path}: cannot tell which template table this is; name the file "
@@ -584,7 +584,7 @@ def ingest_file(con, path: Path | str, client: str | None = None, fmt: str = "au
         client_name = known["client"]
     if not path.exists():
         raise LoadError(f"{path}: no such file")
-    digest = sha256_of(path)
+    digest, utf8 = fingerprint(path)
     seen = con.execute("SELECT count(*) FROM files WHERE sha256 = ? AND client IS NOT DISTINCT FROM ?",
                        [digest, client_name]).fetchall()[0][0]
     if seen:
@@ -593,7 +593,7 @@ def ingest_file(con, path: Path | str, client: str | None = None, fmt: str = "au
     con.execute("BEGIN TRANSACTION")
     try:
         file_id = con.execute("SELECT coalesce(max(file_id), 0) + 1 FROM files").fetchall()[0][0]
-        for sheet, kind, table, cols in _pieces(con, path):
+        for sheet, kind, table, cols in _pieces(con, path, utf8):
             rep = Report(str(path), sheet=sheet, kind=kind)
             if kind is None:
                 rep.skipped = cols
