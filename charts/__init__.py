@@ -3,16 +3,24 @@
 No Streamlit here. Each builder takes the metrics' small result tables and returns a plotly
 figure whose title states the finding; `caption` gives the footnote every chart carries
 (definition, filters, n, data as of).
+
+Drill-down: a trace whose points stand for rows carries `meta={"drill": {...}}` naming the
+metric and how a point picks its rows (a subset, a dimension value, a period bucket, a day
+count). `drill_spec(fig, curve, index)` turns a selected point into the arguments of
+`metrics.Report.rows`, plus the number the point shows, which equals the rows' count.
 """
 from __future__ import annotations
 
+import datetime as dt
 import math
 
 import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
+from plotly.subplots import make_subplots
 
 from metrics import METRICS, render
+from store import OUTCOMES, STAGES
 
 # Okabe-Ito: distinguishable with the common colour-vision deficiencies, and in greyscale print.
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#56B4E9", "#CC79A7", "#F0E442", "#000000"]
@@ -29,14 +37,73 @@ pio.templates["rpo"] = go.layout.Template(layout=go.Layout(
     margin=dict(l=60, r=30, t=80, b=50),
 ))
 MONTH_AXIS = dict(dtick="M1", tickformat="%b %Y")
+GRAIN_AXIS = {"month": MONTH_AXIS, "week": dict(tickformat="%d %b %Y"), "quarter": dict(dtick="M3", tickformat="Q%q %Y")}
+GRAIN_HOVER = {"month": "%{x|%b %Y}", "week": "week of %{x|%d %b %Y}", "quarter": "%{x|Q%q %Y}"}
+STAGE_COLOURS = {"applied": "#56B4E9", "screened": "#0072B2", "submitted": "#E69F00", "interviewed": "#CC79A7",
+                 "offered": "#009E73", "hired": "#000000", "rejected": "#D55E00", "withdrawn": "#999999",
+                 "(unmapped)": "#BBBBBB"}
+STAGE_SYMBOLS = {"rejected": "x", "withdrawn": "x-open", "hired": "star", "(unmapped)": "circle-open"}
+STATUS_COLOURS = {"on target": MET, "near target": "#E69F00", "off target": MISSED, "no target": PENDING}
 TEMPLATE = "rpo"
+
+
+def is_missing(value) -> bool:
+    """True for an empty value: None, NaN or NaT."""
+    return value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NaT
 
 
 def fmt_value(value, unit: str) -> str:
     """A KPI value for people: rates as percentages, days with one decimal, n/a when empty."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    if is_missing(value):
         return "n/a"
     return f"{value:.0%}" if unit == "rate" else f"{value:.1f} d"
+
+
+def target_status(value, target, lower_is_better: bool) -> str:
+    """Red/amber/green against a target: on target, near target (within 10%), off target."""
+    if is_missing(value) or target is None:
+        return "no target" if target is None else "no data"
+    if lower_is_better:
+        ratio = target / value if value else float("inf")
+    else:
+        ratio = value / target if target else 1.0
+    return "on target" if ratio >= 1 else ("near target" if ratio >= 0.9 else "off target")
+
+
+def drill_spec(fig: go.Figure, curve: int, index: int) -> dict | None:
+    """What a selected point stands for: `Report.rows` keyword arguments (metric, subset, by and
+    value, grain and period, days), `count` (the number the point shows, which the rows' count
+    equals) and `label` (the point in words). None for points that stand for no rows."""
+    if curve is None or index is None or curve >= len(fig.data):
+        return None
+    trace = fig.data[curve]
+    meta = (trace.meta or {}).get("drill") if isinstance(trace.meta, dict) else None
+    if not meta:
+        return None
+    spec = {"metric": meta["metric"], "subset": meta.get("subset")}
+    if "subsets" in meta:
+        spec["subset"] = meta["subsets"][index]
+    point = trace[meta.get("key", "x")][index]
+    label = [meta.get("label", trace.name or "")]
+    if meta.get("by"):
+        spec.update(by=meta["by"], value=str(point))
+        label.append(f"{meta['by'].replace('_', ' ')} {point}")
+    elif meta.get("grain"):
+        period = pd.Timestamp(point).date()
+        spec.update(grain=meta["grain"], period=period)
+        label.append({"month": f"{period:%b %Y}", "week": f"week of {period:%d %b %Y}",
+                      "quarter": f"Q{(period.month - 1) // 3 + 1} {period.year}"}[meta["grain"]])
+    elif meta.get("days"):
+        spec["days"] = int(point)
+        label.append(f"{int(point)} days")
+    count = meta.get("count", "y")
+    spec["count"] = int(trace.customdata[index][0] if count == "customdata" else trace[count][index])
+    spec["label"] = ", ".join(x for x in label if x)
+    return spec
+
+
+def _drill(metric: str, **how) -> dict:
+    return {"drill": {"metric": metric, **how}}
 
 
 def caption(metric: str, settings: dict, filters_text: str, n, data_as_of: str) -> str:
@@ -59,29 +126,62 @@ def _target_line(fig: go.Figure, target, label: str) -> None:
                       annotation_text=label, annotation_position="top left")
 
 
-def time_to_submit_trend(trend: pd.DataFrame, target: float | None, totals: dict) -> go.Figure:
-    """Median and 90th percentile time to submit per period, with the target as a line."""
-    median = totals.get("median")
-    if median is None:
-        title = "Time to submit: no first submittals in this period"
-    elif target is None:
-        title = f"Median time to submit is {median:.1f} days"
-    else:
-        gap = median - target
-        title = (f"Median time to submit {median:.1f} days<br><sup>{abs(gap):.1f} "
-                 f"{'over' if gap > 0 else 'under'} the {target:g}-day target</sup>" if gap else
-                 f"Median time to submit {median:.1f} days, on the {target:g}-day target")
-    fig = go.Figure(layout=dict(template=TEMPLATE, title=title))
+def _days_title(what: str, value, target, unit_word: str = "days") -> str:
+    """'Median X is 4.0 days' with how far from the target, as a chart title."""
+    if is_missing(value):
+        return f"{what}: no data in this period"
+    if target is None:
+        return f"{what} is {value:.1f} {unit_word}"
+    gap = value - target
+    if not gap:
+        return f"{what} {value:.1f} {unit_word}, on the {target:g}-day target"
+    return (f"{what} {value:.1f} {unit_word}<br><sup>{abs(gap):.1f} {'over' if gap > 0 else 'under'} "
+            f"the {target:g}-day target</sup>")
+
+
+def time_to_submit_trend(trend: pd.DataFrame, target: float | None, totals: dict, grain: str = "month") -> go.Figure:
+    """Median and 90th percentile time to submit per week/month/quarter, with the target as a line."""
+    fig = go.Figure(layout=dict(template=TEMPLATE, title=_days_title("Median time to submit", totals.get("median"),
+                                                                      target)))
     if trend.empty:
         return _empty(fig, "No requisition had its first submittal in this period")
     fig.add_bar(x=trend["period"], y=trend["median"], name="Median", marker_color=PALETTE[0],
-                customdata=trend[["n", "p90"]], hovertemplate="%{x|%b %Y}<br>median %{y:.1f} d<br>"
-                "p90 %{customdata[1]:.1f} d<br>n = %{customdata[0]}<extra></extra>")
+                customdata=trend[["n", "p90"]], meta=_drill("time_to_submit", grain=grain, count="customdata"),
+                hovertemplate=GRAIN_HOVER[grain] + "<br>median %{y:.1f} d<br>p90 %{customdata[1]:.1f} d"
+                "<br>n = %{customdata[0]} requisitions<extra></extra>")
     fig.add_scatter(x=trend["period"], y=trend["p90"], name="90th percentile", mode="lines+markers",
-                    line=dict(color=PALETTE[1], width=3))
+                    line=dict(color=PALETTE[1], width=3), hovertemplate="p90 %{y:.1f} d<extra></extra>")
     _target_line(fig, target, f"target {target:g} d" if target is not None else "")
     fig.update_yaxes(title_text="days")
-    fig.update_xaxes(**MONTH_AXIS)
+    fig.update_xaxes(**GRAIN_AXIS[grain])
+    return fig
+
+
+def time_to_submit_distribution(rows: pd.DataFrame, target: float | None, totals: dict) -> go.Figure:
+    """How many requisitions took each number of days to a first submittal, with the spread as a
+    box (median, quartiles, outliers) above and the target as a line."""
+    p90 = totals.get("p90")
+    title = ("Time to submit: no first submittals in this period" if is_missing(totals.get("median")) else
+             f"Half the requisitions had a first submittal within {totals['median']:.1f} days"
+             f"<br><sup>9 in 10 within {p90:.1f} days; n = {totals['n']}</sup>")
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.22, 0.78], vertical_spacing=0.04)
+    fig.update_layout(template=TEMPLATE, title=title, showlegend=False)
+    if rows.empty:
+        return _empty(fig, "No requisition had its first submittal in this period")
+    counts = rows.groupby("tts_days").size().reset_index(name="requisitions")
+    fig.add_box(x=rows["tts_days"], name="", marker_color=PALETTE[0], boxpoints="outliers", row=1, col=1,
+                hovertemplate="%{x} days<extra></extra>")
+    fig.add_bar(x=counts["tts_days"], y=counts["requisitions"], marker_color=PALETTE[0], name="Requisitions",
+                meta=_drill("time_to_submit", subset="n", days=True),
+                hovertemplate="%{x} days: %{y} requisitions<extra></extra>", row=2, col=1)
+    if target is not None:
+        for row in (1, 2):
+            fig.add_vline(x=target, line=dict(color=TARGET, dash="dash", width=2), row=row, col=1,
+                          **({"annotation_text": f"target {target:g} d", "annotation_position": "top right"}
+                             if row == 2 else {}))
+    fig.update_yaxes(visible=False, row=1, col=1)
+    fig.update_yaxes(title_text="requisitions", row=2, col=1)
+    fig.update_xaxes(title_text="days to first submittal", row=2, col=1)
     return fig
 
 
@@ -97,8 +197,96 @@ def conversion_funnel(totals: dict, labels: dict) -> go.Figure:
     if not counts[0]:
         return _empty(fig, "No candidate was submitted in this period")
     fig.add_funnel(y=[labels.get(s, s) for s in stages], x=counts, textinfo="value+percent previous",
-                   marker=dict(color=PALETTE[:4]), connector=dict(line=dict(color="#CCCCCC")))
+                   marker=dict(color=PALETTE[:4]), connector=dict(line=dict(color="#CCCCCC")),
+                   meta=_drill("interview_conversion", subsets=stages, key="y", count="x", label="reached"),
+                   hovertemplate="%{y}: %{x}<extra></extra>")
     fig.update_layout(margin=dict(l=180))
+    return fig
+
+
+def conversion_trend(trend: pd.DataFrame, totals: dict, grain: str = "month") -> go.Figure:
+    """The three conversion rates per cohort month (applications by the month of their submittal)."""
+    rate = totals.get("submit_to_interview")
+    title = ("Conversion by cohort: no submittals in this period" if is_missing(rate) else
+             f"Submit-to-interview by cohort month<br><sup>{rate:.0%} over the period; a recent cohort "
+             "is still in process, so its rates can still rise</sup>")
+    fig = go.Figure(layout=dict(template=TEMPLATE, title=title))
+    if trend.empty:
+        return _empty(fig, "No candidate was submitted in this period")
+    for i, (col, name) in enumerate((("submit_to_interview", "Submit → interview"),
+                                     ("interview_to_offer", "Interview → offer"), ("offer_to_hire", "Offer → hire"))):
+        fig.add_scatter(x=trend["period"], y=trend[col], name=name, mode="lines+markers",
+                        line=dict(color=PALETTE[i], width=3), customdata=trend[["submitted"]],
+                        meta=_drill("interview_conversion", subset="submitted", grain=grain, count="customdata",
+                                    label="submitted"),
+                        hovertemplate=GRAIN_HOVER[grain] + f"<br>{name}: " + "%{y:.0%}<br>cohort %{customdata[0]}"
+                        "<extra></extra>")
+    fig.update_yaxes(tickformat=".0%", range=[0, 1.05], title_text="conversion")
+    fig.update_xaxes(**GRAIN_AXIS[grain])
+    return fig
+
+
+def in_process(totals: dict, labels: dict) -> go.Figure:
+    """The cohort's applications with no outcome yet, by the next step they are waiting for."""
+    steps = [("awaiting_interview", f"Submitted, awaiting {labels.get('interviewed', 'interview')}"),
+             ("awaiting_offer", f"Interviewed, awaiting {labels.get('offered', 'offer')}"),
+             ("awaiting_hire", f"Offered, awaiting {labels.get('hired', 'hire')}")]
+    total = totals.get("in_process") or 0
+    fig = go.Figure(layout=dict(template=TEMPLATE, title=f"{total} of the cohort still in process"
+                                + (f"<br><sup>{total / totals['submitted']:.0%} of {totals['submitted']} "
+                                   "submittals have no hire, rejection or withdrawal yet</sup>"
+                                   if totals.get("submitted") else "")))
+    if not total:
+        return _empty(fig, "Every application of the cohort has an outcome")
+    fig.add_bar(y=[s[1] for s in steps], x=[totals.get(s[0]) or 0 for s in steps], orientation="h",
+                marker_color=PALETTE[4], text=[totals.get(s[0]) or 0 for s in steps], textposition="auto",
+                meta=_drill("interview_conversion", subsets=[s[0] for s in steps], key="y", count="x",
+                            label="in process"),
+                hovertemplate="%{y}: %{x}<extra></extra>")
+    fig.update_yaxes(autorange="reversed")
+    fig.update_xaxes(title_text="applications")
+    fig.update_layout(margin=dict(l=260))
+    return fig
+
+
+# What a metric's per-group chart shows: the column, the count behind it and how it is named.
+_GROUP_VALUE = {
+    "time_to_submit": ("median", "n", "median time to submit"),
+    "time_to_fill": ("median", "n", "median time to fill"),
+    "hm_feedback_days": ("median", "n", "median feedback time"),
+    "interview_conversion": ("submit_to_interview", "submitted", "submit-to-interview"),
+    "deadline_adherence": ("rate", "due", "adherence"),
+}
+
+
+def by_dimension(table: pd.DataFrame, metric: str, by: str, target: float | None) -> go.Figure:
+    """The metric's headline number per department, recruiter, hiring manager or source, with n
+    on each bar and the target as a line; the title names the fastest/best and slowest/worst."""
+    m = METRICS[metric]
+    col, n_col, words = _GROUP_VALUE[metric]
+    dim = by.replace("_", " ")
+    data = table[table[col].notna()].sort_values(col, ascending=not m.lower_is_better) if not table.empty else table
+    fig = go.Figure(layout=dict(template=TEMPLATE))
+    if data.empty:
+        fig.update_layout(title=f"{m.title} by {dim}: no data in this period")
+        return _empty(fig, "Nothing to compare in this period")
+    # Worst first: the group a reader should ask about sits at the top.
+    worst, best = data.iloc[0], data.iloc[-1]
+    title = f"{m.title} by {dim}"
+    if len(data) > 1:
+        title += (f"<br><sup>{words} from {fmt_value(worst[col], m.unit)} ({worst[by]}) to "
+                  f"{fmt_value(best[col], m.unit)} ({best[by]})</sup>")
+    fig.update_layout(title=title, height=max(320, 120 + 28 * len(data)), margin=dict(l=200))
+    text = [f"{fmt_value(v, m.unit)} (n = {n})" for v, n in zip(data[col], data[n_col])]
+    fig.add_bar(y=data[by], x=data[col], orientation="h", marker_color=PALETTE[0], text=text,
+                textposition="auto", customdata=data[[n_col]], name=words,
+                meta=_drill(metric, subset=n_col, by=by, key="y", count="customdata", label=m.counts),
+                hovertemplate="%{y}: %{text}<extra></extra>")
+    if target is not None:
+        fig.add_vline(x=target, line=dict(color=TARGET, dash="dash", width=2),
+                      annotation_text=f"target {fmt_value(target, m.unit)}", annotation_position="top")
+    fig.update_yaxes(autorange="reversed", type="category")
+    fig.update_xaxes(title_text=words, **({"tickformat": ".0%", "range": [0, 1.05]} if m.unit == "rate" else {}))
     return fig
 
 
@@ -116,15 +304,116 @@ def adherence_by_month(trend: pd.DataFrame, target: float | None, totals: dict) 
     if trend.empty:
         return _empty(fig, "No deadline fell due in this period")
     for col, name, color in (("met", "Met", MET), ("missed", "Missed", MISSED), ("pending", "Pending", PENDING)):
-        fig.add_bar(x=trend["period"], y=trend[col], name=name, marker_color=color)
+        fig.add_bar(x=trend["period"], y=trend[col], name=name, marker_color=color,
+                    meta=_drill("deadline_adherence", subset=col, grain="month", label=f"{col} deadlines"),
+                    hovertemplate="%{x|%b %Y}: %{y} " + col + "<extra></extra>")
     fig.add_scatter(x=trend["period"], y=trend["rate"], name="Adherence", yaxis="y2", mode="lines+markers",
                     line=dict(color=PALETTE[0], width=3), hovertemplate="%{x|%b %Y}: %{y:.0%}<extra></extra>")
     if target is not None:
         fig.add_scatter(x=trend["period"], y=[target] * len(trend), name=f"Target {target:.0%}", yaxis="y2",
-                        mode="lines", line=dict(color=TARGET, dash="dash", width=2))
+                        mode="lines", line=dict(color=TARGET, dash="dash", width=2), hoverinfo="skip")
     fig.update_xaxes(**MONTH_AXIS)
     fig.update_layout(yaxis=dict(title="deadlines"),
                       yaxis2=dict(title="adherence", overlaying="y", side="right", range=[0, 1.05],
                                   tickvals=[0, 0.25, 0.5, 0.75, 1], tickformat=".0%", showgrid=False),
                       legend=dict(traceorder="normal"))
+    return fig
+
+
+def misses_by_reason(table: pd.DataFrame, totals: dict) -> go.Figure:
+    """Missed deadlines by reason, split by the side that caused them (RPO or client)."""
+    data = table[table["missed"] > 0].sort_values("missed", ascending=False) if not table.empty else table
+    missed = totals.get("missed") or 0
+    fig = go.Figure(layout=dict(template=TEMPLATE, barmode="stack"))
+    if data.empty:
+        fig.update_layout(title="No deadline was missed in this period")
+        return _empty(fig, "No misses")
+    rpo, client = totals.get("missed_rpo") or 0, totals.get("missed_client") or 0
+    top = data.iloc[0]
+    fig.update_layout(title=f"{missed} deadlines missed: {rpo} on the RPO's side, {client} on the client's"
+                      f"<br><sup>most often: {top['reason']} ({top['missed']})</sup>",
+                      height=max(320, 140 + 30 * len(data)), margin=dict(l=240))
+    for col, name, colour in (("missed_rpo", "RPO side", PALETTE[0]), ("missed_client", "Client side", PALETTE[1])):
+        fig.add_bar(y=data["reason"], x=data[col], name=name, orientation="h", marker_color=colour,
+                    meta=_drill("deadline_adherence", subset=col, by="reason", key="y", count="x",
+                                label=f"missed, {name.lower()}"),
+                    hovertemplate="%{y}: %{x} (" + name + ")<extra></extra>")
+    fig.update_yaxes(autorange="reversed", type="category")
+    fig.update_xaxes(title_text="missed deadlines")
+    return fig
+
+
+def we_scorecard(tts_trend: pd.DataFrame, hm_trend: pd.DataFrame, tts: dict, hm: dict, targets: dict) -> go.Figure:
+    """Both sides of the relationship on one chart: the recruiters' speed (median time to submit)
+    beside the client's (median hiring-manager feedback time), per month, with their targets."""
+    def word(v):
+        return "n/a" if is_missing(v) else f"{v:.1f} d"
+    fig = go.Figure(layout=dict(template=TEMPLATE, title=(
+        f"We submit in {word(tts.get('median'))}; hiring managers answer in {word(hm.get('median'))}"
+        "<br><sup>medians over the period: our speed beside the client's</sup>")))
+    if tts_trend.empty and hm_trend.empty:
+        return _empty(fig, "No submittals in this period")
+    for trend, metric, name, colour, target_key in (
+            (tts_trend, "time_to_submit", "Our speed: time to submit", PALETTE[0], "time_to_submit_median"),
+            (hm_trend, "hm_feedback_days", "Client's speed: HM feedback", PALETTE[1], "hm_feedback_median")):
+        if trend.empty:
+            continue
+        fig.add_scatter(x=trend["period"], y=trend["median"], name=name, mode="lines+markers",
+                        line=dict(color=colour, width=3), customdata=trend[["n"]],
+                        meta=_drill(metric, subset="n", grain="month", count="customdata", label=name),
+                        hovertemplate="%{x|%b %Y}: median %{y:.1f} d (n = %{customdata[0]})<extra></extra>")
+        if targets.get(target_key) is not None:
+            fig.add_hline(y=targets[target_key], line=dict(color=colour, dash="dot", width=2),
+                          annotation_text=f"target {targets[target_key]:g} d", annotation_position="top left")
+    fig.update_yaxes(title_text="days (median)", rangemode="tozero")
+    fig.update_xaxes(**MONTH_AXIS)
+    return fig
+
+
+def requisition_timeline(events: pd.DataFrame, labels: dict, start, sla_due) -> go.Figure:
+    """One requisition's applications as rows of stage events in the client's words, with its
+    start and SLA due date marked."""
+    fig = go.Figure(layout=dict(template=TEMPLATE, title="Stage events of each application"))
+    if events.empty:
+        return _empty(fig, "No stage events yet")
+    order = list(STAGES + OUTCOMES) + ["(unmapped)"]
+    for stage in sorted(set(events["stage"]), key=order.index):
+        ev = events[events["stage"] == stage]
+        # The legend names each canonical stage by the client's own words for it.
+        name = " / ".join(dict.fromkeys(ev["raw_stage"]))
+        fig.add_scatter(x=ev["entered_at"], y=ev["application_id"], mode="markers", name=name,
+                        marker=dict(size=12, color=STAGE_COLOURS[stage], symbol=STAGE_SYMBOLS.get(stage, "circle")),
+                        text=ev["raw_stage"], hovertemplate="%{y}: %{text}<br>%{x|%d %b %Y %H:%M} UTC<extra></extra>")
+    for when, label in ((start, "start"), (sla_due, "SLA due")):
+        if not is_missing(when):
+            fig.add_vline(x=pd.Timestamp(when).timestamp() * 1000, line=dict(color=TARGET, dash="dash"),
+                          annotation_text=label, annotation_position="top")
+    fig.update_layout(height=max(300, 160 + 34 * events["application_id"].nunique()), margin=dict(l=140, t=60),
+                      legend=dict(orientation="h", yanchor="top", y=-0.08, xanchor="left", x=0))
+    fig.update_yaxes(type="category", autorange="reversed")
+    return fig
+
+
+def portfolio(table: pd.DataFrame) -> go.Figure:
+    """Every client's KPIs side by side, each against the client's own target (one small chart per
+    KPI, bars coloured red/amber/green by target status, targets as diamonds)."""
+    kpis = list(dict.fromkeys(table["metric"]))
+    fig = make_subplots(rows=1, cols=len(kpis), subplot_titles=[METRICS[k].short for k in kpis],
+                        shared_yaxes=True, horizontal_spacing=0.03)
+    off = table[table["status"] == "off target"]
+    fig.update_layout(template=TEMPLATE, showlegend=False, height=max(300, 150 + 40 * table["client"].nunique()),
+                      margin=dict(l=160), title=(f"{len(off)} KPIs off target across {table['client'].nunique()} clients"
+                                                 if len(off) else "Every client on or near its targets"))
+    for i, key in enumerate(kpis, start=1):
+        rows = table[table["metric"] == key]
+        unit = METRICS[key].unit
+        fig.add_bar(y=rows["client"], x=rows["value"], orientation="h", row=1, col=i,
+                    marker_color=[STATUS_COLOURS.get(s, PENDING) for s in rows["status"]],
+                    text=[fmt_value(v, unit) for v in rows["value"]], textposition="inside", insidetextanchor="start",
+                    customdata=rows[["status"]], hovertemplate="%{y}: %{text} (%{customdata[0]})<extra></extra>")
+        fig.add_scatter(y=rows["client"], x=rows["target"], mode="markers", row=1, col=i, name="target",
+                        marker=dict(symbol="diamond", size=12, color=TARGET), hovertemplate="target %{x}<extra></extra>")
+        if unit == "rate":
+            fig.update_xaxes(tickformat=".0%", range=[0, 1.05], row=1, col=i)
+    fig.update_yaxes(autorange="reversed", type="category")
     return fig

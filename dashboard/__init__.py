@@ -14,8 +14,10 @@ import datetime as dt
 import os
 import sys
 import threading
+from dataclasses import replace
 from pathlib import Path
 
+import pandas as pd
 import streamlit as st
 
 import store
@@ -24,6 +26,9 @@ from metrics import Filters, Report, UnknownClient, last_loaded, local_today, op
 
 PRESETS = ("Last 30 days", "Last 90 days", "This quarter", "Last quarter", "Year to date", "All time", "Custom")
 DEFAULT_PRESET = "Last 90 days"
+# Query parameters that belong to one page (the requisition shown on Requisition detail, a
+# trend's grain); the shared filters keep them in the URL instead of rewriting them away.
+PAGE_PARAMS = ("req", "grain")
 _build_lock = threading.Lock()
 
 
@@ -103,9 +108,78 @@ def _overview(db: str, version: tuple, filters: Filters) -> dict:
         "kpis": rep.kpis(),
         "summary": rep.summary(),
         "tts_trend": rep.aggregate("time_to_submit", grain="month"),
+        "hm_trend": rep.aggregate("hm_feedback_days", grain="month"),
         "adherence_trend": rep.aggregate("deadline_adherence", grain="month"),
         "awaiting": rep.awaiting(),
     })
+
+
+def _by(rep: Report, metric: str, dims) -> dict:
+    return {dim: rep.aggregate(metric, by=dim) for dim in dims}
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _time_to_submit(db: str, version: tuple, filters: Filters, grain: str) -> dict:
+    return _read_report(filters, lambda rep: {
+        "filters": rep.filters, "totals": rep.totals("time_to_submit"),
+        "rows": rep.rows("time_to_submit"), "trend": rep.aggregate("time_to_submit", grain=grain),
+        "by": _by(rep, "time_to_submit", ("department", "recruiter")), "awaiting": rep.awaiting(),
+    })
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _conversion(db: str, version: tuple, filters: Filters, grain: str) -> dict:
+    return _read_report(filters, lambda rep: {
+        "filters": rep.filters, "totals": rep.totals("interview_conversion"),
+        "trend": rep.aggregate("interview_conversion", grain=grain),
+        "by": _by(rep, "interview_conversion", ("department", "recruiter", "source")),
+    })
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _deadlines(db: str, version: tuple, filters: Filters) -> dict:
+    return _read_report(filters, lambda rep: {
+        "filters": rep.filters, "totals": rep.totals("deadline_adherence"),
+        "trend": rep.aggregate("deadline_adherence", grain="month"),
+        "by": _by(rep, "deadline_adherence", ("kind", "side", "reason", "department", "recruiter")),
+        "revisions": rep.rows("deadline_adherence", subset="revised"),
+        "upcoming": rep.upcoming(14),
+    })
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _hm_responsiveness(db: str, version: tuple, filters: Filters) -> dict:
+    return _read_report(filters, lambda rep: {
+        "filters": rep.filters, "totals": rep.totals("hm_feedback_days"),
+        "trend": rep.aggregate("hm_feedback_days", grain="month"),
+        "by": _by(rep, "hm_feedback_days", ("hiring_manager", "department")),
+        "waiting": rep.awaiting_feedback(),
+    })
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _requisition(db: str, version: tuple, filters: Filters, requisition_id: str | None) -> dict:
+    return _read_report(filters, lambda rep: {
+        "filters": rep.filters, "requisitions": rep.requisitions(),
+        "story": rep.requisition(requisition_id) if requisition_id else None,
+    })
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _portfolio(db: str, version: tuple, filters: Filters) -> list[dict]:
+    def one(con, client):
+        rep = Report(con, replace(filters, client=client, departments=(), recruiters=(), hiring_managers=()))
+        try:
+            return [{"client": rep.filters.client, **k} for k in rep.kpis()]
+        finally:
+            rep.close()
+    return _read(lambda con: [row for client in list_clients(con) for row in one(con, client)])
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def _drill(db: str, version: tuple, filters: Filters, spec: tuple):
+    args = {k: v for k, v in spec if k not in ("metric", "count", "label") and v is not None}
+    return _read_report(filters, lambda rep: rep.rows(dict(spec)["metric"], **args))
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -118,6 +192,19 @@ def _quality(db: str, version: tuple, filters: Filters) -> dict:
                 "unmapped": quality.unmapped_stages(con, c), "out_of_order": quality.out_of_order_events(con, c),
                 "negative": quality.negative_durations(rep), **quality.orphans(con, c)}
     return _read_report(filters, tables)
+
+
+def write(fn, what: str):
+    """Run `fn(con)` on a short-lived read-write connection (an edit made on a page) and return
+    its result. The data version changes when it commits, so every cached view refreshes.
+    `what` names the edit for the message shown while a command-line load holds the database."""
+    try:
+        with store.connection(db_path()[0], wait_seconds=30, on_wait=lambda m: None) as con:
+            return fn(con)
+    except store.DatabaseBusy:
+        st.error(f"Could not save {what}: a load from the command line is using the database. "
+                 "Nothing was changed; try again in a moment.")
+        st.stop()
 
 
 def _cached(fn, *args):
@@ -144,6 +231,46 @@ def client_info(client: str) -> dict:
 def overview(filters: Filters) -> dict:
     """Everything the Overview page shows for `filters`, computed once per data version."""
     return _cached(_overview, filters)
+
+
+def time_to_submit(filters: Filters, grain: str) -> dict:
+    """The Time to submit page's data: totals, per-requisition rows, trend, breakdowns, awaiting list."""
+    return _cached(_time_to_submit, filters, grain)
+
+
+def conversion(filters: Filters, grain: str) -> dict:
+    """The Interview conversion page's data: cohort totals, trend by cohort, breakdowns."""
+    return _cached(_conversion, filters, grain)
+
+
+def deadlines(filters: Filters) -> dict:
+    """The Deadline adherence page's data: totals, months, misses by side and reason, revisions, upcoming."""
+    return _cached(_deadlines, filters)
+
+
+def hm_responsiveness(filters: Filters) -> dict:
+    """The Hiring-manager responsiveness page's data: totals, trend, per manager, still waiting."""
+    return _cached(_hm_responsiveness, filters)
+
+
+def requisition(filters: Filters, requisition_id: str | None) -> dict:
+    """The requisitions to choose from and, when one is named, its story."""
+    return _cached(_requisition, filters, requisition_id)
+
+
+def portfolio(filters: Filters) -> pd.DataFrame:
+    """Every client's KPIs for the same period and as-of date, each with its own target and status."""
+    import charts
+    table = pd.DataFrame(_cached(_portfolio, filters))
+    if not table.empty:
+        table["status"] = [charts.target_status(v, t, low) for v, t, low in
+                           zip(table["value"], table["target"], table["lower_is_better"])]
+    return table
+
+
+def drill(filters: Filters, spec: dict) -> pd.DataFrame:
+    """The rows behind a selected chart point (`charts.drill_spec`)."""
+    return _cached(_drill, filters, tuple(sorted(spec.items())))
 
 
 def data_quality(filters: Filters) -> dict:
@@ -202,6 +329,8 @@ def sidebar_filters() -> Filters | None:
         empty_state()
         return None
     qp = st.query_params
+    if "_open_client" in st.session_state:  # a click on another page asked for this client
+        st.session_state["client"] = st.session_state.pop("_open_client")
     wanted = " ".join(qp.get("client", "").split()).lower()
     _init("client", next((c for c in names if c.lower() == wanted), names[0]))
     if st.session_state["client"] not in names:
@@ -229,6 +358,9 @@ def sidebar_filters() -> Filters | None:
     if preset == "Custom":
         custom = (sb.date_input("From", key="date_from"), sb.date_input("To", key="date_to"))
     as_of = sb.date_input("As of", key="as_of", help="The day the report describes: later events are ignored.")
+    _init("compare", qp.get("compare") != "0")
+    compare = sb.toggle("Compare with the previous period", key="compare",
+                        help="KPI cards show the change against the period of equal length just before.")
     date_from, date_to = _period(preset, as_of, custom)
     if date_from and date_to and date_from > date_to:
         sb.error("The period starts after it ends; showing all time instead.")
@@ -240,6 +372,9 @@ def sidebar_filters() -> Filters | None:
     for key, values in (("department", departments), ("recruiter", recruiters), ("hm", hms)):
         if values:
             params[key] = values
+    if not compare:
+        params["compare"] = "0"
+    params.update({key: qp.get(key) for key in PAGE_PARAMS if qp.get(key)})
     if dict(qp.to_dict()) != {k: (v[-1] if isinstance(v, list) else v) for k, v in params.items()} or any(
             isinstance(v, list) and qp.get_all(k) != v for k, v in params.items()):
         qp.from_dict(params)
@@ -274,6 +409,38 @@ def _leave_pages_folder_navigation() -> None:
         st.rerun()
 
 
+def open_client_overview(client: str) -> None:
+    """Go to the client's Overview with the same period and as-of date (a click on Portfolio)."""
+    st.session_state["_open_client"] = client
+    params = {k: v for k, v in st.query_params.to_dict().items() if k in ("period", "from", "to", "as_of", "compare")}
+    st.switch_page("pages/overview.py", query_params={**params, "client": client})
+
+
+def requisition_picker(filters: Filters) -> str | None:
+    """Choose one requisition (newest start first); the choice is kept in the URL as `req`."""
+    reqs = requisition(filters, None)["requisitions"]
+    ids = list(reqs["requisition_id"])
+    names = {r.requisition_id: f"{r.requisition_id} · {r.title or '(no title)'} · {r.department} · "
+             f"started {r.start_on:%d %b %Y}" if r.start_on is not pd.NaT else r.requisition_id
+             for r in reqs.itertuples()}
+    wanted = st.query_params.get("req")
+    if "req" not in st.session_state or (wanted and wanted != st.session_state["req"] and wanted in names):
+        st.session_state["req"] = wanted if wanted in names else None
+    if wanted and wanted not in names:
+        st.warning(f"Requisition {wanted!r} is not among {filters.client}'s requisitions"
+                   + (" for the filters in the sidebar." if filters.filtered else "."))
+    chosen = st.selectbox("Requisition", ids, key="req", format_func=names.get, index=None,
+                          placeholder=f"Choose one of {len(ids)} requisitions (type to search)")
+    if chosen and st.query_params.get("req") != chosen:
+        st.query_params["req"] = chosen
+    return chosen
+
+
+def comparing() -> bool:
+    """Whether the KPI cards compare with the previous period (a sidebar toggle, kept in the URL)."""
+    return st.session_state.get("compare", True)
+
+
 def data_as_of(filters: Filters) -> str:
     """"Data as of" for captions: the report's as-of date and when the data was last loaded."""
     loaded = client_info(filters.client).get("last_loaded")
@@ -281,5 +448,6 @@ def data_as_of(filters: Filters) -> str:
     return text + (f" (last loaded {loaded:%d %b %Y %H:%M} UTC)" if loaded else "")
 
 
-__all__ = ["PRESETS", "UnknownClient", "client_info", "clients", "data_as_of", "data_quality", "db_path", "empty_state",
+__all__ = ["PRESETS", "open_client_overview", "requisition_picker", "conversion", "deadlines", "drill",
+           "hm_responsiveness", "portfolio", "requisition", "time_to_submit", "write", "comparing", "UnknownClient", "client_info", "clients", "data_as_of", "data_quality", "db_path", "empty_state",
            "ensure_database", "overview", "page", "sidebar_filters"]

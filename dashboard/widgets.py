@@ -1,5 +1,10 @@
-"""Small drawing helpers shared by the pages: KPI cards and a chart with its footnote."""
+"""Small drawing helpers shared by the pages: KPI cards, a chart with its footnote and its
+drill-down, and tables whose selected row shows the rows behind it."""
 from __future__ import annotations
+
+from urllib.parse import urlencode
+
+import pandas as pd
 
 import streamlit as st
 
@@ -9,29 +14,46 @@ from metrics import METRICS, render
 
 
 # How fact columns read on screen.
+_DATES = {"start_on": "Start", "opened_on": "Opened", "assigned_on": "Assigned", "closed_on": "Closed",
+          "first_sub_on": "First submittal", "kth_sub_on": "K-th submittal", "first_hire_on": "First hire",
+          "sla_due_on": "SLA due", "sub_on": "Submitted", "hire_on": "Hired", "feedback_on": "Feedback",
+          "due_on": "Due", "delivered_on": "Delivered", "revised_due_date": "Revised due", "revised_on": "Revised on",
+          "entered_on": "Entered (local date)"}
+_TIMES = {"entered_at": "Entered (UTC)", "exited_at": "Exited (UTC)", "sub_at": "Submitted (UTC)"}
 COLUMN_LABELS = {
     "requisition_id": "Requisition", "title": "Title", "department": "Department", "recruiter": "Recruiter",
-    "hiring_manager": "Hiring manager", "start_on": st.column_config.DateColumn("Start"),
-    "age_days": st.column_config.NumberColumn("Age (days)"),
+    "hiring_manager": "Hiring manager", "application_id": "Application", "candidate_id": "Candidate",
+    "source": "Source", "status": "Status", "age_days": st.column_config.NumberColumn("Age (days)"),
+    "tts_days": "Time to submit (days)", "ttf_days": "Time to fill (days)", "feedback_days": "Feedback (days)",
+    "days_left": "Days left", "kind": "Kind", "deadline_id": "Deadline", "description": "What was promised",
+    "side": "Side", "reason": "Reason", "raw_stage": "Client's word", "stage": "Stage",
+    "revised_in_time": "Revised in time", "revised": "Revised", "interviewed": "Interviewed", "offered": "Offered",
+    "hired": "Hired", "ended": "Outcome known", "submittals": "Submittals", "hires": "Hires", "openings": "Openings",
+    "known_req": "Known requisition", "given_reason": "Reason given",
+    **{k: st.column_config.DateColumn(v) for k, v in _DATES.items()},
+    **{k: st.column_config.DatetimeColumn(v, format="YYYY-MM-DD HH:mm") for k, v in _TIMES.items()},
 }
+
+
+STATUS_BADGES = {"on target": ":green[● on target]", "near target": ":orange[● near target]",
+                 "off target": ":red[● off target]"}
+STATUS_TEXT = {"on target": "✓ on target", "near target": "~ near target", "off target": "✗ off target"}
+STATUS_CSS = {"✓ on target": "color: #007A55", "~ near target": "color: #B36B00", "✗ off target": "color: #C0392B"}
 
 
 def _status(kpi: dict) -> str:
     """Red/amber/green against the target (amber: within 10% of it)."""
-    value, target = kpi["value"], kpi["target"]
-    if value is None or target is None:
-        return ""
-    ratio = (target / value if value else float("inf")) if kpi["lower_is_better"] else (value / target if target else 1)
-    return ":green[● on target]" if ratio >= 1 else (":orange[● near target]" if ratio >= 0.9 else ":red[● off target]")
+    return STATUS_BADGES.get(charts.target_status(kpi["value"], kpi["target"], kpi["lower_is_better"]), "")
 
 
 def kpi_cards(kpis: list[dict], filters, info: dict) -> None:
     """One card per KPI: value, change against the previous period, target and n."""
     cols = st.columns(len(kpis))
+    compare = dashboard.comparing()
     for col, k in zip(cols, kpis):
         unit = k["unit"]
         delta, colour, arrow = None, "inverse" if k["lower_is_better"] else "normal", "auto"
-        if k["value"] is not None and k["previous"] is not None:
+        if compare and k["value"] is not None and k["previous"] is not None:
             diff = k["value"] - k["previous"]
             if unit == "rate":
                 diff = round(diff * 100)
@@ -48,10 +70,194 @@ def kpi_cards(kpis: list[dict], filters, info: dict) -> None:
             st.metric(k["short"], charts.fmt_value(k["value"], unit), delta=delta, delta_color=colour,
                       delta_arrow=arrow, delta_description="vs previous period" if delta else None,
                       help=render(METRICS[k["metric"]], info), border=True)
-            st.caption(f"{target_text} {_status(k)}  \nn = {k['n']}" + ("" if delta else "; no previous period"))
+            st.caption(f"{target_text} {_status(k)}  \nn = {k['n']}" + ("; no previous period" if compare and not delta else ""))
 
 
-def chart(fig, metric: str, n, filters, info: dict, key: str) -> None:
-    """A chart with its footnote: definition, filters, n, data as of."""
-    st.plotly_chart(fig, width="stretch", key=key)
-    st.caption(charts.caption(metric, info, filters.describe(), n, dashboard.data_as_of(filters)))
+def chart(fig, metric: str, n, filters, info: dict, key: str, also: tuple[str, int] | None = None) -> None:
+    """A chart with its footnote (definition, filters, n, data as of; `also` names a second metric
+    the chart shows, and its n). Selecting a bar or point (click, or drag a box) lists the rows
+    behind that number, with a CSV download of them."""
+    event = st.plotly_chart(fig, width="stretch", key=key, on_select="rerun", selection_mode=("points", "box"))
+    for m, count in ((metric, n),) + ((also,) if also else ()):
+        st.caption(charts.caption(m, info, filters.describe(), count, dashboard.data_as_of(filters)))
+    points = event["selection"]["points"] if event and "selection" in event else []
+    specs = [charts.drill_spec(fig, p.get("curve_number"), p.get("point_index", p.get("point_number")))
+             for p in points]
+    for spec in [s for s in specs if s][:3]:
+        drill_rows(filters, spec, key=f"{key}-{spec['label']}")
+
+
+def drill_rows(filters, spec: dict, key: str) -> None:
+    """The rows behind one number: how many, the table, and a CSV of exactly those rows."""
+    rows = dashboard.drill(filters, spec)
+    with st.container(border=True):
+        st.markdown(f"**Rows behind {spec['label']}: {len(rows)}** "
+                    f"({charts.METRICS[spec['metric']].title.lower()}; {filters.describe()})")
+        st.dataframe(rows, hide_index=True, width="stretch", column_config=COLUMN_LABELS)
+        st.download_button("Download these rows (CSV)", rows.to_csv(index=False).encode("utf-8"),
+                           file_name=_file_name(filters, spec), mime="text/csv", key=f"dl-{key}")
+
+
+def _file_name(filters, spec: dict) -> str:
+    words = [filters.client, spec["metric"], spec["label"]]
+    return "-".join("".join(c if c.isalnum() else "_" for c in str(w)).strip("_") for w in words).lower() + ".csv"
+
+
+def group_table(table, metric: str, by: str, filters, key: str) -> None:
+    """A breakdown table (one row per group, the metric's counts and statistics); selecting a row
+    lists the rows behind it."""
+    if table.empty:
+        st.write("Nothing in this period.")
+        return
+    m = charts.METRICS[metric]
+    shown = table.rename(columns={by: by.replace("_", " ").capitalize()})
+    rates = {c: st.column_config.NumberColumn(c.replace("_", " "), format="percent")
+             for c in ("submit_to_interview", "interview_to_offer", "offer_to_hire", "rate") if c in shown}
+    days = {c: st.column_config.NumberColumn(c, format="%.1f") for c in ("median", "mean", "p90") if c in shown}
+    event = st.dataframe(shown, hide_index=True, width="stretch", key=key, on_select="rerun",
+                         selection_mode="single-row", column_config={**rates, **days})
+    selected = event.selection.rows if event else []
+    if selected:
+        row = table.iloc[selected[0]]
+        subset = next(iter(m.subsets)) if m.key != "deadline_adherence" else "due"
+        spec = {"metric": metric, "subset": subset, "by": by, "value": row[by],
+                "count": int(row[subset]), "label": f"{by.replace('_', ' ')} {row[by]}"}
+        drill_rows(filters, spec, key=f"{key}-rows")
+
+
+GRAINS = {"Week": "week", "Month": "month", "Quarter": "quarter"}
+
+
+def grain_picker() -> str:
+    """The trends' time grain (week, month or quarter), kept in the URL like the filters."""
+    wanted = st.query_params.get("grain", "month")
+    if "grain" not in st.session_state:
+        st.session_state["grain"] = next((k for k, v in GRAINS.items() if v == wanted), "Month")
+    label = st.segmented_control("Trend by", list(GRAINS), key="grain") or "Month"
+    grain = GRAINS[label]
+    if st.query_params.get("grain", "month") != grain:
+        st.query_params["grain"] = grain
+    return grain
+
+
+def requisition_url(filters, requisition_id: str) -> str:
+    """A link to one requisition's story, with the same client, period and as-of date."""
+    params = {"client": filters.client, "req": requisition_id, "as_of": filters.as_of.isoformat(),
+              **{k: v for k, v in st.query_params.to_dict().items() if k in ("period", "from", "to")}}
+    return "requisition?" + urlencode(params)
+
+
+def requisition_table(table, filters, empty: str) -> None:
+    """A table of requisitions, applications or deadlines; each requisition id opens its story."""
+    if table.empty:
+        st.write(empty)
+        return
+    shown = table.copy()
+    labels = dict(COLUMN_LABELS)
+    if "requisition_id" in shown:
+        shown["requisition_id"] = [requisition_url(filters, r) if isinstance(r, str) else None
+                                   for r in shown["requisition_id"]]
+        labels["requisition_id"] = st.column_config.LinkColumn("Requisition", display_text=r"req=([^&]+)",
+                                                               help="Open the requisition's story")
+    st.dataframe(shown, hide_index=True, width="stretch", column_config=labels)
+
+
+def conversion_steps(totals: dict, labels: dict, targets: dict) -> None:
+    """Each conversion step in the client's words: counts, rate against target, N:1."""
+    steps = (("submitted", "interviewed", "submit_to_interview"), ("interviewed", "offered", "interview_to_offer"),
+             ("offered", "hired", "offer_to_hire"))
+    cols = st.columns(len(steps) + 1)
+    for col, (a, b, key) in zip(cols, steps):
+        rate, target = totals.get(key), targets.get(key)
+        ratio = f"{totals[a] / totals[b]:.1f}:1" if totals.get(b) else "n/a"
+        with col:
+            st.metric(f"{labels[a]} → {labels[b]}", charts.fmt_value(rate, "rate"), border=True,
+                      help=f"{totals[b]} of {totals[a]} reached {labels[b]}; {ratio} means {ratio.split(':')[0]} "
+                           f"{labels[a].lower()} per {labels[b].lower()}.")
+            status = STATUS_BADGES.get(charts.target_status(rate, target, False), "")
+            st.caption(f"{totals[b]} of {totals[a]} · {ratio}"
+                       + (f"  \ntarget ≥ {target:.0%} {status}" if target is not None else "  \nno target"))
+    with cols[-1]:
+        st.metric("Still in process", totals.get("in_process") or 0, border=True,
+                  help="Cohort applications with no hire, rejection or withdrawal yet: shown apart, not as lost.")
+        st.caption(f"of {totals['submitted']} submitted in the period")
+
+
+def deadline_figures(totals: dict, target) -> None:
+    """The adherence figures in a row: rate against target, met, missed by side, pending, revised."""
+    cols = st.columns(5)
+    status = STATUS_BADGES.get(charts.target_status(totals.get("rate"), target, False), "")
+    cols[0].metric("Adherence", charts.fmt_value(totals.get("rate"), "rate"), border=True)
+    cols[0].caption(f"met / due = {totals['met']} / {totals['due']}" +
+                    (f"  \ntarget ≥ {target:.0%} {status}" if target is not None else ""))
+    cols[1].metric("Met", totals["met"], border=True)
+    cols[1].caption(f"SLA {totals['sla_met']} of {totals['sla_due']}, commitments "
+                    f"{totals['commitments_met']} of {totals['commitments_due']}")
+    cols[2].metric("Missed", totals["missed"], border=True)
+    cols[2].caption(f"RPO side {totals['missed_rpo']}, client side {totals['missed_client']}")
+    cols[3].metric("Pending", totals["pending"], border=True)
+    cols[3].caption("due on or after the as-of date, nothing delivered yet")
+    cols[4].metric("Revised in time", f"{totals['revised_in_time']} of {totals['revised']}", border=True)
+    cols[4].caption("revisions communicated before the original due date")
+
+
+def requisition_facts(req: dict, sla, info: dict) -> None:
+    """A requisition's day counts, SLA result and outcome, each with the dates behind it."""
+    days = "business days" if info["day_count"] == "business" else "days"
+
+    def date(v):
+        return "—" if charts.is_missing(v) else f"{v:%d %b %Y}"
+
+    def count(v):
+        return "—" if charts.is_missing(v) else f"{v:g} d"
+    cols = st.columns(4)
+    cols[0].metric("Time to submit", count(req["tts_days"]), border=True,
+                   help=f"{days} from the start to the first submittal")
+    cols[0].caption(f"start {date(req['start_on'])} → first submittal {date(req['first_sub_on'])}")
+    status = sla["status"].iloc[0] if not sla.empty else "not started"
+    cols[1].metric(f"SLA: {info['sla_first_submittals']} in {info['sla_within_days']} {days}", status.capitalize(),
+                   border=True)
+    cols[1].caption(f"due {date(req['sla_due_on'])}; submittal {info['sla_first_submittals']} on "
+                    f"{date(req['kth_sub_on'])}")
+    cols[2].metric("Time to fill", count(req["ttf_days"]), border=True,
+                   help=f"{days} from the start to the first hire")
+    cols[2].caption(f"first hire {date(req['first_hire_on'])}")
+    outcome = ("Filled" if req["hires"] else "Closed, no hire" if not charts.is_missing(req["closed_on"]) else "Open")
+    cols[3].metric("Outcome", outcome, border=True)
+    cols[3].caption(f"opened {date(req['opened_on'])}, assigned {date(req['assigned_on'])}, closed "
+                    f"{date(req['closed_on'])}; {req['submittals']} submittal(s), {req['hires']} hire(s); "
+                    f"ATS status {req['status'] or '(not set)'}")
+
+
+def portfolio_chart(fig, filters) -> None:
+    """The portfolio chart; clicking a client's bar opens that client's Overview."""
+    event = st.plotly_chart(fig, width="stretch", key="portfolio", on_select="rerun", selection_mode="points")
+    points = event["selection"]["points"] if event and "selection" in event else []
+    if points and points[0].get("y"):
+        dashboard.open_client_overview(points[0]["y"])
+    st.caption("Bars: each client's value (green on target, amber within 10% of it, red off target, grey no target); "
+               "diamonds: the client's target. Click a bar to open that client's Overview.")
+
+
+def portfolio_table(table, filters) -> None:
+    """Every client's KPIs in one sortable table, with a link into each client's Overview."""
+    if table.empty:
+        st.write("No client has data yet.")
+        return
+    wide = table.pivot(index="client", columns="metric", values="value")
+    status = table.pivot(index="client", columns="metric", values="status")
+    shown = {"Client": wide.index}
+    config = {}
+    for key in dict.fromkeys(table["metric"]):
+        m = METRICS[key]
+        # Rates as whole percentages, as on the KPI cards (the column stays numeric, so it sorts).
+        shown[m.short] = wide[key].values * (100 if m.unit == "rate" else 1)
+        shown[f"{m.short} status"] = [STATUS_TEXT.get(s, s) for s in status[key]]
+        config[m.short] = st.column_config.NumberColumn(m.short, format="%.0f%%" if m.unit == "rate" else "%.1f d",
+                                                        help=f"{m.title}, against the client's own target")
+    params = {k: v for k, v in st.query_params.to_dict().items() if k in ("period", "from", "to", "as_of")}
+    shown["Overview"] = ["./?" + urlencode({**params, "client": c}) for c in wide.index]
+    config["Overview"] = st.column_config.LinkColumn("Overview", display_text="Open")
+
+    styled = pd.DataFrame(shown).style.map(lambda v: STATUS_CSS.get(v, ""))
+    st.dataframe(styled, hide_index=True, width="stretch", column_config=config)

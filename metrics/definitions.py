@@ -6,7 +6,7 @@ so the words and the numbers cannot drift apart.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
@@ -23,10 +23,18 @@ class Metric:
     target_key: str
     definition: str                # plain-language definition; {placeholders} from the settings
     counts: str                    # what one row of the sample is, for "n = ..." captions
+    # Named subsets of the fact rows, each the rows behind one count the charts show: a click on
+    # a number lists `Report.rows(metric, subset=name)`, whose length is that number.
+    subsets: dict = field(default_factory=dict)
 
 
 def _days_word(day_count: str) -> str:
     return "business days" if day_count == "business" else "calendar days"
+
+
+def _counts(subsets: dict) -> dict:
+    """One count aggregate per named subset, so a count and the rows behind it share one condition."""
+    return {name: f"count(*) FILTER (WHERE {cond})" for name, cond in subsets.items()}
 
 
 _STATS = lambda col: {  # noqa: E731 - a tiny table builder reads better inline
@@ -36,10 +44,42 @@ _STATS = lambda col: {  # noqa: E731 - a tiny table builder reads better inline
     "p90": f"quantile_cont({col}, 0.9)",
 }
 
+# The subsets (and the counts built from them) of interview conversion, deadline adherence and
+# hiring-manager feedback time.
+_CONV = {
+    "submitted": "true",
+    "interviewed": "interviewed",
+    "offered": "offered",
+    "hired": "hired",
+    "in_process": "NOT ended",
+    "awaiting_interview": "NOT interviewed AND NOT ended",
+    "awaiting_offer": "interviewed AND NOT offered AND NOT ended",
+    "awaiting_hire": "offered AND NOT hired AND NOT ended",
+}
+_DEADLINES = {
+    "due": "status <> 'pending'",
+    "met": "status = 'met'",
+    "missed": "status = 'missed'",
+    "pending": "status = 'pending'",
+    "missed_rpo": "status = 'missed' AND side = 'rpo'",
+    "missed_client": "status = 'missed' AND side = 'client'",
+    "revised": "revised",
+    "revised_in_time": "revised_in_time",
+    "sla_due": "kind = 'sla' AND status <> 'pending'",
+    "sla_met": "kind = 'sla' AND status = 'met'",
+    "commitments_due": "kind = 'commitment' AND status <> 'pending'",
+    "commitments_met": "kind = 'commitment' AND status = 'met'",
+}
+_FEEDBACK = {
+    "n": "feedback_days IS NOT NULL",
+    "awaiting_feedback": "feedback_on IS NULL AND NOT ended",
+}
+
 METRICS: dict[str, Metric] = {m.key: m for m in (
     Metric(
         key="time_to_submit", title="Time to submit", short="Time to submit", fact="req", date="first_sub_on",
-        aggregates=_STATS("tts_days"), kpi="median", unit="days", lower_is_better=True,
+        aggregates=_STATS("tts_days"), subsets={"n": "tts_days IS NOT NULL"}, kpi="median", unit="days",
+        lower_is_better=True,
         target_key="time_to_submit_median", counts="requisitions",
         definition=(
             "Days from the requisition's start (the date the RPO was assigned it, else the date it opened; "
@@ -50,18 +90,12 @@ METRICS: dict[str, Metric] = {m.key: m for m in (
             "90th percentile (linear interpolation).")),
     Metric(
         key="interview_conversion", title="Interview conversion", short="Submit → interview", fact="app", date="sub_on",
+        subsets=_CONV,
         aggregates={
-            "submitted": "count(*)",
-            "interviewed": "count(*) FILTER (WHERE interviewed)",
-            "offered": "count(*) FILTER (WHERE offered)",
-            "hired": "count(*) FILTER (WHERE hired)",
+            **_counts(_CONV),
             "submit_to_interview": "count(*) FILTER (WHERE interviewed) / nullif(count(*), 0)",
             "interview_to_offer": "count(*) FILTER (WHERE offered) / nullif(count(*) FILTER (WHERE interviewed), 0)",
             "offer_to_hire": "count(*) FILTER (WHERE hired) / nullif(count(*) FILTER (WHERE offered), 0)",
-            "in_process": "count(*) FILTER (WHERE NOT ended)",
-            "awaiting_interview": "count(*) FILTER (WHERE NOT interviewed AND NOT ended)",
-            "awaiting_offer": "count(*) FILTER (WHERE interviewed AND NOT offered AND NOT ended)",
-            "awaiting_hire": "count(*) FILTER (WHERE offered AND NOT hired AND NOT ended)",
         },
         kpi="submit_to_interview", unit="rate", lower_is_better=False, target_key="submit_to_interview",
         counts="submitted candidates",
@@ -73,20 +107,10 @@ METRICS: dict[str, Metric] = {m.key: m for m in (
             "no hire, rejection or withdrawal yet.")),
     Metric(
         key="deadline_adherence", title="Deadline adherence", short="Deadline adherence", fact="deadline", date="due_on",
+        subsets=_DEADLINES,
         aggregates={
-            "due": "count(*) FILTER (WHERE status <> 'pending')",
-            "met": "count(*) FILTER (WHERE status = 'met')",
-            "missed": "count(*) FILTER (WHERE status = 'missed')",
+            **_counts(_DEADLINES),
             "rate": "count(*) FILTER (WHERE status = 'met') / nullif(count(*) FILTER (WHERE status <> 'pending'), 0)",
-            "pending": "count(*) FILTER (WHERE status = 'pending')",
-            "missed_rpo": "count(*) FILTER (WHERE status = 'missed' AND side = 'rpo')",
-            "missed_client": "count(*) FILTER (WHERE status = 'missed' AND side = 'client')",
-            "revised": "count(*) FILTER (WHERE revised)",
-            "revised_in_time": "count(*) FILTER (WHERE revised_in_time)",
-            "sla_due": "count(*) FILTER (WHERE kind = 'sla' AND status <> 'pending')",
-            "sla_met": "count(*) FILTER (WHERE kind = 'sla' AND status = 'met')",
-            "commitments_due": "count(*) FILTER (WHERE kind = 'commitment' AND status <> 'pending')",
-            "commitments_met": "count(*) FILTER (WHERE kind = 'commitment' AND status = 'met')",
         },
         kpi="rate", unit="rate", lower_is_better=False, target_key="deadline_adherence",
         counts="deadlines due",
@@ -102,7 +126,7 @@ METRICS: dict[str, Metric] = {m.key: m for m in (
             "the RPO's.")),
     Metric(
         key="time_to_fill", title="Time to fill", short="Time to fill", fact="req", date="first_hire_on",
-        aggregates=_STATS("ttf_days"), kpi="median", unit="days", lower_is_better=True,
+        aggregates=_STATS("ttf_days"), subsets={"n": "ttf_days IS NOT NULL"}, kpi="median", unit="days", lower_is_better=True,
         target_key="time_to_fill_median", counts="requisitions filled",
         definition=(
             "Days from the requisition's start to the first time any application on it reached 'hired', "
@@ -110,8 +134,8 @@ METRICS: dict[str, Metric] = {m.key: m for m in (
             "the period.")),
     Metric(
         key="hm_feedback_days", title="Hiring-manager feedback time", short="HM feedback time", fact="app", date="sub_on",
-        aggregates={**_STATS("feedback_days"),
-                    "awaiting_feedback": "count(*) FILTER (WHERE feedback_on IS NULL AND NOT ended)"},
+        subsets=_FEEDBACK,
+        aggregates={**_STATS("feedback_days"), **_counts({"awaiting_feedback": _FEEDBACK["awaiting_feedback"]})},
         kpi="median", unit="days", lower_is_better=True, target_key="hm_feedback_median",
         counts="submittals with feedback",
         definition=(

@@ -25,6 +25,8 @@ from metrics.definitions import METRICS, Metric
 _REQ_DIMS = ("department", "recruiter", "hiring_manager")
 DIMENSIONS = {"req": _REQ_DIMS, "app": _REQ_DIMS + ("source",), "deadline": _REQ_DIMS + ("kind", "side", "reason")}
 GRAINS = {"week", "month", "quarter"}
+# The day count each duration metric summarises (a distribution's bar picks rows by it).
+DAY_COLUMNS = {"time_to_submit": "tts_days", "time_to_fill": "ttf_days", "hm_feedback_days": "feedback_days"}
 _counter = itertools.count(1)
 
 
@@ -253,22 +255,27 @@ class Report:
     def _period_sql(self, col: str) -> str:
         return f"($from::DATE IS NULL OR {col} >= $from::DATE) AND ($to::DATE IS NULL OR {col} <= $to::DATE)"
 
-    def _aggregate_sql(self, metric: str, by: str | None, grain: str | None) -> str:
-        m: Metric = METRICS[metric]
-        group = None
+    @staticmethod
+    def _group_sql(m: Metric, by: str | None, grain: str | None) -> tuple[str, str] | None:
+        """The GROUP BY expression and its column name for a dimension or a time grain."""
         if by:
             if by not in DIMENSIONS[m.fact]:
-                raise ValueError(f"cannot break {metric} down by {by!r}; use one of {', '.join(DIMENSIONS[m.fact])}")
-            group = (f"CASE WHEN NOT known_req THEN '(unknown requisition)' ELSE coalesce({by}, '(not set)') END"
-                     if by in ("department", "recruiter", "hiring_manager") and m.fact != "req"
-                     else f"coalesce({by}, '(not set)')")
-            group_name = by
-        elif grain:
+                raise ValueError(f"cannot break {m.key} down by {by!r}; use one of {', '.join(DIMENSIONS[m.fact])}")
+            # Rows whose requisition is unknown have no department (etc.): they form their own group.
+            if by in _REQ_DIMS and m.fact != "req":
+                return f"CASE WHEN NOT known_req THEN '(unknown requisition)' ELSE coalesce({by}, '(not set)') END", by
+            return f"coalesce({by}, '(not set)')", by
+        if grain:
             if grain not in GRAINS:
                 raise ValueError(f"unknown grain {grain!r}; use one of {sorted(GRAINS)}")
-            group, group_name = f"date_trunc('{grain}', {m.date})::DATE", "period"
+            return f"date_trunc('{grain}', {m.date})::DATE", "period"
+        return None
+
+    def _aggregate_sql(self, metric: str, by: str | None, grain: str | None) -> str:
+        m: Metric = METRICS[metric]
+        group = self._group_sql(m, by, grain)
         aggs = ", ".join(f"{expr} AS {name}" for name, expr in m.aggregates.items())
-        select = f"{group} AS {group_name}, {aggs}" if group else aggs
+        select = f"{group[0]} AS {group[1]}, {aggs}" if group else aggs
         sql = f"SELECT {select} FROM {self.t(m.fact)} WHERE {m.date} IS NOT NULL AND {self._period_sql(m.date)}"
         return sql + (" GROUP BY 1 ORDER BY 1" if group else "")
 
@@ -302,13 +309,83 @@ class Report:
               AND (first_sub_on IS NULL OR first_sub_on > $end::DATE)
             ORDER BY age_days DESC, requisition_id""", end=end).df()
 
-    def rows(self, metric: str, filters: Filters | None = None):
-        """The fact rows behind a metric's number for the period (for drill-down and exports)."""
+    def rows(self, metric: str, filters: Filters | None = None, *, subset: str | None = None,
+             by: str | None = None, value=None, grain: str | None = None, period: dt.date | None = None,
+             days: int | None = None):
+        """The fact rows behind one of the metric's numbers for the period (drill-down and exports).
+
+        `subset` names one of the metric's counts (`Metric.subsets`); `by`/`value` picks one group of
+        `aggregate(by=...)`, `grain`/`period` one bucket of `aggregate(grain=...)`, and `days` the
+        rows of a duration metric with exactly that day count. The number of
+        rows returned equals that count in that group: both use the same conditions.
+        """
         m: Metric = METRICS[metric]
         f = filters or self.filters
-        return self._exec(f"SELECT * FROM {self.t(m.fact)} WHERE {m.date} IS NOT NULL AND "
-                          f"{self._period_sql(m.date)} ORDER BY {m.date}",
-                          **{"from": f.date_from, "to": f.date_to}).df()
+        where = [f"{m.date} IS NOT NULL", self._period_sql(m.date)]
+        params = {"from": f.date_from, "to": f.date_to}
+        if subset is not None:
+            if subset not in m.subsets:
+                raise ValueError(f"{metric} has no subset {subset!r}; use one of {', '.join(m.subsets)}")
+            where.append(f"({m.subsets[subset]})")
+        if by or grain:
+            where.append(f"{self._group_sql(m, by, grain)[0]} = $value")
+            params["value"] = value if by else period
+        if days is not None:
+            where.append(f"{DAY_COLUMNS[metric]} = $days")
+            params["days"] = days
+        return self._exec(f"SELECT * FROM {self.t(m.fact)} WHERE {' AND '.join(where)} ORDER BY {m.date}",
+                          **params).df()
+
+    def awaiting_feedback(self, filters: Filters | None = None):
+        """The period's submittals still waiting for the hiring manager's answer at the as-of date,
+        with their age in days (the rows behind the `awaiting_feedback` count)."""
+        f = filters or self.filters
+        cond = METRICS["hm_feedback_days"].subsets["awaiting_feedback"]
+        return self._exec(f"""
+            SELECT application_id, requisition_id, candidate_id, department, recruiter, hiring_manager,
+                   sub_on, {self.days('sub_on', '$as_of')} AS age_days
+            FROM {self.t('app')}
+            WHERE sub_on IS NOT NULL AND {self._period_sql('sub_on')} AND {cond}
+            ORDER BY age_days DESC, application_id""", **{"from": f.date_from, "to": f.date_to}).df()
+
+    def upcoming(self, days: int = 14):
+        """Deadlines nothing was delivered for yet that fall due from the as-of date to `days`
+        calendar days after it: what a CSM warns the client about. Not limited to the period."""
+        return self._exec(f"""
+            SELECT kind, deadline_id, requisition_id, department, recruiter, hiring_manager, description,
+                   due_on, revised_due_date, side, datediff('day', $as_of, due_on) AS days_left
+            FROM {self.t('deadline')}
+            WHERE status = 'pending' AND due_on BETWEEN $as_of AND $as_of + $days::INTEGER
+            ORDER BY due_on, kind, deadline_id""", days=days).df()
+
+    def requisitions(self):
+        """Every requisition of the client (requisition filters applied), newest start first."""
+        return self._exec(f"""
+            SELECT requisition_id, title, department, start_on, status FROM {self.t('req')}
+            ORDER BY start_on DESC NULLS LAST, requisition_id""").df()
+
+    def requisition(self, requisition_id: str) -> dict | None:
+        """One requisition's story at the as-of date: its facts (dates, SLA due date, day counts),
+        its SLA deadline, its applications, their stage events in the client's words, and the
+        commitments made on it. None when the requisition is unknown (or filtered out)."""
+        req = self._exec(f"SELECT * FROM {self.t('req')} WHERE requisition_id = $req", req=requisition_id).df()
+        if req.empty:
+            return None
+        deadlines = self._exec(f"SELECT * FROM {self.t('deadline')} WHERE requisition_id = $req "
+                               "ORDER BY kind DESC, due_on, deadline_id", req=requisition_id).df()
+        apps = self._exec(f"""
+            SELECT application_id, candidate_id, source, status, sub_on, interviewed, offered, hired, ended,
+                   feedback_on, feedback_days
+            FROM {self.t('app')} WHERE requisition_id = $req ORDER BY sub_on NULLS LAST, application_id""",
+                          req=requisition_id).df()
+        events = self._exec(f"""
+            SELECT e.application_id, e.raw_stage, coalesce(e.stage, '(unmapped)') AS stage, e.entered_at,
+                   e.entered_on, e.exited_at
+            FROM stage_events e JOIN {self.t('app')} a USING (application_id)
+            WHERE e.client = $client AND a.requisition_id = $req AND e.entered_on <= $as_of
+            ORDER BY e.application_id, e.entered_at""", req=requisition_id).df()
+        return {"requisition": req.iloc[0].to_dict(), "sla": deadlines[deadlines["kind"] == "sla"],
+                "commitments": deadlines[deadlines["kind"] == "commitment"], "applications": apps, "events": events}
 
     def summary(self, filters: Filters | None = None) -> dict:
         """The machine-readable summary of domain.md (a stable contract; keys only ever added)."""

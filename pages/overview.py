@@ -1,4 +1,5 @@
-"""Overview: one client's KPIs against target and the previous period, and the three key charts."""
+"""Overview: one client's KPIs against target and the previous period, both sides' speed, and the
+key charts."""
 import streamlit as st
 
 import charts
@@ -12,21 +13,27 @@ if filters is None:
 data = dashboard.overview(filters)
 f = data["filters"]
 info = dashboard.client_info(f.client)
+summary, targets = data["summary"], info["targets"]
 st.caption(f"{f.describe()} · {dashboard.data_as_of(f)}")
 
 widgets.kpi_cards(data["kpis"], f, info)
 
+st.subheader("We and the client: both sides of the hiring speed")
+widgets.chart(charts.we_scorecard(data["tts_trend"], data["hm_trend"], summary["time_to_submit"],
+                                  summary["hm_feedback_days"], targets),
+              "time_to_submit", summary["time_to_submit"]["n"], f, info, key="we",
+              also=("hm_feedback_days", summary["hm_feedback_days"]["n"]))
 left, right = st.columns(2)
 with left:
-    widgets.chart(charts.time_to_submit_trend(data["tts_trend"], info["targets"].get("time_to_submit_median"),
-                                              data["summary"]["time_to_submit"]),
-                  "time_to_submit", data["summary"]["time_to_submit"]["n"], f, info, key="tts_trend")
+    widgets.chart(charts.time_to_submit_trend(data["tts_trend"], targets.get("time_to_submit_median"),
+                                              summary["time_to_submit"]),
+                  "time_to_submit", summary["time_to_submit"]["n"], f, info, key="tts_trend")
 with right:
-    conv = data["summary"]["interview_conversion"]
+    conv = summary["interview_conversion"]
     widgets.chart(charts.conversion_funnel(conv, info["stage_labels"]),
                   "interview_conversion", conv["submitted"], f, info, key="funnel")
-adh = data["summary"]["deadline_adherence"]
-widgets.chart(charts.adherence_by_month(data["adherence_trend"], info["targets"].get("deadline_adherence"), adh),
+adh = summary["deadline_adherence"]
+widgets.chart(charts.adherence_by_month(data["adherence_trend"], targets.get("deadline_adherence"), adh),
               "deadline_adherence", adh["due"], f, info, key="adherence")
 
 st.subheader(f"Requisitions awaiting a first submittal ({len(data['awaiting'])})")

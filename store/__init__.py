@@ -83,7 +83,10 @@ CREATE TABLE IF NOT EXISTS rejected_rows (
 );
 """
 
-LOCK_MARKERS = ("could not set lock", "conflicting lock", "resource temporarily unavailable")
+# The last marker: this process has the file open with the other read-only setting (a dashboard
+# session reading while another saves an edit); it clears as soon as that connection closes.
+LOCK_MARKERS = ("could not set lock", "conflicting lock", "resource temporarily unavailable",
+                "different configuration")
 
 
 class DatabaseBusy(RuntimeError):

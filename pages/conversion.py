@@ -1,0 +1,32 @@
+"""Interview conversion: how many submitted candidates the client interviews, offers and hires."""
+import streamlit as st
+
+import charts
+import dashboard
+from dashboard import widgets
+
+filters = dashboard.page("Interview conversion")
+if filters is None:
+    st.stop()
+grain = widgets.grain_picker()
+data = dashboard.conversion(filters, grain)
+f, totals = data["filters"], data["totals"]
+info = dashboard.client_info(f.client)
+labels, targets = info["stage_labels"], info["targets"]
+st.caption(f"{f.describe()} · {dashboard.data_as_of(f)}")
+
+widgets.conversion_steps(totals, labels, targets)
+left, right = st.columns(2)
+with left:
+    widgets.chart(charts.conversion_funnel(totals, labels), "interview_conversion", totals["submitted"], f, info,
+                  key="funnel")
+with right:
+    widgets.chart(charts.in_process(totals, labels), "interview_conversion", totals["submitted"], f, info,
+                  key="in_process")
+widgets.chart(charts.conversion_trend(data["trend"], totals, grain), "interview_conversion", totals["submitted"],
+              f, info, key="trend")
+for by, table in data["by"].items():
+    widgets.chart(charts.by_dimension(table, "interview_conversion", by, targets.get("submit_to_interview")),
+                  "interview_conversion", totals["submitted"], f, info, key=f"by-{by}")
+    with st.expander(f"All conversion figures by {by.replace('_', ' ')}"):
+        widgets.group_table(table, "interview_conversion", by, f, key=f"table-{by}")

@@ -1,0 +1,42 @@
+"""Deadline adherence: SLA deadlines and the commitments made to the client, met or missed."""
+import streamlit as st
+
+import charts
+import dashboard
+from dashboard import widgets
+
+filters = dashboard.page("Deadline adherence")
+if filters is None:
+    st.stop()
+data = dashboard.deadlines(filters)
+f, totals = data["filters"], data["totals"]
+info = dashboard.client_info(f.client)
+target = info["targets"].get("deadline_adherence")
+st.caption(f"{f.describe()} · {dashboard.data_as_of(f)}")
+
+widgets.deadline_figures(totals, target)
+widgets.chart(charts.adherence_by_month(data["trend"], target, totals), "deadline_adherence", totals["due"], f, info,
+              key="by-month")
+left, right = st.columns(2)
+with left:
+    widgets.chart(charts.misses_by_reason(data["by"]["reason"], totals), "deadline_adherence", totals["due"], f,
+                  info, key="misses")
+with right:
+    widgets.chart(charts.by_dimension(data["by"]["kind"], "deadline_adherence", "kind", target),
+                  "deadline_adherence", totals["due"], f, info, key="by-kind")
+for by in ("department", "recruiter"):
+    widgets.chart(charts.by_dimension(data["by"][by], "deadline_adherence", by, target),
+                  "deadline_adherence", totals["due"], f, info, key=f"by-{by}")
+
+st.subheader(f"Upcoming deadlines: the next 14 days ({len(data['upcoming'])})")
+st.caption(f"Nothing delivered yet, due from {f.as_of:%d %b %Y} to 14 days later: warn the client early, "
+           "and revise before the due date where a deadline cannot be met.")
+widgets.requisition_table(data["upcoming"], f, empty="No deadline falls due in the next 14 days.")
+
+st.subheader(f"Revised commitments ({totals['revised']}; {totals['revised_in_time']} revised in time)")
+st.caption("A revision counts as in time when it was communicated before the original due date. Adherence is "
+           "still judged against the original due date.")
+widgets.requisition_table(data["revisions"][["deadline_id", "requisition_id", "description", "due_on",
+                                              "revised_due_date", "revised_on", "revised_in_time", "delivered_on",
+                                              "status", "side", "reason"]],
+                          f, empty="No commitment was revised in this period.")

@@ -1,0 +1,32 @@
+"""Time to submit: how fast the recruiters put a first candidate in front of the client."""
+import streamlit as st
+
+import charts
+import dashboard
+from dashboard import widgets
+
+filters = dashboard.page("Time to submit")
+if filters is None:
+    st.stop()
+grain = widgets.grain_picker()
+data = dashboard.time_to_submit(filters, grain)
+f, totals = data["filters"], data["totals"]
+info = dashboard.client_info(f.client)
+target = info["targets"].get("time_to_submit_median")
+st.caption(f"{f.describe()} · {dashboard.data_as_of(f)}")
+
+left, right = st.columns(2)
+with left:
+    widgets.chart(charts.time_to_submit_distribution(data["rows"], target, totals),
+                  "time_to_submit", totals["n"], f, info, key="distribution")
+with right:
+    widgets.chart(charts.time_to_submit_trend(data["trend"], target, totals, grain),
+                  "time_to_submit", totals["n"], f, info, key="trend")
+for by, table in data["by"].items():
+    widgets.chart(charts.by_dimension(table, "time_to_submit", by, target),
+                  "time_to_submit", totals["n"], f, info, key=f"by-{by}")
+
+st.subheader(f"Requisitions awaiting a first submittal ({len(data['awaiting'])})")
+st.caption("Open at the end of the period (or the as-of date), started, with no submittal yet; age in "
+           f"{'business' if info['day_count'] == 'business' else 'calendar'} days from the start.")
+widgets.requisition_table(data["awaiting"], f, empty="None: every open requisition has at least one submittal.")
