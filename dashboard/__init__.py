@@ -21,6 +21,7 @@ import pandas as pd
 import streamlit as st
 
 import store
+import metrics
 from loaders.settings import get_client, get_dictionary, list_clients
 from metrics import Filters, Report, UnknownClient, last_loaded, local_today, options, stage_labels
 
@@ -158,11 +159,16 @@ def _hm_responsiveness(db: str, version: tuple, filters: Filters) -> dict:
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def _requisition(db: str, version: tuple, filters: Filters, requisition_id: str | None) -> dict:
-    return _read_report(filters, lambda rep: {
-        "filters": rep.filters, "requisitions": rep.requisitions(),
-        "story": rep.requisition(requisition_id) if requisition_id else None,
-    })
+def _requisitions(db: str, version: tuple, filters: Filters):
+    return _read(lambda con: metrics.requisitions(con, filters))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _requisition(db: str, version: tuple, filters: Filters, requisition_id: str) -> dict:
+    # A report of this one requisition: its facts are the same as in the whole client's report,
+    # and it reads only its own applications' events.
+    return _read_report(replace(filters, requisition=requisition_id), lambda rep: {
+        "filters": filters, "story": rep.requisition(requisition_id)})
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -253,8 +259,15 @@ def hm_responsiveness(filters: Filters) -> dict:
     return _cached(_hm_responsiveness, filters)
 
 
+def requisitions(filters: Filters) -> pd.DataFrame:
+    """The client's requisitions (requisition filters applied), newest start first."""
+    return _cached(_requisitions, filters)
+
+
 def requisition(filters: Filters, requisition_id: str | None) -> dict:
-    """The requisitions to choose from and, when one is named, its story."""
+    """One requisition's story (`Report.requisition`); None when no requisition is chosen."""
+    if not requisition_id:
+        return {"filters": filters, "story": None}
     return _cached(_requisition, filters, requisition_id)
 
 
@@ -418,7 +431,7 @@ def open_client_overview(client: str) -> None:
 
 def requisition_picker(filters: Filters) -> str | None:
     """Choose one requisition (newest start first); the choice is kept in the URL as `req`."""
-    reqs = requisition(filters, None)["requisitions"]
+    reqs = requisitions(filters)
     ids = list(reqs["requisition_id"])
     names = {r.requisition_id: f"{r.requisition_id} · {r.title or '(no title)'} · {r.department} · "
              f"started {r.start_on:%d %b %Y}" if r.start_on is not pd.NaT else r.requisition_id
@@ -449,5 +462,5 @@ def data_as_of(filters: Filters) -> str:
 
 
 __all__ = ["PRESETS", "open_client_overview", "requisition_picker", "conversion", "deadlines", "drill",
-           "hm_responsiveness", "portfolio", "requisition", "time_to_submit", "write", "comparing", "UnknownClient", "client_info", "clients", "data_as_of", "data_quality", "db_path", "empty_state",
+           "hm_responsiveness", "portfolio", "requisition", "requisitions", "time_to_submit", "write", "comparing", "UnknownClient", "client_info", "clients", "data_as_of", "data_quality", "db_path", "empty_state",
            "ensure_database", "overview", "page", "sidebar_filters"]

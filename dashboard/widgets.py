@@ -251,7 +251,7 @@ def portfolio_table(table, filters) -> None:
     for key in dict.fromkeys(table["metric"]):
         m = METRICS[key]
         # Rates as whole percentages, as on the KPI cards (the column stays numeric, so it sorts).
-        shown[m.short] = wide[key].values * (100 if m.unit == "rate" else 1)
+        shown[m.short] = pd.to_numeric(wide[key], errors="coerce").values * (100 if m.unit == "rate" else 1)
         shown[f"{m.short} status"] = [STATUS_TEXT.get(s, s) for s in status[key]]
         config[m.short] = st.column_config.NumberColumn(m.short, format="%.0f%%" if m.unit == "rate" else "%.1f d",
                                                         help=f"{m.title}, against the client's own target")

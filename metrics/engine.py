@@ -28,6 +28,11 @@ GRAINS = {"week", "month", "quarter"}
 # The day count each duration metric summarises (a distribution's bar picks rows by it).
 DAY_COLUMNS = {"time_to_submit": "tts_days", "time_to_fill": "ttf_days", "hm_feedback_days": "feedback_days"}
 _counter = itertools.count(1)
+# SQL: a requisition passes the requisition filters (parameters $deps, $recs, $hms, $req).
+KEEP_SQL = """(len($deps::VARCHAR[]) = 0 OR list_contains($deps::VARCHAR[], department))
+    AND (len($recs::VARCHAR[]) = 0 OR list_contains($recs::VARCHAR[], recruiter))
+    AND (len($hms::VARCHAR[]) = 0 OR list_contains($hms::VARCHAR[], hiring_manager))
+    AND ($req::VARCHAR IS NULL OR requisition_id = $req::VARCHAR)"""
 
 
 class UnknownClient(LookupError):
@@ -44,10 +49,11 @@ class Filters:
     date_from: dt.date | None = None
     date_to: dt.date | None = None
     as_of: dt.date | None = None
+    requisition: str | None = None   # one requisition only (its story on Requisition detail)
 
     @property
     def filtered(self) -> bool:
-        return bool(self.departments or self.recruiters or self.hiring_managers)
+        return bool(self.departments or self.recruiters or self.hiring_managers or self.requisition)
 
     def previous(self) -> "Filters | None":
         """The period of equal length just before this one (None for an open-ended period)."""
@@ -60,7 +66,8 @@ class Filters:
     def describe(self) -> str:
         """The filters in words, for captions and footnotes."""
         parts = []
-        for label, values in (("department", self.departments), ("recruiter", self.recruiters),
+        for label, values in (("requisition", (self.requisition,) if self.requisition else ()),
+                              ("department", self.departments), ("recruiter", self.recruiters),
                               ("hiring manager", self.hiring_managers)):
             if values:
                 parts.append(f"{label}: {', '.join(values)}")
@@ -111,7 +118,7 @@ class Report:
         f = self.filters
         params = {"client": f.client, "as_of": f.as_of, "k": self.settings["sla_first_submittals"],
                   "n": self.settings["sla_within_days"], "deps": list(f.departments),
-                  "recs": list(f.recruiters), "hms": list(f.hiring_managers),
+                  "recs": list(f.recruiters), "hms": list(f.hiring_managers), "req": f.requisition,
                   "filtered": f.filtered, "hol": self.holidays, **self._holiday_params()}
         params.update(extra)
         return params
@@ -150,9 +157,7 @@ class Report:
         self._exec(f"""CREATE OR REPLACE TEMP TABLE {p('reqall')} AS
             SELECT requisition_id, title, department, recruiter, hiring_manager, status, openings,
                    opened_on, assigned_on, coalesce(assigned_on, opened_on) AS start_on, closed_on,
-                   (len($deps::VARCHAR[]) = 0 OR list_contains($deps::VARCHAR[], department))
-                   AND (len($recs::VARCHAR[]) = 0 OR list_contains($recs::VARCHAR[], recruiter))
-                   AND (len($hms::VARCHAR[]) = 0 OR list_contains($hms::VARCHAR[], hiring_manager)) AS keep
+                   {KEEP_SQL} AS keep
             FROM requisitions WHERE client = $client""")
         # Reached a stage = entered it or any later one (skipped stages count as passed); the time it
         # was reached is the earliest such entry. Rejected/withdrawn/unmapped events have no rank.
@@ -164,6 +169,9 @@ class Report:
                        stage IN ('hired', 'rejected', 'withdrawn') AS ends
                 FROM stage_events
                 WHERE client = $client AND stage IS NOT NULL AND entered_on <= $as_of
+                  -- one requisition's story reads only its own applications' events
+                  AND ($req::VARCHAR IS NULL OR application_id IN (
+                      SELECT application_id FROM applications WHERE client = $client AND requisition_id = $req::VARCHAR))
             ), reach AS (
                 SELECT application_id,
                        min(entered_at) FILTER (WHERE rank >= 3) AS sub_at,
@@ -358,12 +366,6 @@ class Report:
             WHERE status = 'pending' AND due_on BETWEEN $as_of AND $as_of + $days::INTEGER
             ORDER BY due_on, kind, deadline_id""", days=days).df()
 
-    def requisitions(self):
-        """Every requisition of the client (requisition filters applied), newest start first."""
-        return self._exec(f"""
-            SELECT requisition_id, title, department, start_on, status FROM {self.t('req')}
-            ORDER BY start_on DESC NULLS LAST, requisition_id""").df()
-
     def requisition(self, requisition_id: str) -> dict | None:
         """One requisition's story at the as-of date: its facts (dates, SLA due date, day counts),
         its SLA deadline, its applications, their stage events in the client's words, and the
@@ -442,6 +444,20 @@ def summary(con, filters: Filters) -> dict:
         return report.summary()
     finally:
         report.close()
+
+
+def requisitions(con, filters: Filters):
+    """The client's requisitions passing the requisition filters, newest start first (a list to
+    choose from: no report is built)."""
+    client = get_client(con, filters.client)
+    if client is None:
+        raise UnknownClient(f"unknown client {filters.client!r}")
+    return con.execute(f"""
+        SELECT requisition_id, title, department, coalesce(assigned_on, opened_on) AS start_on, status
+        FROM requisitions WHERE client = $client AND {KEEP_SQL}
+        ORDER BY start_on DESC NULLS LAST, requisition_id""",
+        {"client": client["client"], "deps": list(filters.departments), "recs": list(filters.recruiters),
+         "hms": list(filters.hiring_managers), "req": filters.requisition}).df()
 
 
 def options(con, client: str) -> dict:
