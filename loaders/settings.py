@@ -4,9 +4,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 import tomllib
-from dataclasses import dataclass, field
+from contextlib import contextmanager
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import tomli_w
 
 from store import OUTCOMES, STAGES
 
@@ -25,6 +28,8 @@ SETTINGS_HELP = {
 
 TARGET_KEYS = ("time_to_submit_median", "submit_to_interview", "interview_to_offer", "offer_to_hire",
                "deadline_adherence", "time_to_fill_median", "hm_feedback_median")
+# Targets that are rates, written as fractions (0.45 for 45%); the others are medians in days.
+RATE_TARGETS = ("submit_to_interview", "interview_to_offer", "offer_to_hire", "deadline_adherence")
 CANONICAL_WORDS = STAGES + OUTCOMES
 
 
@@ -100,12 +105,42 @@ def parse_settings(text: str, origin: str = "settings") -> ClientSettings:
             fail(f"targets.{key}", f"is not a known target; use one of {', '.join(TARGET_KEYS)}")
         if not isinstance(value, (int, float)) or isinstance(value, bool):
             fail(f"targets.{key}", f"= {value!r} must be a number")
+        if key in RATE_TARGETS and not 0 <= value <= 1:
+            fail(f"targets.{key}", f"= {value!r} must be a fraction between 0 and 1 (0.45 for 45%)")
+        if value < 0:
+            fail(f"targets.{key}", f"= {value!r} must be a number of days of at least 0")
         s.targets[key] = float(value)
+    seen = {}
     for word, stage in data.get("stages", {}).items():
         if str(stage).strip().lower() not in CANONICAL_WORDS:
             fail(f"stages.{word!r}", f"= {stage!r} must be one of {', '.join(CANONICAL_WORDS)}")
-        s.stages[" ".join(str(word).split())] = str(stage).strip().lower()
+        word = " ".join(str(word).split())
+        if not word:
+            fail("stages", "has an empty stage word: write the client's word for the stage")
+        # Words match trimmed and case-insensitively, so two spellings of one word would be ambiguous.
+        if match_key(word) in seen:
+            fail(f"stages.{word!r}", f"repeats {seen[match_key(word)]!r} (words match case-insensitively): keep one")
+        seen[match_key(word)] = word
+        s.stages[word] = str(stage).strip().lower()
     return s
+
+
+def settings_document(s: ClientSettings) -> dict:
+    """The settings as a TOML document (the layout of interfaces.md), for `settings_toml`."""
+    return {"name": s.name, "timezone": s.timezone, "day_count": s.day_count,
+            "holidays": [h.isoformat() for h in s.holidays], "date_order": s.date_order,
+            "sla": {"first_submittals": s.sla_first_submittals, "within_days": s.sla_within_days},
+            "targets": {k: s.targets[k] for k in TARGET_KEYS if k in s.targets}, "stages": dict(s.stages)}
+
+
+def settings_toml(doc: dict) -> str:
+    """A settings document as the text of a client's TOML file; empty tables are left out and
+    whole numbers are written without a decimal point (`within_days = 5`, not `5.0`)."""
+    def tidy(value):
+        return int(value) if isinstance(value, float) and value.is_integer() else value
+    doc = {k: ({kk: tidy(vv) for kk, vv in v.items()} if isinstance(v, dict) else v) for k, v in doc.items()
+           if v != {}}
+    return tomli_w.dumps(doc)
 
 
 def read_settings_file(path: Path | str) -> ClientSettings:
@@ -122,26 +157,33 @@ CLIENT_TABLES = ("requisitions", "applications", "stage_events", "commitments", 
                  "stage_dictionary")
 
 
+def has_data(con, client: str) -> bool:
+    """Whether any requisition, application, stage event or commitment of the client is stored."""
+    return any(con.execute(f"SELECT count(*) FROM (SELECT 1 FROM {t} WHERE client = ? LIMIT 1)",
+                           [client]).fetchall()[0][0] for t in CLIENT_TABLES[:4])
+
+
 def save_client(con, s: ClientSettings) -> int:
     """Create or update the client and its dictionary; re-map its stored stage events.
 
     A new spelling of the same name (`ACME Corp` for `Acme Corp`) renames the client everywhere.
-    The time zone and the date order cannot change once data is loaded: local dates and slash
-    dates were read with them at load (SettingsError says what to do instead).
-    Returns the number of stored events whose canonical stage changed.
+    A new time zone re-derives the stored local dates (`rederive_local_dates`). The date order
+    cannot change once data is loaded: slash dates were read with it, and re-reading them needs
+    the files (SettingsError says what to do instead). It writes several tables: call it inside a
+    transaction. Returns the number of stored events whose canonical stage changed.
     """
     key = match_key(s.name)
     old = get_client(con, s.name)
     if old:
-        has_data = any(con.execute(f"SELECT count(*) FROM (SELECT 1 FROM {t} WHERE client = ? LIMIT 1)",
-                                   [old["client"]]).fetchall()[0][0] for t in CLIENT_TABLES[:4])
-        for setting in ("timezone", "date_order"):
-            if has_data and old[setting] != getattr(s, setting):
-                raise SettingsError(
-                    f"{s.name}: `{setting}` cannot change from {old[setting]!r} to {getattr(s, setting)!r} "
-                    f"because data is already loaded and its dates were read with {old[setting]!r}. Keep "
-                    f"{setting} = {old[setting]!r}, or load the files again into a new database "
-                    "(--db NEW.duckdb) with the new setting.")
+        loaded = has_data(con, old["client"])
+        if loaded and old["date_order"] != s.date_order:
+            raise SettingsError(
+                f"{s.name}: `date_order` cannot change from {old['date_order']!r} to {s.date_order!r} "
+                f"because data is already loaded and its dates were read with {old['date_order']!r}. Keep "
+                f"date_order = {old['date_order']!r}, or load the files again into a new database "
+                "(--db NEW.duckdb) with the new setting.")
+        if loaded and old["timezone"] != s.timezone:
+            rederive_local_dates(con, old["client"], old["timezone"], s.timezone)
         if old["client"] != s.name:
             for table in CLIENT_TABLES:
                 con.execute(f"UPDATE {table} SET client = ? WHERE client = ?", [s.name, old["client"]])
@@ -151,12 +193,63 @@ def save_client(con, s: ClientSettings) -> int:
     con.execute(
         "INSERT INTO clients VALUES (?, ?, ?, ?, ?::DATE[], ?, ?, ?, ?, ?, now()::TIMESTAMP)",
         [s.name, key, s.timezone, s.day_count, s.holidays, s.date_order, s.sla_first_submittals,
-         s.sla_within_days, json.dumps(s.targets), s.source_text])
+         s.sla_within_days, json.dumps(s.targets), s.source_text or settings_toml(settings_document(s))])
     con.execute("DELETE FROM stage_dictionary WHERE client = ?", [s.name])
     if s.stages:
         con.executemany("INSERT INTO stage_dictionary VALUES (?, ?, ?, ?)",
                         [[s.name, match_key(w), w, st] for w, st in s.stages.items()])
     return apply_dictionary(con, s.name)
+
+
+def _time_pairs(con) -> dict[str, list[str]]:
+    """{table: [time column stems]}: every `*_at` instant stored with its `*_on` local date."""
+    pairs = {}
+    for table in CLIENT_TABLES[:4]:
+        cols = {r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()}
+        pairs[table] = sorted(c[:-3] for c in cols if c.endswith("_at") and f"{c[:-3]}_on" in cols)
+    return {t: stems for t, stems in pairs.items() if stems}
+
+
+def _rederived_sql(stem: str) -> tuple[str, str]:
+    """SQL for one time's new (`*_at`, `*_on`) when the zone changes from $old to $new."""
+    # A bare date was stored at local midnight of its date (loaders/parse.py instant_sql); an
+    # instant that happens to fall exactly on local midnight cannot be told apart and is read as
+    # a date too, which keeps its local date (the likelier reading: exports write dates that way).
+    was_date = f"{stem}_at = timezone('UTC', timezone($old, {stem}_on::TIMESTAMP))"
+    new_at = f"CASE WHEN {was_date} THEN timezone('UTC', timezone($new, {stem}_on::TIMESTAMP)) ELSE {stem}_at END"
+    new_on = f"CASE WHEN {was_date} THEN {stem}_on ELSE timezone($new, {stem}_at::TIMESTAMPTZ)::DATE END"
+    return new_at, new_on
+
+
+def moved_local_dates(con, client: str, old_tz: str, new_tz: str) -> int:
+    """How many of the client's stored times would fall on another local date in `new_tz`."""
+    total = 0
+    for table, stems in _time_pairs(con).items():
+        moved = " + ".join(f"count(*) FILTER (WHERE ({_rederived_sql(s)[1]}) IS DISTINCT FROM {s}_on)"
+                           for s in stems)
+        total += con.execute(f"SELECT {moved} FROM {table} WHERE client = $client",
+                             {"client": client, "old": old_tz, "new": new_tz}).fetchall()[0][0]
+    return total
+
+
+def rederive_local_dates(con, client: str, old_tz: str, new_tz: str) -> None:
+    """Re-derive the client's stored times for a new time zone, without the files.
+
+    For every `*_at` / `*_on` pair (requisitions opened, assigned, closed; applications applied;
+    stage events entered, exited): a value loaded as a bare local date, recognised by its
+    `*_at` being exactly local midnight of its `*_on` in `old_tz`, keeps its date and moves its
+    instant to midnight of that date in `new_tz`; any other value keeps its instant and gets its
+    local date in `new_tz`. The one ambiguity: an instant exactly at local midnight in `old_tz`
+    is read as a bare date (it keeps its local date). Commitments hold only dates: unchanged.
+    """
+    for table, stems in _time_pairs(con).items():
+        sets = []
+        for stem in stems:
+            new_at, new_on = _rederived_sql(stem)
+            # Both expressions read the row's values from before the update.
+            sets += [f"{stem}_at = {new_at}", f"{stem}_on = {new_on}"]
+        con.execute(f"UPDATE {table} SET {', '.join(sets)} WHERE client = $client",
+                    {"client": client, "old": old_tz, "new": new_tz})
 
 
 def match_key_sql(raw: str) -> str:
@@ -189,6 +282,90 @@ def apply_dictionary(con, client: str) -> int:
         WHERE stage_events.rowid = resolved.rid AND stage_events.stage IS DISTINCT FROM resolved.stage
         """, [client]).fetchall()
     return changed[0][0] if changed else 0
+
+
+@contextmanager
+def _transaction(con):
+    """Everything inside commits together or not at all."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
+
+
+def stored_settings(con, name: str) -> ClientSettings | None:
+    """The client's settings as stored in the database (None for an unknown client)."""
+    row = get_client(con, name)
+    if row is None:
+        return None
+    return ClientSettings(
+        name=row["client"], timezone=row["timezone"], day_count=row["day_count"], holidays=sorted(row["holidays"]),
+        date_order=row["date_order"], sla_first_submittals=row["sla_first_submittals"],
+        sla_within_days=row["sla_within_days"], targets=row["targets"],
+        stages={word: stage for word, stage in get_dictionary(con, row["client"])},
+        source_text=row["settings_toml"] or "")
+
+
+def _target_text(key: str, value: float | None) -> str:
+    if value is None:
+        return "none"
+    return f"{value * 100:g}%" if key in RATE_TARGETS else f"{value:g} days"
+
+
+def describe_changes(old: ClientSettings, new: ClientSettings) -> list[str]:
+    """What differs between two versions of a client's settings, in words for people."""
+    out = []
+    for f in fields(ClientSettings):
+        a, b = getattr(old, f.name), getattr(new, f.name)
+        if f.name in ("source_text", "targets", "stages", "holidays") or a == b:
+            continue
+        out.append(f"`{f.name.replace('sla_', 'sla.')}`: {a} → {b}")
+    added, removed = sorted(set(new.holidays) - set(old.holidays)), sorted(set(old.holidays) - set(new.holidays))
+    if added or removed:
+        out.append("`holidays`: " + "; ".join(
+            part for part in (f"added {', '.join(map(str, added))}" if added else "",
+                              f"removed {', '.join(map(str, removed))}" if removed else "") if part))
+    for key in TARGET_KEYS:
+        a, b = old.targets.get(key), new.targets.get(key)
+        if a != b:
+            out.append(f"`targets.{key}`: {_target_text(key, a)} → {_target_text(key, b)}")
+    for word in sorted(set(old.stages) | set(new.stages)):
+        a, b = old.stages.get(word), new.stages.get(word)
+        if a != b:
+            out.append(f"stage word {word!r}: {a or 'not in the dictionary'} → {b or 'removed'}")
+    return out
+
+
+def save_settings(con, s: ClientSettings) -> list[str]:
+    """Save settings edited in the dashboard in one transaction, exactly as `python -m loaders
+    client` would; return what changed, in words (settings, events re-mapped, dates moved)."""
+    with _transaction(con):
+        old = stored_settings(con, s.name)
+        redate = bool(old and old.timezone != s.timezone and has_data(con, old.name))
+        moved = moved_local_dates(con, old.name, old.timezone, s.timezone) if redate else 0
+        remapped = save_client(con, s)
+    out = describe_changes(old, s) if old else [f"client {s.name} created"]
+    if redate:
+        out.append(f"{moved} stored time(s) now fall on another local date in {s.timezone}; "
+                   "dates loaded without a time of day kept their date")
+    if remapped:
+        out.append(f"{remapped} stored event(s) re-mapped to another stage")
+    return out
+
+
+def add_stage_words(con, client: str, words: list[str], stage: str) -> int:
+    """Map the client's stage words to a canonical stage: add them to its dictionary and to its
+    stored settings file, and re-map the stored events (no reload). Returns how many events moved."""
+    with _transaction(con):
+        s = stored_settings(con, client)
+        if s is None:
+            raise SettingsError(f"no client named {client!r}")
+        s.stages.update({word: stage for word in words})
+        s = parse_settings(settings_toml(settings_document(s)), origin=f"{s.name}'s settings")
+        return save_client(con, s)
 
 
 def get_client(con, name: str) -> dict | None:
