@@ -8,8 +8,6 @@ from __future__ import annotations
 from metrics.engine import Report
 from store import STAGE_RANK_SQL
 
-
-
 # The files that held rows of the client (loaded with --client, or naming it in a client column).
 CLIENT_FILES = "SELECT file_id FROM files WHERE client = ? OR list_contains(clients, ?)"
 
@@ -31,6 +29,22 @@ def rejected_rows(con, client: str):
         FROM rejected_rows
         WHERE client = ? OR (client IS NULL AND file_id IN ({CLIENT_FILES}))
         ORDER BY file_id, "row" """, [client, client, client]).df()
+
+
+def duplicates(con, client: str):
+    """Duplicates, one row each: rows rejected because their key repeated within one file (the
+    first row was kept), and candidates with more than one application on the same requisition."""
+    return con.execute(f"""
+        SELECT kind AS "table", file_name AS file, sheet, "row", reason AS duplicate, raw
+        FROM rejected_rows
+        WHERE (client = ? OR (client IS NULL AND file_id IN ({CLIENT_FILES}))) AND reason ILIKE '%duplicate%'
+        UNION ALL
+        SELECT 'applications', NULL, NULL, NULL,
+               'candidate ' || candidate_id || ' has ' || count(*) || ' applications on requisition '
+               || requisition_id || ': ' || string_agg(application_id, ', ' ORDER BY application_id), NULL
+        FROM applications WHERE client = ? AND candidate_id IS NOT NULL
+        GROUP BY candidate_id, requisition_id HAVING count(*) > 1
+        ORDER BY 1, 2, 4, 5""", [client, client, client, client]).df()
 
 
 def unmapped_stages(con, client: str):
