@@ -2,18 +2,22 @@
 import streamlit as st
 
 import dashboard
+from dashboard import editing
 
 filters = dashboard.page("Data")
 if filters is None:
     st.stop()
-q = dashboard.data_quality(filters)
+q = {**dashboard.data_quality(filters), "duplicates": editing.duplicates(filters)}
+editing.show_saved()
 st.caption(f"{filters.client} · {dashboard.data_as_of(filters)}")
 
 SECTIONS = (
     ("files", "Files loaded", "Every file with its sha256 and rows read, loaded and rejected."),
     ("rejected", "Rejected rows", "Rows that could not be loaded, with the reason and their raw values."),
+    ("duplicates", "Duplicates", "Rows whose key repeated within one file (the first was kept, the others "
+                                 "rejected), and candidates with more than one application on a requisition."),
     ("unmapped", "Unmapped stage words", "Stored, but never counted as reaching a stage until the client's "
-                                         "dictionary maps them (client settings, [stages])."),
+                                         "dictionary maps them: map them below, or on the Settings page."),
     ("out_of_order", "Out-of-order events", "A later stage entered before an earlier one."),
     ("negative", "Negative durations", "Kept in the metrics as they are; usually a start date entered late."),
     ("events_of_unknown_applications", "Events of unknown applications", "Not counted in any metric."),
@@ -30,3 +34,5 @@ for key, title, help_text in SECTIONS:
         st.write("None.")
     else:
         st.dataframe(table, hide_index=True, width="stretch")
+    if key == "unmapped" and not table.empty:
+        editing.map_stage_words(filters.client, table)

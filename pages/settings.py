@@ -1,0 +1,19 @@
+"""Settings: view and edit the client's settings: time zone, day count, holidays, SLA, targets and
+stage dictionary. Saved exactly as `python -m loaders client FILE.toml` saves them."""
+import streamlit as st
+
+import dashboard
+from dashboard import editing
+
+filters = dashboard.page("Settings")
+if filters is None:
+    st.stop()
+info = dashboard.client_info(filters.client)
+editing.show_saved()
+st.caption(f"{info['client']} · settings last saved {info['updated_at']:%d %b %Y %H:%M} UTC · changes apply to "
+           "every page, the command line and the decks at once")
+doc = editing.settings_form(info)
+if doc is not None:
+    editing.save_settings_form(doc)
+st.divider()
+editing.download_settings(info)

@@ -1,0 +1,129 @@
+"""The Data page (AppTest): files and "data as of", duplicates, and mapping an unmapped stage word
+into the client's dictionary from the page."""
+from __future__ import annotations
+
+import hashlib
+import shutil
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import store
+from loaders.sample import build_sample_database
+from loaders.settings import get_client, parse_settings
+from metrics import Filters, quality, summary
+
+from conftest import CHICAGO_TOML, D
+
+ROOT = Path(__file__).resolve().parent.parent
+WORDS, STAGE = "settings:Globex UK:map_words.words", "settings:Globex UK:map_words.stage"
+# Globex UK's one unmapped event: application GXA-00416 entered 'Talent Pool' on 2025-09-06, the day
+# after its CV was sent, then withdrew. Mapped to `interviewed`, it counts in September 2025's cohort.
+SEPTEMBER = Filters("Globex UK", date_from=D("2025-09-01"), date_to=D("2025-09-30"), as_of=D("2025-12-31"))
+
+
+@pytest.fixture(scope="module")
+def sample_db(tmp_path_factory):
+    path = tmp_path_factory.mktemp("sample") / "sample.duckdb"
+    build_sample_database(path)
+    return path
+
+
+@pytest.fixture
+def db(sample_db, tmp_path, monkeypatch):
+    """A copy of the sample database for one test (the tests write), named by RECRUITING_DB."""
+    path = tmp_path / "copy.duckdb"
+    shutil.copy(sample_db, path)
+    monkeypatch.setenv("RECRUITING_DB", str(path))
+    return path
+
+
+def _page(client: str = "Globex UK") -> AppTest:
+    at = AppTest.from_file(str(ROOT / "pages" / "data.py"), default_timeout=60)
+    at.query_params["client"] = client
+    at.run()
+    assert not at.exception
+    return at
+
+
+def _cohort_counts(con, filters: Filters, talent_pool_stage: str | None) -> tuple[int, int]:
+    """(submitted, interviewed) of the conversion cohort, computed here from the raw events with
+    'Talent Pool' read as `talent_pool_stage`: independent of the metrics code."""
+    return con.execute("""
+        WITH ev AS (
+            SELECT e.application_id, e.entered_at, e.entered_on,
+                   CASE WHEN e.raw_stage = 'Talent Pool' THEN ? ELSE e.stage END AS stage
+            FROM stage_events e JOIN applications a ON a.client = e.client AND a.application_id = e.application_id
+            WHERE e.client = ? AND e.entered_on <= ?
+        ), app AS (
+            SELECT application_id,
+                   arg_min(entered_on, entered_at) FILTER (WHERE stage IN ('submitted', 'interviewed', 'offered', 'hired'))
+                       AS submitted_on,
+                   bool_or(stage IN ('interviewed', 'offered', 'hired')) AS interviewed
+            FROM ev GROUP BY application_id
+        )
+        SELECT count(*), count(*) FILTER (WHERE interviewed) FROM app WHERE submitted_on BETWEEN ? AND ?""",
+        [talent_pool_stage, filters.client, filters.as_of, filters.date_from, filters.date_to]).fetchall()[0]
+
+
+def test_mapping_an_unmapped_word_moves_its_events_and_the_conversion_numbers(db):
+    with store.connection(db, read_only=True) as con:
+        before = summary(con, SEPTEMBER)["interview_conversion"]
+        assert (before["submitted"], before["interviewed"]) == _cohort_counts(con, SEPTEMBER, None)
+        expected = _cohort_counts(con, SEPTEMBER, "interviewed")
+    assert expected[1] == before["interviewed"] + 1  # GXA-00416, which never reached an interview otherwise
+
+    at = _page()
+    at.multiselect(key=WORDS).set_value(["Talent Pool"])
+    at.selectbox(key=STAGE).set_value("interviewed")
+    next(b for b in at.button if b.label == "Add to dictionary").click().run()
+    assert not at.exception
+    assert "1 stored event(s) moved from unmapped to interviewed" in at.success[0].value
+    headings = [s.value for s in at.subheader]
+    assert "Unmapped stage words (0)" in headings
+
+    with store.connection(db, read_only=True) as con:
+        after = summary(con, SEPTEMBER)["interview_conversion"]
+        assert con.execute("SELECT DISTINCT stage FROM stage_events WHERE client = 'Globex UK' "
+                           "AND raw_stage = 'Talent Pool'").fetchall() == [("interviewed",)]
+        stored = get_client(con, "Globex UK")["settings_toml"]
+    assert (after["submitted"], after["interviewed"]) == expected
+    assert after["submit_to_interview"] == expected[1] / expected[0] != before["submit_to_interview"]
+    # The word is in the client's stored settings file too, so a downloaded file keeps it.
+    assert parse_settings(stored).stages["Talent Pool"] == "interviewed"
+
+
+def test_mapping_needs_a_word_and_a_stage_and_otherwise_saves_nothing(db):
+    at = _page()
+    at.multiselect(key=WORDS).set_value(["Talent Pool"])
+    next(b for b in at.button if b.label == "Add to dictionary").click().run()
+    assert not at.exception
+    assert "Choose the word(s) and the canonical stage" in at.error[0].value
+    assert "Unmapped stage words (1)" in [s.value for s in at.subheader]
+
+
+def test_data_page_lists_the_duplicates_rejected_within_a_file(db):
+    at = _page()
+    assert "Duplicates (2)" in [s.value for s in at.subheader]
+    table = next(d.value for d in at.dataframe if "duplicate" in d.value.columns)
+    assert sorted(zip(table["table"], table["row"])) == [("requisitions", 167), ("stage_events", 4300)]
+    assert all("duplicate" in reason for reason in table["duplicate"])
+
+
+def test_duplicates_include_a_candidate_applying_twice_to_one_requisition(make_db):
+    con = make_db(CHICAGO_TOML, {
+        "applications": "client,application_id,requisition_id,candidate_id\n"
+                        "Acme,A1,R1,C1\nAcme,A2,R1,C1\nAcme,A3,R2,C1\nAcme,A4,R1,C2\n"})
+    assert quality.duplicates(con, "Acme")["duplicate"].tolist() == [
+        "candidate C1 has 2 applications on requisition R1: A1, A2"]
+
+
+def test_data_page_shows_data_as_of_and_every_file_with_its_sha256(db):
+    at = _page()
+    assert any("Data as of" in c.value and "last loaded" in c.value for c in at.caption)
+    files = next(d.value for d in at.dataframe if "sha256" in d.value.columns)
+    assert {"file", "rows_read", "rows_loaded", "rows_rejected", "loaded_at"} <= set(files.columns)
+    sample = ROOT / "sample_data" / "globex"
+    assert dict(zip(files["file"], files["sha256"])) == {
+        p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sample.glob("*.csv")}
