@@ -11,7 +11,6 @@ count). `drill_spec(fig, curve, index)` turns a selected point into the argument
 """
 from __future__ import annotations
 
-import datetime as dt
 import math
 
 import pandas as pd

@@ -196,6 +196,7 @@ def _quality(db: str, version: tuple, filters: Filters) -> dict:
         con, c = rep.con, rep.filters.client
         return {"files": quality.files(con, c), "rejected": quality.rejected_rows(con, c),
                 "unmapped": quality.unmapped_stages(con, c), "out_of_order": quality.out_of_order_events(con, c),
+                "duplicates": quality.duplicates(con, c),
                 "negative": quality.negative_durations(rep), **quality.orphans(con, c)}
     return _read_report(filters, tables)
 
@@ -287,7 +288,8 @@ def drill(filters: Filters, spec: dict) -> pd.DataFrame:
 
 
 def data_quality(filters: Filters) -> dict:
-    """The Data page's tables: files, rejected rows, unmapped words, out-of-order and orphan rows."""
+    """The Data page's tables: files, rejected rows, unmapped words, duplicates, out-of-order and
+    orphan rows."""
     return _cached(_quality, filters)
 
 

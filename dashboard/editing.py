@@ -3,8 +3,7 @@
 The rules are in `loaders/settings.py`, shared with `python -m loaders client`: the Settings form
 is turned into the same TOML document a settings file holds and validated by the same
 `parse_settings`, so the page and the command line accept exactly the same things. This module
-only draws the widgets, saves through `dashboard.write` and says what changed. It also holds the
-Data page's cached list of duplicates.
+only draws the widgets, saves through `dashboard.write` and says what changed.
 """
 from __future__ import annotations
 
@@ -17,7 +16,6 @@ import streamlit as st
 import dashboard
 from loaders.settings import (CANONICAL_WORDS, RATE_TARGETS, SETTINGS_HELP, TARGET_KEYS, SettingsError,
                               add_stage_words, match_key, parse_settings, save_settings, settings_toml)
-from metrics import Filters, quality
 
 TARGET_LABELS = {
     "time_to_submit_median": "Time to submit, median (days)",
@@ -172,13 +170,3 @@ def map_stage_words(client: str, unmapped: pd.DataFrame) -> None:
     moved = dashboard.write(lambda con: add_stage_words(con, client, words, stage), "the stage dictionary")
     _done(client, f"{', '.join(map(repr, words))} now count{'s' if len(words) == 1 else ''} as {stage}.",
           [f"{moved} stored event(s) moved from unmapped to {stage}; every page counts them from now on"])
-
-
-@st.cache_data(show_spinner=False, max_entries=32)
-def _duplicates(db: str, version: tuple, client: str) -> pd.DataFrame:
-    return dashboard._read(lambda con: quality.duplicates(con, client))
-
-
-def duplicates(filters: Filters) -> pd.DataFrame:
-    """The Data page's duplicates (`metrics.quality.duplicates`), computed once per data version."""
-    return dashboard._cached(_duplicates, filters.client)

@@ -7,7 +7,7 @@ from dashboard import editing
 filters = dashboard.page("Data")
 if filters is None:
     st.stop()
-q = {**dashboard.data_quality(filters), "duplicates": editing.duplicates(filters)}
+q = dashboard.data_quality(filters)
 editing.show_saved()
 st.caption(f"{filters.client} · {dashboard.data_as_of(filters)}")
 

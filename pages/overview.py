@@ -37,7 +37,4 @@ widgets.chart(charts.adherence_by_month(data["adherence_trend"], targets.get("de
               "deadline_adherence", adh["due"], f, info, key="adherence")
 
 st.subheader(f"Requisitions awaiting a first submittal ({len(data['awaiting'])})")
-if data["awaiting"].empty:
-    st.write("None: every open requisition has at least one submittal.")
-else:
-    st.dataframe(data["awaiting"], hide_index=True, width="stretch", column_config=widgets.COLUMN_LABELS)
+widgets.requisition_table(data["awaiting"], f, empty="None: every open requisition has at least one submittal.")

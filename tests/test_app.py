@@ -47,7 +47,7 @@ def test_first_start_builds_the_sample_database_and_shows_the_overview(tmp_path,
     assert not at.exception
     assert default.exists()
     assert at.title[0].value == "Overview"
-    assert len(at.get("plotly_chart")) == 3
+    assert len(at.get("plotly_chart")) == 4
     with store.connection(default, read_only=True) as con:
         clients = [r[0] for r in con.execute("SELECT client FROM clients ORDER BY 1").fetchall()]
     assert clients == ["Acme Corp", "Globex UK", "Northwind Health"]
