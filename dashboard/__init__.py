@@ -397,15 +397,18 @@ def sidebar_filters() -> Filters | None:
                    hiring_managers=tuple(hms), date_from=date_from, date_to=date_to, as_of=as_of)
 
 
-def page(title: str) -> Filters | None:
-    """Every page's start: the database, the shared filters in the sidebar, the title.
+def page(title: str) -> Filters:
+    """Every page's start: the database, the title, the shared filters in the sidebar.
 
-    Returns the filters, or None (after showing how to load data) when there is nothing to show.
+    Returns the filters; when there is no data it shows how to load some and stops the page.
     """
     _leave_pages_folder_navigation()
     ensure_database()
     st.title(title)
-    return sidebar_filters()
+    filters = sidebar_filters()
+    if filters is None:
+        st.stop()
+    return filters
 
 
 def _leave_pages_folder_navigation() -> None:

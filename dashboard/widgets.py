@@ -261,3 +261,8 @@ def portfolio_table(table, filters) -> None:
 
     styled = pd.DataFrame(shown).style.map(lambda v: STATUS_CSS.get(v, ""))
     st.dataframe(styled, hide_index=True, width="stretch", column_config=config)
+
+
+def scope(filters) -> None:
+    """The line under a page's title: the filters in words and "data as of"."""
+    st.caption(f"{filters.describe()} · {dashboard.data_as_of(filters)}")

@@ -6,14 +6,12 @@ import dashboard
 from dashboard import widgets
 
 filters = dashboard.page("Interview conversion")
-if filters is None:
-    st.stop()
 grain = widgets.grain_picker()
 data = dashboard.conversion(filters, grain)
 f, totals = data["filters"], data["totals"]
 info = dashboard.client_info(f.client)
 labels, targets = info["stage_labels"], info["targets"]
-st.caption(f"{f.describe()} · {dashboard.data_as_of(f)}")
+widgets.scope(f)
 
 widgets.conversion_steps(totals, labels, targets)
 left, right = st.columns(2)

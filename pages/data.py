@@ -5,8 +5,6 @@ import dashboard
 from dashboard import editing
 
 filters = dashboard.page("Data")
-if filters is None:
-    st.stop()
 q = dashboard.data_quality(filters)
 editing.show_saved()
 st.caption(f"{filters.client} · {dashboard.data_as_of(filters)}")

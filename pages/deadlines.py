@@ -6,13 +6,11 @@ import dashboard
 from dashboard import widgets
 
 filters = dashboard.page("Deadline adherence")
-if filters is None:
-    st.stop()
 data = dashboard.deadlines(filters)
 f, totals = data["filters"], data["totals"]
 info = dashboard.client_info(f.client)
 target = info["targets"].get("deadline_adherence")
-st.caption(f"{f.describe()} · {dashboard.data_as_of(f)}")
+widgets.scope(f)
 
 widgets.deadline_figures(totals, target)
 widgets.chart(charts.adherence_by_month(data["trend"], target, totals), "deadline_adherence", totals["due"], f, info,

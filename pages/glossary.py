@@ -6,8 +6,6 @@ import dashboard
 from metrics import METRICS, RULES, render
 
 filters = dashboard.page("Glossary")
-if filters is None:
-    st.stop()
 info = dashboard.client_info(filters.client)
 st.write(f"Definitions for **{info['client']}**: time zone {info['timezone']}, {info['day_count']} days"
          + (f", holidays {', '.join(h.isoformat() for h in info['holidays'])}" if info["holidays"] else "")

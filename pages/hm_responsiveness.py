@@ -6,13 +6,11 @@ import dashboard
 from dashboard import widgets
 
 filters = dashboard.page("Hiring-manager responsiveness")
-if filters is None:
-    st.stop()
 data = dashboard.hm_responsiveness(filters)
 f, totals = data["filters"], data["totals"]
 info = dashboard.client_info(f.client)
 target = info["targets"].get("hm_feedback_median")
-st.caption(f"{f.describe()} · {dashboard.data_as_of(f)}")
+widgets.scope(f)
 
 for by, table in data["by"].items():
     widgets.chart(charts.by_dimension(table, "hm_feedback_days", by, target), "hm_feedback_days", totals["n"], f, info,

@@ -7,14 +7,12 @@ import dashboard
 from dashboard import widgets
 
 filters = dashboard.page("Overview")
-if filters is None:
-    st.stop()
 
 data = dashboard.overview(filters)
 f = data["filters"]
 info = dashboard.client_info(f.client)
 summary, targets = data["summary"], info["targets"]
-st.caption(f"{f.describe()} · {dashboard.data_as_of(f)}")
+widgets.scope(f)
 
 widgets.kpi_cards(data["kpis"], f, info)
 

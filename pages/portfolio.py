@@ -6,8 +6,6 @@ import dashboard
 from dashboard import widgets
 
 filters = dashboard.page("Portfolio")
-if filters is None:
-    st.stop()
 table = dashboard.portfolio(filters)
 st.caption(f"Every client, period {filters.describe().split('period ')[-1]}, as of {filters.as_of:%d %b %Y}. "
            "Department, recruiter and hiring-manager filters do not apply here. Each KPI is measured against the "

@@ -6,8 +6,6 @@ import dashboard
 from dashboard import widgets
 
 filters = dashboard.page("Requisition detail")
-if filters is None:
-    st.stop()
 chosen = dashboard.requisition_picker(filters)
 data = dashboard.requisition(filters, chosen)
 f, story = data["filters"], data["story"]

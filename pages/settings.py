@@ -6,8 +6,6 @@ import dashboard
 from dashboard import editing
 
 filters = dashboard.page("Settings")
-if filters is None:
-    st.stop()
 info = dashboard.client_info(filters.client)
 editing.show_saved()
 st.caption(f"{info['client']} · settings last saved {info['updated_at']:%d %b %Y %H:%M} UTC · changes apply to "

@@ -6,14 +6,12 @@ import dashboard
 from dashboard import widgets
 
 filters = dashboard.page("Time to submit")
-if filters is None:
-    st.stop()
 grain = widgets.grain_picker()
 data = dashboard.time_to_submit(filters, grain)
 f, totals = data["filters"], data["totals"]
 info = dashboard.client_info(f.client)
 target = info["targets"].get("time_to_submit_median")
-st.caption(f"{f.describe()} · {dashboard.data_as_of(f)}")
+widgets.scope(f)
 
 left, right = st.columns(2)
 with left:

@@ -118,3 +118,23 @@ def run_summary(con, client: str = "Acme", **filters) -> dict:
 def summ():
     """`summ(con, as_of="2026-07-01", date_from=..., departments="Eng")` -> the summary dict."""
     return run_summary
+
+
+@pytest.fixture(scope="session")
+def sample_db(tmp_path_factory):
+    """The bundled sample data loaded once for the whole run (three clients). Read-only: a test
+    that writes takes `sample_db_copy`."""
+    from loaders.sample import build_sample_database
+    path = tmp_path_factory.mktemp("sample") / "sample.duckdb"
+    build_sample_database(path)
+    return path
+
+
+@pytest.fixture
+def sample_db_copy(sample_db, tmp_path, monkeypatch):
+    """A copy of the sample database for one test that writes, named by RECRUITING_DB."""
+    import shutil
+    path = tmp_path / "copy.duckdb"
+    shutil.copy(sample_db, path)
+    monkeypatch.setenv("RECRUITING_DB", str(path))
+    return path

@@ -9,17 +9,10 @@ from streamlit.testing.v1 import AppTest
 
 import charts
 import store
-from loaders.sample import build_sample_database
 from metrics import METRICS, Filters, summary
 
 ROOT = Path(__file__).resolve().parent.parent
 
-
-@pytest.fixture(scope="module")
-def sample_db(tmp_path_factory):
-    path = tmp_path_factory.mktemp("sample") / "sample.duckdb"
-    build_sample_database(path)
-    return path
 
 
 def _kpis(at) -> dict:

@@ -3,14 +3,12 @@ into the client's dictionary from the page."""
 from __future__ import annotations
 
 import hashlib
-import shutil
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 import store
-from loaders.sample import build_sample_database
 from loaders.settings import get_client, parse_settings
 from metrics import Filters, quality, summary
 
@@ -23,20 +21,11 @@ WORDS, STAGE = "settings:Globex UK:map_words.words", "settings:Globex UK:map_wor
 SEPTEMBER = Filters("Globex UK", date_from=D("2025-09-01"), date_to=D("2025-09-30"), as_of=D("2025-12-31"))
 
 
-@pytest.fixture(scope="module")
-def sample_db(tmp_path_factory):
-    path = tmp_path_factory.mktemp("sample") / "sample.duckdb"
-    build_sample_database(path)
-    return path
-
 
 @pytest.fixture
-def db(sample_db, tmp_path, monkeypatch):
-    """A copy of the sample database for one test (the tests write), named by RECRUITING_DB."""
-    path = tmp_path / "copy.duckdb"
-    shutil.copy(sample_db, path)
-    monkeypatch.setenv("RECRUITING_DB", str(path))
-    return path
+def db(sample_db_copy):
+    """The sample database copied for this test (it writes), named by RECRUITING_DB."""
+    return sample_db_copy
 
 
 def _page(client: str = "Globex UK") -> AppTest:

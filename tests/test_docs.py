@@ -23,13 +23,11 @@ def test_glossary_rules_are_written_for_people():
     assert all(rule[0].isupper() and rule.endswith(".") for rule in RULES)
 
 
-def test_summary_command_prints_the_contract_and_refuses_an_unknown_department(tmp_path):
+def test_summary_command_prints_the_contract_and_refuses_an_unknown_department(sample_db):
     import json
     import subprocess
     import sys
-    from loaders.sample import build_sample_database
-    db = tmp_path / "s.duckdb"
-    build_sample_database(db)
+    db = sample_db
     root = Path(__file__).resolve().parent.parent
     run = lambda *a: subprocess.run([sys.executable, "-m", "metrics", "summary", "--db", str(db), *a],
                                     cwd=root, capture_output=True, text=True, timeout=120)

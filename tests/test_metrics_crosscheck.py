@@ -9,7 +9,6 @@ import pytest
 
 import store
 from benchmarks.pandas_summary import diff_summaries, pandas_summary
-from loaders.sample import build_sample_database
 from metrics import Filters, options, summary
 
 PERIODS = [
@@ -21,10 +20,8 @@ PERIODS = [
 
 
 @pytest.fixture(scope="module")
-def con(tmp_path_factory):
-    path = tmp_path_factory.mktemp("crosscheck") / "sample.duckdb"
-    build_sample_database(path)
-    with store.connection(path, read_only=True) as c:
+def con(sample_db):
+    with store.connection(sample_db, read_only=True) as c:
         yield c
 
 

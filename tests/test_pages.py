@@ -15,7 +15,6 @@ from streamlit.testing.v1 import AppTest
 
 import charts
 import store
-from loaders.sample import build_sample_database
 from loaders.settings import parse_settings, save_client
 from metrics import METRICS, Filters, Report, requisitions
 
@@ -36,12 +35,6 @@ PAGES = {
 }
 REQUISITION = {"Acme Corp": "1150", "Globex UK": "GX-1150", "Northwind Health": "NW-1150"}
 
-
-@pytest.fixture(scope="module")
-def sample_db(tmp_path_factory):
-    path = tmp_path_factory.mktemp("pages") / "sample.duckdb"
-    build_sample_database(path)
-    return path
 
 
 def _page(db, monkeypatch, page: str, **params) -> AppTest:

@@ -3,7 +3,6 @@ including re-deriving local dates when the time zone changes."""
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 import subprocess
 import sys
 from dataclasses import asdict
@@ -121,20 +120,11 @@ def test_adding_a_stage_word_updates_the_dictionary_the_stored_file_and_the_even
 
 # -- the Settings page ---------------------------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def sample_db(tmp_path_factory):
-    path = tmp_path_factory.mktemp("sample") / "sample.duckdb"
-    build_sample_database(path)
-    return path
-
 
 @pytest.fixture
-def db(sample_db, tmp_path, monkeypatch):
-    """A copy of the sample database for one test (the tests write), named by RECRUITING_DB."""
-    path = tmp_path / "copy.duckdb"
-    shutil.copy(sample_db, path)
-    monkeypatch.setenv("RECRUITING_DB", str(path))
-    return path
+def db(sample_db_copy):
+    """The sample database copied for this test (it writes), named by RECRUITING_DB."""
+    return sample_db_copy
 
 
 @pytest.fixture
