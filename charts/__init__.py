@@ -203,11 +203,12 @@ def conversion_funnel(totals: dict, labels: dict) -> go.Figure:
     return fig
 
 
-def conversion_trend(trend: pd.DataFrame, totals: dict, grain: str = "month") -> go.Figure:
-    """The three conversion rates per cohort month (applications by the month of their submittal)."""
+def conversion_trend(trend: pd.DataFrame, totals: dict, grain: str = "month", target: float | None = None) -> go.Figure:
+    """The three conversion rates per cohort month (applications by the month of their submittal),
+    with the submit-to-interview target as a line."""
     rate = totals.get("submit_to_interview")
     title = ("Conversion by cohort: no submittals in this period" if is_missing(rate) else
-             f"Submit-to-interview by cohort month<br><sup>{rate:.0%} over the period; a recent cohort "
+             f"Conversion by cohort {grain}<br><sup>submit-to-interview {rate:.0%} over the period; a recent cohort "
              "is still in process, so its rates can still rise</sup>")
     fig = go.Figure(layout=dict(template=TEMPLATE, title=title))
     if trend.empty:
@@ -220,6 +221,7 @@ def conversion_trend(trend: pd.DataFrame, totals: dict, grain: str = "month") ->
                                     label="submitted"),
                         hovertemplate=GRAIN_HOVER[grain] + f"<br>{name}: " + "%{y:.0%}<br>cohort %{customdata[0]}"
                         "<extra></extra>")
+    _target_line(fig, target, f"submit → interview target {target:.0%}" if target is not None else "")
     fig.update_yaxes(tickformat=".0%", range=[0, 1.05], title_text="conversion")
     fig.update_xaxes(**GRAIN_AXIS[grain])
     return fig

@@ -21,8 +21,8 @@ with left:
 with right:
     widgets.chart(charts.in_process(totals, labels), "interview_conversion", totals["submitted"], f, info,
                   key="in_process")
-widgets.chart(charts.conversion_trend(data["trend"], totals, grain), "interview_conversion", totals["submitted"],
-              f, info, key="trend")
+widgets.chart(charts.conversion_trend(data["trend"], totals, grain, targets.get("submit_to_interview")),
+              "interview_conversion", totals["submitted"], f, info, key="trend")
 for by, table in data["by"].items():
     widgets.chart(charts.by_dimension(table, "interview_conversion", by, targets.get("submit_to_interview")),
                   "interview_conversion", totals["submitted"], f, info, key=f"by-{by}")
