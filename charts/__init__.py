@@ -60,8 +60,10 @@ def fmt_value(value, unit: str) -> str:
 
 def target_status(value, target, lower_is_better: bool) -> str:
     """Red/amber/green against a target: on target, near target (within 10%), off target."""
-    if is_missing(value) or target is None:
-        return "no target" if target is None else "no data"
+    if is_missing(target):
+        return "no target"
+    if is_missing(value):
+        return "no data"
     if lower_is_better:
         ratio = target / value if value else float("inf")
     else:
@@ -251,7 +253,7 @@ def in_process(totals: dict, labels: dict) -> go.Figure:
 
 
 # What a metric's per-group chart shows: the column, the count behind it and how it is named.
-_GROUP_VALUE = {
+GROUP_VALUE = {
     "time_to_submit": ("median", "n", "median time to submit"),
     "time_to_fill": ("median", "n", "median time to fill"),
     "hm_feedback_days": ("median", "n", "median feedback time"),
@@ -264,7 +266,7 @@ def by_dimension(table: pd.DataFrame, metric: str, by: str, target: float | None
     """The metric's headline number per department, recruiter, hiring manager or source, with n
     on each bar and the target as a line; the title names the fastest/best and slowest/worst."""
     m = METRICS[metric]
-    col, n_col, words = _GROUP_VALUE[metric]
+    col, n_col, words = GROUP_VALUE[metric]
     dim = by.replace("_", " ")
     data = table[table[col].notna()].sort_values(col, ascending=not m.lower_is_better) if not table.empty else table
     fig = go.Figure(layout=dict(template=TEMPLATE))

@@ -176,7 +176,7 @@ def _portfolio(db: str, version: tuple, filters: Filters) -> list[dict]:
     def one(con, client):
         rep = Report(con, replace(filters, client=client, departments=(), recruiters=(), hiring_managers=()))
         try:
-            return [{"client": rep.filters.client, **k} for k in rep.kpis()]
+            return [{"client": rep.filters.client, **k} for k in rep.kpis(compare=False)]
         finally:
             rep.close()
     return _read(lambda con: [row for client in list_clients(con) for row in one(con, client)])
@@ -266,7 +266,8 @@ def requisitions(filters: Filters) -> pd.DataFrame:
 
 
 def requisition(filters: Filters, requisition_id: str | None) -> dict:
-    """One requisition's story (`Report.requisition`); None when no requisition is chosen."""
+    """One requisition's story (`Report.requisition`) under "story"; it is None when no
+    requisition is chosen."""
     if not requisition_id:
         return {"filters": filters, "story": None}
     return _cached(_requisition, filters, requisition_id)
@@ -389,7 +390,9 @@ def sidebar_filters() -> Filters | None:
             params[key] = values
     if not compare:
         params["compare"] = "0"
-    params.update({key: qp.get(key) for key in PAGE_PARAMS if qp.get(key)})
+    # A requisition belongs to one client: switching client leaves it behind.
+    same_client = not qp.get("client") or " ".join(qp.get("client", "").split()).lower() == client.lower()
+    params.update({key: qp.get(key) for key in PAGE_PARAMS if qp.get(key) and (key != "req" or same_client)})
     if dict(qp.to_dict()) != {k: (v[-1] if isinstance(v, list) else v) for k, v in params.items()} or any(
             isinstance(v, list) and qp.get_all(k) != v for k, v in params.items()):
         qp.from_dict(params)
@@ -437,20 +440,28 @@ def open_client_overview(client: str) -> None:
 def requisition_picker(filters: Filters) -> str | None:
     """Choose one requisition (newest start first); the choice is kept in the URL as `req`."""
     reqs = requisitions(filters)
-    ids = list(reqs["requisition_id"])
-    names = {r.requisition_id: f"{r.requisition_id} · {r.title or '(no title)'} · {r.department} · "
-             f"started {r.start_on:%d %b %Y}" if r.start_on is not pd.NaT else r.requisition_id
+    names = {r.requisition_id: " · ".join([r.requisition_id, "(no title)" if pd.isna(r.title) else r.title,
+                                           "(no department)" if pd.isna(r.department) else r.department]
+                                          + ([] if pd.isna(r.start_on) else [f"started {r.start_on:%d %b %Y}"]))
              for r in reqs.itertuples()}
     wanted = st.query_params.get("req")
-    if "req" not in st.session_state or (wanted and wanted != st.session_state["req"] and wanted in names):
+    # The URL wins when it changed (a link, the back button); otherwise the box keeps its choice.
+    if st.session_state.get("_req_in_url", "") != wanted:
+        st.session_state["_req_in_url"] = wanted
         st.session_state["req"] = wanted if wanted in names else None
-    if wanted and wanted not in names:
-        st.warning(f"Requisition {wanted!r} is not among {filters.client}'s requisitions"
-                   + (" for the filters in the sidebar." if filters.filtered else "."))
-    chosen = st.selectbox("Requisition", ids, key="req", format_func=names.get, index=None,
-                          placeholder=f"Choose one of {len(ids)} requisitions (type to search)")
-    if chosen and st.query_params.get("req") != chosen:
-        st.query_params["req"] = chosen
+        if wanted and wanted not in names:
+            st.warning(f"Requisition {wanted!r} is not among {filters.client}'s requisitions"
+                       + (" for the filters in the sidebar." if filters.filtered else "."))
+    if st.session_state.get("req") not in names:
+        st.session_state["req"] = None
+    chosen = st.selectbox("Requisition", list(names), key="req", format_func=names.get, index=None,
+                          placeholder=f"Choose one of {len(names)} requisitions (type to search)")
+    if chosen != wanted:
+        if chosen:
+            st.query_params["req"] = chosen
+        else:
+            st.query_params.pop("req", None)
+        st.session_state["_req_in_url"] = chosen
     return chosen
 
 
@@ -466,6 +477,7 @@ def data_as_of(filters: Filters) -> str:
     return text + (f" (last loaded {loaded:%d %b %Y %H:%M} UTC)" if loaded else "")
 
 
-__all__ = ["PRESETS", "open_client_overview", "requisition_picker", "conversion", "deadlines", "drill",
-           "hm_responsiveness", "portfolio", "requisition", "requisitions", "time_to_submit", "write", "comparing", "UnknownClient", "client_info", "clients", "data_as_of", "data_quality", "db_path", "empty_state",
-           "ensure_database", "overview", "page", "sidebar_filters"]
+__all__ = ["PRESETS", "UnknownClient", "client_info", "clients", "comparing", "conversion", "data_as_of",
+           "data_quality", "db_path", "deadlines", "drill", "empty_state", "ensure_database", "hm_responsiveness",
+           "open_client_overview", "overview", "page", "portfolio", "requisition", "requisition_picker",
+           "requisitions", "sidebar_filters", "time_to_submit", "write"]

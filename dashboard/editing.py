@@ -167,6 +167,10 @@ def map_stage_words(client: str, unmapped: pd.DataFrame) -> None:
     if not words or not stage:
         st.error("Choose the word(s) and the canonical stage they count as. Nothing was saved.")
         return
-    moved = dashboard.write(lambda con: add_stage_words(con, client, words, stage), "the stage dictionary")
+    try:
+        moved = dashboard.write(lambda con: add_stage_words(con, client, words, stage), "the stage dictionary")
+    except SettingsError as exc:
+        st.error(f"{exc}. Nothing was saved.")
+        return
     _done(client, f"{', '.join(map(repr, words))} now count{'s' if len(words) == 1 else ''} as {stage}.",
           [f"{moved} stored event(s) moved from unmapped to {stage}; every page counts them from now on"])

@@ -109,7 +109,6 @@ def group_table(table, metric: str, by: str, filters, key: str) -> None:
     if table.empty:
         st.write("Nothing in this period.")
         return
-    m = charts.METRICS[metric]
     shown = table.rename(columns={by: by.replace("_", " ").capitalize()})
     rates = {c: st.column_config.NumberColumn(c.replace("_", " "), format="percent")
              for c in ("submit_to_interview", "interview_to_offer", "offer_to_hire", "rate") if c in shown}
@@ -119,7 +118,7 @@ def group_table(table, metric: str, by: str, filters, key: str) -> None:
     selected = event.selection.rows if event else []
     if selected:
         row = table.iloc[selected[0]]
-        subset = next(iter(m.subsets)) if m.key != "deadline_adherence" else "due"
+        subset = charts.GROUP_VALUE[metric][1]
         spec = {"metric": metric, "subset": subset, "by": by, "value": row[by],
                 "count": int(row[subset]), "label": f"{by.replace('_', ' ')} {row[by]}"}
         drill_rows(filters, spec, key=f"{key}-rows")
@@ -133,7 +132,7 @@ def grain_picker() -> str:
     wanted = st.query_params.get("grain", "month")
     if "grain" not in st.session_state:
         st.session_state["grain"] = next((k for k, v in GRAINS.items() if v == wanted), "Month")
-    label = st.segmented_control("Trend by", list(GRAINS), key="grain") or "Month"
+    label = st.segmented_control("Trend by", list(GRAINS), key="grain", required=True)
     grain = GRAINS[label]
     if st.query_params.get("grain", "month") != grain:
         st.query_params["grain"] = grain

@@ -363,7 +363,11 @@ def add_stage_words(con, client: str, words: list[str], stage: str) -> int:
         s = stored_settings(con, client)
         if s is None:
             raise SettingsError(f"no client named {client!r}")
-        s.stages.update({word: stage for word in words})
+        # One entry serves every spelling of a word (matching ignores case and spacing), so a word
+        # chosen in two spellings is added once, and an existing entry for it is replaced.
+        chosen = {match_key(w): w for w in words}
+        s.stages = {w: canon for w, canon in s.stages.items() if match_key(w) not in chosen}
+        s.stages.update({word: stage for word in chosen.values()})
         s = parse_settings(settings_toml(settings_document(s)), origin=f"{s.name}'s settings")
         return save_client(con, s)
 

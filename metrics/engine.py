@@ -71,9 +71,12 @@ class Filters:
                               ("hiring manager", self.hiring_managers)):
             if values:
                 parts.append(f"{label}: {', '.join(values)}")
-        period = (f"{self.date_from.isoformat() if self.date_from else 'start'} to "
-                  f"{self.date_to.isoformat() if self.date_to else 'as of'}")
-        return f"{self.client}; " + ("; ".join(parts) + "; " if parts else "") + f"period {period}"
+        return f"{self.client}; " + ("; ".join(parts) + "; " if parts else "") + f"period {self.period_text()}"
+
+    def period_text(self) -> str:
+        """The period in words: `2026-07-01 to 2026-09-30`, `start to as of` for all time."""
+        return (f"{self.date_from.isoformat() if self.date_from else 'start'} to "
+                f"{self.date_to.isoformat() if self.date_to else 'as of'}")
 
 
 def local_today(timezone: str) -> dt.date:
@@ -416,9 +419,10 @@ class Report:
             "hm_feedback_days": {k: hm[k] for k in ("n", "median", "mean")},
         }
 
-    def kpis(self) -> list[dict]:
-        """Each metric's headline number with its target, the previous period's value and n."""
-        prev = self.filters.previous()
+    def kpis(self, compare: bool = True) -> list[dict]:
+        """Each metric's headline number with its target, n and (with `compare`) the previous
+        period's value."""
+        prev = self.filters.previous() if compare else None
         out = []
         for m in METRICS.values():
             now = self.totals(m.key)

@@ -7,7 +7,7 @@ from dashboard import widgets
 
 filters = dashboard.page("Portfolio")
 table = dashboard.portfolio(filters)
-st.caption(f"Every client, period {filters.describe().split('period ')[-1]}, as of {filters.as_of:%d %b %Y}. "
+st.caption(f"Every client, period {filters.period_text()}, as of {filters.as_of:%d %b %Y}. "
            "Department, recruiter and hiring-manager filters do not apply here. Each KPI is measured against the "
            "client's own target.")
 widgets.portfolio_chart(charts.portfolio(table), filters)

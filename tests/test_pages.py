@@ -220,3 +220,25 @@ def test_a_requisitions_story_read_alone_equals_its_story_within_the_whole_clien
             for part in ("sla", "commitments", "applications", "events"):
                 pd.testing.assert_frame_equal(a[part].reset_index(drop=True), b[part].reset_index(drop=True))
         whole.close()
+
+
+def test_a_kpi_without_a_target_is_never_shown_off_target():
+    # A portfolio table holds NaN where one client has no target that another has.
+    assert charts.target_status(5.0, float("nan"), True) == "no target"
+    assert charts.target_status(5.0, None, True) == "no target"
+    assert charts.target_status(None, 3.0, True) == "no data"
+    assert charts.target_status(3.3, 3.0, True) == "near target"
+    assert charts.target_status(0.40, 0.45, False) == "off target"
+
+
+def test_a_cleared_requisition_leaves_the_url_and_a_client_switch_leaves_it_behind(sample_db, monkeypatch):
+    at = _page(sample_db, monkeypatch, "requisition", client="Acme Corp", as_of=AS_OF, req="1150")
+    assert "req" in at.query_params
+    at.selectbox(key="req").set_value(None).run()
+    assert not at.exception
+    assert "req" not in at.query_params and not at.metric   # no story drawn
+    at.selectbox(key="req").set_value("1150").run()
+    assert at.metric
+    at.selectbox(key="client").set_value("Globex UK").run()
+    assert not at.exception and not at.warning
+    assert "req" not in at.query_params and at.selectbox(key="req").value is None

@@ -118,6 +118,17 @@ def test_adding_a_stage_word_updates_the_dictionary_the_stored_file_and_the_even
     assert parse_settings(text).stages == {"Talent Pool": "screened"}
 
 
+def test_a_word_chosen_in_two_spellings_is_added_once_and_maps_both(make_db):
+    con = make_db(CHICAGO_TOML, {"stage_events": "client,application_id,stage,entered_at\n"
+                                                 "Acme,A1,Panel Review,2026-05-04T03:00:00Z\n"
+                                                 "Acme,A2,panel  review,2026-05-05T03:00:00Z\n"})
+    assert add_stage_words(con, "acme", ["Panel Review", "panel  review"], "interviewed") == 2
+    assert parse_settings(get_client(con, "Acme")["settings_toml"]).stages == {"panel review": "interviewed"}
+    # Mapping it again to another stage replaces the entry instead of listing the word twice.
+    assert add_stage_words(con, "acme", ["PANEL REVIEW"], "screened") == 2
+    assert parse_settings(get_client(con, "Acme")["settings_toml"]).stages == {"PANEL REVIEW": "screened"}
+
+
 # -- the Settings page ---------------------------------------------------------------------------
 
 
