@@ -281,8 +281,11 @@ def by_dimension(table: pd.DataFrame, metric: str, by: str, target: float | None
                   f"{fmt_value(best[col], m.unit)} ({best[by]})</sup>")
     fig.update_layout(title=title, height=max(320, 120 + 28 * len(data)), margin=dict(l=200))
     text = [f"{fmt_value(v, m.unit)} (n = {n})" for v, n in zip(data[col], data[n_col])]
-    fig.add_bar(y=data[by], x=data[col], orientation="h", marker_color=PALETTE[0], text=text,
-                textposition="auto", customdata=data[[n_col]], name=words,
+    # Short bars (a 0% group) carry their label outside, where it has room.
+    longest = data[col].abs().max() or 1
+    fig.add_bar(y=data[by], x=data[col], orientation="h", marker_color=PALETTE[0], text=text, cliponaxis=False,
+                textposition=["inside" if abs(v) >= 0.3 * longest else "outside" for v in data[col]],
+                customdata=data[[n_col]], name=words,
                 meta=_drill(metric, subset=n_col, by=by, key="y", count="customdata", label=m.counts),
                 hovertemplate="%{y}: %{text}<extra></extra>")
     if target is not None:

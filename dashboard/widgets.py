@@ -38,7 +38,8 @@ COLUMN_LABELS = {
 STATUS_BADGES = {"on target": ":green[● on target]", "near target": ":orange[● near target]",
                  "off target": ":red[● off target]"}
 STATUS_TEXT = {"on target": "✓ on target", "near target": "~ near target", "off target": "✗ off target"}
-STATUS_CSS = {"✓ on target": "color: #007A55", "~ near target": "color: #B36B00", "✗ off target": "color: #C0392B"}
+STATUS_CSS = {"✓ on target": "color: #007A55", "~ near target": "color: #B36B00; font-weight: 600",
+              "✗ off target": "color: #C0392B; font-weight: 600"}
 
 
 def _status(kpi: dict) -> str:
@@ -245,21 +246,31 @@ def portfolio_table(table, filters) -> None:
         return
     wide = table.pivot(index="client", columns="metric", values="value")
     status = table.pivot(index="client", columns="metric", values="status")
-    shown = {"Client": wide.index}
+    keys = list(dict.fromkeys(table["metric"]))
+    shown = pd.DataFrame({"Client": wide.index})
     config = {}
-    for key in dict.fromkeys(table["metric"]):
+    for key in keys:
         m = METRICS[key]
         # Rates as whole percentages, as on the KPI cards (the column stays numeric, so it sorts).
         shown[m.short] = pd.to_numeric(wide[key], errors="coerce").values * (100 if m.unit == "rate" else 1)
-        shown[f"{m.short} status"] = [STATUS_TEXT.get(s, s) for s in status[key]]
         config[m.short] = st.column_config.NumberColumn(m.short, format="%.0f%%" if m.unit == "rate" else "%.1f d",
                                                         help=f"{m.title}, against the client's own target")
+    # The status in words as well as in colour: a reader need not tell the colours apart.
+    shown["Needs attention"] = ["; ".join(f"{STATUS_TEXT[status.at[c, k]][0]} {METRICS[k].short}" for k in keys
+                                          if status.at[c, k] in ("off target", "near target")) or "—"
+                                for c in wide.index]
     params = {k: v for k, v in st.query_params.to_dict().items() if k in ("period", "from", "to", "as_of")}
     shown["Overview"] = ["./?" + urlencode({**params, "client": c}) for c in wide.index]
     config["Overview"] = st.column_config.LinkColumn("Overview", display_text="Open")
+    config["Needs attention"] = st.column_config.TextColumn(
+        "Needs attention", help="✗ off target, ~ within 10% of the target", width="large")
 
-    styled = pd.DataFrame(shown).style.map(lambda v: STATUS_CSS.get(v, ""))
-    st.dataframe(styled, hide_index=True, width="stretch", column_config=config)
+    def colours(col):
+        if col.name not in [METRICS[k].short for k in keys]:
+            return [""] * len(col)
+        key = next(k for k in keys if METRICS[k].short == col.name)
+        return [STATUS_CSS.get(STATUS_TEXT.get(status.at[c, key], ""), "") for c in shown["Client"]]
+    st.dataframe(shown.style.apply(colours), hide_index=True, width="stretch", column_config=config)
 
 
 def scope(filters) -> None:
