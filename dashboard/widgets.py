@@ -18,7 +18,7 @@ _DATES = {"start_on": "Start", "opened_on": "Opened", "assigned_on": "Assigned",
           "first_sub_on": "First submittal", "kth_sub_on": "K-th submittal", "first_hire_on": "First hire",
           "sla_due_on": "SLA due", "sub_on": "Submitted", "hire_on": "Hired", "feedback_on": "Feedback",
           "due_on": "Due", "delivered_on": "Delivered", "revised_due_date": "Revised due", "revised_on": "Revised on",
-          "entered_on": "Entered (local date)"}
+          "entered_on": "Entered (local date)", "due_date": "Due"}
 _TIMES = {"entered_at": "Entered (UTC)", "exited_at": "Exited (UTC)", "sub_at": "Submitted (UTC)"}
 COLUMN_LABELS = {
     "requisition_id": "Requisition", "title": "Title", "department": "Department", "recruiter": "Recruiter",

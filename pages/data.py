@@ -2,7 +2,7 @@
 import streamlit as st
 
 import dashboard
-from dashboard import editing
+from dashboard import editing, widgets
 
 filters = dashboard.page("Data")
 q = dashboard.data_quality(filters)
@@ -31,6 +31,6 @@ for key, title, help_text in SECTIONS:
     if table.empty:
         st.write("None.")
     else:
-        st.dataframe(table, hide_index=True, width="stretch")
+        st.dataframe(table, hide_index=True, width="stretch", column_config=widgets.COLUMN_LABELS)
     if key == "unmapped" and not table.empty:
         editing.map_stage_words(filters.client, table)

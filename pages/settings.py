@@ -9,7 +9,7 @@ filters = dashboard.page("Settings")
 info = dashboard.client_info(filters.client)
 editing.show_saved()
 st.caption(f"{info['client']} · settings last saved {info['updated_at']:%d %b %Y %H:%M} UTC · changes apply to "
-           "every page, the command line and the decks at once")
+           "every page and the command line at once")
 doc = editing.settings_form(info)
 if doc is not None:
     editing.save_settings_form(doc)

@@ -1,4 +1,5 @@
 """The documentation stays true to the code."""
+import re
 from pathlib import Path
 
 from loaders.settings import SETTINGS_HELP, TARGET_KEYS
@@ -45,3 +46,10 @@ def test_summary_command_prints_the_contract_and_refuses_an_unknown_department(s
         assert fields <= set(out[key]), key
     bad = run("--client", "Globex UK", "--department", "eng", "--json")
     assert bad.returncode == 1 and "Technology" in bad.stderr and not bad.stdout
+
+
+def test_every_image_the_readme_shows_is_committed():
+    root = Path(__file__).resolve().parent.parent
+    images = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", README)
+    assert len(images) >= 11
+    assert [i for i in images if not (root / i).is_file()] == []
