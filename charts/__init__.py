@@ -121,6 +121,11 @@ def _empty(fig: go.Figure, message: str) -> go.Figure:
     return fig
 
 
+def _count_ticks(largest) -> dict:
+    """Axis settings for counts: whole-number ticks, about five of them."""
+    return dict(tick0=0, dtick=max(1, math.ceil((largest or 1) / 5)), rangemode="tozero")
+
+
 def _target_line(fig: go.Figure, target, label: str) -> None:
     if target is not None:
         fig.add_hline(y=target, line=dict(color=TARGET, dash="dash", width=2),
@@ -247,7 +252,7 @@ def in_process(totals: dict, labels: dict) -> go.Figure:
                             label="in process"),
                 hovertemplate="%{y}: %{x}<extra></extra>")
     fig.update_yaxes(autorange="reversed")
-    fig.update_xaxes(title_text="applications")
+    fig.update_xaxes(title_text="applications", **_count_ticks(max(totals.get(s[0]) or 0 for s in steps)))
     fig.update_layout(margin=dict(l=260))
     return fig
 
@@ -345,7 +350,7 @@ def misses_by_reason(table: pd.DataFrame, totals: dict) -> go.Figure:
                                 label=f"missed, {name.lower()}"),
                     hovertemplate="%{y}: %{x} (" + name + ")<extra></extra>")
     fig.update_yaxes(autorange="reversed", type="category")
-    fig.update_xaxes(title_text="missed deadlines")
+    fig.update_xaxes(title_text="missed deadlines", **_count_ticks((data["missed_rpo"] + data["missed_client"]).max()))
     return fig
 
 
