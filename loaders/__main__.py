@@ -5,10 +5,9 @@ import argparse
 import sys
 
 import store
-from loaders.ingest import ingest
+from loaders.ingest import TEMPLATE, ingest, normalise_header
 from loaders.settings import SettingsError, read_settings_file, save_client
-
-FORMATS = ("auto", "template", "greenhouse", "lever", "bullhorn", "tracker", "mapped")
+from loaders.shapes import FORMATS, ShapeError, read_mapping
 
 
 def format_report(reports) -> str:
@@ -21,7 +20,9 @@ def format_report(reports) -> str:
         if r.skipped:
             lines.append(f"{r.label}: skipped: {r.skipped}")
             continue
-        lines.append(f"{r.label}: {r.kind}: read {r.rows_read}, loaded {r.rows_loaded}, rejected {r.rows_rejected}")
+        shape = f" (read as {r.format})" if r.format and r.format != "template" else ""
+        lines.append(f"{r.label}: {r.kind}{shape}: read {r.rows_read}, loaded {r.rows_loaded}, "
+                     f"rejected {r.rows_rejected}")
         if r.dropped_columns:
             lines.append(f"  dropped personal-data column(s), not stored: {', '.join(r.dropped_columns)}")
         if r.unmapped:
@@ -72,8 +73,17 @@ def main(argv=None) -> int:
               f"{len(settings.stages)} stage words)" + (f"; {changed} stored events re-mapped" if changed else ""))
         return 0
 
+    mapping = None
+    if args.mapping:
+        try:
+            mapping = read_mapping(args.mapping, TEMPLATE, normalise_header)
+        except ShapeError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+        if args.format == "auto":
+            args.format = "mapped"
     with store.connection(args.db) as con:
-        reports = ingest(con, args.paths, client=args.client, fmt=args.format,
+        reports = ingest(con, args.paths, client=args.client, fmt=args.format, mapping=mapping,
                          progress=not args.quiet and sys.stderr.isatty())
     print(format_report(reports))
     if not reports:

@@ -27,6 +27,7 @@ import pyarrow as pa
 from loaders.parse import (TIME_HINT, cell_text, id_sql, instant_sql, int_bad_sql, int_sql, iso_input,
                            local_date_sql, text_sql, time_struct)
 from loaders.settings import canonical_stage_sql, get_client, match_key, match_key_sql
+from loaders.shapes import SUPPORTED, Mapping, Shape, ShapeError, detect, find_lookup, stage_sql
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,7 @@ class Report:
     clients: list[str] = field(default_factory=list)            # whose rows it held
     rejected_sample: list[tuple] = field(default_factory=list)   # (row, column, reason)
     unmapped: list[tuple] = field(default_factory=list)          # (stage word, events): loaded, not counted
+    format: str | None = None      # the source shape it was read as ("template", a vendor shape's name)
     skipped: str | None = None     # why nothing was loaded although the file is fine
     error: str | None = None       # why the file could not be loaded at all
 
@@ -306,12 +308,14 @@ def _lit(text: str) -> str:
 
 
 def store_table(con, *, table: str, kind: str, file_id: int, report: Report, client_override: str | None,
-                columns: list[str]) -> None:
+                columns: list[str], source_names: dict | None = None) -> None:
     """Check, parse and store staged text table `table` as canonical `kind` rows.
 
-    `columns` are the staged table's (normalised) column names. Raises LoadError when the table
-    lacks a required column; row-level problems go to rejected_rows.
+    `columns` are the staged table's (normalised) column names; `source_names` gives, for a
+    column a vendor shape renamed, the file's own header, which messages and rejected rows use.
+    Raises LoadError when the table lacks a required column; row-level problems go to rejected_rows.
     """
+    named = source_names or {}
     spec = TEMPLATE[kind]
     names = {c.name for c in spec}
     report.dropped_columns = [c for c in columns if c not in names and is_personal(c)]
@@ -365,7 +369,7 @@ def store_table(con, *, table: str, kind: str, file_id: int, report: Report, cli
     isos = []   # ISO casts computed once per value in an inner query (see iso_input)
     for col in spec:
         x = src(col.name)
-        label = _lit(col.name)
+        label = _lit(named.get(col.name, col.name))
         if col.required:
             errors.append(f"CASE WHEN nullif(trim({x}), '') IS NULL THEN {label} || chr(9) || "
                           f"'required value is empty' END")
@@ -424,7 +428,8 @@ def store_table(con, *, table: str, kind: str, file_id: int, report: Report, cli
         SELECT hash({cols}) AS h FROM __checked WHERE __err IS NULL GROUP BY h HAVING count(*) > 1""")
     if con.execute("SELECT count(*) FROM __dup_hashes").fetchall()[0][0]:
         con.execute(f"""UPDATE __checked k
-            SET __err = {_lit(keys[0])} || chr(9) || {_lit('duplicate ' + ' + '.join(keys) + ' in this file; row ')}
+            SET __err = {_lit(named.get(keys[0], keys[0]))} || chr(9) ||
+                        {_lit('duplicate ' + ' + '.join(named.get(k, k) for k in keys) + ' in this file; row ')}
                         || d.first_row || ' holds the same and was kept'
             FROM (SELECT {cols}, min(__row) AS first_row FROM __checked
                   WHERE __err IS NULL AND hash({cols}) IN (SELECT h FROM __dup_hashes)
@@ -435,7 +440,7 @@ def store_table(con, *, table: str, kind: str, file_id: int, report: Report, cli
         "coalesce(list(DISTINCT client ORDER BY client) FILTER (WHERE client IS NOT NULL), []) FROM __checked"
     ).fetchall()[0]
     if report.rows_rejected:
-        _keep_rejected(con, table, kind, file_id, report, columns)
+        _keep_rejected(con, table, kind, file_id, report, columns, named)
     report.rejected_sample = con.execute(
         "SELECT __row, split_part(__err, chr(9), 1), split_part(__err, chr(9), 2) FROM __checked "
         "WHERE __err IS NOT NULL ORDER BY __row LIMIT 5").fetchall()
@@ -443,12 +448,13 @@ def store_table(con, *, table: str, kind: str, file_id: int, report: Report, cli
     report.rows_loaded = report.rows_read - report.rows_rejected
 
 
-def _keep_rejected(con, table, kind, file_id, report, columns) -> None:
+def _keep_rejected(con, table, kind, file_id, report, columns, named) -> None:
     """Store each rejected row with its raw values (personal data excluded), file, sheet, row,
     column and reason."""
     con.execute(f"""INSERT INTO rejected_rows
         SELECT ?, k.client, ?, ?, ?, k.__row, split_part(k.__err, chr(9), 1), split_part(k.__err, chr(9), 2),
-               json_object({', '.join(f"{_lit(c)}, s.{_q(c)}" for c in columns if c not in report.dropped_columns)})
+               json_object({', '.join(f"{_lit(named.get(c, c))}, s.{_q(c)}" for c in columns
+                                      if c not in report.dropped_columns)})
         FROM __checked k JOIN {table} s ON s.__row = k.__row
         WHERE k.__err IS NOT NULL""", [file_id, Path(report.path).name, report.sheet, kind])
 
@@ -548,33 +554,86 @@ def _workbook_pieces(con, path: Path):
         yield sheet, kind, table, stage_rows(con, rows, header_idx, table)
 
 
-def _pieces(con, path: Path, utf8: bool):
-    """Stage a file's tables; yield (sheet, kind, temp table, columns), or (sheet, None, None,
-    reason) for a sheet left out."""
+def _pieces(con, path: Path, utf8: bool, fmt: str = "auto", mapping: Mapping | None = None):
+    """Stage a file's tables in template columns; yield (sheet, kind, temp table, (columns, the
+    file's own header of each renamed column), shape name), or (sheet, None, None, reason, shape
+    name) for a sheet or file left out."""
     if not path.exists():
         raise LoadError(f"{path}: no such file")
     if path.suffix.lower() in (".xlsx", ".xlsm"):
-        yield from _workbook_pieces(con, path)
+        if fmt not in ("auto", "template"):
+            raise LoadError(f"{path}: --format {fmt} reads CSV files; this version reads workbooks in the "
+                            "import template only (save the sheet as CSV)")
+        for sheet, kind, table, cols in _workbook_pieces(con, path):
+            yield sheet, kind, table, (cols, {}) if kind else cols, "template"
         return
-    cols_norm = read_csv_piece(con, path, "__src0", utf8)
-    kind = kind_from_name(path.name) or kind_from_headers(cols_norm)
-    if kind is None:
-        raise LoadError(f"{path}: cannot tell which template table this is; name the file "
-                        f"{', '.join(k + '.csv' for k in TEMPLATE)}, or include that table's required columns")
-    yield None, kind, "__src0", cols_norm
+    cols = read_csv_piece(con, path, "__src0", utf8)
+    if mapping is not None:
+        shape = mapping.shape
+        missing = [h for h in shape.signature if h not in cols]
+        if missing:
+            raise LoadError(f"{path}: the mapping {mapping.origin} names column(s) {', '.join(missing)}, which this "
+                            f"file lacks (found: {', '.join(cols)}); correct the mapping or pass another file")
+    else:
+        template_kind = (kind_from_name(path.name) or kind_from_headers(cols)) if fmt in ("auto", "template") else None
+        if template_kind:
+            yield None, template_kind, "__src0", (cols, {}), "template"
+            return
+        shapes = detect(cols, fmt) if fmt != "template" else []
+        if not shapes:
+            raise LoadError(f"{path}: cannot tell what this file is (columns: {', '.join(cols[:12])}"
+                            f"{', ...' if len(cols) > 12 else ''}). Template files are named "
+                            f"{', '.join(k + '.csv' for k in TEMPLATE)} or hold their required columns; other "
+                            "exports: pass --format greenhouse, or --format mapped --mapping FILE")
+        if len(shapes) > 1:
+            raise LoadError(f"{path}: this file fits several formats ({'; '.join(s.name for s in shapes)}); "
+                            f"pass --format to choose")
+        shape = shapes[0]
+    if not shape.kind:
+        yield None, None, None, f"{shape.name}: read with the export that needs it, not loaded on its own", shape.name
+        return
+    table, cols, names = _apply_shape(con, path, shape, "__src0", cols)
+    yield None, shape.kind, table, (cols, names), shape.name
+
+
+def _apply_shape(con, path: Path, shape: Shape, table: str, cols: list[str]) -> tuple[str, list[str], dict]:
+    """Turn a staged vendor table into the template's columns: renames (no data copied), or the
+    shape's SQL with the sibling export it needs. Returns the table, its columns and, for each
+    template column, the file's own header (for messages)."""
+    if shape.lookup:
+        lookup = find_lookup(path, shape)
+        read_csv_piece(con, lookup, "__lookup", fingerprint(lookup)[1])
+        con.execute(f"CREATE OR REPLACE TEMP TABLE __shaped AS {stage_sql(shape, table, '__lookup')}")
+        con.execute("DROP TABLE IF EXISTS __lookup")
+        con.execute(f"DROP TABLE IF EXISTS {table}")
+        return ("__shaped", [r[0] for r in con.execute("DESCRIBE __shaped").fetchall() if r[0] != "__row"],
+                shape.source_names)
+    cols = list(cols)
+    for src, dst in shape.rename.items():
+        if src not in cols or src == dst:
+            continue
+        if dst in cols:   # the export has a column of that name too: keep it, as provenance
+            con.execute(f"ALTER TABLE {table} RENAME COLUMN {_q(dst)} TO {_q(dst + '_source')}")
+            cols[cols.index(dst)] = dst + "_source"
+        con.execute(f"ALTER TABLE {table} RENAME COLUMN {_q(src)} TO {_q(dst)}")
+        cols[cols.index(src)] = dst
+    return table, cols, {dst: src for src, dst in shape.rename.items()}
 
 
 def ingest_file(con, path: Path | str, client: str | None = None, fmt: str = "auto",
-                step=None) -> list[Report]:
+                step=None, mapping: Mapping | None = None) -> list[Report]:
     """Load one file in one transaction; returns one Report per table (sheet) it held.
 
     Raises LoadError (with nothing changed in the database) when the file cannot be loaded.
-    `step(message)` is called as work progresses (for progress bars).
+    `step(message)` is called as work progresses (for progress bars). `mapping` (from
+    `shapes.read_mapping`) reads another ATS's export through its saved column mapping.
     """
     path = Path(path)
-    if fmt not in ("auto", "template"):
-        raise LoadError(f"{path}: format {fmt!r} is not supported yet; this version reads the import "
-                        "template (--format template)")
+    if fmt not in SUPPORTED:
+        raise LoadError(f"{path}: format {fmt!r} is not supported yet; this version reads "
+                        f"{', '.join(SUPPORTED[1:])} (or auto, the default)")
+    if fmt == "mapped" and mapping is None:
+        raise LoadError(f"{path}: --format mapped needs --mapping FILE (the client's saved column mapping)")
     client_name = None
     if client:
         known = get_client(con, client)
@@ -593,18 +652,19 @@ def ingest_file(con, path: Path | str, client: str | None = None, fmt: str = "au
     con.execute("BEGIN TRANSACTION")
     try:
         file_id = con.execute("SELECT coalesce(max(file_id), 0) + 1 FROM files").fetchall()[0][0]
-        for sheet, kind, table, cols in _pieces(con, path, utf8):
-            rep = Report(str(path), sheet=sheet, kind=kind)
+        for sheet, kind, table, cols, shape in _pieces(con, path, utf8, fmt, mapping):
+            rep = Report(str(path), sheet=sheet, kind=kind, format=shape)
             if kind is None:
                 rep.skipped = cols
                 reports.append(rep)
                 continue
             if step:
                 step(f"{rep.label}: checking {kind}")
+            cols, names = cols
             store_table(con, table=table, kind=kind, file_id=file_id, report=rep,
-                        client_override=client_name, columns=cols)
+                        client_override=client_name, columns=cols, source_names=names)
             con.execute("INSERT INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now()::TIMESTAMP, ?)",
-                        [file_id, client_name, str(path.resolve()), path.name, digest, "template", sheet, kind,
+                        [file_id, client_name, str(path.resolve()), path.name, digest, shape, sheet, kind,
                          rep.rows_read, rep.rows_loaded, rep.rows_rejected, rep.dropped_columns, rep.clients])
             con.execute(f"DROP TABLE IF EXISTS {table}")
             reports.append(rep)
@@ -612,6 +672,9 @@ def ingest_file(con, path: Path | str, client: str | None = None, fmt: str = "au
     except LoadError:
         con.execute("ROLLBACK")
         raise
+    except ShapeError as exc:
+        con.execute("ROLLBACK")
+        raise LoadError(str(exc)) from exc
     except duckdb.Error as exc:
         con.execute("ROLLBACK")
         raise LoadError(f"{path}: could not be loaded: {str(exc).splitlines()[0]}") from exc
@@ -621,7 +684,8 @@ def ingest_file(con, path: Path | str, client: str | None = None, fmt: str = "au
     return reports
 
 
-def ingest(con, paths, client: str | None = None, fmt: str = "auto", progress: bool = False) -> list[Report]:
+def ingest(con, paths, client: str | None = None, fmt: str = "auto", progress: bool = False,
+           mapping: Mapping | None = None) -> list[Report]:
     """Load files and folders; a file that cannot be loaded gets a Report with `error` set."""
     files = expand_paths(paths)
     # Row numbers come from WITH ORDINALITY / the sheet, and every listing says ORDER BY, so the
@@ -629,12 +693,12 @@ def ingest(con, paths, client: str | None = None, fmt: str = "auto", progress: b
     preserve = con.execute("SELECT current_setting('preserve_insertion_order')").fetchall()[0][0]
     con.execute("SET preserve_insertion_order = false")
     try:
-        return _ingest_files(con, files, client, fmt, progress)
+        return _ingest_files(con, files, client, fmt, progress, mapping)
     finally:
         con.execute(f"SET preserve_insertion_order = {'true' if preserve else 'false'}")
 
 
-def _ingest_files(con, files, client, fmt, progress) -> list[Report]:
+def _ingest_files(con, files, client, fmt, progress, mapping) -> list[Report]:
     reports: list[Report] = []
     bar = None
     if progress:
@@ -644,7 +708,7 @@ def _ingest_files(con, files, client, fmt, progress) -> list[Report]:
         if bar:
             bar.set_description(f.name)
         try:
-            reports += ingest_file(con, f, client=client, fmt=fmt,
+            reports += ingest_file(con, f, client=client, fmt=fmt, mapping=mapping,
                                    step=(lambda m: bar.set_postfix_str(m[-40:])) if bar else None)
         except LoadError as exc:
             reports.append(Report(str(f), error=str(exc)))
