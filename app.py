@@ -24,6 +24,7 @@ page = st.navigation({
         st.Page("pages/portfolio.py", title="Portfolio", icon=":material/grid_view:"),
     ],
     "Trust the numbers": [
+        st.Page("pages/upload.py", title="Upload", icon=":material/upload_file:"),
         st.Page("pages/data.py", title="Data", icon=":material/fact_check:"),
         st.Page("pages/glossary.py", title="Glossary", icon=":material/menu_book:"),
         st.Page("pages/settings.py", title="Settings", icon=":material/settings:"),

@@ -33,7 +33,7 @@ from benchmarks.run import AS_OF, CLIENT, PERIOD, _build_in_child, log, project_
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = ("overview", "time_to_submit", "conversion", "deadlines", "hm_responsiveness", "requisition", "portfolio",
-         "data", "glossary", "settings")
+         "data", "glossary", "settings", "upload")
 RUNS = 3
 
 

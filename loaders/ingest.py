@@ -354,7 +354,7 @@ def store_table(con, *, table: str, kind: str, file_id: int, report: Report, cli
                         [[ref] + [(settings or {}).get(f) for f in fields] for ref, settings in known.items()])
         c = {k: f"c.{k}" for k in fields}
         client_join = f"LEFT JOIN __client_map c ON c.raw IS NOT DISTINCT FROM {client_ref}"
-    sel = [f"s.__row AS __row", f"{c['client']} AS client", f"{c['timezone']} AS __tz"]
+    sel = ["s.__row AS __row", f"{c['client']} AS client", f"{c['timezone']} AS __tz"]
     errors = [
         f"CASE WHEN {client_ref} IS NULL THEN 'client' || chr(9) || 'client is empty; fill the client column or pass --client' "
         f"WHEN {c['client']} IS NULL THEN 'client' || chr(9) || 'unknown client ''' || {client_ref} || "
@@ -684,9 +684,12 @@ def ingest_file(con, path: Path | str, client: str | None = None, fmt: str = "au
     return reports
 
 
-def ingest(con, paths, client: str | None = None, fmt: str = "auto", progress: bool = False,
+def ingest(con, paths, client: str | None = None, fmt: str = "auto", progress=False,
            mapping: Mapping | None = None) -> list[Report]:
-    """Load files and folders; a file that cannot be loaded gets a Report with `error` set."""
+    """Load files and folders; a file that cannot be loaded gets a Report with `error` set.
+
+    `progress`: True for a terminal progress bar, or a callable `(files done, files, name)`
+    (the dashboard's bar)."""
     files = expand_paths(paths)
     # Row numbers come from WITH ORDINALITY / the sheet, and every listing says ORDER BY, so the
     # engine may reorder rows freely while loading (measurably faster on large files).
@@ -701,10 +704,13 @@ def ingest(con, paths, client: str | None = None, fmt: str = "auto", progress: b
 def _ingest_files(con, files, client, fmt, progress, mapping) -> list[Report]:
     reports: list[Report] = []
     bar = None
-    if progress:
+    tell = progress if callable(progress) else None
+    if progress and not tell:
         from tqdm import tqdm
         bar = tqdm(total=len(files), unit="file", leave=False, dynamic_ncols=True)
-    for f in files:
+    for i, f in enumerate(files):
+        if tell:
+            tell(i, len(files), f.name)
         if bar:
             bar.set_description(f.name)
         try:
@@ -716,4 +722,6 @@ def _ingest_files(con, files, client, fmt, progress, mapping) -> list[Report]:
             bar.update(1)
     if bar:
         bar.close()
+    if tell:
+        tell(len(files), len(files), "")
     return reports

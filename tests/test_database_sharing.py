@@ -8,7 +8,6 @@ import textwrap
 from pathlib import Path
 
 import openpyxl
-import pytest
 from streamlit.testing.v1 import AppTest
 
 import store

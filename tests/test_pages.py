@@ -32,6 +32,7 @@ PAGES = {
     "portfolio": ("Portfolio", 1),
     "data": ("Data", 0),
     "glossary": ("Glossary", 0),
+    "upload": ("Upload", 0),
 }
 REQUISITION = {"Acme Corp": "1150", "Globex UK": "GX-1150", "Northwind Health": "NW-1150"}
 

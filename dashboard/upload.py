@@ -1,0 +1,146 @@
+"""The Upload page's Streamlit glue: files dropped in the browser go through the same loader as
+`python -m loaders ingest`.
+
+Uploaded files are written to a temporary folder (a zip of an export folder is unpacked there,
+within a size limit), then either tried in a throw-away in-memory database holding only the
+client's settings (the dry run: detected format, rows read / loaded / rejected, a preview of the
+canonical rows) or loaded into the real database through `dashboard.write`.
+"""
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import streamlit as st
+
+import dashboard
+import store
+from loaders.ingest import TEMPLATE, Report, ingest, normalise_header
+from loaders.settings import parse_settings, save_client
+from loaders.shapes import SUPPORTED, Mapping
+
+MAX_MB = 200      # the largest upload, zipped or unpacked
+PREVIEW_ROWS = 20
+
+
+class UploadError(ValueError):
+    """An upload refused before any loading (too large, a zip that cannot be unpacked safely)."""
+
+
+def save_uploads(files, folder: Path, max_mb: int = MAX_MB) -> list[Path]:
+    """Write uploaded files into `folder`, unpacking zips; refuses more than `max_mb` in all,
+    counted unpacked (a zip bomb is refused before anything is written)."""
+    limit, total, paths = max_mb * 1024 * 1024, 0, []
+    for f in files:
+        data = f.getvalue()
+        name = Path(f.name).name
+        if name.lower().endswith(".zip"):
+            try:
+                archive = zipfile.ZipFile(f)
+            except zipfile.BadZipFile as exc:
+                raise UploadError(f"{name}: not a readable zip archive ({exc})") from exc
+            members = [m for m in archive.infolist() if not m.is_dir() and not Path(m.filename).name.startswith(".")]
+            total += sum(m.file_size for m in members)
+            if total > limit:
+                raise UploadError(f"{name}: unpacks to more than {max_mb} MB; load its files from the command line")
+            target = folder / Path(name).stem
+            for m in members:
+                out = (target / m.filename).resolve()
+                if not str(out).startswith(str(target.resolve())):   # no ../ escapes
+                    raise UploadError(f"{name}: member {m.filename!r} points outside the archive")
+                out.parent.mkdir(parents=True, exist_ok=True)
+                out.write_bytes(archive.read(m))
+            paths.append(target)
+        else:
+            total += len(data)
+            if total > limit:
+                raise UploadError(f"{name}: the upload is larger than {max_mb} MB; load it from the command line")
+            (folder / name).write_bytes(data)
+            paths.append(folder / name)
+    return paths
+
+
+def dry_run(paths: list[Path], client: str, fmt: str, mapping: Mapping | None) -> tuple[list[Report], dict]:
+    """Load into an in-memory database holding only the client's settings: the reports and the
+    first canonical rows of each table. Nothing reaches the real database."""
+    info = dashboard.client_info(client)
+    con = duckdb.connect()
+    try:
+        con.execute("SET TimeZone = 'UTC'")
+        con.execute(store.SCHEMA)
+        save_client(con, parse_settings(info["settings_toml"], origin=f"{client}'s settings"))
+        reports = ingest(con, paths, client=client, fmt=fmt, mapping=mapping)
+        preview = {kind: con.execute(f"SELECT * EXCLUDE (client, file_id) FROM {kind} ORDER BY source_row "
+                                     f"LIMIT {PREVIEW_ROWS}").df() for kind in TEMPLATE}
+        return reports, {k: v for k, v in preview.items() if not v.empty}
+    finally:
+        con.close()
+
+
+def load(paths: list[Path], client: str, fmt: str, mapping: Mapping | None) -> list[Report]:
+    """Load into the database with a progress bar."""
+    bar = st.progress(0.0, text="Loading...")
+
+    def tell(done, total, name):
+        bar.progress(done / total if total else 1.0, text=f"Loading {name}" if name else "Loaded")
+    return dashboard.write(lambda con: ingest(con, paths, client=client, fmt=fmt, mapping=mapping, progress=tell),
+                           "the uploaded files")
+
+
+def report_table(reports: list[Report]) -> pd.DataFrame:
+    """One row per file (or sheet): what it was read as and what happened to its rows."""
+    return pd.DataFrame([{
+        "file": Path(r.path).name + (f" [{r.sheet}]" if r.sheet else ""), "read as": r.format, "table": r.kind, "rows read": r.rows_read,
+        "loaded": r.rows_loaded, "rejected": r.rows_rejected,
+        "note": r.error or r.skipped or ("; ".join(f"row {row}, {col}: {why}" for row, col, why in r.rejected_sample)
+                                         + (" ..." if r.rows_rejected > len(r.rejected_sample) else "")),
+    } for r in reports])
+
+
+def report_lines(reports: list[Report]) -> list[str]:
+    """Each file in a sentence: what it was read as and what would happen to its rows."""
+    lines = []
+    for r in reports:
+        name = Path(r.path).name + (f" [{r.sheet}]" if r.sheet else "")
+        if r.error or r.skipped:
+            lines.append(f"- **{name}**: {'cannot be loaded' if r.error else 'skipped'}: {r.error or r.skipped}")
+        else:
+            lines.append(f"- **{name}**: read as {r.format} into {r.kind}: {r.rows_read} rows read, "
+                         f"{r.rows_loaded} to load, {r.rows_rejected} rejected")
+    return lines
+
+
+def mapping_editor(headers: list[str], client: str) -> Mapping | None:
+    """Map an unrecognised export's columns to a template table; returns the mapping when every
+    required column is mapped (and offers it as a file to keep for later exports)."""
+    kind = st.selectbox("The export holds", list(TEMPLATE), index=2, key="upload.kind")
+    columns = {}
+    cols = st.columns(3)
+    for i, col in enumerate(TEMPLATE[kind]):
+        choice = cols[i % 3].selectbox(f"{col.name}{' (required)' if col.required else ''}", ["—"] + headers,
+                                       key=f"upload.map.{kind}.{col.name}")
+        if choice != "—":
+            columns[col.name] = choice
+    missing = [c.name for c in TEMPLATE[kind] if c.required and c.name not in columns]
+    if missing:
+        st.info(f"Map the required column(s) {', '.join(missing)} to go on.")
+        return None
+    text = f'kind = "{kind}"\n[columns]\n' + "".join(f'{k} = "{v}"\n' for k, v in columns.items())
+    st.download_button("Download this mapping (TOML) to re-use with --mapping", text.encode("utf-8"),
+                       file_name=f"{client.lower().replace(' ', '_')}_{kind}_mapping.toml", mime="application/toml")
+    return Mapping(kind, {k: normalise_header(v) for k, v in columns.items()}, "the mapping made on this page")
+
+
+def csv_headers(paths: list[Path]) -> list[str]:
+    """The header row of the first CSV among the uploads (for the mapping editor)."""
+    for p in paths:
+        for f in ([p] if p.is_file() else sorted(p.rglob("*.csv"))):
+            if f.suffix.lower() == ".csv":
+                with open(f, encoding="utf-8", errors="replace") as fh:
+                    return [h.strip() for h in fh.readline().rstrip("\n").split(",") if h.strip()]
+    return []
+
+
+FORMAT_CHOICES = list(SUPPORTED)

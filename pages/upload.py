@@ -1,0 +1,63 @@
+"""Upload: drop a client's export files (or a zip of the export folder), see what they are and what
+would load, then load them, with the same loader as `python -m loaders ingest`."""
+import tempfile
+from pathlib import Path
+
+import streamlit as st
+
+import dashboard
+from dashboard import upload, widgets
+
+filters = dashboard.page("Upload")
+client = filters.client
+st.caption(f"Files load into **{client}** (choose another client in the sidebar). Loading the same file again "
+           "changes nothing; a newer export replaces the rows it carries.")
+files = st.file_uploader("Export files, or a zip of an export folder", accept_multiple_files=True,
+                         type=["csv", "tsv", "txt", "xlsx", "xlsm", "zip"])
+fmt = st.selectbox("Format", upload.FORMAT_CHOICES, key="upload.format",
+                   help="auto recognises the import template and Greenhouse exports by their columns; "
+                        "mapped reads any other ATS's CSV through a column mapping made below.")
+if not files:
+    st.info("Drop files above. Recognised: the import template (CSV or XLSX), Greenhouse application_stages and "
+            "application_history (with job_stage), and any other CSV export through a column mapping.")
+    st.stop()
+
+with tempfile.TemporaryDirectory(prefix="recruiting-upload-") as folder:
+    try:
+        paths = upload.save_uploads(files, Path(folder))
+    except upload.UploadError as exc:
+        st.error(f"{exc}. Nothing was loaded.")
+        st.stop()
+    mapping = None
+    if fmt == "mapped":
+        st.subheader("Column mapping")
+        mapping = upload.mapping_editor(upload.csv_headers(paths), client)
+        if mapping is None:
+            st.stop()
+
+    st.subheader("Dry run: what would load")
+    reports, preview = upload.dry_run(paths, client, fmt, mapping)
+    st.markdown("\n".join(upload.report_lines(reports)))
+    st.dataframe(upload.report_table(reports), hide_index=True, width="stretch")
+    unmapped = sorted({word for r in reports for word, _ in r.unmapped})
+    if unmapped:
+        st.warning(f"Stage word(s) not in {client}'s dictionary: {', '.join(unmapped)}. They load as unmapped and "
+                   "count as no stage until mapped (on the Data page after loading, or in Settings).")
+    for kind, rows in preview.items():
+        st.markdown(f"**{kind}**: the first {len(rows)} rows as they would be stored")
+        st.dataframe(rows, hide_index=True, width="stretch", column_config=widgets.COLUMN_LABELS)
+
+    if st.button("Load into the database", type="primary", disabled=all(r.error for r in reports)):
+        loaded = upload.load(paths, client, fmt, mapping)
+        failed = [r for r in loaded if r.error]
+        (st.warning if failed else st.success)(
+            f"Loaded {sum(r.rows_loaded for r in loaded)} rows from {len(loaded) - len(failed)} file(s)"
+            + (f"; {len(failed)} file(s) could not be loaded (see the note)" if failed else "") + ".")
+        st.dataframe(upload.report_table(loaded), hide_index=True, width="stretch")
+        names = {Path(r.path).name for r in loaded}
+        rejected = dashboard.data_quality(filters)["rejected"]
+        rejected = rejected[rejected["file"].isin(names)]
+        if not rejected.empty:
+            st.download_button(f"Download the {len(rejected)} rejected row(s) (CSV)",
+                               rejected.to_csv(index=False).encode("utf-8"), file_name=f"rejected-{client}.csv",
+                               mime="text/csv")

@@ -1,0 +1,106 @@
+"""The Upload page: files dropped in the browser go through the same loader as the command line;
+a dry run changes nothing; zips are unpacked within a size limit."""
+from __future__ import annotations
+
+import io
+import shutil
+import zipfile
+from pathlib import Path
+
+import pytest
+
+import store
+from dashboard import upload
+
+from conftest import write_tables
+from test_browser import CHROMIUM, CHROMIUM_ARGS, _settled, _start_server
+
+GREENHOUSE = """
+    application_id,stage_id,stage_name,entered_on,exited_on
+    GXA-00001,11,CV Sent,2026-05-01 14:00:00.000,
+    GXA-00001,12,Talent Pool Review,2026-05-03 14:00:00.000,
+    GXA-00001,12,Talent Pool Review,2026-05-03 14:00:00.000,
+"""
+
+
+class Uploaded(io.BytesIO):
+    """What st.file_uploader hands over: bytes with a name."""
+    def __init__(self, name: str, data: bytes):
+        super().__init__(data)
+        self.name = name
+
+
+def _zip(members: dict) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in members.items():
+            z.writestr(name, data)
+    return buf.getvalue()
+
+
+def test_a_zip_of_an_export_folder_is_unpacked_into_its_own_folder(tmp_path):
+    data = _zip({"export/application_stages.csv": "a,b\n1,2\n", "export/.DS_Store": "x"})
+    (folder,) = upload.save_uploads([Uploaded("greenhouse.zip", data)], tmp_path)
+    assert sorted(p.name for p in folder.rglob("*") if p.is_file()) == ["application_stages.csv"]
+
+
+def test_a_zip_bomb_is_refused_before_anything_is_written(tmp_path):
+    bomb = _zip({"big.csv": "0" * (3 * 1024 * 1024)})      # 3 MB unpacked, a few KB zipped
+    assert len(bomb) < 100_000
+    with pytest.raises(upload.UploadError, match="more than 1 MB"):
+        upload.save_uploads([Uploaded("bomb.zip", bomb)], tmp_path, max_mb=1)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_zip_member_pointing_outside_the_archive_is_refused(tmp_path):
+    with pytest.raises(upload.UploadError, match="outside the archive"):
+        upload.save_uploads([Uploaded("evil.zip", _zip({"../../etc/x.csv": "a\n1\n"}))], tmp_path / "in")
+
+
+def test_the_dry_run_reports_the_detected_format_and_changes_nothing(sample_db_copy, tmp_path):
+    paths = write_tables(tmp_path / "up", {"application_stages.csv": GREENHOUSE})
+    with store.connection(sample_db_copy, read_only=True) as con:
+        before = con.execute("SELECT count(*) FROM stage_events").fetchall()
+    reports, preview = upload.dry_run(paths, "Globex UK", "auto", None)
+    (r,) = reports
+    assert r.format == "Greenhouse application_stages (interval table)"
+    assert (r.rows_read, r.rows_loaded, r.rows_rejected) == (3, 2, 1)
+    assert r.unmapped == [("Talent Pool Review", 1)]
+    assert list(preview["stage_events"]["raw_stage"]) == ["CV Sent", "Talent Pool Review"]
+    with store.connection(sample_db_copy, read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM stage_events").fetchall() == before
+
+
+@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium is not installed (make test installs it)")
+def test_uploading_in_the_browser_loads_through_the_same_loader(sample_db, tmp_path):
+    from playwright.sync_api import sync_playwright
+    db = tmp_path / "upload.duckdb"
+    shutil.copy(sample_db, db)
+    (csv,) = write_tables(tmp_path / "up", {"application_stages.csv": GREENHOUSE})
+    proc, url = _start_server(db)
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": 1400, "height": 1600})
+            page.goto(url + "/upload?client=Globex%20UK")
+            page.wait_for_selector("[data-testid='stFileUploaderDropzoneInput']", state="attached", timeout=60000)
+            page.set_input_files("[data-testid='stFileUploaderDropzoneInput']", [str(csv)])
+            page.wait_for_selector("text=Dry run: what would load", timeout=60000)
+            _settled(page)
+            assert "Greenhouse application_stages (interval table)" in page.inner_text("body")
+            page.get_by_role("button", name="Load into the database").click()
+            page.wait_for_selector("text=Loaded 2 rows from 1 file(s)", timeout=60000)
+            with page.expect_download() as download:
+                page.get_by_role("button", name="Download the 1 rejected row(s) (CSV)").click()
+            rejected = Path(download.value.path()).read_text(encoding="utf-8")
+            assert "duplicate application_id + stage_name + entered_on" in rejected
+            browser.close()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+    with store.connection(db, read_only=True) as con:
+        rows = con.execute("SELECT raw_stage, stage FROM stage_events WHERE application_id = 'GXA-00001' "
+                           "AND entered_at >= '2026-05-01' ORDER BY entered_at").fetchall()
+        files = con.execute("SELECT name, format FROM files WHERE name = 'application_stages.csv'").fetchall()
+    assert rows == [("CV Sent", "submitted"), ("Talent Pool Review", None)]
+    assert files == [("application_stages.csv", "Greenhouse application_stages (interval table)")]
