@@ -27,6 +27,7 @@ import pyarrow as pa
 from loaders.parse import (TIME_HINT, cell_text, id_sql, instant_sql, int_bad_sql, int_sql, iso_input,
                            local_date_sql, text_sql, time_struct)
 from loaders.settings import canonical_stage_sql, get_client, match_key, match_key_sql
+from loaders import lever
 from loaders.shapes import SUPPORTED, Mapping, Shape, ShapeError, detect, find_lookup, stage_sql
 
 
@@ -72,7 +73,7 @@ def is_personal(header: str) -> bool:
             or ("name" in compact and any(who in compact for who in ("candidate", "applicant", "person"))))
 
 
-DATA_SUFFIXES = {".csv", ".tsv", ".txt", ".xlsx", ".xlsm"}
+DATA_SUFFIXES = {".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".json"}
 
 
 class LoadError(Exception):
@@ -560,6 +561,9 @@ def _pieces(con, path: Path, utf8: bool, fmt: str = "auto", mapping: Mapping | N
     name) for a sheet or file left out."""
     if not path.exists():
         raise LoadError(f"{path}: no such file")
+    if path.suffix.lower() == ".json":
+        yield from _json_pieces(con, path, fmt)
+        return
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         if fmt not in ("auto", "template"):
             raise LoadError(f"{path}: --format {fmt} reads CSV files; this version reads workbooks in the "
@@ -594,6 +598,23 @@ def _pieces(con, path: Path, utf8: bool, fmt: str = "auto", mapping: Mapping | N
         return
     table, cols, names = _apply_shape(con, path, shape, "__src0", cols)
     yield None, shape.kind, table, (cols, names), shape.name
+
+
+def _json_pieces(con, path: Path, fmt: str):
+    """The template tables of a vendor's JSON export file (Lever, for now)."""
+    if fmt not in ("auto", lever.FORMAT) or not lever.looks_like_lever(path):
+        raise LoadError(f"{path}: not a recognised JSON export; this version reads Lever's objects "
+                        f"({', '.join(n + '.json' for n in lever.OBJECTS)}) named as Lever names them")
+    name = lever.object_name(path)
+    pieces = lever.tables(path)
+    if not pieces:
+        yield None, None, None, f"Lever {name}: read with opportunities.json, not loaded on its own", f"Lever {name}"
+    for n, (kind, arrow) in enumerate(pieces):
+        table = f"__src{n}"
+        con.register(f"{table}_arrow", arrow)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT * FROM {table}_arrow")
+        con.unregister(f"{table}_arrow")
+        yield None, kind, table, ([c for c in arrow.column_names if c != "__row"], {}), f"Lever {name}"
 
 
 def _apply_shape(con, path: Path, shape: Shape, table: str, cols: list[str]) -> tuple[str, list[str], dict]:

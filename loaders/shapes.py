@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 FORMATS = ("auto", "template", "greenhouse", "lever", "bullhorn", "tracker", "mapped")
-SUPPORTED = ("auto", "template", "greenhouse", "mapped")
+SUPPORTED = ("auto", "template", "greenhouse", "lever", "mapped")
 
 
 class ShapeError(ValueError):

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from loaders.ingest import TEMPLATE, LoadError, ingest_file, normalise_header
+from loaders.ingest import TEMPLATE, LoadError, ingest, ingest_file, normalise_header
 from loaders.shapes import ShapeError, read_mapping
 
 from conftest import D, run_summary, write_tables
@@ -90,6 +90,14 @@ application_id = "Application ID"
 stage = "Status"
 entered_at = "Changed On"
 '''
+TEMPLATE_EVENTS = {"stage_events": "application_id,stage,entered_at\n" + "\n".join(
+    f"{a},{s},{t}" for a, s, t in (
+    ("101", "Application Review", "2026-05-01T14:00:00Z"), ("101", "Hiring Manager Review", "2026-05-03T20:00:00Z"),
+    ("101", "Onsite", "2026-05-06T15:00:00Z"), ("101", "hired", "2026-05-20T16:00:00Z"),
+    ("102", "Hiring Manager Review", "2026-05-05T03:00:00Z"), ("102", "rejected", "2026-05-07T12:00:00Z"),
+    ("201", "Application Review", "2026-05-04T09:00:00Z"),
+    ("201", "Hiring Manager Review", "2026-05-08T17:00:00Z")))}
+
 EXPECTED = {"n": 2, "median": 3.0, "submitted": 3, "interviewed": 1, "hired": 1}
 
 
@@ -184,13 +192,7 @@ def test_a_mapping_naming_a_column_the_export_lacks_is_refused(make_db, tmp_path
 
 
 def test_every_shape_gives_the_same_summary_as_the_template(make_db, tmp_path):
-    template = {"stage_events": "application_id,stage,entered_at\n" + "\n".join(
-        f"{a},{s},{t}" for a, s, t in (
-            ("101", "Application Review", "2026-05-01T14:00:00Z"), ("101", "Hiring Manager Review", "2026-05-03T20:00:00Z"),
-            ("101", "Onsite", "2026-05-06T15:00:00Z"), ("101", "hired", "2026-05-20T16:00:00Z"),
-            ("102", "Hiring Manager Review", "2026-05-05T03:00:00Z"), ("102", "rejected", "2026-05-07T12:00:00Z"),
-            ("201", "Application Review", "2026-05-04T09:00:00Z"),
-            ("201", "Hiring Manager Review", "2026-05-08T17:00:00Z")))}
+    template = TEMPLATE_EVENTS
     (tmp_path / "m.toml").write_text(MAPPING, encoding="utf-8")
     mapping = read_mapping(tmp_path / "m.toml", TEMPLATE, normalise_header)
     summaries = []
@@ -232,5 +234,94 @@ def test_command_line_loads_a_mapped_export_and_names_the_shape_it_read(tmp_path
     out = run("ingest", str(folder / "status_changes.csv"), "--client", "Acme", "--mapping", str(tmp_path / "m.toml"))
     assert out.returncode == 0, out.stderr
     assert "stage_events (read as mapped stage_events (m.toml)): read 8, loaded 8, rejected 0" in out.stdout
-    bad = run("ingest", str(folder / "status_changes.csv"), "--client", "Acme", "--format", "lever")
+    bad = run("ingest", str(folder / "status_changes.csv"), "--client", "Acme", "--format", "bullhorn")
     assert bad.returncode == 1 and "not supported yet" in bad.stdout
+
+
+# -- Lever (JSON) ------------------------------------------------------------------------------
+
+def _ms(text: str) -> int:
+    import datetime as dt
+    return int(dt.datetime.fromisoformat(text).replace(tzinfo=dt.timezone.utc).timestamp() * 1000)
+
+
+HM, ONSITE = "0b9a1c2e-hm", "7f3d9e4a-onsite"
+LEVER = {
+    "postings.json": {"data": [
+        {"id": "R1", "text": "Engineer", "categories": {"department": "Eng", "team": "Platform"},
+         "hiringManager": "hm-1", "owner": "rec-1", "state": "published", "createdAt": _ms("2026-05-01T15:00:00")},
+        {"id": "R2", "text": "Analyst", "categories": {"team": "Eng"}, "state": "published",
+         "createdAt": _ms("2026-05-04T15:00:00")}], "hasNext": False},
+    "stages.json": [{"id": "applicant-new", "text": "Application Review"}, {"id": HM, "text": "Hiring Manager Review"},
+                    {"id": ONSITE, "text": "Onsite"}],
+    "archive_reasons.json": [{"id": "hired-1", "text": "Hired"}, {"id": "nofit-1", "text": "Not a fit"}],
+    "applications.json": [{"id": "a1", "opportunityId": "101", "posting": "R1"},
+                          {"id": "a2", "opportunityId": "102", "posting": "R1"},
+                          {"id": "a3", "opportunityId": "201", "posting": "R2"}],
+    "opportunities.json": [
+        {"id": "101", "contact": "c1", "origin": "applied", "createdAt": _ms("2026-05-01T14:00:00"), "applications": ["a1"],
+         "stageChanges": [{"toStageId": "applicant-new", "updatedAt": _ms("2026-05-01T14:00:00")},
+                          {"toStageId": HM, "updatedAt": _ms("2026-05-03T20:00:00")},
+                          {"toStageId": ONSITE, "updatedAt": _ms("2026-05-06T15:00:00")},
+                          # back to the manager's review and on again: the first entries count
+                          {"toStageId": HM, "updatedAt": _ms("2026-05-07T15:00:00")},
+                          {"toStageId": ONSITE, "updatedAt": _ms("2026-05-08T15:00:00")}],
+         "archived": {"reason": "hired-1", "archivedAt": _ms("2026-05-20T16:00:00")}},
+        {"id": "102", "contact": "c2", "origin": "sourced", "applications": ["a2"],
+         "stageChanges": [{"toStageId": HM, "updatedAt": _ms("2026-05-05T03:00:00")}],
+         "archived": {"reason": "nofit-1", "archivedAt": _ms("2026-05-07T12:00:00")}},
+        {"id": "201", "contact": "c3", "origin": "referred", "applications": ["a3"], "archived": None,
+         "stageChanges": [{"toStageId": "applicant-new", "updatedAt": _ms("2026-05-04T09:00:00")},
+                          {"toStageId": HM, "updatedAt": _ms("2026-05-08T17:00:00")}]},
+    ],
+}
+LEVER_SETTINGS = SETTINGS + '"Not a fit" = "rejected"\n'
+
+
+def _write_json(folder: Path, files: dict) -> list[Path]:
+    import json
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, doc in files.items():
+        (folder / name).write_text(json.dumps(doc), encoding="utf-8")
+    return [folder / name for name in files]
+
+
+def test_lever_export_folder_loads_postings_opportunities_and_their_stage_changes(make_db):
+    con = make_db(LEVER_SETTINGS)
+    folder = make_db.folder()
+    _write_json(folder, LEVER)
+    reports = ingest(con, [folder], client="Acme")
+    by_kind = {(r.format, r.kind): r for r in reports}
+    assert by_kind[("Lever postings", "requisitions")].rows_loaded == 2
+    assert by_kind[("Lever opportunities", "applications")].rows_loaded == 3
+    assert by_kind[("Lever opportunities", "stage_events")].rows_loaded == 10   # 8 changes, 2 archivings
+    assert [r.skipped for r in reports if r.skipped and "stages" in r.skipped]
+    assert _numbers(con) == EXPECTED
+    # ...and the very summary the template gives for the same history.
+    template = make_db(SETTINGS, BASE)
+    make_db.load(template, TEMPLATE_EVENTS, client="Acme")
+    period = dict(date_from=D("2026-05-01"), date_to=D("2026-05-31"), as_of="2026-06-30")
+    assert run_summary(con, **period) == run_summary(template, **period)
+    # The archive reason is the outcome, through the dictionary; the team stands in for a missing department.
+    assert con.execute("SELECT raw_stage, stage FROM stage_events WHERE application_id = '102' ORDER BY entered_at"
+                       ).fetchall() == [("Hiring Manager Review", "submitted"), ("Not a fit", "rejected")]
+    assert con.execute("SELECT department FROM requisitions WHERE requisition_id = 'R2'").fetchall() == [("Eng",)]
+
+
+def test_lever_archive_reason_missing_from_the_dictionary_is_loaded_unmapped_and_reported(make_db):
+    con = make_db(SETTINGS)
+    folder = make_db.folder()
+    _write_json(folder, LEVER)
+    reports = ingest(con, [folder], client="Acme")
+    events = next(r for r in reports if r.kind == "stage_events")
+    assert events.unmapped == [("Not a fit", 1)]
+
+
+def test_lever_malformed_json_is_refused_saying_where(make_db):
+    con = make_db(SETTINGS)
+    folder = make_db.folder()
+    folder.mkdir(parents=True)
+    (folder / "opportunities.json").write_text('[{"id": "101", "stageChanges": [}]', encoding="utf-8")
+    with pytest.raises(LoadError, match=r"opportunities.json: not valid JSON at line 1, column 33"):
+        ingest_file(con, folder / "opportunities.json", client="Acme", fmt="lever")
+    assert con.execute("SELECT count(*) FROM stage_events").fetchall() == [(0,)]
