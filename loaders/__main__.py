@@ -23,6 +23,8 @@ def format_report(reports) -> str:
         shape = f" (read as {r.format})" if r.format and r.format != "template" else ""
         lines.append(f"{r.label}: {r.kind}{shape}: read {r.rows_read}, loaded {r.rows_loaded}, "
                      f"rejected {r.rows_rejected}")
+        for note in r.notes:
+            lines.append(f"  note: {note}")
         if r.dropped_columns:
             lines.append(f"  dropped personal-data column(s), not stored: {', '.join(r.dropped_columns)}")
         if r.unmapped:

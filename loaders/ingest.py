@@ -27,8 +27,9 @@ import pyarrow as pa
 from loaders.parse import (TIME_HINT, cell_text, id_sql, instant_sql, int_bad_sql, int_sql, iso_input,
                            local_date_sql, text_sql, time_struct)
 from loaders.settings import canonical_stage_sql, get_client, match_key, match_key_sql
-from loaders import lever
+from loaders import harvest, lever
 from loaders.shapes import SUPPORTED, Mapping, Shape, ShapeError, detect, find_lookup, stage_sql
+from loaders.vendor_json import read_objects
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,7 @@ class Report:
     rejected_sample: list[tuple] = field(default_factory=list)   # (row, column, reason)
     unmapped: list[tuple] = field(default_factory=list)          # (stage word, events): loaded, not counted
     format: str | None = None      # the source shape it was read as ("template", a vendor shape's name)
+    notes: list[str] = field(default_factory=list)             # what the shape could not carry
     skipped: str | None = None     # why nothing was loaded although the file is fine
     error: str | None = None       # why the file could not be loaded at all
 
@@ -557,8 +559,8 @@ def _workbook_pieces(con, path: Path):
 
 def _pieces(con, path: Path, utf8: bool, fmt: str = "auto", mapping: Mapping | None = None):
     """Stage a file's tables in template columns; yield (sheet, kind, temp table, (columns, the
-    file's own header of each renamed column), shape name), or (sheet, None, None, reason, shape
-    name) for a sheet or file left out."""
+    file's own header of each renamed column, notes for the report), shape name), or (sheet, None,
+    None, reason, shape name) for a sheet or file left out."""
     if not path.exists():
         raise LoadError(f"{path}: no such file")
     if path.suffix.lower() == ".json":
@@ -569,7 +571,7 @@ def _pieces(con, path: Path, utf8: bool, fmt: str = "auto", mapping: Mapping | N
             raise LoadError(f"{path}: --format {fmt} reads CSV files; this version reads workbooks in the "
                             "import template only (save the sheet as CSV)")
         for sheet, kind, table, cols in _workbook_pieces(con, path):
-            yield sheet, kind, table, (cols, {}) if kind else cols, "template"
+            yield sheet, kind, table, (cols, {}, []) if kind else cols, "template"
         return
     cols = read_csv_piece(con, path, "__src0", utf8)
     if mapping is not None:
@@ -581,7 +583,7 @@ def _pieces(con, path: Path, utf8: bool, fmt: str = "auto", mapping: Mapping | N
     else:
         template_kind = (kind_from_name(path.name) or kind_from_headers(cols)) if fmt in ("auto", "template") else None
         if template_kind:
-            yield None, template_kind, "__src0", (cols, {}), "template"
+            yield None, template_kind, "__src0", (cols, {}, []), "template"
             return
         shapes = detect(cols, fmt) if fmt != "template" else []
         if not shapes:
@@ -597,24 +599,30 @@ def _pieces(con, path: Path, utf8: bool, fmt: str = "auto", mapping: Mapping | N
         yield None, None, None, f"{shape.name}: read with the export that needs it, not loaded on its own", shape.name
         return
     table, cols, names = _apply_shape(con, path, shape, "__src0", cols)
-    yield None, shape.kind, table, (cols, names), shape.name
+    yield None, shape.kind, table, (cols, names, []), shape.name
 
 
 def _json_pieces(con, path: Path, fmt: str):
-    """The template tables of a vendor's JSON export file (Lever, for now)."""
-    if fmt not in ("auto", lever.FORMAT) or not lever.looks_like_lever(path):
-        raise LoadError(f"{path}: not a recognised JSON export; this version reads Lever's objects "
-                        f"({', '.join(n + '.json' for n in lever.OBJECTS)}) named as Lever names them")
-    name = lever.object_name(path)
-    pieces = lever.tables(path)
+    """The template tables of a vendor's JSON export file (Greenhouse Harvest, Lever)."""
+    items = read_objects(path)
+    if fmt in ("auto", harvest.FORMAT) and harvest.kind_of(path, items):
+        name = f"Greenhouse Harvest {harvest.kind_of(path, items)}"
+        pieces, notes = harvest.tables(path, items)
+    elif fmt in ("auto", lever.FORMAT) and lever.looks_like_lever(path, items):
+        name = f"Lever {lever.object_name(path)}"
+        pieces, notes = lever.tables(path, items), []
+    else:
+        raise LoadError(f"{path}: not a recognised JSON export; this version reads Greenhouse Harvest jobs.json and "
+                        f"applications.json, and Lever's objects ({', '.join(n + '.json' for n in lever.OBJECTS)}), "
+                        "named as the vendor names them")
     if not pieces:
-        yield None, None, None, f"Lever {name}: read with opportunities.json, not loaded on its own", f"Lever {name}"
+        yield None, None, None, f"{name}: read with the file that needs it, not loaded on its own", name
     for n, (kind, arrow) in enumerate(pieces):
         table = f"__src{n}"
         con.register(f"{table}_arrow", arrow)
         con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT * FROM {table}_arrow")
         con.unregister(f"{table}_arrow")
-        yield None, kind, table, ([c for c in arrow.column_names if c != "__row"], {}), f"Lever {name}"
+        yield None, kind, table, ([c for c in arrow.column_names if c != "__row"], {}, notes), name
 
 
 def _apply_shape(con, path: Path, shape: Shape, table: str, cols: list[str]) -> tuple[str, list[str], dict]:
@@ -681,7 +689,7 @@ def ingest_file(con, path: Path | str, client: str | None = None, fmt: str = "au
                 continue
             if step:
                 step(f"{rep.label}: checking {kind}")
-            cols, names = cols
+            cols, names, rep.notes = cols
             store_table(con, table=table, kind=kind, file_id=file_id, report=rep,
                         client_override=client_name, columns=cols, source_names=names)
             con.execute("INSERT INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now()::TIMESTAMP, ?)",

@@ -16,34 +16,15 @@ All times are epoch milliseconds, which the shared parser reads as UTC instants.
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pyarrow as pa
 
-from loaders.shapes import ShapeError
+from loaders.vendor_json import read_objects, text_table
 
 FORMAT = "lever"
 LOOKUPS = ("stages", "archive_reasons", "applications", "requisitions")
 OBJECTS = ("opportunities", "postings") + LOOKUPS
-
-
-class LeverError(ShapeError):
-    """A Lever export that cannot be read; the message names the file and what is wrong."""
-
-
-def read_objects(path: Path) -> list[dict]:
-    """The objects of one Lever JSON file (a list, or an API page with `data`)."""
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise LeverError(f"{path}: not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from exc
-    except UnicodeDecodeError as exc:
-        raise LeverError(f"{path}: not UTF-8 text; Lever exports JSON as UTF-8") from exc
-    items = doc.get("data") if isinstance(doc, dict) else doc
-    if not isinstance(items, list) or not all(isinstance(o, dict) for o in items):
-        raise LeverError(f"{path}: expected a list of objects (or a page with \"data\": [...])")
-    return items
 
 
 def object_name(path: Path) -> str | None:
@@ -52,15 +33,15 @@ def object_name(path: Path) -> str | None:
     return stem if stem in OBJECTS else None
 
 
-def looks_like_lever(path: Path) -> bool:
-    """A JSON file named as a Lever object whose first object has that object's fields (a file so
-    named that is not valid JSON raises LeverError, saying where)."""
+def looks_like_lever(path: Path, items: list[dict]) -> bool:
+    """A JSON file named as a Lever object whose first object has that object's fields."""
     name = object_name(path)
-    if name not in ("opportunities", "postings"):
-        return name is not None
-    items = read_objects(path)
+    if name is None:
+        return False
     first = items[0] if items else {}
-    return ("stageChanges" in first) if name == "opportunities" else ("categories" in first or "text" in first)
+    fields = {"opportunities": ("stageChanges",), "postings": ("categories", "text"),
+              "applications": ("opportunityId", "posting")}.get(name)
+    return fields is None or any(f in first for f in fields)
 
 
 def _lookup(folder: Path, name: str, key: str = "text") -> dict:
@@ -70,32 +51,16 @@ def _lookup(folder: Path, name: str, key: str = "text") -> dict:
     return {str(o.get("id")): o.get(key) for o in read_objects(path)}
 
 
-def _text(v) -> str | None:
-    if v is None or v == "":
-        return None
-    if isinstance(v, dict):   # a user or an object: its name, else its id
-        return _text(v.get("name") or v.get("text") or v.get("id"))
-    return str(v)
-
-
-def _table(rows: list[dict], columns: list[str]) -> pa.Table:
-    """Rows as an all-text Arrow table with a `__row` (the object's position in the file, from 1)."""
-    data = {c: pa.array([_text(r.get(c)) for r in rows], pa.string()) for c in columns}
-    data["__row"] = pa.array([r["__row"] for r in rows], pa.int32())
-    return pa.table(data)
-
-
-def tables(path: Path) -> list[tuple[str, pa.Table]]:
+def tables(path: Path, items: list[dict]) -> list[tuple[str, pa.Table]]:
     """The template tables one Lever file gives: (kind, all-text table in template columns)."""
     name = object_name(path)
-    items = read_objects(path)
     if name == "postings":
         rows = [{"__row": i, "requisition_id": o.get("id"), "title": o.get("text"),
                  "department": (o.get("categories") or {}).get("department") or (o.get("categories") or {}).get("team"),
                  "hiring_manager": o.get("hiringManager"), "recruiter": o.get("owner"),
                  "opened_at": o.get("createdAt"), "status": o.get("state")}
                 for i, o in enumerate(items, start=1)]
-        return [("requisitions", _table(rows, ["requisition_id", "title", "department", "hiring_manager",
+        return [("requisitions", text_table(rows, ["requisition_id", "title", "department", "hiring_manager",
                                                "recruiter", "opened_at", "status"]))]
     if name != "opportunities":
         return []
@@ -116,6 +81,6 @@ def tables(path: Path) -> list[tuple[str, pa.Table]]:
             reason = archived.get("reason")
             events.append({"__row": i, "application_id": o.get("id"), "stage": reasons.get(str(reason)) or reason,
                            "entered_at": archived.get("archivedAt"), "stage_id": None})
-    return [("applications", _table(apps, ["application_id", "requisition_id", "candidate_id", "source",
+    return [("applications", text_table(apps, ["application_id", "requisition_id", "candidate_id", "source",
                                            "applied_at"])),
-            ("stage_events", _table(events, ["application_id", "stage", "entered_at", "stage_id"]))]
+            ("stage_events", text_table(events, ["application_id", "stage", "entered_at", "stage_id"]))]

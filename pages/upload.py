@@ -19,7 +19,7 @@ fmt = st.selectbox("Format", upload.FORMAT_CHOICES, key="upload.format",
                         "mapped reads any other ATS's CSV through a column mapping made below.")
 if not files:
     st.info("Drop files above. Recognised: the import template (CSV or XLSX), Greenhouse application_stages and "
-            "application_history (with job_stage), a Lever export folder (its JSON files, or a zip of them), and any "
+            "application_history (with job_stage), Harvest jobs.json and applications.json, a Lever export folder (its JSON files, or a zip of them), and any "
             "other CSV export through a column mapping.")
     st.stop()
 

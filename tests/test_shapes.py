@@ -325,3 +325,66 @@ def test_lever_malformed_json_is_refused_saying_where(make_db):
     with pytest.raises(LoadError, match=r"opportunities.json: not valid JSON at line 1, column 33"):
         ingest_file(con, folder / "opportunities.json", client="Acme", fmt="lever")
     assert con.execute("SELECT count(*) FROM stage_events").fetchall() == [(0,)]
+
+
+# -- Greenhouse Harvest v1 (JSON) ----------------------------------------------------------------
+
+HARVEST = {
+    "jobs.json": [
+        {"id": "R1", "name": "Engineer", "requisition_id": "ENG-7", "status": "open",
+         "created_at": "2026-04-20T10:00:00.000Z", "opened_at": "2026-05-01", "closed_at": None,
+         "departments": [{"id": 1, "name": "Eng", "parent_id": None}],
+         "hiring_team": {"hiring_managers": [{"id": 9, "first_name": "Ada", "last_name": "King"}],
+                         "recruiters": [{"id": 8, "name": "Rex Ruiz"}]},
+         # the opening filled later is not the requisition's start
+         "openings": [{"id": 5, "opening_id": "1", "status": "closed", "opened_at": "2026-05-01",
+                       "closed_at": "2026-05-20", "application_id": "101", "close_reason": "Hired"}]},
+        {"id": "R2", "name": "Analyst", "requisition_id": None, "status": "open", "created_at": "2026-05-04",
+         "opened_at": None, "closed_at": None, "departments": [{"id": 1, "name": "Eng"}],
+         "hiring_team": {"hiring_managers": [], "recruiters": []}, "openings": []},
+    ],
+    "applications.json": [
+        {"id": "101", "candidate_id": "c1", "prospect": False, "applied_at": "2026-05-01T14:00:00.000Z",
+         "status": "hired", "current_stage": {"id": 14, "name": "Offer"}, "jobs": [{"id": "R1", "name": "Engineer"}],
+         "source": {"id": 3, "public_name": "LinkedIn"}},
+        {"id": "102", "candidate_id": "c2", "prospect": False, "applied_at": "2026-05-04T10:00:00Z",
+         "status": "rejected", "current_stage": None, "jobs": [{"id": "R1", "name": "Engineer"}], "source": None},
+        {"id": "201", "candidate_id": "c3", "prospect": False, "applied_at": "2026-05-04T09:00:00Z",
+         "status": "in_process", "current_stage": {"id": 12, "name": "Hiring Manager Review"},
+         "jobs": [{"id": "R2", "name": "Analyst"}], "source": {"public_name": "Referral"}},
+        {"id": "900", "candidate_id": "c9", "prospect": True, "applied_at": None, "status": "active",
+         "current_stage": None, "jobs": [], "source": None},
+    ],
+}
+
+
+def test_greenhouse_harvest_jobs_and_applications_load_as_a_snapshot_and_say_what_it_limits(make_db):
+    con = make_db(SETTINGS)
+    folder = make_db.folder()
+    _write_json(folder, HARVEST)
+    reports = ingest(con, [folder], client="Acme")
+    apps, jobs = reports
+    assert (jobs.format, jobs.rows_loaded, apps.format, apps.rows_loaded) == (
+        "Greenhouse Harvest jobs", 2, "Greenhouse Harvest applications", 3)
+    assert apps.notes[0] == "1 prospect(s) skipped: not applications to a requisition"
+    assert "no stage history" in apps.notes[1]
+    reqs = con.execute("SELECT requisition_id, department, hiring_manager, recruiter, opened_on, openings, extra "
+                       "FROM requisitions ORDER BY 1").fetchall()
+    assert [r[:6] for r in reqs] == [("R1", "Eng", "Ada King", "Rex Ruiz", D("2026-05-01"), 1),
+                                     ("R2", "Eng", None, None, D("2026-05-04"), None)]
+    assert reqs[0][6] == '{"requisition_code":"ENG-7"}'
+    assert con.execute("SELECT application_id, status, source FROM applications ORDER BY 1").fetchall() == [
+        ("101", "hired", "LinkedIn"), ("102", "rejected", None), ("201", "active", "Referral")]
+
+
+def test_a_greenhouse_export_folder_with_its_stage_history_gives_the_templates_summary(make_db):
+    con = make_db(SETTINGS)
+    folder = make_db.folder()
+    _write_json(folder, HARVEST)
+    write_tables(folder, {"application_stages.csv": INTERVALS})
+    ingest(con, [folder], client="Acme")
+    template = make_db(SETTINGS, BASE)
+    make_db.load(template, TEMPLATE_EVENTS, client="Acme")
+    period = dict(date_from=D("2026-05-01"), date_to=D("2026-05-31"), as_of="2026-06-30")
+    assert run_summary(con, **period) == run_summary(template, **period)
+    assert _numbers(con) == EXPECTED
