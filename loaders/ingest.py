@@ -27,7 +27,7 @@ import pyarrow as pa
 from loaders.parse import (TIME_HINT, cell_text, id_sql, instant_sql, int_bad_sql, int_sql, iso_input,
                            local_date_sql, text_sql, time_struct)
 from loaders.settings import canonical_stage_sql, get_client, match_key, match_key_sql
-from loaders import harvest, lever
+from loaders import bullhorn, harvest, lever
 from loaders.shapes import SUPPORTED, Mapping, Shape, ShapeError, detect, find_lookup, stage_sql
 from loaders.vendor_json import read_objects
 
@@ -603,18 +603,21 @@ def _pieces(con, path: Path, utf8: bool, fmt: str = "auto", mapping: Mapping | N
 
 
 def _json_pieces(con, path: Path, fmt: str):
-    """The template tables of a vendor's JSON export file (Greenhouse Harvest, Lever)."""
+    """The template tables of a vendor's JSON export file (Greenhouse Harvest, Bullhorn, Lever)."""
     items = read_objects(path)
     if fmt in ("auto", harvest.FORMAT) and harvest.kind_of(path, items):
         name = f"Greenhouse Harvest {harvest.kind_of(path, items)}"
         pieces, notes = harvest.tables(path, items)
+    elif fmt in ("auto", bullhorn.FORMAT) and bullhorn.entity(path, items):
+        name = f"Bullhorn {bullhorn.entity(path, items)}"
+        pieces, notes = bullhorn.tables(path, items)
     elif fmt in ("auto", lever.FORMAT) and lever.looks_like_lever(path, items):
         name = f"Lever {lever.object_name(path)}"
         pieces, notes = lever.tables(path, items), []
     else:
         raise LoadError(f"{path}: not a recognised JSON export; this version reads Greenhouse Harvest jobs.json and "
-                        f"applications.json, and Lever's objects ({', '.join(n + '.json' for n in lever.OBJECTS)}), "
-                        "named as the vendor names them")
+                        f"applications.json, Bullhorn's {', '.join(e + '.json' for e in bullhorn.ENTITIES.values())}, "
+                        f"and Lever's {', '.join(n + '.json' for n in lever.OBJECTS)}, named as the vendor names them")
     if not pieces:
         yield None, None, None, f"{name}: read with the file that needs it, not loaded on its own", name
     for n, (kind, arrow) in enumerate(pieces):

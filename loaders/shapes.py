@@ -6,7 +6,7 @@ recognises a file by content, not by name), the template table it fills, and how
 to the template's. The staged text table is then checked, parsed and stored by the same
 `store_table` as the template, so every loading rule holds for every source.
 
-Shapes supported here (JSON exports: `harvest.py` for Greenhouse Harvest, `lever.py`):
+Shapes supported here (JSON exports: `harvest.py` for Greenhouse Harvest, `bullhorn.py`, `lever.py`):
 - Greenhouse `application_stages` (BI Connector interval table): one row per application x stage
   with entered and exited times; duplicates and rows with an empty `entered_on` are rejected and
   reported by the shared rules.
@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 FORMATS = ("auto", "template", "greenhouse", "lever", "bullhorn", "tracker", "mapped")
-SUPPORTED = ("auto", "template", "greenhouse", "lever", "mapped")
+SUPPORTED = ("auto", "template", "greenhouse", "lever", "bullhorn", "mapped")
 
 
 class ShapeError(ValueError):

@@ -15,11 +15,11 @@ st.caption(f"Files load into **{client}** (choose another client in the sidebar)
 files = st.file_uploader("Export files, or a zip of an export folder", accept_multiple_files=True,
                          type=["csv", "tsv", "txt", "xlsx", "xlsm", "json", "zip"])
 fmt = st.selectbox("Format", upload.FORMAT_CHOICES, key="upload.format",
-                   help="auto recognises the import template, Greenhouse and Lever exports by their content; "
+                   help="auto recognises the import template, Greenhouse, Bullhorn and Lever exports by their content; "
                         "mapped reads any other ATS's CSV through a column mapping made below.")
 if not files:
     st.info("Drop files above. Recognised: the import template (CSV or XLSX), Greenhouse application_stages and "
-            "application_history (with job_stage), Harvest jobs.json and applications.json, a Lever export folder (its JSON files, or a zip of them), and any "
+            "application_history (with job_stage), Harvest jobs.json and applications.json, Bullhorn's entity files, a Lever export folder (its JSON files, or a zip of them), and any "
             "other CSV export through a column mapping.")
     st.stop()
 

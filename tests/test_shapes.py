@@ -234,7 +234,7 @@ def test_command_line_loads_a_mapped_export_and_names_the_shape_it_read(tmp_path
     out = run("ingest", str(folder / "status_changes.csv"), "--client", "Acme", "--mapping", str(tmp_path / "m.toml"))
     assert out.returncode == 0, out.stderr
     assert "stage_events (read as mapped stage_events (m.toml)): read 8, loaded 8, rejected 0" in out.stdout
-    bad = run("ingest", str(folder / "status_changes.csv"), "--client", "Acme", "--format", "bullhorn")
+    bad = run("ingest", str(folder / "status_changes.csv"), "--client", "Acme", "--format", "tracker")
     assert bad.returncode == 1 and "not supported yet" in bad.stdout
 
 
@@ -388,3 +388,63 @@ def test_a_greenhouse_export_folder_with_its_stage_history_gives_the_templates_s
     period = dict(date_from=D("2026-05-01"), date_to=D("2026-05-31"), as_of="2026-06-30")
     assert run_summary(con, **period) == run_summary(template, **period)
     assert _numbers(con) == EXPECTED
+
+
+# -- Bullhorn (REST JSON) ------------------------------------------------------------------------
+
+def _page(objects: list) -> dict:
+    return {"total": len(objects), "start": 0, "count": len(objects), "data": objects}
+
+
+BULLHORN = {
+    "JobOrder.json": _page([
+        {"id": "R1", "title": "Engineer", "status": "Accepting Candidates", "isOpen": True, "numOpenings": 1,
+         "dateAdded": _ms("2026-05-01T15:00:00"), "dateClosed": None, "clientCorporation": {"id": 7, "name": "Acme"},
+         "clientContact": {"id": 3, "firstName": "Ada", "lastName": "King"}, "owner": {"id": 2, "firstName": "Rex",
+                                                                                       "lastName": "Ruiz"}},
+        {"id": "R2", "title": "Analyst", "isOpen": True, "numOpenings": 2, "dateAdded": _ms("2026-05-04T15:00:00"),
+         "clientCorporation": {"id": 7, "name": "Acme"}, "department": "Eng"}]),
+    "JobSubmission.json": _page([
+        {"id": "101", "candidate": {"id": 1}, "jobOrder": {"id": "R1"}, "status": "Placed", "source": "Web",
+         "dateAdded": _ms("2026-05-03T20:00:00"), "dateWebResponse": _ms("2026-05-01T14:00:00")},
+        {"id": "102", "candidate": {"id": 2}, "jobOrder": {"id": "R1"}, "status": "Client Rejected",
+         "dateAdded": _ms("2026-05-05T03:00:00")},
+        # promoted from a web response on 05-08: Bullhorn reset dateAdded, the history keeps the truth
+        {"id": "201", "candidate": {"id": 3}, "jobOrder": {"id": "R2"}, "status": "Client Submission",
+         "dateAdded": _ms("2026-05-08T17:00:00"), "dateWebResponse": _ms("2026-05-04T09:00:00")}]),
+    "JobSubmissionHistory.json": _page([
+        {"id": 1, "jobSubmission": {"id": "101"}, "status": "New Lead", "dateAdded": _ms("2026-05-01T14:00:00")},
+        {"id": 2, "jobSubmission": {"id": "101"}, "status": "Client Submission", "dateAdded": _ms("2026-05-03T20:00:00")},
+        {"id": 3, "jobSubmission": {"id": "102"}, "status": "Client Submission", "dateAdded": _ms("2026-05-05T03:00:00")},
+        {"id": 4, "jobSubmission": {"id": "102"}, "status": "Client Rejected", "dateAdded": _ms("2026-05-07T12:00:00")},
+        {"id": 5, "jobSubmission": {"id": "201"}, "status": "New Lead", "dateAdded": _ms("2026-05-04T09:00:00")},
+        {"id": 6, "jobSubmission": {"id": "201"}, "status": "Client Submission", "dateAdded": _ms("2026-05-08T17:00:00")}]),
+    "Appointment.json": _page([
+        {"id": 1, "type": "Interview", "dateBegin": _ms("2026-05-06T15:00:00"), "jobOrder": {"id": "R1"},
+         "candidateReference": {"id": 1}},
+        {"id": 2, "type": "Meeting", "dateBegin": _ms("2026-05-06T15:00:00"), "jobOrder": {"id": "R1"},
+         "candidateReference": {"id": 1}}]),
+    "Placement.json": _page([{"id": 1, "jobSubmission": {"id": "101"}, "dateAdded": _ms("2026-05-20T16:00:00"),
+                              "status": "Approved"}]),
+}
+BULLHORN_SETTINGS = SETTINGS + '"Client Submission" = "submitted"\n"Client Rejected" = "rejected"\n'
+
+
+def test_bullhorn_export_takes_the_submittal_from_the_status_history_not_the_reset_date_added(make_db):
+    con = make_db(BULLHORN_SETTINGS)
+    folder = make_db.folder()
+    _write_json(folder, BULLHORN)
+    reports = {r.format: r for r in ingest(con, [folder], client="Acme")}
+    assert reports["Bullhorn JobOrder"].rows_loaded == 2
+    assert reports["Bullhorn JobSubmission"].rows_loaded == 3
+    assert reports["Bullhorn JobSubmissionHistory"].rows_loaded == 6
+    assert reports["Bullhorn JobSubmissionHistory"].unmapped == [("New Lead", 2)]   # not a submittal
+    assert reports["Bullhorn Appointment"].notes == ["1 appointment(s) of another type than Interview not read"]
+    assert _numbers(con) == EXPECTED
+    template = make_db(SETTINGS, BASE)
+    make_db.load(template, TEMPLATE_EVENTS, client="Acme")
+    period = dict(date_from=D("2026-05-01"), date_to=D("2026-05-31"), as_of="2026-06-30")
+    assert run_summary(con, **period) == run_summary(template, **period)
+    # A job order has no department: the export's own when present, else the client corporation.
+    assert con.execute("SELECT requisition_id, department, hiring_manager, recruiter FROM requisitions ORDER BY 1"
+                       ).fetchall() == [("R1", "Acme", "Ada King", "Rex Ruiz"), ("R2", "Eng", None, None)]
