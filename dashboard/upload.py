@@ -17,11 +17,10 @@ import streamlit as st
 
 import dashboard
 import store
-from loaders.ingest import TEMPLATE, Report, ingest, normalise_header
+from loaders.ingest import MAX_MB, TEMPLATE, Report, ingest, normalise_header
 from loaders.settings import parse_settings, save_client
 from loaders.shapes import SUPPORTED, Mapping
 
-MAX_MB = 200      # the largest upload, zipped or unpacked
 PREVIEW_ROWS = 20
 
 

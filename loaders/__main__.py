@@ -5,7 +5,7 @@ import argparse
 import sys
 
 import store
-from loaders.ingest import TEMPLATE, ingest, normalise_header
+from loaders.ingest import MAX_MB, TEMPLATE, ingest, normalise_header
 from loaders.settings import SettingsError, read_settings_file, save_client
 from loaders.shapes import FORMATS, ShapeError, read_mapping
 
@@ -51,6 +51,8 @@ def main(argv=None) -> int:
     p_ingest.add_argument("--client", help="the client the files belong to (when they have no client column)")
     p_ingest.add_argument("--format", default="auto", choices=FORMATS)
     p_ingest.add_argument("--mapping", help="a saved column mapping file (for --format mapped)")
+    p_ingest.add_argument("--max-mb", type=float, default=MAX_MB,
+                          help=f"refuse files larger than this many MB (default {MAX_MB})")
     p_ingest.add_argument("--quiet", action="store_true", help="no progress bar")
     p_ingest.add_argument("--db", default=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -85,7 +87,7 @@ def main(argv=None) -> int:
         if args.format == "auto":
             args.format = "mapped"
     with store.connection(args.db) as con:
-        reports = ingest(con, args.paths, client=args.client, fmt=args.format, mapping=mapping,
+        reports = ingest(con, args.paths, client=args.client, fmt=args.format, mapping=mapping, max_mb=args.max_mb,
                          progress=not args.quiet and sys.stderr.isatty())
     print(format_report(reports))
     if not reports:

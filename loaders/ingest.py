@@ -652,8 +652,11 @@ def _apply_shape(con, path: Path, shape: Shape, table: str, cols: list[str]) -> 
     return table, cols, {dst: src for src, dst in shape.rename.items()}
 
 
+MAX_MB = 200   # the largest file loaded unless the caller says otherwise (--max-mb)
+
+
 def ingest_file(con, path: Path | str, client: str | None = None, fmt: str = "auto",
-                step=None, mapping: Mapping | None = None) -> list[Report]:
+                step=None, mapping: Mapping | None = None, max_mb: float = MAX_MB) -> list[Report]:
     """Load one file in one transaction; returns one Report per table (sheet) it held.
 
     Raises LoadError (with nothing changed in the database) when the file cannot be loaded.
@@ -675,6 +678,10 @@ def ingest_file(con, path: Path | str, client: str | None = None, fmt: str = "au
         client_name = known["client"]
     if not path.exists():
         raise LoadError(f"{path}: no such file")
+    size_mb = path.stat().st_size / (1024 * 1024)
+    if size_mb > max_mb:
+        raise LoadError(f"{path}: {size_mb:.0f} MB is over the {max_mb:g} MB limit; split the export, or raise the "
+                        "limit with --max-mb if the machine has the memory for it")
     digest, utf8 = fingerprint(path)
     seen = con.execute("SELECT count(*) FROM files WHERE sha256 = ? AND client IS NOT DISTINCT FROM ?",
                        [digest, client_name]).fetchall()[0][0]
@@ -717,7 +724,7 @@ def ingest_file(con, path: Path | str, client: str | None = None, fmt: str = "au
 
 
 def ingest(con, paths, client: str | None = None, fmt: str = "auto", progress=False,
-           mapping: Mapping | None = None) -> list[Report]:
+           mapping: Mapping | None = None, max_mb: float = MAX_MB) -> list[Report]:
     """Load files and folders; a file that cannot be loaded gets a Report with `error` set.
 
     `progress`: True for a terminal progress bar, or a callable `(files done, files, name)`
@@ -728,12 +735,12 @@ def ingest(con, paths, client: str | None = None, fmt: str = "auto", progress=Fa
     preserve = con.execute("SELECT current_setting('preserve_insertion_order')").fetchall()[0][0]
     con.execute("SET preserve_insertion_order = false")
     try:
-        return _ingest_files(con, files, client, fmt, progress, mapping)
+        return _ingest_files(con, files, client, fmt, progress, mapping, max_mb)
     finally:
         con.execute(f"SET preserve_insertion_order = {'true' if preserve else 'false'}")
 
 
-def _ingest_files(con, files, client, fmt, progress, mapping) -> list[Report]:
+def _ingest_files(con, files, client, fmt, progress, mapping, max_mb) -> list[Report]:
     reports: list[Report] = []
     bar = None
     tell = progress if callable(progress) else None
@@ -746,7 +753,7 @@ def _ingest_files(con, files, client, fmt, progress, mapping) -> list[Report]:
         if bar:
             bar.set_description(f.name)
         try:
-            reports += ingest_file(con, f, client=client, fmt=fmt, mapping=mapping,
+            reports += ingest_file(con, f, client=client, fmt=fmt, mapping=mapping, max_mb=max_mb,
                                    step=(lambda m: bar.set_postfix_str(m[-40:])) if bar else None)
         except LoadError as exc:
             reports.append(Report(str(f), error=str(exc)))

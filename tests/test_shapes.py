@@ -448,3 +448,12 @@ def test_bullhorn_export_takes_the_submittal_from_the_status_history_not_the_res
     # A job order has no department: the export's own when present, else the client corporation.
     assert con.execute("SELECT requisition_id, department, hiring_manager, recruiter FROM requisitions ORDER BY 1"
                        ).fetchall() == [("R1", "Acme", "Ada King", "Rex Ruiz"), ("R2", "Eng", None, None)]
+
+
+def test_a_file_over_the_size_limit_is_refused_and_nothing_loads(make_db):
+    con = make_db(SETTINGS, BASE)
+    (path,) = write_tables(make_db.folder(), {"application_stages.csv": INTERVALS})
+    with pytest.raises(LoadError, match="over the 0.0001 MB limit"):
+        ingest_file(con, path, client="Acme", max_mb=0.0001)
+    assert con.execute("SELECT count(*) FROM stage_events").fetchall() == [(0,)]
+    assert ingest_file(con, path, client="Acme")[0].rows_loaded == 8   # the default limit is 200 MB
