@@ -93,8 +93,9 @@ def report_table(reports: list[Report]) -> pd.DataFrame:
     return pd.DataFrame([{
         "file": Path(r.path).name + (f" [{r.sheet}]" if r.sheet else ""), "read as": r.format, "table": r.kind, "rows read": r.rows_read,
         "loaded": r.rows_loaded, "rejected": r.rows_rejected,
-        "note": r.error or r.skipped or ("; ".join(f"row {row}, {col}: {why}" for row, col, why in r.rejected_sample)
-                                         + (" ..." if r.rows_rejected > len(r.rejected_sample) else "")),
+        "note": r.error or r.skipped or "; ".join(
+            r.notes + [f"row {row}, {col}: {why}" for row, col, why in r.rejected_sample]
+            + (["..."] if r.rows_rejected > len(r.rejected_sample) else [])),
     } for r in reports])
 
 
@@ -106,8 +107,9 @@ def report_lines(reports: list[Report]) -> list[str]:
         if r.error or r.skipped:
             lines.append(f"- **{name}**: {'cannot be loaded' if r.error else 'skipped'}: {r.error or r.skipped}")
         else:
-            lines.append(f"- **{name}**: read as {r.format} into {r.kind}: {r.rows_read} rows read, "
-                         f"{r.rows_loaded} to load, {r.rows_rejected} rejected")
+            lines.append(f"- **{name}**: read as {r.format} into {r.kind}: {r.rows_read} read, "
+                         f"{r.rows_loaded} to load, {r.rows_rejected} rejected"
+                         + "".join(f"; {note}" for note in r.notes))
     return lines
 
 
