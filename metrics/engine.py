@@ -114,6 +114,7 @@ class Report:
         # Holidays on weekends never count in busday_count, so they must not be subtracted either.
         self.holidays = sorted({h for h in client["holidays"] if h.weekday() < 5})
         self.prefix = f"__m{next(_counter)}_"
+        self._totals = {}   # (metric, from, to) -> totals: kpis() and summary() ask for the same ones
         self._build()
 
     # -- building the facts ---------------------------------------------------------------------
@@ -305,8 +306,11 @@ class Report:
     def totals(self, metric: str, filters: Filters | None = None) -> dict:
         """The metric's overall aggregates for the period, as plain Python values (None when empty)."""
         f = filters or self.filters
-        cur = self._exec(self._aggregate_sql(metric, None, None), **{"from": f.date_from, "to": f.date_to})
-        return dict(zip([d[0] for d in cur.description], cur.fetchall()[0]))
+        key = (metric, f.date_from, f.date_to)
+        if key not in self._totals:
+            cur = self._exec(self._aggregate_sql(metric, None, None), **{"from": f.date_from, "to": f.date_to})
+            self._totals[key] = dict(zip([d[0] for d in cur.description], cur.fetchall()[0]))
+        return dict(self._totals[key])
 
     def awaiting(self, filters: Filters | None = None):
         """Requisitions awaiting a first submittal at E = min(to, as_of), with their age in days."""
