@@ -127,21 +127,22 @@ def _count_ticks(largest) -> dict:
 
 
 def _target_line(fig: go.Figure, target, label: str) -> None:
+    """The target as a dashed line, labelled `label.format(target)`; nothing when there is none."""
     if target is not None:
         fig.add_hline(y=target, line=dict(color=TARGET, dash="dash", width=2),
-                      annotation_text=label, annotation_position="top left")
+                      annotation_text=label.format(target), annotation_position="top left")
 
 
-def _days_title(what: str, value, target, unit_word: str = "days") -> str:
+def _days_title(what: str, value, target) -> str:
     """'Median X is 4.0 days' with how far from the target, as a chart title."""
     if is_missing(value):
         return f"{what}: no data in this period"
     if target is None:
-        return f"{what} is {value:.1f} {unit_word}"
+        return f"{what} is {value:.1f} days"
     gap = value - target
     if not gap:
-        return f"{what} {value:.1f} {unit_word}, on the {target:g}-day target"
-    return (f"{what} {value:.1f} {unit_word}<br><sup>{abs(gap):.1f} {'over' if gap > 0 else 'under'} "
+        return f"{what} {value:.1f} days, on the {target:g}-day target"
+    return (f"{what} {value:.1f} days<br><sup>{abs(gap):.1f} {'over' if gap > 0 else 'under'} "
             f"the {target:g}-day target</sup>")
 
 
@@ -157,7 +158,7 @@ def time_to_submit_trend(trend: pd.DataFrame, target: float | None, totals: dict
                 "<br>n = %{customdata[0]} requisitions<extra></extra>")
     fig.add_scatter(x=trend["period"], y=trend["p90"], name="90th percentile", mode="lines+markers",
                     line=dict(color=PALETTE[1], width=3), hovertemplate="p90 %{y:.1f} d<extra></extra>")
-    _target_line(fig, target, f"target {target:g} d" if target is not None else "")
+    _target_line(fig, target, "target {:g} d")
     fig.update_yaxes(title_text="days")
     fig.update_xaxes(**GRAIN_AXIS[grain])
     return fig
@@ -228,7 +229,7 @@ def conversion_trend(trend: pd.DataFrame, totals: dict, grain: str = "month", ta
                                     label="submitted"),
                         hovertemplate=GRAIN_HOVER[grain] + f"<br>{name}: " + "%{y:.0%}<br>cohort %{customdata[0]}"
                         "<extra></extra>")
-    _target_line(fig, target, f"submit → interview target {target:.0%}" if target is not None else "")
+    _target_line(fig, target, "submit → interview target {:.0%}")
     fig.update_yaxes(tickformat=".0%", range=[0, 1.05], title_text="conversion")
     fig.update_xaxes(**GRAIN_AXIS[grain])
     return fig

@@ -142,7 +142,7 @@ def _deadlines(db: str, version: tuple, filters: Filters) -> dict:
     return _read_report(filters, lambda rep: {
         "filters": rep.filters, "totals": rep.totals("deadline_adherence"),
         "trend": rep.aggregate("deadline_adherence", grain="month"),
-        "by": _by(rep, "deadline_adherence", ("kind", "side", "reason", "department", "recruiter")),
+        "by": _by(rep, "deadline_adherence", ("kind", "reason", "department", "recruiter")),
         "revisions": rep.rows("deadline_adherence", subset="revised"),
         "upcoming": rep.upcoming(14),
     })
@@ -152,7 +152,6 @@ def _deadlines(db: str, version: tuple, filters: Filters) -> dict:
 def _hm_responsiveness(db: str, version: tuple, filters: Filters) -> dict:
     return _read_report(filters, lambda rep: {
         "filters": rep.filters, "totals": rep.totals("hm_feedback_days"),
-        "trend": rep.aggregate("hm_feedback_days", grain="month"),
         "by": _by(rep, "hm_feedback_days", ("hiring_manager", "department")),
         "waiting": rep.awaiting_feedback(),
     })
@@ -256,7 +255,7 @@ def deadlines(filters: Filters) -> dict:
 
 
 def hm_responsiveness(filters: Filters) -> dict:
-    """The Hiring-manager responsiveness page's data: totals, trend, per manager, still waiting."""
+    """The Hiring-manager responsiveness page's data: totals, per manager and department, still waiting."""
     return _cached(_hm_responsiveness, filters)
 
 
@@ -430,11 +429,15 @@ def _leave_pages_folder_navigation() -> None:
         st.rerun()
 
 
+def period_params(*extra: str) -> dict:
+    """The URL's period and as-of parameters (and `extra` ones), for links that keep the view's time."""
+    return {k: v for k, v in st.query_params.to_dict().items() if k in ("period", "from", "to", "as_of") + extra}
+
+
 def open_client_overview(client: str) -> None:
     """Go to the client's Overview with the same period and as-of date (a click on Portfolio)."""
     st.session_state["_open_client"] = client
-    params = {k: v for k, v in st.query_params.to_dict().items() if k in ("period", "from", "to", "as_of", "compare")}
-    st.switch_page("pages/overview.py", query_params={**params, "client": client})
+    st.switch_page("pages/overview.py", query_params={**period_params("compare"), "client": client})
 
 
 def requisition_picker(filters: Filters) -> str | None:
@@ -479,5 +482,5 @@ def data_as_of(filters: Filters) -> str:
 
 __all__ = ["PRESETS", "UnknownClient", "client_info", "clients", "comparing", "conversion", "data_as_of",
            "data_quality", "db_path", "deadlines", "drill", "empty_state", "ensure_database", "hm_responsiveness",
-           "open_client_overview", "overview", "page", "portfolio", "requisition", "requisition_picker",
+           "open_client_overview", "overview", "page", "period_params", "portfolio", "requisition", "requisition_picker",
            "requisitions", "sidebar_filters", "time_to_submit", "write"]

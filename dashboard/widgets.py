@@ -10,7 +10,7 @@ import streamlit as st
 
 import charts
 import dashboard
-from metrics import METRICS, render
+from metrics import METRICS, days_word, render
 
 
 # How fact columns read on screen.
@@ -42,12 +42,15 @@ STATUS_CSS = {"✓ on target": "color: #007A55", "~ near target": "color: #B36B0
               "✗ off target": "color: #C0392B; font-weight: 600"}
 
 
-def _status(kpi: dict) -> str:
-    """Red/amber/green against the target (amber: within 10% of it)."""
-    return STATUS_BADGES.get(charts.target_status(kpi["value"], kpi["target"], kpi["lower_is_better"]), "")
+def target_text(value, target, unit: str, lower_is_better: bool) -> str:
+    """The target and the red/amber/green status against it, for a caption: `target ≥ 45% ● on target`."""
+    if target is None:
+        return "no target"
+    status = STATUS_BADGES.get(charts.target_status(value, target, lower_is_better), "")
+    return f"target {'≤' if lower_is_better else '≥'} {charts.fmt_value(target, unit)} {status}"
 
 
-def kpi_cards(kpis: list[dict], filters, info: dict) -> None:
+def kpi_cards(kpis: list[dict], info: dict) -> None:
     """One card per KPI: value, change against the previous period, target and n."""
     cols = st.columns(len(kpis))
     compare = dashboard.comparing()
@@ -64,14 +67,12 @@ def kpi_cards(kpis: list[dict], filters, info: dict) -> None:
                 delta = f"{diff:+.1f} d" if diff else "±0.0 d"
             if not diff:
                 colour, arrow = "off", "off"
-        target = k["target"]
-        target_text = ("no target" if target is None else
-                       f"target {'≤' if k['lower_is_better'] else '≥'} {charts.fmt_value(target, unit)}")
         with col:
             st.metric(k["short"], charts.fmt_value(k["value"], unit), delta=delta, delta_color=colour,
                       delta_arrow=arrow, delta_description="vs previous period" if delta else None,
                       help=render(METRICS[k["metric"]], info), border=True)
-            st.caption(f"{target_text} {_status(k)}  \nn = {k['n']}" + ("; no previous period" if compare and not delta else ""))
+            st.caption(f"{target_text(k['value'], k['target'], unit, k['lower_is_better'])}  \nn = {k['n']}"
+                       + ("; no previous period" if compare and not delta else ""))
 
 
 def chart(fig, metric: str, n, filters, info: dict, key: str, also: tuple[str, int] | None = None) -> None:
@@ -93,7 +94,7 @@ def drill_rows(filters, spec: dict, key: str) -> None:
     rows = dashboard.drill(filters, spec)
     with st.container(border=True):
         st.markdown(f"**Rows behind {spec['label']}: {len(rows)}** "
-                    f"({charts.METRICS[spec['metric']].title.lower()}; {filters.describe()})")
+                    f"({METRICS[spec['metric']].title.lower()}; {filters.describe()})")
         st.dataframe(rows, hide_index=True, width="stretch", column_config=COLUMN_LABELS)
         st.download_button("Download these rows (CSV)", rows.to_csv(index=False).encode("utf-8"),
                            file_name=_file_name(filters, spec), mime="text/csv", key=f"dl-{key}")
@@ -142,8 +143,8 @@ def grain_picker() -> str:
 
 def requisition_url(filters, requisition_id: str) -> str:
     """A link to one requisition's story, with the same client, period and as-of date."""
-    params = {"client": filters.client, "req": requisition_id, "as_of": filters.as_of.isoformat(),
-              **{k: v for k, v in st.query_params.to_dict().items() if k in ("period", "from", "to")}}
+    params = {**dashboard.period_params(), "client": filters.client, "req": requisition_id,
+              "as_of": filters.as_of.isoformat()}
     return "requisition?" + urlencode(params)
 
 
@@ -174,9 +175,7 @@ def conversion_steps(totals: dict, labels: dict, targets: dict) -> None:
             st.metric(f"{labels[a]} → {labels[b]}", charts.fmt_value(rate, "rate"), border=True,
                       help=f"{totals[b]} of {totals[a]} reached {labels[b]}; {ratio} means {ratio.split(':')[0]} "
                            f"{labels[a].lower()} per {labels[b].lower()}.")
-            status = STATUS_BADGES.get(charts.target_status(rate, target, False), "")
-            st.caption(f"{totals[b]} of {totals[a]} · {ratio}"
-                       + (f"  \ntarget ≥ {target:.0%} {status}" if target is not None else "  \nno target"))
+            st.caption(f"{totals[b]} of {totals[a]} · {ratio}  \n{target_text(rate, target, 'rate', False)}")
     with cols[-1]:
         st.metric("Still in process", totals.get("in_process") or 0, border=True,
                   help="Cohort applications with no hire, rejection or withdrawal yet: shown apart, not as lost.")
@@ -186,10 +185,9 @@ def conversion_steps(totals: dict, labels: dict, targets: dict) -> None:
 def deadline_figures(totals: dict, target) -> None:
     """The adherence figures in a row: rate against target, met, missed by side, pending, revised."""
     cols = st.columns(5)
-    status = STATUS_BADGES.get(charts.target_status(totals.get("rate"), target, False), "")
     cols[0].metric("Adherence", charts.fmt_value(totals.get("rate"), "rate"), border=True)
     cols[0].caption(f"met / due = {totals['met']} / {totals['due']}" +
-                    (f"  \ntarget ≥ {target:.0%} {status}" if target is not None else ""))
+                    (f"  \n{target_text(totals.get('rate'), target, 'rate', False)}" if target is not None else ""))
     cols[1].metric("Met", totals["met"], border=True)
     cols[1].caption(f"SLA {totals['sla_met']} of {totals['sla_due']}, commitments "
                     f"{totals['commitments_met']} of {totals['commitments_due']}")
@@ -203,7 +201,7 @@ def deadline_figures(totals: dict, target) -> None:
 
 def requisition_facts(req: dict, sla, info: dict) -> None:
     """A requisition's day counts, SLA result and outcome, each with the dates behind it."""
-    days = "business days" if info["day_count"] == "business" else "days"
+    days = days_word(info["day_count"])
 
     def date(v):
         return "—" if charts.is_missing(v) else f"{v:%d %b %Y}"
@@ -229,7 +227,7 @@ def requisition_facts(req: dict, sla, info: dict) -> None:
                     f"ATS status {req['status'] or '(not set)'}")
 
 
-def portfolio_chart(fig, filters) -> None:
+def portfolio_chart(fig) -> None:
     """The portfolio chart; clicking a client's bar opens that client's Overview."""
     event = st.plotly_chart(fig, width="stretch", key="portfolio", on_select="rerun", selection_mode="points")
     points = event["selection"]["points"] if event and "selection" in event else []
@@ -239,7 +237,7 @@ def portfolio_chart(fig, filters) -> None:
                "diamonds: the client's target. Click a bar to open that client's Overview.")
 
 
-def portfolio_table(table, filters) -> None:
+def portfolio_table(table) -> None:
     """Every client's KPIs in one sortable table, with a link into each client's Overview."""
     if table.empty:
         st.write("No client has data yet.")
@@ -259,8 +257,7 @@ def portfolio_table(table, filters) -> None:
     shown["Needs attention"] = ["; ".join(f"{STATUS_TEXT[status.at[c, k]][0]} {METRICS[k].short}" for k in keys
                                           if status.at[c, k] in ("off target", "near target")) or "—"
                                 for c in wide.index]
-    params = {k: v for k, v in st.query_params.to_dict().items() if k in ("period", "from", "to", "as_of")}
-    shown["Overview"] = ["./?" + urlencode({**params, "client": c}) for c in wide.index]
+    shown["Overview"] = ["./?" + urlencode({**dashboard.period_params(), "client": c}) for c in wide.index]
     config["Overview"] = st.column_config.LinkColumn("Overview", display_text="Open")
     config["Needs attention"] = st.column_config.TextColumn(
         "Needs attention", help="✗ off target, ~ within 10% of the target", width="large")

@@ -28,7 +28,8 @@ class Metric:
     subsets: dict = field(default_factory=dict)
 
 
-def _days_word(day_count: str) -> str:
+def days_word(day_count: str) -> str:
+    """How a client's day counts read: 'business days' or 'calendar days'."""
     return "business days" if day_count == "business" else "calendar days"
 
 
@@ -173,7 +174,7 @@ RULES = (
 def render(metric: Metric, settings: dict) -> str:
     """The metric's definition with the client's settings filled in."""
     return metric.definition.format(
-        days_word=_days_word(settings.get("day_count", "calendar")),
+        days_word=days_word(settings.get("day_count", "calendar")),
         timezone=settings.get("timezone", "UTC"),
         sla_k=settings.get("sla_first_submittals", 1),
         sla_n=settings.get("sla_within_days", 10),

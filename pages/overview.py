@@ -14,7 +14,7 @@ info = dashboard.client_info(f.client)
 summary, targets = data["summary"], info["targets"]
 widgets.scope(f)
 
-widgets.kpi_cards(data["kpis"], f, info)
+widgets.kpi_cards(data["kpis"], info)
 
 st.subheader("We and the client: both sides of the hiring speed")
 widgets.chart(charts.we_scorecard(data["tts_trend"], data["hm_trend"], summary["time_to_submit"],

@@ -4,6 +4,7 @@ import streamlit as st
 import charts
 import dashboard
 from dashboard import widgets
+from metrics import days_word
 
 filters = dashboard.page("Time to submit")
 grain = widgets.grain_picker()
@@ -26,5 +27,5 @@ for by, table in data["by"].items():
 
 st.subheader(f"Requisitions awaiting a first submittal ({len(data['awaiting'])})")
 st.caption("Open at the end of the period (or the as-of date), started, with no submittal yet; age in "
-           f"{'business' if info['day_count'] == 'business' else 'calendar'} days from the start.")
+           f"{days_word(info['day_count'])} from the start.")
 widgets.requisition_table(data["awaiting"], f, empty="None: every open requisition has at least one submittal.")

@@ -32,7 +32,7 @@ with tempfile.TemporaryDirectory(prefix="recruiting-upload-") as folder:
     mapping = None
     if fmt == "mapped":
         st.subheader("Column mapping")
-        mapping = upload.mapping_editor(upload.csv_headers(paths), client)
+        mapping = upload.mapping_editor(upload.first_csv_headers(paths), client)
         if mapping is None:
             st.stop()
 
