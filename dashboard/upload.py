@@ -17,7 +17,7 @@ import streamlit as st
 
 import dashboard
 import store
-from loaders.ingest import MAX_MB, TEMPLATE, Report, ingest, normalise_header
+from loaders.ingest import MAX_MB, TEMPLATE, Report, csv_headers, expand_paths, ingest, normalise_header
 from loaders.settings import parse_settings, save_client
 from loaders.shapes import SUPPORTED, Mapping
 
@@ -134,14 +134,10 @@ def mapping_editor(headers: list[str], client: str) -> Mapping | None:
     return Mapping(kind, {k: normalise_header(v) for k, v in columns.items()}, "the mapping made on this page")
 
 
-def csv_headers(paths: list[Path]) -> list[str]:
+def first_csv_headers(paths: list[Path]) -> list[str]:
     """The header row of the first CSV among the uploads (for the mapping editor)."""
-    for p in paths:
-        for f in ([p] if p.is_file() else sorted(p.rglob("*.csv"))):
-            if f.suffix.lower() == ".csv":
-                with open(f, encoding="utf-8", errors="replace") as fh:
-                    return [h.strip() for h in fh.readline().rstrip("\n").split(",") if h.strip()]
-    return []
+    csvs = [f for f in expand_paths(paths) if f.suffix.lower() == ".csv"]
+    return csv_headers(csvs[0]) if csvs else []
 
 
 FORMAT_CHOICES = list(SUPPORTED)

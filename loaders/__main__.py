@@ -6,7 +6,7 @@ import sys
 
 import store
 from loaders.ingest import MAX_MB, TEMPLATE, ingest, normalise_header
-from loaders.settings import SettingsError, read_settings_file, save_client
+from loaders.settings import SettingsError, read_settings_file, save_client, transaction
 from loaders.shapes import FORMATS, ShapeError, read_mapping
 
 
@@ -64,14 +64,12 @@ def main(argv=None) -> int:
             print(f"error: {exc}", file=sys.stderr)
             return 1
         with store.connection(args.db) as con:
-            con.execute("BEGIN TRANSACTION")
             try:
-                changed = save_client(con, settings)
+                with transaction(con):
+                    changed = save_client(con, settings)
             except SettingsError as exc:
-                con.execute("ROLLBACK")
                 print(f"error: {exc}", file=sys.stderr)
                 return 1
-            con.execute("COMMIT")
         print(f"client {settings.name}: saved ({settings.timezone}, {settings.day_count} days, "
               f"SLA {settings.sla_first_submittals} submittal(s) within {settings.sla_within_days} days, "
               f"{len(settings.stages)} stage words)" + (f"; {changed} stored events re-mapped" if changed else ""))

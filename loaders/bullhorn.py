@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from loaders.vendor_json import read_objects, text_table
+from loaders.vendor_json import person, read_objects, text_table
 
 FORMAT = "bullhorn"
 ENTITIES = {"joborder": "JobOrder", "jobsubmission": "JobSubmission", "jobsubmissionhistory": "JobSubmissionHistory",
@@ -44,12 +44,6 @@ def _id(v):
     return v.get("id") if isinstance(v, dict) else v
 
 
-def _person(p):
-    if not isinstance(p, dict):
-        return p
-    return " ".join(x for x in (p.get("firstName"), p.get("lastName")) if x) or p.get("name") or p.get("id")
-
-
 def _submissions(folder: Path) -> dict:
     """(candidate id, job order id) -> submission id, from `JobSubmission.json` beside a file."""
     path = next((p for p in sorted(folder.glob("*.json")) if p.stem.lower() == "jobsubmission"), None)
@@ -64,7 +58,7 @@ def tables(path: Path, items: list[dict]) -> tuple[list[tuple[str, pa.Table]], l
     if name == "JobOrder":
         rows = [{"__row": i, "requisition_id": o.get("id"), "title": o.get("title"),
                  "department": o.get("department") or (o.get("clientCorporation") or {}).get("name"),
-                 "hiring_manager": _person(o.get("clientContact")), "recruiter": _person(o.get("owner")),
+                 "hiring_manager": person(o.get("clientContact")), "recruiter": person(o.get("owner")),
                  "opened_at": o.get("dateAdded"), "closed_at": o.get("dateClosed"), "status": o.get("status"),
                  "openings": o.get("numOpenings"), "client_corporation": (o.get("clientCorporation") or {}).get("name")}
                 for i, o in enumerate(items, start=1)]

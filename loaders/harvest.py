@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from loaders.vendor_json import text_table
+from loaders.vendor_json import person, text_table
 
 FORMAT = "greenhouse"
 SNAPSHOT_NOTE = ("Harvest v1 holds no stage history (a snapshot): stage-based metrics need Greenhouse's "
@@ -43,20 +43,14 @@ def _first(values, key: str = "name"):
     return values[0].get(key) if values and isinstance(values[0], dict) else None
 
 
-def _person(p) -> str | None:
-    if not isinstance(p, dict):
-        return p
-    return p.get("name") or " ".join(x for x in (p.get("first_name"), p.get("last_name")) if x) or p.get("id")
-
-
 def tables(path: Path, items: list[dict]) -> tuple[list[tuple[str, pa.Table]], list[str]]:
     """The template tables one Harvest file gives, and notes for its load report."""
     kind = kind_of(path, items)
     if kind == "jobs":
         rows = [{"__row": i, "requisition_id": o.get("id"), "title": o.get("name"),
                  "department": _first(o.get("departments")),
-                 "hiring_manager": _person(((o.get("hiring_team") or {}).get("hiring_managers") or [None])[0]),
-                 "recruiter": _person(((o.get("hiring_team") or {}).get("recruiters") or [None])[0]),
+                 "hiring_manager": person(((o.get("hiring_team") or {}).get("hiring_managers") or [None])[0]),
+                 "recruiter": person(((o.get("hiring_team") or {}).get("recruiters") or [None])[0]),
                  "opened_at": o.get("opened_at") or o.get("created_at"), "closed_at": o.get("closed_at"),
                  "status": o.get("status"), "openings": len(o.get("openings") or []) or None,
                  "requisition_code": o.get("requisition_id")}

@@ -175,6 +175,23 @@ def kind_from_headers(headers) -> str | None:
 # ---------------------------------------------------------------------------------------------
 # Reading: each source becomes (sheet, kind, text table with __row) pieces.
 
+def sniff_delimiter(head: bytes) -> str:
+    """The delimiter of a CSV file from its first bytes (`,`, `;`, tab or `|`; `,` when unsure)."""
+    try:
+        return csv.Sniffer().sniff(head.decode("utf-8", "replace"), delimiters=",;\t|").delimiter
+    except csv.Error:
+        return ","
+
+
+def csv_headers(path: Path) -> list[str]:
+    """A CSV file's header row as written (for mapping its columns to the template's)."""
+    with open(path, "rb") as fh:
+        head = fh.read(4096)
+    lines = head.decode("utf-8", "replace").splitlines()
+    row = next(csv.reader(lines[:1], delimiter=sniff_delimiter(head)), [])
+    return [h.strip() for h in row if h.strip()]
+
+
 def read_csv_piece(con, path: Path, table: str, utf8: bool) -> list[str]:
     """Stage a CSV file as all-text temp table `table` (with __row = spreadsheet-style row number);
     returns its normalised column names. A file that is not UTF-8 (`fingerprint`) is read as Latin-1."""
@@ -188,10 +205,7 @@ def read_csv_piece(con, path: Path, table: str, utf8: bool) -> list[str]:
     if b"\x00" in head:
         raise LoadError(f"{path}: this is not a text CSV file (it holds binary data); "
                         "export the sheet as CSV (UTF-8) or load the .xlsx workbook itself")
-    try:
-        delim = csv.Sniffer().sniff(head.decode("utf-8", "replace"), delimiters=",;\t|").delimiter
-    except csv.Error:
-        delim = ","
+    delim = sniff_delimiter(head)
     source = ("read_csv($path, all_varchar = true, header = true, delim = $delim, quote = '\"', escape = '\"', "
               "null_padding = true, strict_mode = false, encoding = $encoding)")
     # Spreadsheet programs on Windows still save CSV as Latin-1.
@@ -605,11 +619,11 @@ def _pieces(con, path: Path, utf8: bool, fmt: str = "auto", mapping: Mapping | N
 def _json_pieces(con, path: Path, fmt: str):
     """The template tables of a vendor's JSON export file (Greenhouse Harvest, Bullhorn, Lever)."""
     items = read_objects(path)
-    if fmt in ("auto", harvest.FORMAT) and harvest.kind_of(path, items):
-        name = f"Greenhouse Harvest {harvest.kind_of(path, items)}"
+    if fmt in ("auto", harvest.FORMAT) and (objects := harvest.kind_of(path, items)):
+        name = f"Greenhouse Harvest {objects}"
         pieces, notes = harvest.tables(path, items)
-    elif fmt in ("auto", bullhorn.FORMAT) and bullhorn.entity(path, items):
-        name = f"Bullhorn {bullhorn.entity(path, items)}"
+    elif fmt in ("auto", bullhorn.FORMAT) and (entity := bullhorn.entity(path, items)):
+        name = f"Bullhorn {entity}"
         pieces, notes = bullhorn.tables(path, items)
     elif fmt in ("auto", lever.FORMAT) and lever.looks_like_lever(path, items):
         name = f"Lever {lever.object_name(path)}"

@@ -285,7 +285,7 @@ def apply_dictionary(con, client: str) -> int:
 
 
 @contextmanager
-def _transaction(con):
+def transaction(con):
     """Everything inside commits together or not at all."""
     con.execute("BEGIN TRANSACTION")
     try:
@@ -342,7 +342,7 @@ def describe_changes(old: ClientSettings, new: ClientSettings) -> list[str]:
 def save_settings(con, s: ClientSettings) -> list[str]:
     """Save settings edited in the dashboard in one transaction, exactly as `python -m loaders
     client` would; return what changed, in words (settings, events re-mapped, dates moved)."""
-    with _transaction(con):
+    with transaction(con):
         old = stored_settings(con, s.name)
         redate = bool(old and old.timezone != s.timezone and has_data(con, old.name))
         moved = moved_local_dates(con, old.name, old.timezone, s.timezone) if redate else 0
@@ -359,7 +359,7 @@ def save_settings(con, s: ClientSettings) -> list[str]:
 def add_stage_words(con, client: str, words: list[str], stage: str) -> int:
     """Map the client's stage words to a canonical stage: add them to its dictionary and to its
     stored settings file, and re-map the stored events (no reload). Returns how many events moved."""
-    with _transaction(con):
+    with transaction(con):
         s = stored_settings(con, client)
         if s is None:
             raise SettingsError(f"no client named {client!r}")

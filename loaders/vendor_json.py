@@ -38,6 +38,15 @@ def text(v) -> str | None:
     return str(v)
 
 
+def person(p) -> str | None:
+    """A user or contact as a name: its `name`, else first and last name (Greenhouse writes
+    `first_name`, Bullhorn `firstName`), else its id."""
+    if not isinstance(p, dict):
+        return p
+    first, last = p.get("first_name") or p.get("firstName"), p.get("last_name") or p.get("lastName")
+    return p.get("name") or " ".join(x for x in (first, last) if x) or p.get("id")
+
+
 def text_table(rows: list[dict], columns: list[str]) -> pa.Table:
     """Rows as an all-text Arrow table with `__row` (the object's position in its file, from 1)."""
     data = {c: pa.array([text(r.get(c)) for r in rows], pa.string()) for c in columns}
