@@ -101,6 +101,17 @@ TEMPLATE_EVENTS = {"stage_events": "application_id,stage,entered_at\n" + "\n".jo
 EXPECTED = {"n": 2, "median": 3.0, "submitted": 3, "interviewed": 1, "hired": 1}
 
 
+def _template_db(make_db):
+    """The same history loaded from the import template, to compare a vendor shape with."""
+    con = make_db(SETTINGS, BASE)
+    make_db.load(con, TEMPLATE_EVENTS, client="Acme")
+    return con
+
+
+def _summary(con) -> dict:
+    return run_summary(con, date_from=D("2026-05-01"), date_to=D("2026-05-31"), as_of="2026-06-30")
+
+
 def _numbers(con) -> dict:
     s = run_summary(con, as_of="2026-06-30")
     return {"n": s["time_to_submit"]["n"], "median": s["time_to_submit"]["median"],
@@ -202,7 +213,7 @@ def test_every_shape_gives_the_same_summary_as_the_template(make_db, tmp_path):
         con = make_db(SETTINGS, BASE)
         for path in write_tables(make_db.folder(), files):
             ingest_file(con, path, client="Acme", **kwargs)
-        summaries.append(run_summary(con, date_from=D("2026-05-01"), date_to=D("2026-05-31"), as_of="2026-06-30"))
+        summaries.append(_summary(con))
     assert all(s == summaries[0] for s in summaries[1:])
     assert summaries[0]["time_to_submit"]["median"] == 3.0
 
@@ -298,10 +309,7 @@ def test_lever_export_folder_loads_postings_opportunities_and_their_stage_change
     assert [r.skipped for r in reports if r.skipped and "stages" in r.skipped]
     assert _numbers(con) == EXPECTED
     # ...and the very summary the template gives for the same history.
-    template = make_db(SETTINGS, BASE)
-    make_db.load(template, TEMPLATE_EVENTS, client="Acme")
-    period = dict(date_from=D("2026-05-01"), date_to=D("2026-05-31"), as_of="2026-06-30")
-    assert run_summary(con, **period) == run_summary(template, **period)
+    assert _summary(con) == _summary(_template_db(make_db))
     # The archive reason is the outcome, through the dictionary; the team stands in for a missing department.
     assert con.execute("SELECT raw_stage, stage FROM stage_events WHERE application_id = '102' ORDER BY entered_at"
                        ).fetchall() == [("Hiring Manager Review", "submitted"), ("Not a fit", "rejected")]
@@ -383,10 +391,7 @@ def test_a_greenhouse_export_folder_with_its_stage_history_gives_the_templates_s
     _write_json(folder, HARVEST)
     write_tables(folder, {"application_stages.csv": INTERVALS})
     ingest(con, [folder], client="Acme")
-    template = make_db(SETTINGS, BASE)
-    make_db.load(template, TEMPLATE_EVENTS, client="Acme")
-    period = dict(date_from=D("2026-05-01"), date_to=D("2026-05-31"), as_of="2026-06-30")
-    assert run_summary(con, **period) == run_summary(template, **period)
+    assert _summary(con) == _summary(_template_db(make_db))
     assert _numbers(con) == EXPECTED
 
 
@@ -441,10 +446,7 @@ def test_bullhorn_export_takes_the_submittal_from_the_status_history_not_the_res
     assert reports["Bullhorn JobSubmissionHistory"].unmapped == [("New Lead", 2)]   # not a submittal
     assert reports["Bullhorn Appointment"].notes == ["1 appointment(s) of another type than Interview not read"]
     assert _numbers(con) == EXPECTED
-    template = make_db(SETTINGS, BASE)
-    make_db.load(template, TEMPLATE_EVENTS, client="Acme")
-    period = dict(date_from=D("2026-05-01"), date_to=D("2026-05-31"), as_of="2026-06-30")
-    assert run_summary(con, **period) == run_summary(template, **period)
+    assert _summary(con) == _summary(_template_db(make_db))
     # A job order has no department: the export's own when present, else the client corporation.
     assert con.execute("SELECT requisition_id, department, hiring_manager, recruiter FROM requisitions ORDER BY 1"
                        ).fetchall() == [("R1", "Acme", "Ada King", "Rex Ruiz"), ("R2", "Eng", None, None)]
