@@ -10,9 +10,11 @@ setup:
 run: setup
 	$(PYTHON) -m streamlit run app.py --server.port $(PORT) --browser.gatherUsageStats false
 
-# Browser tests use Debian's chromium (never a downloaded browser).
+# Browser tests and chart images use Debian's chromium (never a downloaded browser); deck tests
+# render the decks with LibreOffice and poppler.
 setup-test: setup
-	@command -v chromium >/dev/null 2>&1 || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; }
+	@{ command -v chromium && command -v soffice && command -v pdftoppm; } >/dev/null 2>&1 || { apt-get update -q && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium libreoffice-impress poppler-utils; }
 	$(PYTHON) -m pip install -q -r requirements-dev.txt
 
 test: setup-test
