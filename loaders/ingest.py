@@ -587,6 +587,14 @@ def _pieces(con, path: Path, utf8: bool, fmt: str = "auto", mapping: Mapping | N
         for sheet, kind, table, cols in _workbook_pieces(con, path):
             yield sheet, kind, table, (cols, {}, []) if kind else cols, "template"
         return
+    if fmt in ("auto", bullhorn.FORMAT) and mapping is None and bullhorn.is_dataloader(path, csv_headers(path)):
+        with open(path, "rb") as fh:
+            delimiter = sniff_delimiter(fh.read(4096))
+        items = bullhorn.dataloader_objects(path, delimiter, "utf-8" if utf8 else "latin-1")
+        pieces, notes = bullhorn.tables(path, items, first=2)
+        entity = bullhorn.entity(path, [])
+        yield from _arrow_pieces(con, f"Bullhorn DataLoader {entity}", pieces, notes, bullhorn.SOURCE_NAMES[entity])
+        return
     cols = read_csv_piece(con, path, "__src0", utf8)
     if mapping is not None:
         shape = mapping.shape
@@ -619,12 +627,14 @@ def _pieces(con, path: Path, utf8: bool, fmt: str = "auto", mapping: Mapping | N
 def _json_pieces(con, path: Path, fmt: str):
     """The template tables of a vendor's JSON export file (Greenhouse Harvest, Bullhorn, Lever)."""
     items = read_objects(path)
+    names = {}
     if fmt in ("auto", harvest.FORMAT) and (objects := harvest.kind_of(path, items)):
         name = f"Greenhouse Harvest {objects}"
         pieces, notes = harvest.tables(path, items)
     elif fmt in ("auto", bullhorn.FORMAT) and (entity := bullhorn.entity(path, items)):
         name = f"Bullhorn {entity}"
         pieces, notes = bullhorn.tables(path, items)
+        names = bullhorn.SOURCE_NAMES[entity]
     elif fmt in ("auto", lever.FORMAT) and lever.looks_like_lever(path, items):
         name = f"Lever {lever.object_name(path)}"
         pieces, notes = lever.tables(path, items), []
@@ -632,6 +642,12 @@ def _json_pieces(con, path: Path, fmt: str):
         raise LoadError(f"{path}: not a recognised JSON export; this version reads Greenhouse Harvest jobs.json and "
                         f"applications.json, Bullhorn's {', '.join(e + '.json' for e in bullhorn.ENTITIES.values())}, "
                         f"and Lever's {', '.join(n + '.json' for n in lever.OBJECTS)}, named as the vendor names them")
+    yield from _arrow_pieces(con, name, pieces, notes, names)
+
+
+def _arrow_pieces(con, name: str, pieces: list, notes: list[str], names: dict):
+    """Stage the template tables a vendor module built (Arrow tables with `__row`); `names` gives
+    the vendor's field behind a template column, for messages."""
     if not pieces:
         yield None, None, None, f"{name}: read with the file that needs it, not loaded on its own", name
     for n, (kind, arrow) in enumerate(pieces):
@@ -639,7 +655,7 @@ def _json_pieces(con, path: Path, fmt: str):
         con.register(f"{table}_arrow", arrow)
         con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT * FROM {table}_arrow")
         con.unregister(f"{table}_arrow")
-        yield None, kind, table, ([c for c in arrow.column_names if c != "__row"], {}, notes), name
+        yield None, kind, table, ([c for c in arrow.column_names if c != "__row"], names, notes), name
 
 
 def _apply_shape(con, path: Path, shape: Shape, table: str, cols: list[str]) -> tuple[str, list[str], dict]:

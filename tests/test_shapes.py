@@ -452,6 +452,70 @@ def test_bullhorn_export_takes_the_submittal_from_the_status_history_not_the_res
                        ).fetchall() == [("R1", "Acme", "Ada King", "Rex Ruiz"), ("R2", "Eng", None, None)]
 
 
+# The same export in Bullhorn's DataLoader CSV flavour: dotted headers, US short dates (no zone:
+# UTC; a date at 00:00 is a bare date), padded cells, submissions known by job order and candidate.
+DATALOADER = {
+    "JobOrder.csv": """
+        externalID,title,status,isOpen,numOpenings,dateAdded,clientCorporation.externalID,clientCorporation.name,clientContact.firstName,clientContact.lastName,owner.name,department
+        R1,Engineer,Accepting Candidates,TRUE,1,5/1/26 15:00,cc-7,Acme,Ada,King,Rex Ruiz,
+        R2,Analyst,Accepting Candidates,TRUE,2,5/4/26 00:00,cc-7,Acme,,,,Eng
+    """,
+    "JobSubmission.csv": """
+        candidate.externalID,jobOrder.externalID,status   ,source,dateAdded    ,dateWebResponse,sendingUser.name
+        1                   ,R1                 ,Placed   ,Web   ,5/3/26 20:00 ,5/1/26 14:00   ,Rex Ruiz
+        2                   ,R1                 ,Client Rejected,,5/5/26 3:00,,Rex Ruiz
+        3                   ,R2                 ,Client Submission,,5/8/26 17:00,5/4/26 9:00,
+    """,
+    "JobSubmissionHistory.csv": """
+        jobSubmission.externalID,status,dateAdded,modifyingUser.name
+        R1/1,New Lead,05/01/2026 14:00,Web
+        R1/1,Client Submission,05/03/2026 20:00,Rex Ruiz
+        R1/2,Client Submission,05/05/2026 03:00,Rex Ruiz
+        R1/2,Client Rejected,05/07/2026 12:00,Ada King
+        R2/3,New Lead,05/04/2026 09:00,Web
+        R2/3,Client Submission,05/08/2026 17:00,Rex Ruiz
+    """,
+    "Placement.csv": """
+        candidate.externalID,jobOrder.externalID,dateAdded,dateBegin,status
+        1,R1,5/20/26 16:00,6/1/26 00:00,Approved
+    """,
+    "Appointment.csv": """
+        externalID,candidateReference.externalID,jobOrder.externalID,type,dateBegin,subject
+        ap-1,1,R1,Interview,5/6/26 15:00,Onsite
+        ap-2,1,R1,Meeting,5/6/26 15:00,Debrief
+    """,
+}
+
+
+def test_bullhorn_dataloader_csv_gives_the_same_numbers_as_the_rest_export(make_db):
+    con = make_db(BULLHORN_SETTINGS)
+    folder = make_db.folder()
+    write_tables(folder, DATALOADER)
+    reports = {r.format: r for r in ingest(con, [folder], client="Acme")}
+    assert set(reports) == {"Bullhorn DataLoader JobOrder", "Bullhorn DataLoader JobSubmission",
+                            "Bullhorn DataLoader JobSubmissionHistory", "Bullhorn DataLoader Placement",
+                            "Bullhorn DataLoader Appointment"}
+    assert all(r.error is None and r.rows_rejected == 0 for r in reports.values()), reports
+    assert reports["Bullhorn DataLoader JobSubmissionHistory"].unmapped == [("New Lead", 2)]
+    assert _numbers(con) == EXPECTED
+    assert _summary(con) == _summary(_template_db(make_db))
+    # Submissions without an id are known by job order and candidate; a date at 00:00 is that day.
+    assert con.execute("SELECT application_id FROM applications ORDER BY 1").fetchall() == [
+        ("R1/1",), ("R1/2",), ("R2/3",)]
+    assert con.execute("SELECT requisition_id, opened_on, department, hiring_manager FROM requisitions ORDER BY 1"
+                       ).fetchall() == [("R1", D("2026-05-01"), "Acme", "Ada King"), ("R2", D("2026-05-04"), "Eng", None)]
+
+
+def test_bullhorn_dataloader_date_that_cannot_be_read_is_rejected_naming_row_and_column(make_db):
+    con = make_db(BULLHORN_SETTINGS)
+    folder = make_db.folder()
+    write_tables(folder, {"JobOrder.csv": DATALOADER["JobOrder.csv"].replace("5/4/26 00:00", "5/44/26")})
+    (rep,) = ingest(con, [folder], client="Acme")
+    assert rep.format == "Bullhorn DataLoader JobOrder" and (rep.rows_loaded, rep.rows_rejected) == (1, 1)
+    row, column, reason = rep.rejected_sample[0]
+    assert (row, column) == (3, "dateAdded") and "5/44/26" in reason
+
+
 def test_a_file_over_the_size_limit_is_refused_and_nothing_loads(make_db):
     con = make_db(SETTINGS, BASE)
     (path,) = write_tables(make_db.folder(), {"application_stages.csv": INTERVALS})
