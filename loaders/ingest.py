@@ -682,6 +682,30 @@ def _apply_shape(con, path: Path, shape: Shape, table: str, cols: list[str]) -> 
     return table, cols, {dst: src for src, dst in shape.rename.items()}
 
 
+# Columns that say whose export a file is: the template's client, Bullhorn's client corporation.
+OWNER_COLUMNS = ("client", "client_corporation")
+
+
+def _check_owner(con, table: str, cols: list[str], client: str, where: str) -> list[str]:
+    """Refuse a file that is another client's export although `--client` names this one: every row
+    names another client (the template), or names only clients known here as others (a vendor's
+    client corporation). Returns notes for names that match no client (loaded as `client`)."""
+    notes = []
+    for col in (c for c in OWNER_COLUMNS if c in cols):
+        names = [r[0] for r in con.execute(f"SELECT DISTINCT trim({_q(col)}) FROM {table} "
+                                           f"WHERE nullif(trim({_q(col)}), '') IS NOT NULL ORDER BY 1").fetchall()]
+        if not names or any(match_key(n) == match_key(client) for n in names):
+            continue
+        others = [n for n in names if get_client(con, n)]
+        if col == "client" or others:
+            shown = ", ".join(repr(n) for n in (others or names)[:5])
+            raise LoadError(f"{where}: this is an export of {shown}, not of {client!r} (--client); nothing was "
+                            f"loaded. Load it with --client {(others or names)[0]!r}, or pick the right file")
+        notes.append(f"client corporation {', '.join(repr(n) for n in names[:5])} is not a client's name here; "
+                     f"loaded as {client!r}")
+    return notes
+
+
 MAX_MB = 200   # the largest file loaded unless the caller says otherwise (--max-mb)
 
 
@@ -730,6 +754,9 @@ def ingest_file(con, path: Path | str, client: str | None = None, fmt: str = "au
             if step:
                 step(f"{rep.label}: checking {kind}")
             cols, names, rep.notes = cols
+            if client_name:
+                rep.notes = rep.notes + _check_owner(
+                    con, table, cols, client_name, rep.path + (f", sheet {sheet!r}" if sheet else ""))
             store_table(con, table=table, kind=kind, file_id=file_id, report=rep,
                         client_override=client_name, columns=cols, source_names=names)
             con.execute("INSERT INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now()::TIMESTAMP, ?)",

@@ -642,6 +642,16 @@ def test_rows_naming_another_client_than_the_client_option_are_rejected(make_db)
     assert rep.rejected_sample == [(4, "client", "row is for client 'Globex', but --client is Acme")]
 
 
+def test_a_file_that_is_wholly_another_clients_export_is_refused_and_nothing_loads(make_db):
+    con = make_db(CHICAGO_TOML, {"requisitions": "client,requisition_id,department,opened_at\n"
+                                                 "Acme,R1,Eng,2026-05-01\n"})
+    (rep,) = make_db.load(con, {"requisitions": "client,requisition_id,department,opened_at\n"
+                                                "Globex,R1,Sales,2026-06-01\n"
+                                                "Globex,R2,Sales,2026-06-01\n"}, client="Acme", check=False)
+    assert rep.error and "export of 'Globex', not of 'Acme' (--client); nothing was loaded" in rep.error
+    assert con.execute("SELECT requisition_id, department FROM requisitions").fetchall() == [("R1", "Eng")]
+
+
 def test_stage_words_missing_from_the_dictionary_are_loaded_as_unmapped_and_reported(make_db):
     con = make_db('name = "Acme"\ntimezone = "America/Chicago"\n[stages]\n"Client Submission" = "submitted"\n', {
         "stage_events": "client,application_id,stage,entered_at\n"

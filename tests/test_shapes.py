@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from loaders.ingest import TEMPLATE, LoadError, ingest, ingest_file, normalise_header
+from loaders.settings import parse_settings, save_client
 from loaders.shapes import ShapeError, read_mapping
 
 from conftest import D, run_summary, write_tables
@@ -514,6 +515,22 @@ def test_bullhorn_dataloader_date_that_cannot_be_read_is_rejected_naming_row_and
     assert rep.format == "Bullhorn DataLoader JobOrder" and (rep.rows_loaded, rep.rows_rejected) == (1, 1)
     row, column, reason = rep.rejected_sample[0]
     assert (row, column) == (3, "dateAdded") and "5/44/26" in reason
+
+
+def test_bullhorn_job_orders_of_another_known_client_are_refused_and_an_unknown_corporation_is_named(make_db):
+    con = make_db(BULLHORN_SETTINGS)
+    save_client(con, parse_settings('name = "Globex UK"'))
+    folder = make_db.folder()
+    theirs = DATALOADER["JobOrder.csv"].replace("cc-7,Acme", "cc-9,Globex UK")
+    write_tables(folder, {"JobOrder.csv": theirs})
+    (rep,) = ingest(con, [folder], client="Acme")
+    assert "export of 'Globex UK', not of 'Acme' (--client)" in rep.error
+    assert con.execute("SELECT count(*) FROM requisitions").fetchall() == [(0,)]
+    # A corporation name that is no client's here loads as --client, and the report says so.
+    write_tables(folder, {"JobOrder.csv": DATALOADER["JobOrder.csv"].replace("cc-7,Acme", "cc-7,Acme Corporation Inc")})
+    (rep,) = ingest(con, [folder], client="Acme")
+    assert rep.rows_loaded == 2
+    assert rep.notes == ["client corporation 'Acme Corporation Inc' is not a client's name here; loaded as 'Acme'"]
 
 
 def test_a_file_over_the_size_limit_is_refused_and_nothing_loads(make_db):
