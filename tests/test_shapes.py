@@ -245,8 +245,10 @@ def test_command_line_loads_a_mapped_export_and_names_the_shape_it_read(tmp_path
     out = run("ingest", str(folder / "status_changes.csv"), "--client", "Acme", "--mapping", str(tmp_path / "m.toml"))
     assert out.returncode == 0, out.stderr
     assert "stage_events (read as mapped stage_events (m.toml)): read 8, loaded 8, rejected 0" in out.stdout
-    bad = run("ingest", str(folder / "status_changes.csv"), "--client", "Acme", "--format", "tracker")
-    assert bad.returncode == 1 and "not supported yet" in bad.stdout
+    # A tracker is a workbook: a CSV file asked for as one is refused, saying what it could not find.
+    (folder / "tracker.csv").write_text("Req #,Date Opened\n1042,2026-05-04\n", encoding="utf-8")
+    bad = run("ingest", str(folder / "tracker.csv"), "--client", "Acme", "--format", "tracker")
+    assert bad.returncode == 1 and "tracker.csv: --format tracker reads" in bad.stdout
 
 
 # -- Lever (JSON) ------------------------------------------------------------------------------
