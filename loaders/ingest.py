@@ -635,7 +635,7 @@ def _tracker_pieces(con, path: Path, sheets, fmt: str):
         staged, found, names, notes = tracker.layout(path, sheet, rows, header_idx, kind, normalise_header, TEMPLATE)
         shape = f"recruiter tracker ({kind.name})"
         table, n = f"__src{n}", n + 1
-        cols = stage_rows(con, staged, 0, table)
+        cols = stage_rows(con, staged, header_idx, table)
         pieces = [(kind.table, table, (cols, names, notes))]
         if kind is tracker.SUBMITTAL_LOG:
             app = _q(cols[found["application_id"]])

@@ -192,7 +192,7 @@ def uncached_formulas(path: Path, sheet: str) -> dict[tuple[int, int], str]:
 
 def layout(path: Path, sheet: str, rows: list, header_idx: int, kind: SheetKind, normalise, template: dict):
     """The sheet's rows ready for staging, with the header renamed to template columns, and what the
-    report must say. Returns (rows with the staged header first, target -> column index,
+    report must say. Returns (rows with the staged header in place, target -> column index,
     source_names: template column -> the sheet's own header, notes)."""
     header = rows[header_idx]
     found = match([normalise(c) for c in header], kind)
@@ -262,7 +262,7 @@ def layout(path: Path, sheet: str, rows: list, header_idx: int, kind: SheetKind,
         found[id_col] = len(staged) - 1
         source_names[id_col] = " + ".join(str(header[j]).strip() for j, _, _ in parts)
         notes.append(f"no {kind.columns[id_col][0]} column: {id_col} made from {source_names[id_col]}")
-    return [staged] + body, found, source_names, notes
+    return rows[:header_idx] + [staged] + body, found, source_names, notes
 
 
 def events(found: dict, names: list[str], header: list) -> list[tuple[str | None, list[str], str]]:
