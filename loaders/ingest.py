@@ -565,6 +565,12 @@ def _workbook_pieces(con, path: Path, fmt: str = "auto", mapping: Mapping | None
             if not chosen:
                 raise LoadError(f"{path}: no sheet holds a template table; name sheets {', '.join(TEMPLATE)} "
                                 "with the template's column headers in them")
+            kinds = {}
+            for sheet, kind, _, _ in chosen:
+                if kind in kinds:  # the same rows twice would overwrite each other unseen
+                    raise LoadError(f"{path}: sheets {kinds[kind]!r} and {sheet!r} both hold {kind}; keep one of "
+                                    "them (or hide the other) and load the workbook again")
+                kinds[kind] = sheet
             for sheet, reason in skipped:
                 yield sheet, None, None, reason, "template"
             for n, (sheet, kind, rows, header_idx) in enumerate(chosen):
@@ -598,12 +604,6 @@ def _template_sheets(path: Path, sheets, trackers_too: bool = False):
                 skipped.append((sheet, "no template table's headers found, not read"))
             else:
                 chosen.append((sheet, kind, rows, header_idx))
-    kinds = {}
-    for sheet, kind, _, _ in chosen:
-        if kind in kinds:  # the same rows twice would overwrite each other unseen
-            raise LoadError(f"{path}: sheets {kinds[kind]!r} and {sheet!r} both hold {kind}; keep one of them "
-                            "(or hide the other) and load the workbook again")
-        kinds[kind] = sheet
     return chosen, skipped
 
 
@@ -629,39 +629,49 @@ def _tracker_pieces(con, path: Path, sheets, fmt: str):
             "and Promised or Delivered; another ATS's export: --format mapped --mapping FILE")
     for sheet, reason in skipped:
         yield sheet, None, None, reason, tracker.FORMAT
-    n = 0
+    n, seen_ids = 0, {}
     for sheet, rows, header_idx, kind in chosen:
         header = rows[header_idx]
         staged, found, names, notes = tracker.layout(path, sheet, rows, header_idx, kind, normalise_header, TEMPLATE)
         shape = f"recruiter tracker ({kind.name})"
         table, n = f"__src{n}", n + 1
         cols = stage_rows(con, staged, header_idx, table)
-        pieces = [(kind.table, table, (cols, names, notes))]
-        if kind is tracker.SUBMITTAL_LOG:
-            app = _q(cols[found["application_id"]])
-            for stage, times, label in tracker.events(found, cols, header):
-                word = _lit(stage) if stage else f"trim({_q(cols[found['status']])})"
-                when = "coalesce(" + ", ".join([f"nullif(trim({_q(c)}), '')" for c in times] + ["NULL::VARCHAR"]) + ")"
-                ev, n = f"__src{n}", n + 1
-                con.execute(f"""CREATE OR REPLACE TEMP TABLE {ev} AS
-                    SELECT __row, {app} AS application_id, {word} AS stage, {when} AS entered_at FROM {table}
-                    WHERE nullif(trim({app}), '') IS NOT NULL AND nullif({word}, '') IS NOT NULL
-                          {'' if not stage else f'AND {when} IS NOT NULL'}""")
-                what = f"stage events {stage!r} from column {label}" if stage else \
-                    f"the status word as a stage event in the client's words, dated by {label}"
-                ev_notes = [what]
-                if not stage:
-                    undated = con.execute(f"SELECT __row, stage FROM {ev} WHERE entered_at IS NULL ORDER BY __row"
-                                          ).fetchall()
-                    con.execute(f"DELETE FROM {ev} WHERE entered_at IS NULL")
-                    ev_notes += [f"row {r}: status {w!r} has no date in its row (no outcome or milestone date), "
-                                 "not loaded as a stage event" for r, w in undated]
-                ev_names = {"application_id": names["application_id"], "entered_at": label}
-                if not stage:
-                    ev_names["stage"] = names["status"]
-                pieces.append(("stage_events", ev, (["application_id", "stage", "entered_at"], ev_names, ev_notes)))
-        for kind_name, tbl, info in pieces:
-            yield sheet, kind_name, tbl, info, shape
+        id_col = TEMPLATE[kind.table][0].name
+        # Monthly sheets of one log are fine, but a row repeating another sheet's id replaces it: say so.
+        ids = {i for (i,) in con.execute(f"SELECT DISTINCT trim({_q(cols[found[id_col]])}) FROM {table}").fetchall() if i}
+        for other, other_ids in seen_ids.get(kind.table, []):
+            if ids & other_ids:
+                notes.append(f"{len(ids & other_ids)} {id_col}(s) also on sheet {other!r}: the rows here replace those")
+        seen_ids.setdefault(kind.table, []).append((sheet, ids))
+        events = []   # made before the log's own table is stored (and dropped)
+        for sql, info in _submittal_events(con, table, cols, found, header, names) if kind is tracker.SUBMITTAL_LOG else ():
+            events.append((f"__src{n}", info))
+            con.execute(f"CREATE OR REPLACE TEMP TABLE __src{n} AS {sql}")
+            n += 1
+        yield sheet, kind.table, table, (cols, names, notes), shape
+        for ev, info in events:
+            yield sheet, "stage_events", ev, info, shape
+
+
+def _submittal_events(con, table: str, cols: list[str], found: dict, header: list, names: dict):
+    """A submittal log's stage events (`tracker.events`): (SQL over the staged log, what
+    `_pieces` yields for it), one per milestone column and one for the status word."""
+    app = _q(cols[found["application_id"]])
+    for stage, times, label in tracker.events(found, cols, header):
+        word = _lit(stage) if stage else f"trim({_q(cols[found['status']])})"
+        when = "coalesce(" + ", ".join([f"nullif(trim({_q(c)}), '')" for c in times] + ["NULL::VARCHAR"]) + ")"
+        rows = f"""FROM {table} WHERE nullif(trim({app}), '') IS NOT NULL AND nullif({word}, '') IS NOT NULL"""
+        notes = [f"stage events {stage!r} from column {label}" if stage else
+                 f"the status word as a stage event in the client's words, dated by {label}"]
+        if not stage:
+            notes += [f"row {r}: status {w!r} has no date in its row (no outcome or milestone date), not loaded "
+                      "as a stage event"
+                      for r, w in con.execute(f"SELECT __row, {word} {rows} AND {when} IS NULL ORDER BY __row").fetchall()]
+        source = {"application_id": names["application_id"], "entered_at": label}
+        if not stage:
+            source["stage"] = names["status"]
+        yield (f"SELECT __row, {app} AS application_id, {word} AS stage, {when} AS entered_at {rows} AND {when} IS NOT NULL",
+               (["application_id", "stage", "entered_at"], source, notes))
 
 
 def _mapped_sheet_pieces(con, path: Path, sheets, mapping: Mapping):

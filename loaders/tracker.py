@@ -121,6 +121,11 @@ def match(headers: list[str], kind: SheetKind) -> dict[str, int]:
     return found
 
 
+def header_for(target: str, kind: SheetKind) -> str:
+    """How messages name a column a kind looks for: its first alias, as a header (`Date Submitted`)."""
+    return "'" + kind.columns[target][0].replace("_", " ").title().replace(" Id", " ID").replace("Req", "Req #") + "'"
+
+
 def _fits(found: dict, kind: SheetKind) -> bool:
     return all(any(t in found for t in group) for group in kind.recognise)
 
@@ -154,7 +159,7 @@ def closest(rows, normalise) -> str:
         return "no tracker headers (first row: " + (", ".join(str(c).strip() for c in first if cell_text(c))[:120]
                                                      or "empty") + ")"
     kind, found, row = best
-    lacks = [" or ".join(repr(kind.columns[t][0]) for t in group) for group in kind.recognise
+    lacks = [" or ".join(header_for(t, kind) for t in group) for group in kind.recognise
              if not any(t in found for t in group)]
     return (f"closest to a {kind.name} (found {', '.join(str(row[j]).strip() for j in found.values())}; "
             f"lacks a {', '.join(lacks)} column)")
@@ -167,8 +172,12 @@ def uncached_formulas(path: Path, sheet: str) -> dict[tuple[int, int], str]:
     main = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
     rel = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
     out = {}
-    with zipfile.ZipFile(path) as z:
+    try:
+        z = zipfile.ZipFile(path)
         book = ET.fromstring(z.read("xl/workbook.xml"))
+    except (OSError, KeyError, zipfile.BadZipFile, ET.ParseError):
+        return out   # not laid out as Excel writes workbooks: formulas are then read by calamine alone
+    with z:
         rid = next((s.get(rel) for s in book.iter(f"{main}sheet") if s.get("name") == sheet), None)
         rels = ET.fromstring(z.read("xl/_rels/workbook.xml.rels"))
         target = next((r.get("Target") for r in rels if r.get("Id") == rid), None)
@@ -243,11 +252,11 @@ def layout(path: Path, sheet: str, rows: list, header_idx: int, kind: SheetKind,
 
     # A derived id when the sheet has no id column, stable across later versions of the tracker.
     if id_col not in found and kind.ids:
-        missing = [kind.columns[t][0] for t in kind.id_needs if t not in found]
+        missing = [header_for(t, kind) for t in kind.id_needs if t not in found]
         if missing:
-            raise TrackerError(f"{path}, sheet {sheet!r}: a {kind.name} needs a {kind.columns[id_col][0]!r} column, "
-                               f"or {' and '.join(repr(kind.columns[t][0]) for t in kind.id_needs)} columns to make "
-                               f"one from (lacks {', '.join(map(repr, missing))})")
+            raise TrackerError(f"{path}, sheet {sheet!r}: a {kind.name} needs a {header_for(id_col, kind)} column, "
+                               f"or {' and '.join(header_for(t, kind) for t in kind.id_needs)} columns to make "
+                               f"one from (lacks {', '.join(missing)})")
         parts = [(found[t], join, t in kind.id_needs) for t, join in zip(kind.ids, kind.id_joins) if t in found]
         seen = {}
         for r in body:
@@ -261,7 +270,7 @@ def layout(path: Path, sheet: str, rows: list, header_idx: int, kind: SheetKind,
         staged.append(id_col)
         found[id_col] = len(staged) - 1
         source_names[id_col] = " + ".join(str(header[j]).strip() for j, _, _ in parts)
-        notes.append(f"no {kind.columns[id_col][0]} column: {id_col} made from {source_names[id_col]}")
+        notes.append(f"no {header_for(id_col, kind)} column: {id_col} made from {source_names[id_col]}")
     return rows[:header_idx] + [staged] + body, found, source_names, notes
 
 

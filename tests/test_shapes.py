@@ -202,6 +202,28 @@ def test_a_mapping_naming_a_column_the_export_lacks_is_refused(make_db, tmp_path
                     mapping=read_mapping(tmp_path / "m.toml", TEMPLATE, normalise_header))
 
 
+def _tracker_log() -> bytes:
+    """The same history as a recruiter's submittal log (tests/test_tracker.py): date-time cells are
+    UTC instants; 102's outcome has its own date, 101's "Hired" is dated by its start date."""
+    import datetime as dt
+    import io
+
+    import openpyxl
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Submittal log"
+    ws.append(["Acme submittals, May 2026"])
+    ws.append(["Req #", "Submittal ID", "Candidate", "Date Submitted", "Interview Date", "Start Date", "Outcome",
+               "Outcome Date"])
+    ws.append(["R1", 101, "Ann", dt.datetime(2026, 5, 3, 20), dt.datetime(2026, 5, 6, 15), dt.datetime(2026, 5, 20, 16),
+               "Hired", None])
+    ws.append(["R1", 102, "Bo", dt.datetime(2026, 5, 5, 3), None, None, "rejected", dt.datetime(2026, 5, 7, 12)])
+    ws.append(["R2", 201, "Cy", dt.datetime(2026, 5, 8, 17), None, None, None, None])
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
 def test_every_shape_gives_the_same_summary_as_the_template(make_db, tmp_path):
     template = TEMPLATE_EVENTS
     (tmp_path / "m.toml").write_text(MAPPING, encoding="utf-8")
@@ -209,11 +231,13 @@ def test_every_shape_gives_the_same_summary_as_the_template(make_db, tmp_path):
     summaries = []
     for files, kwargs in ((template, {}), ({"application_stages.csv": INTERVALS}, {}),
                           ({"application_history.csv": HISTORY, "job_stage.csv": JOB_STAGE}, {}),
-                          ({"status_changes.csv": OTHER_LOG}, {"fmt": "mapped", "mapping": mapping})):
+                          ({"status_changes.csv": OTHER_LOG}, {"fmt": "mapped", "mapping": mapping}),
+                          ({"tracker.xlsx": _tracker_log()}, {})):
         con = make_db(SETTINGS, BASE)
         for path in write_tables(make_db.folder(), files):
             ingest_file(con, path, client="Acme", **kwargs)
         summaries.append(_summary(con))
+        assert _numbers(con) == EXPECTED, files
     assert all(s == summaries[0] for s in summaries[1:])
     assert summaries[0]["time_to_submit"]["median"] == 3.0
 

@@ -143,7 +143,7 @@ def test_submittal_log_becomes_applications_and_one_stage_event_per_milestone(ma
     con, reports = _load(make_db, tmp_path)
     apps = _report(reports, "Submittals", "applications")
     assert (apps.format, apps.rows_loaded, apps.rows_rejected) == ("recruiter tracker (submittal log)", 3, 0)
-    assert "no submittal_id column: application_id made from Req ID + Candidate ID" in apps.notes
+    assert "no 'Submittal ID' column: application_id made from Req ID + Candidate ID" in apps.notes
     assert con.execute("SELECT application_id, requisition_id, candidate_id, source, status FROM applications "
                        "ORDER BY 1").fetchall() == [("1042/501", "1042", "501", "Referral", "hired"),
                                                     ("1042/502", "1042", "502", None, "client rejected"),
@@ -338,7 +338,8 @@ def test_submittal_log_without_any_id_column_is_refused(make_db, tmp_path):
     ws.append(["Req #", "Candidate", "Date Submitted"])
     ws.append([1042, "Jane Roe", dt.date(2026, 5, 7)])
     con = make_db(SETTINGS)
-    with pytest.raises(LoadError, match="needs a 'submittal_id' column, or 'req' and 'candidate_id' columns"):
+    with pytest.raises(LoadError, match="log.xlsx, sheet 'Sheet': a submittal log needs a 'Submittal ID' column, "
+                                        "or 'Req #' and 'Candidate ID' columns to make one from"):
         ingest_file(con, save(wb, tmp_path / "log.xlsx"), client="Acme")
     assert con.execute("SELECT count(*) FROM applications").fetchall() == [(0,)]
 
@@ -358,7 +359,7 @@ def test_unrecognisable_workbook_is_refused_listing_its_sheets_and_the_format_to
     message = str(exc.value)
     assert "pipeline.xlsx: cannot tell what this workbook is" in message
     assert "sheet 'Pipeline': not a tracker sheet: closest to a submittal log (found Req #, Candidate ID; " \
-           "lacks a 'date_submitted' column)" in message
+           "lacks a 'Date Submitted' column)" in message
     assert "sheet 'Notes': not a tracker sheet: no tracker headers (first row: Call the HM on Monday)" in message
     assert "--format tracker" in message and "--format mapped --mapping FILE" in message
 
@@ -432,3 +433,32 @@ def test_command_line_reads_a_tracker_workbook_and_says_which_format_it_chose(tm
     again = run("ingest", str(path), "--client", "Acme", "--format", "tracker", "--quiet")
     assert again.returncode == 0 and "already loaded" in again.stdout
     assert "tracker" in run("ingest", "--help").stdout
+
+
+def test_auto_detection_prefers_the_tracker_when_it_reads_more_sheets_than_the_template(make_db, tmp_path):
+    # "Requisition ID" + "Application ID" fit the template's applications by their headers too, but
+    # read so the Date Submitted would be lost and the "Reqs" sheet left out: the tracker reads both.
+    wb = openpyxl.Workbook()
+    reqs = wb.active
+    reqs.title = "Reqs"
+    reqs.append(["Req #", "Dept", "Date Opened"])
+    reqs.append(["R1", "Eng", dt.date(2026, 5, 1)])
+    log = wb.create_sheet("May")
+    log.append(["Requisition ID", "Application ID", "Date Submitted"])
+    log.append(["R1", "A1", dt.date(2026, 5, 4)])
+    log.append(["R1", "A2", dt.date(2026, 5, 6)])
+    june = wb.create_sheet("June")
+    june.append(["Requisition ID", "Application ID", "Date Submitted"])
+    june.append(["R1", "A2", dt.date(2026, 6, 2)])   # A2 again: June's row replaces May's, and says so
+    con = make_db(SETTINGS)
+    reports = ingest_file(con, save(wb, tmp_path / "book.xlsx"), client="Acme")
+    assert {(r.sheet, r.kind, r.format) for r in reports if r.kind != "stage_events"} == {
+        ("Reqs", "requisitions", "recruiter tracker (requisition tracker)"),
+        ("May", "applications", "recruiter tracker (submittal log)"),
+        ("June", "applications", "recruiter tracker (submittal log)")}
+    june_apps = _report(reports, "June", "applications")
+    assert "1 application_id(s) also on sheet 'May': the rows here replace those" in june_apps.notes
+    assert con.execute("SELECT application_id, source_row, file_id FROM applications ORDER BY 1").fetchall() == [
+        ("A1", 2, 1), ("A2", 2, 1)]
+    s = run_summary(con, as_of="2026-06-30")
+    assert (s["time_to_submit"]["median"], s["interview_conversion"]["submitted"]) == (3.0, 2)
