@@ -19,8 +19,9 @@ columns and go through `ingest.store_table` like every other source, so every lo
   `<requisition>/<original due date>` (with `#2`, `#3` for further promises due the same day).
 
 Layout handled here: a value merged down several rows belongs to each of them (`ingest.
-read_xlsx_sheets`); totals rows are not read and are named in the report; a formula with no saved
-value is named in the report, and rejects its row where a date or number was expected.
+read_xlsx_sheets`); totals rows, and rows holding only formula results below the data, are not read
+and are named in the report; a formula with no saved value is named in the report, and rejects its
+row where a date or number was expected.
 """
 from __future__ import annotations
 
@@ -165,10 +166,10 @@ def closest(rows, normalise) -> str:
             f"lacks a {', '.join(lacks)} column)")
 
 
-def uncached_formulas(path: Path, sheet: str) -> dict[tuple[int, int], str]:
-    """(row, column) from 0 -> formula, for the sheet's formula cells with no saved value (a workbook
-    written by a program and never opened in Excel). A formula whose saved value is an empty text
-    (`=IF(A5="","",...)`) has one, and is not listed."""
+def formula_cells(path: Path, sheet: str) -> dict[tuple[int, int], tuple[str, bool]]:
+    """(row, column) from 0 -> (formula, whether Excel saved its value), for the sheet's formula
+    cells (calamine reads the saved values; a workbook written by a program and never opened in
+    Excel has none). A formula whose saved value is an empty text (`=IF(A5="","",...)`) has one."""
     main = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
     rel = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
     out = {}
@@ -188,15 +189,27 @@ def uncached_formulas(path: Path, sheet: str) -> dict[tuple[int, int], str]:
             if cell.tag != f"{main}c":
                 continue
             f, v = cell.find(f"{main}f"), cell.find(f"{main}v")
-            if f is not None and (v is None or not v.text) and cell.get("t") not in ("str", "inlineStr"):
-                ref = re.match(r"([A-Z]+)(\d+)", cell.get("r", ""))
-                if ref:
-                    col = 0
-                    for ch in ref.group(1):
-                        col = col * 26 + ord(ch) - 64
-                    out[(int(ref.group(2)) - 1, col - 1)] = "=" + (f.text or "(shared formula)")
+            ref = re.match(r"([A-Z]+)(\d+)", cell.get("r", ""))
+            if f is not None and ref:
+                col = 0
+                for ch in ref.group(1):
+                    col = col * 26 + ord(ch) - 64
+                saved = bool(v is not None and v.text) or cell.get("t") in ("str", "inlineStr")
+                out[(int(ref.group(2)) - 1, col - 1)] = ("=" + (f.text or "(shared formula)"), saved)
             cell.clear()
     return out
+
+
+def _runs(numbers: list[int]) -> str:
+    """Row numbers as runs: `row 9`, `rows 12 to 40, 45`."""
+    runs = []
+    for n in numbers:
+        if runs and n == runs[-1][1] + 1:
+            runs[-1][1] = n
+        else:
+            runs.append([n, n])
+    text = ", ".join(f"{a}" if a == b else f"{a} to {b}" for a, b in runs)
+    return ("row " if len(numbers) == 1 else "rows ") + text
 
 
 def layout(path: Path, sheet: str, rows: list, header_idx: int, kind: SheetKind, normalise, template: dict):
@@ -211,30 +224,44 @@ def layout(path: Path, sheet: str, rows: list, header_idx: int, kind: SheetKind,
     body = [list(r) for r in rows[header_idx + 1:]]
     width = len(header)
 
-    # Totals rows: a "Total" label in the first filled cell and no id: not data.
+    # Rows with no id that are not data: totals ("Total" in the first filled cell), and rows holding
+    # only the results of formulas filled down below the data. Named in the report, not read.
     keys = [found[t] for t in (id_col,) + kind.ids if t in found]
+    formulas = formula_cells(path, sheet)
+    totals, formula_only = [], []
     for i, r in enumerate(body):
-        first = next((cell_text(c) for c in r if cell_text(c)), None)
-        if first and _TOTAL.match(first.strip()) and all(
-                not cell_text(r[j]) or _TOTAL.match(cell_text(r[j]).strip()) for j in keys if j < len(r)):
-            notes.append(f"row {header_idx + i + 2}: totals row, not read")
-            body[i] = []
+        filled = [j for j, c in enumerate(r) if cell_text(c)]
+        if not filled:
+            continue
+        first = cell_text(r[filled[0]]).strip()
+        no_id = all(not cell_text(r[j]) or _TOTAL.match(cell_text(r[j]).strip()) for j in keys if j < len(r))
+        if no_id and _TOTAL.match(first):
+            totals.append(header_idx + i + 2)
+        elif no_id and all((header_idx + 1 + i, j) in formulas for j in filled):
+            formula_only.append(header_idx + i + 2)
+        else:
+            continue
+        body[i] = []
+    if totals:
+        notes.append(f"{_runs(totals)}: totals row{'s' if len(totals) > 1 else ''}, not read")
+    if formula_only:
+        notes.append(f"{_runs(formula_only)}: only formula results, no id, not read")
 
     # Formulas with no saved value: a date or number expected there cannot be read (the row is
-    # rejected saying so); elsewhere the cell reads as empty. Rows left blank are layout.
+    # rejected saying so); elsewhere the cell reads as empty, and is named. Rows left blank are layout.
     by_index = {j: t for t, j in found.items()}
-    for (r, c), formula in sorted(uncached_formulas(path, sheet).items()):
+    for (r, c), (formula, saved) in sorted(formulas.items()):
         i = r - header_idx - 1
-        if i < 0 or i >= len(body) or c >= width or not any(cell_text(v) for v in body[i]):
+        if saved or i < 0 or i >= len(body) or c >= width or not any(cell_text(v) for v in body[i]):
             continue
         target = by_index.get(c)
-        what = f"row {r + 1}, column {str(header[c]).strip()}: formula {formula} has no saved value"
         if target in MILESTONES or target == "outcome_date" or (
                 target in cols and cols[target].kind in ("time", "date", "int", "side")):
             body[i] += [None] * (c + 1 - len(body[i]))
             body[i][c] = f"{formula} (a formula with no saved value: open and save the workbook in Excel)"
         else:
-            notes.append(f"{what}, read as empty (open and save the workbook in Excel to keep its value)")
+            notes.append(f"row {r + 1}, column {str(header[c]).strip()}: formula {formula} has no saved value, "
+                         "read as empty (open and save the workbook in Excel to keep its value)")
 
     # The staged header: template names for the columns found; the others keep their own names
     # (as provenance), moved aside when one would read as a template column.

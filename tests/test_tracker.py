@@ -462,3 +462,20 @@ def test_auto_detection_prefers_the_tracker_when_it_reads_more_sheets_than_the_t
         ("A1", 2, 1), ("A2", 2, 1)]
     s = run_summary(con, as_of="2026-06-30")
     assert (s["time_to_submit"]["median"], s["interview_conversion"]["submitted"]) == (3.0, 2)
+
+
+def test_rows_holding_only_formula_results_are_skipped_and_named(make_db, tmp_path):
+    # "Days open" is filled down below the data; Excel saved a number in every row of it.
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Reqs"
+    ws.append(["Req #", "Dept", "Date Opened", "Days open"])
+    ws.append([1042, "Eng", dt.date(2026, 5, 4), "=TODAY()-C2"])
+    for row in (3, 4, 5):
+        ws.append([None, None, None, f"=TODAY()-C{row}"])
+    cached = {f"=TODAY()-C{row}": 46000 - row for row in (2, 3, 4, 5)}
+    con = make_db(SETTINGS)
+    (rep,) = ingest_file(con, save(wb, tmp_path / "reqs.xlsx", {"Reqs": cached}), client="Acme")
+    assert (rep.rows_read, rep.rows_loaded, rep.rows_rejected) == (1, 1, 0)
+    assert rep.notes == ["rows 3 to 5: only formula results, no id, not read"]
+    assert con.execute("SELECT requisition_id, extra FROM requisitions").fetchall() == [("1042", '{"days_open":"45998"}')]
