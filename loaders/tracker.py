@@ -16,7 +16,10 @@ columns and go through `ingest.store_table` like every other source, so every lo
   known to have happened before it). The application id is the `Submittal ID` column when there is
   one, else `<requisition>/<candidate id>`, so that a newer tracker replaces the older's rows.
 - commitments -> `commitments`; the id is a `Commitment ID` column when there is one, else
-  `<requisition>/<original due date>` (with `#2`, `#3` for further promises due the same day).
+  `<requisition> due <original due date as written>` (`1042 due 2026-05-15`; ` #2`, ` #3` for
+  further promises due the same day), so that a revision or a delivery noted later replaces it.
+A stage event is known by its application, stage word and time (as for every source): a milestone
+date corrected in a newer tracker adds an event beside the old one, and the earliest counts.
 
 Layout handled here: a value merged down several rows belongs to each of them (`ingest.
 read_xlsx_sheets`); totals rows, and rows holding only formula results below the data, are not read
@@ -103,8 +106,8 @@ COMMITMENTS = SheetKind("commitments", "commitments", {
 
 KINDS = (REQUISITION_TRACKER, SUBMITTAL_LOG, COMMITMENTS)
 
-# "Total", "TOTAL", "Totals:", "Grand total", "Subtotal", "Total openings"
-_TOTAL = re.compile(r"(grand\s*|sub\s*-?\s*)?totals?\b", re.IGNORECASE)
+# "Total", "TOTAL", "Totals:", "Grand total", "Subtotal", "Total openings", "Sum", "Count", "Average"
+_TOTAL = re.compile(r"(grand\s*|sub\s*-?\s*)?totals?\b|(sum|count|average|avg)\b", re.IGNORECASE)
 
 
 class TrackerError(ShapeError):
