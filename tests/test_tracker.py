@@ -5,7 +5,6 @@ export saved as a workbook, read through a column mapping. Fixtures are built he
 from __future__ import annotations
 
 import datetime as dt
-import re
 import subprocess
 import sys
 import zipfile
@@ -117,8 +116,10 @@ def _load(make_db, tmp_path, settings=SETTINGS, **changes):
     return con, reports
 
 
-def _report(reports, sheet, kind="stage_events", note=""):
-    return next(r for r in reports if r.sheet == sheet and r.kind == kind and any(note in n for n in r.notes))
+def _report(reports, sheet, kind="stage_events", note=None):
+    """The report of one table read from `sheet` (a stage events one by a note it carries)."""
+    return next(r for r in reports if r.sheet == sheet and r.kind == kind
+                and (note is None or any(note in n for n in r.notes)))
 
 
 def _rejected(con):
@@ -332,16 +333,23 @@ def test_outcome_with_no_date_in_its_row_is_named_in_the_report(make_db, tmp_pat
     assert con.execute("SELECT count(*) FROM applications").fetchall() == [(2,)]
 
 
-def test_submittal_log_without_any_id_column_is_refused(make_db, tmp_path):
+def test_submittal_log_without_any_id_column_is_refused_and_nothing_loads(make_db, tmp_path):
+    # Candidates known by name only: no id can be made, and names are never stored. The good
+    # requisition tracker before it in the same workbook is not half-loaded either.
     wb = openpyxl.Workbook()
-    ws = wb.active
+    reqs = wb.active
+    reqs.title = "Reqs"
+    reqs.append(["Req #", "Dept", "Date Opened"])
+    reqs.append([1042, "Eng", dt.date(2026, 5, 1)])
+    ws = wb.create_sheet("Log")
     ws.append(["Req #", "Candidate", "Date Submitted"])
     ws.append([1042, "Jane Roe", dt.date(2026, 5, 7)])
     con = make_db(SETTINGS)
-    with pytest.raises(LoadError, match="log.xlsx, sheet 'Sheet': a submittal log needs a 'Submittal ID' column, "
+    with pytest.raises(LoadError, match="log.xlsx, sheet 'Log': a submittal log needs a 'Submittal ID' column, "
                                         "or 'Req #' and 'Candidate ID' columns to make one from"):
         ingest_file(con, save(wb, tmp_path / "log.xlsx"), client="Acme")
-    assert con.execute("SELECT count(*) FROM applications").fetchall() == [(0,)]
+    assert con.execute("SELECT (SELECT count(*) FROM requisitions), (SELECT count(*) FROM applications), "
+                       "(SELECT count(*) FROM files)").fetchall() == [(0, 0, 0)]
 
 
 def test_unrecognisable_workbook_is_refused_listing_its_sheets_and_the_format_to_pass(make_db, tmp_path):
