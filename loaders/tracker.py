@@ -227,6 +227,14 @@ def layout(path: Path, sheet: str, rows: list, header_idx: int, kind: SheetKind,
     body = [list(r) for r in rows[header_idx + 1:]]
     width = len(header)
 
+    # "Delivered" may count candidates ("promised 3, delivered 2") rather than date the delivery.
+    j = found.get("delivered_on")
+    counts = [cell_text(r[j]).strip() for r in body if j is not None and j < len(r) and cell_text(r[j])]
+    if counts and all(re.fullmatch(r"\d{1,4}", v) for v in counts):
+        del found["delivered_on"]
+        notes.append(f"column {str(header[j]).strip()} holds counts, not dates: kept with each row, "
+                     "and no delivery date is read from it")
+
     # Rows with no id that are not data: totals ("Total" in the first filled cell), and rows holding
     # only the results of formulas filled down below the data. Named in the report, not read.
     keys = [found[t] for t in (id_col,) + kind.ids if t in found]

@@ -487,3 +487,21 @@ def test_rows_holding_only_formula_results_are_skipped_and_named(make_db, tmp_pa
     assert (rep.rows_read, rep.rows_loaded, rep.rows_rejected) == (1, 1, 0)
     assert rep.notes == ["rows 3 to 5: only formula results, no id, not read"]
     assert con.execute("SELECT requisition_id, extra FROM requisitions").fetchall() == [("1042", '{"days_open":"45998"}')]
+
+
+def test_delivered_column_holding_counts_is_kept_but_not_read_as_dates(make_db, tmp_path):
+    # "Promised 3 by Fri, delivered 2": the Delivered column counts candidates; no delivery date.
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Promises"
+    ws.append(["Req #", "Promised", "Delivered", "Due"])
+    ws.append([1042, 3, 2, dt.date(2026, 5, 15)])
+    ws.append([1043, 1, None, dt.date(2026, 5, 20)])
+    con = make_db(SETTINGS)
+    (rep,) = ingest_file(con, save(wb, tmp_path / "promises.xlsx"), client="Acme")
+    assert (rep.rows_loaded, rep.rows_rejected) == (2, 0)
+    assert "column Delivered holds counts, not dates: kept with each row, and no delivery date is read from it" \
+        in rep.notes
+    assert con.execute("SELECT commitment_id, promised_count, delivered_on, extra FROM commitments ORDER BY 1"
+                       ).fetchall() == [("1042 due 2026-05-15", 3, None, '{"delivered":"2"}'),
+                                        ("1043 due 2026-05-20", 1, None, '{"delivered":null}')]
