@@ -49,8 +49,13 @@ def main(argv=None) -> int:
     p_ingest = sub.add_parser("ingest", help="load files or folders")
     p_ingest.add_argument("paths", nargs="+")
     p_ingest.add_argument("--client", help="the client the files belong to (when they have no client column)")
-    p_ingest.add_argument("--format", default="auto", choices=FORMATS)
-    p_ingest.add_argument("--mapping", help="a saved column mapping file (for --format mapped)")
+    p_ingest.add_argument("--format", default="auto", choices=FORMATS,
+                          help="what the files are (default auto: recognised by their content, and the report says "
+                               "which format it chose); tracker: recruiters' tracker workbooks (a requisition "
+                               "tracker, a submittal log, a commitments sheet); mapped: another ATS's CSV or XLSX "
+                               "export read through --mapping")
+    p_ingest.add_argument("--mapping", help="a saved column mapping file (for --format mapped; CSV files or the "
+                                            "workbook sheet whose header row holds the mapping's columns)")
     p_ingest.add_argument("--max-mb", type=float, default=MAX_MB,
                           help=f"refuse files larger than this many MB (default {MAX_MB})")
     p_ingest.add_argument("--quiet", action="store_true", help="no progress bar")

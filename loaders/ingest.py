@@ -27,7 +27,7 @@ import pyarrow as pa
 from loaders.parse import (TIME_HINT, cell_text, id_sql, instant_sql, int_bad_sql, int_sql, iso_input,
                            local_date_sql, text_sql, time_struct)
 from loaders.settings import canonical_stage_sql, get_client, match_key, match_key_sql
-from loaders import bullhorn, harvest, lever
+from loaders import bullhorn, harvest, lever, tracker
 from loaders.shapes import SUPPORTED, Mapping, Shape, ShapeError, detect, find_lookup, stage_sql
 from loaders.vendor_json import read_objects
 
@@ -67,9 +67,10 @@ _PERSONAL_PARTS = ("firstname", "lastname", "fullname", "middlename", "surname",
 
 def is_personal(header: str) -> bool:
     """Whether a column holds a candidate's personal data (names, e-mails, phones, addresses), by
-    its header in any spelling: `FirstName`, `candidate.firstName`, `Home Address`, `Name (Candidate)`."""
+    its header in any spelling: `FirstName`, `candidate.firstName`, `Home Address`, `Name (Candidate)`,
+    and a tracker's bare `Candidate` column (recruiters write the name there; its id is `Candidate ID`)."""
     compact = re.sub(r"[\W_]+", "", header.lower())
-    return (compact in ("name", "cell")
+    return (compact in ("name", "cell", "candidate", "applicant")
             or any(part in compact for part in _PERSONAL_PARTS)
             or ("name" in compact and any(who in compact for who in ("candidate", "applicant", "person"))))
 
@@ -237,7 +238,8 @@ def drop_staged(con, *names: str) -> None:
 
 
 def read_xlsx_sheets(path: Path):
-    """Yield (sheet name, hidden, rows) for each sheet; rows are lists of cell values (cached values)."""
+    """Yield (sheet name, hidden, rows) for each sheet; rows are lists of cell values (cached values),
+    from row 1 and column A, with merged cells filled down."""
     from python_calamine import CalamineWorkbook
     try:
         wb = CalamineWorkbook.from_path(str(path))
@@ -245,7 +247,15 @@ def read_xlsx_sheets(path: Path):
         raise LoadError(f"{path}: not a readable Excel workbook ({exc}); save it as .xlsx or as CSV") from exc
     for meta in wb.sheets_metadata:
         hidden = "hidden" in str(meta.visible).lower()   # Hidden or VeryHidden
-        yield meta.name, hidden, wb.get_sheet_by_name(meta.name).to_python(skip_empty_area=False)
+        sheet = wb.get_sheet_by_name(meta.name)
+        rows = sheet.to_python(skip_empty_area=False)
+        # A value merged down several rows (a department over its requisitions) belongs to each
+        # of them; a merge across columns only is a label spanning them, kept in its first cell.
+        for (r0, c0), (r1, _) in getattr(sheet, "merged_cell_ranges", None) or ():
+            for r in range(r0 + 1, min(r1 + 1, len(rows))):
+                if c0 < len(rows[r]) and rows[r][c0] in ("", None):
+                    rows[r][c0] = rows[r0][c0]
+        yield meta.name, hidden, rows
 
 
 def find_header_row(rows, kind: str | None, limit: int = 30):
@@ -542,15 +552,52 @@ def _missing_columns_error(path: Path, sheet: str, kind: str, rows) -> LoadError
                      f"(found: {', '.join(sorted(found)) or 'no header row'}); see the import template in the README")
 
 
-def _workbook_pieces(con, path: Path):
-    """The template tables of a workbook. Sheets named after a template table are the ones read;
-    only when none is, a visible sheet whose headers fit a table is. Hidden sheets are never read
+def _workbook_pieces(con, path: Path, fmt: str = "auto", mapping: Mapping | None = None):
+    """The tables of a workbook, as `_pieces` yields them. With `--format auto` the import
+    template's sheets are looked for first, then a recruiter tracker's (`tracker.py`); with a
+    mapping, the sheet whose header row holds the mapping's columns. Hidden sheets are never read
     (recruiters hide old copies), and every sheet left out is reported with the reason."""
     with open(path, "rb") as fh:
         if fh.read(4) != b"PK\x03\x04":
             raise LoadError(f"{path}: not an Excel workbook (an .xlsx file is a zip archive; this one is "
                             "plain text or another format); save it as .xlsx from Excel, or rename it to .csv")
     sheets = list(read_xlsx_sheets(path))
+    if mapping is not None:
+        yield from _mapped_sheet_pieces(con, path, sheets, mapping)
+        return
+    if fmt in ("auto", "template"):
+        chosen, skipped = _template_sheets(path, sheets, trackers_too=fmt == "auto")
+        if fmt == "auto" and chosen and not any(kind_from_name(sheet) for sheet, hidden, _ in sheets if not hidden):
+            # Sheets recognised by their headers only: a tracker whose submittal log says "Application
+            # ID" also fits the template's applications; the reading that takes in more sheets wins.
+            trackers = sum(not hidden and bool(tracker.recognise(rows, normalise_header, sheet))
+                           for sheet, hidden, rows in sheets)
+            chosen = [] if trackers > len(chosen) else chosen
+        if chosen or fmt == "template":
+            if not chosen:
+                raise LoadError(f"{path}: no sheet holds a template table; name sheets {', '.join(TEMPLATE)} "
+                                "with the template's column headers in them")
+            kinds = {}
+            for sheet, kind, _, _ in chosen:
+                if kind in kinds:  # the same rows twice would overwrite each other unseen
+                    raise LoadError(f"{path}: sheets {kinds[kind]!r} and {sheet!r} both hold {kind}; keep one of "
+                                    "them (or hide the other) and load the workbook again")
+                kinds[kind] = sheet
+            for sheet, reason in skipped:
+                yield sheet, None, None, reason, "template"
+            for n, (sheet, kind, rows, header_idx) in enumerate(chosen):
+                table = f"__src{n}"
+                yield sheet, kind, table, (stage_rows(con, rows, header_idx, table), {}, []), "template"
+            return
+    yield from _tracker_pieces(con, path, sheets, fmt)
+
+
+def _template_sheets(path: Path, sheets, trackers_too: bool = False):
+    """The sheets holding template tables: (chosen (sheet, kind, rows, header row), skipped
+    (sheet, reason)). Sheets named after a template table are the ones read; only when none is, a
+    visible sheet whose headers fit a table is. With `trackers_too`, a sheet named like a table but
+    laid out as a tracker sheet (a recruiter's "Commitments") makes the workbook a tracker: nothing
+    is chosen."""
     by_name = any(kind_from_name(sheet) for sheet, hidden, _ in sheets if not hidden)
     chosen, skipped = [], []
     for sheet, hidden, rows in sheets:
@@ -562,25 +609,112 @@ def _workbook_pieces(con, path: Path):
         else:
             header_idx, kind = find_header_row(rows, named)
             if named and header_idx is None:
+                if trackers_too and tracker.recognise(rows, normalise_header, sheet):
+                    return [], []
                 raise _missing_columns_error(path, sheet, named, rows)
             if kind is None:
                 skipped.append((sheet, "no template table's headers found, not read"))
             else:
                 chosen.append((sheet, kind, rows, header_idx))
+    return chosen, skipped
+
+
+def _tracker_pieces(con, path: Path, sheets, fmt: str):
+    """A recruiter tracker workbook's sheets (`tracker.py`): each recognised sheet in template
+    columns, and a submittal log's stage events, one table per milestone column (so that a date
+    it cannot read is reported under that column's own header)."""
+    chosen, skipped = [], []
+    for sheet, hidden, rows in sheets:
+        if hidden:
+            skipped.append((sheet, "hidden sheet, not read"))
+        elif found := tracker.recognise(rows, normalise_header, sheet):
+            chosen.append((sheet, rows) + found)
+        else:
+            skipped.append((sheet, f"not a tracker sheet: {tracker.closest(rows, normalise_header)}"))
     if not chosen:
-        raise LoadError(f"{path}: no sheet holds a template table; name sheets {', '.join(TEMPLATE)} "
-                        "with the template's column headers in them")
-    kinds = {}
-    for sheet, kind, _, _ in chosen:
-        if kind in kinds:  # the same rows twice would overwrite each other unseen
-            raise LoadError(f"{path}: sheets {kinds[kind]!r} and {sheet!r} both hold {kind}; keep one of them "
-                            "(or hide the other) and load the workbook again")
-        kinds[kind] = sheet
+        listing = "; ".join(f"sheet {sheet!r}: {why}" for sheet, why in skipped) or "no sheets"
+        raise LoadError(
+            f"{path}: cannot tell what this workbook is ({listing}). "
+            + (f"Import-template workbooks name their sheets {', '.join(TEMPLATE)}; " if fmt == "auto" else "")
+            + "recruiter trackers (--format tracker) need a header row with a requisition tracker's "
+            "Req # and Date Opened, a submittal log's Req # and Date Submitted, or a commitments sheet's Due "
+            "and Promised or Delivered; another ATS's export: --format mapped --mapping FILE")
     for sheet, reason in skipped:
-        yield sheet, None, None, reason
-    for n, (sheet, kind, rows, header_idx) in enumerate(chosen):
-        table = f"__src{n}"
-        yield sheet, kind, table, stage_rows(con, rows, header_idx, table)
+        yield sheet, None, None, reason, tracker.FORMAT
+    n, seen_ids = 0, {}
+    for sheet, rows, header_idx, kind in chosen:
+        header = rows[header_idx]
+        staged, found, names, notes = tracker.layout(path, sheet, rows, header_idx, kind, normalise_header, TEMPLATE)
+        shape = f"recruiter tracker ({kind.name})"
+        table, n = f"__src{n}", n + 1
+        cols = stage_rows(con, staged, header_idx, table)
+        id_col = TEMPLATE[kind.table][0].name
+        # Monthly sheets of one log are fine, but a row repeating another sheet's id replaces it: say so.
+        ids = {i for (i,) in con.execute(f"SELECT DISTINCT trim({_q(cols[found[id_col]])}) FROM {table}").fetchall() if i}
+        for other, other_ids in seen_ids.get(kind.table, []):
+            if ids & other_ids:
+                notes.append(f"{len(ids & other_ids)} {id_col}(s) also on sheet {other!r}: the rows here replace those")
+        seen_ids.setdefault(kind.table, []).append((sheet, ids))
+        events = []   # made before the log's own table is stored (and dropped)
+        for sql, info in _submittal_events(con, table, cols, found, header, names) if kind is tracker.SUBMITTAL_LOG else ():
+            events.append((f"__src{n}", info))
+            con.execute(f"CREATE OR REPLACE TEMP TABLE __src{n} AS {sql}")
+            n += 1
+        yield sheet, kind.table, table, (cols, names, notes), shape
+        for ev, info in events:
+            yield sheet, "stage_events", ev, info, shape
+
+
+def _submittal_events(con, table: str, cols: list[str], found: dict, header: list, names: dict):
+    """A submittal log's stage events (`tracker.events`): (SQL over the staged log, what
+    `_pieces` yields for it), one per milestone column and one for the status word."""
+    app = _q(cols[found["application_id"]])
+    for stage, times, label in tracker.events(found, cols, header):
+        word = _lit(stage) if stage else f"trim({_q(cols[found['status']])})"
+        when = "coalesce(" + ", ".join([f"nullif(trim({_q(c)}), '')" for c in times] + ["NULL::VARCHAR"]) + ")"
+        rows = f"""FROM {table} WHERE nullif(trim({app}), '') IS NOT NULL AND nullif({word}, '') IS NOT NULL"""
+        notes = [f"stage events {stage!r} from column {label}" if stage else
+                 f"the status word as a stage event in the client's words, dated by {label}"]
+        if not stage:
+            notes += [f"row {r}: status {w!r} has no date in its row (no outcome or milestone date), not loaded "
+                      "as a stage event"
+                      for r, w in con.execute(f"SELECT __row, {word} {rows} AND {when} IS NULL ORDER BY __row").fetchall()]
+        source = {"application_id": names["application_id"], "entered_at": label}
+        if not stage:
+            source["stage"] = names["status"]
+        yield (f"SELECT __row, {app} AS application_id, {word} AS stage, {when} AS entered_at {rows} AND {when} IS NOT NULL",
+               (["application_id", "stage", "entered_at"], source, notes))
+
+
+def _mapped_sheet_pieces(con, path: Path, sheets, mapping: Mapping):
+    """Another ATS's export saved as a workbook: the visible sheet whose header row (title rows
+    may sit above it) holds every column the mapping names."""
+    shape = mapping.shape
+    fits, seen = [], []
+    for sheet, hidden, rows in sheets:
+        if hidden:
+            continue
+        header_idx = next((i for i, row in enumerate(rows[:30])
+                           if set(shape.signature) <= {normalise_header(c) for c in row}), None)
+        if header_idx is None:
+            first = next((r for r in rows[:30] if any(cell_text(c) for c in r)), [])
+            seen.append(f"sheet {sheet!r}: " + (", ".join(normalise_header(c) for c in first if cell_text(c))[:160]
+                                                 or "empty"))
+        else:
+            fits.append((sheet, rows, header_idx))
+    if len(fits) != 1:
+        raise LoadError(f"{path}: " + (
+            f"no visible sheet has the column(s) the mapping {mapping.origin} names "
+            f"({', '.join(shape.signature)}); found {'; '.join(seen) or 'no visible sheets'}" if not fits else
+            f"sheets {', '.join(repr(f[0]) for f in fits)} all hold the mapping's columns; keep one of them "
+            "(or hide the others) and load the workbook again"))
+    for sheet, hidden, _ in sheets:
+        if sheet != fits[0][0]:
+            yield sheet, None, None, "hidden sheet, not read" if hidden else "not the sheet the mapping reads", shape.name
+    sheet, rows, header_idx = fits[0]
+    cols = stage_rows(con, rows, header_idx, "__src0")
+    table, cols, names = _apply_shape(con, path, shape, "__src0", cols)
+    yield sheet, shape.kind, table, (cols, names, []), shape.name
 
 
 def _pieces(con, path: Path, utf8: bool, fmt: str = "auto", mapping: Mapping | None = None):
@@ -592,12 +726,15 @@ def _pieces(con, path: Path, utf8: bool, fmt: str = "auto", mapping: Mapping | N
     if path.suffix.lower() == ".json":
         yield from _json_pieces(con, path, fmt)
         return
+    if fmt == tracker.FORMAT and path.suffix.lower() not in (".xlsx", ".xlsm"):
+        raise LoadError(f"{path}: --format tracker reads recruiters' tracker workbooks (.xlsx); for a CSV file "
+                        "use the import template's columns, or --format mapped --mapping FILE")
     if path.suffix.lower() in (".xlsx", ".xlsm"):
-        if fmt not in ("auto", "template"):
-            raise LoadError(f"{path}: --format {fmt} reads CSV files; this version reads workbooks in the "
-                            "import template only (save the sheet as CSV)")
-        for sheet, kind, table, cols in _workbook_pieces(con, path):
-            yield sheet, kind, table, (cols, {}, []) if kind else cols, "template"
+        if fmt not in ("auto", "template", tracker.FORMAT, "mapped"):
+            raise LoadError(f"{path}: --format {fmt} reads CSV or JSON files; this version reads workbooks in the "
+                            "import template, as recruiter trackers (--format tracker) and through a column mapping "
+                            "(--mapping FILE); save the sheet as CSV")
+        yield from _workbook_pieces(con, path, fmt, mapping)
         return
     if fmt in ("auto", bullhorn.FORMAT) and mapping is None and bullhorn.is_dataloader(path, csv_headers(path)):
         with open(path, "rb") as fh:

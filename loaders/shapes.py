@@ -13,6 +13,8 @@ Shapes supported here (JSON exports: `harvest.py` for Greenhouse Harvest, `bullh
 - Greenhouse `application_history` (warehouse event log): one row per stage change; stage names
   come from the `job_stage` export beside it, and a terminal row has an empty stage and the
   outcome (`hired`, `rejected`) in `new_status`.
+- `tracker`: recruiters' tracker workbooks (requisition tracker, submittal log, commitments):
+  `tracker.py`.
 - `mapped`: any other ATS's flat file (CSV or a workbook sheet), with a column mapping saved per
   client as a TOML file (`--mapping FILE`).
 """
@@ -23,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 FORMATS = ("auto", "template", "greenhouse", "lever", "bullhorn", "tracker", "mapped")
-SUPPORTED = ("auto", "template", "greenhouse", "lever", "bullhorn", "mapped")
+SUPPORTED = FORMATS
 
 
 class ShapeError(ValueError):

@@ -203,6 +203,28 @@ def test_a_mapping_naming_a_column_the_export_lacks_is_refused(make_db, tmp_path
                     mapping=read_mapping(tmp_path / "m.toml", TEMPLATE, normalise_header))
 
 
+def _tracker_log() -> bytes:
+    """The same history as a recruiter's submittal log (tests/test_tracker.py): date-time cells are
+    UTC instants; 102's outcome has its own date, 101's "Hired" is dated by its start date."""
+    import datetime as dt
+    import io
+
+    import openpyxl
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Submittal log"
+    ws.append(["Acme submittals, May 2026"])
+    ws.append(["Req #", "Submittal ID", "Candidate", "Date Submitted", "Interview Date", "Start Date", "Outcome",
+               "Outcome Date"])
+    ws.append(["R1", 101, "Ann", dt.datetime(2026, 5, 3, 20), dt.datetime(2026, 5, 6, 15), dt.datetime(2026, 5, 20, 16),
+               "Hired", None])
+    ws.append(["R1", 102, "Bo", dt.datetime(2026, 5, 5, 3), None, None, "rejected", dt.datetime(2026, 5, 7, 12)])
+    ws.append(["R2", 201, "Cy", dt.datetime(2026, 5, 8, 17), None, None, None, None])
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
 def test_every_shape_gives_the_same_summary_as_the_template(make_db, tmp_path):
     template = TEMPLATE_EVENTS
     (tmp_path / "m.toml").write_text(MAPPING, encoding="utf-8")
@@ -210,11 +232,13 @@ def test_every_shape_gives_the_same_summary_as_the_template(make_db, tmp_path):
     summaries = []
     for files, kwargs in ((template, {}), ({"application_stages.csv": INTERVALS}, {}),
                           ({"application_history.csv": HISTORY, "job_stage.csv": JOB_STAGE}, {}),
-                          ({"status_changes.csv": OTHER_LOG}, {"fmt": "mapped", "mapping": mapping})):
+                          ({"status_changes.csv": OTHER_LOG}, {"fmt": "mapped", "mapping": mapping}),
+                          ({"tracker.xlsx": _tracker_log()}, {})):
         con = make_db(SETTINGS, BASE)
         for path in write_tables(make_db.folder(), files):
             ingest_file(con, path, client="Acme", **kwargs)
         summaries.append(_summary(con))
+        assert _numbers(con) == EXPECTED, files
     assert all(s == summaries[0] for s in summaries[1:])
     assert summaries[0]["time_to_submit"]["median"] == 3.0
 
@@ -246,8 +270,10 @@ def test_command_line_loads_a_mapped_export_and_names_the_shape_it_read(tmp_path
     out = run("ingest", str(folder / "status_changes.csv"), "--client", "Acme", "--mapping", str(tmp_path / "m.toml"))
     assert out.returncode == 0, out.stderr
     assert "stage_events (read as mapped stage_events (m.toml)): read 8, loaded 8, rejected 0" in out.stdout
-    bad = run("ingest", str(folder / "status_changes.csv"), "--client", "Acme", "--format", "tracker")
-    assert bad.returncode == 1 and "not supported yet" in bad.stdout
+    # A tracker is a workbook: a CSV file asked for as one is refused, saying what it could not find.
+    (folder / "tracker.csv").write_text("Req #,Date Opened\n1042,2026-05-04\n", encoding="utf-8")
+    bad = run("ingest", str(folder / "tracker.csv"), "--client", "Acme", "--format", "tracker")
+    assert bad.returncode == 1 and "tracker.csv: --format tracker reads" in bad.stdout
 
 
 # -- Lever (JSON) ------------------------------------------------------------------------------
