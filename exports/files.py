@@ -13,6 +13,7 @@ import datetime as dt
 import html
 import io
 import math
+import os
 import re
 import textwrap
 import threading
@@ -50,7 +51,9 @@ def browser_path() -> str | None:
         from choreographer.browsers.chromium import Chromium
     except ImportError:   # no kaleido: nothing could render anyway
         return None
-    return Chromium.find_browser(skip_local=False)
+    path = Chromium.find_browser(skip_local=False)
+    # BROWSER_PATH is taken as given by the finder, even when nothing is there.
+    return path if path and os.access(path, os.X_OK) else None
 
 
 def images_unavailable() -> str | None:
@@ -303,7 +306,8 @@ def table_csv(table: pd.DataFrame) -> bytes:
             # Element by element: `map` would turn a column of counts and rates into floats.
             out[col] = pd.Series([safe_text(v) for v in out[col]], index=out.index, dtype=object)
     out.columns = [safe_text(str(c)) for c in out.columns]
-    return out.to_csv(index=False, date_format="%Y-%m-%d %H:%M:%S").encode("utf-8-sig")
+    # CRLF line ends (RFC 4180): a field holding a bare carriage return is then quoted too.
+    return out.to_csv(index=False, date_format="%Y-%m-%d %H:%M:%S", lineterminator="\r\n").encode("utf-8-sig")
 
 
 RATE_COLUMNS = {"submit_to_interview", "interview_to_offer", "offer_to_hire", "rate"}
@@ -363,7 +367,7 @@ def table_xlsx(table: pd.DataFrame, context: dict[str, str]) -> bytes:
     n, data as of), one row each. Text is always a string cell, never a formula.
 
     `context` must state "Filters" and "Data as of". A `unit` column (as `chart_table` gives)
-    formats its row's `value` by that unit.
+    formats its row's `value` (and `target`) by that unit.
     """
     missing = [k for k in REQUIRED_CONTEXT if not context.get(k)]
     if missing:
@@ -382,7 +386,7 @@ def table_xlsx(table: pd.DataFrame, context: dict[str, str]) -> bytes:
     for i, values in enumerate(table.itertuples(index=False, name=None), start=2):
         for j, (name, value) in enumerate(zip(table.columns, values), start=1):
             kind = kinds[name]
-            if name == "value" and units is not None:
+            if name in ("value", "target") and units is not None:
                 kind = units[i - 2] or None
             fmt = FORMATS.get(kind) if kind else None
             if kind in ("days", None) and isinstance(_plain(value), float) and fmt is None:
