@@ -179,6 +179,10 @@ def chart_image(fig: go.Figure, fmt: str = "png", width: int | None = None, heig
     extra = 0
     if footnote:
         fig, extra = with_footnote(fig, footnote, width)
+    if fig.layout.title.pad.l is None:
+        # On screen the page pads the chart; a file starts at its edge, so the title gets the
+        # footnote's indent.
+        fig = go.Figure(fig).update_layout(title_pad_l=15)
     height = height or (fig.layout.height or DEFAULT_HEIGHT) + extra
     return _browser.render(fig.to_dict(), {"format": fmt, "width": width, "height": height, "scale": scale})
 
