@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import datetime as dt
+import functools
 import html
 import io
 import math
@@ -47,6 +48,12 @@ class ImagesUnavailable(RuntimeError):
 
 def browser_path() -> str | None:
     """The Chrome/Chromium kaleido would use (BROWSER_PATH, else the usual names on PATH), or None."""
+    return _find_browser(os.environ.get("BROWSER_PATH"), os.environ.get("PATH"))
+
+
+@functools.lru_cache(maxsize=8)
+def _find_browser(browser_path_env, path_env) -> str | None:
+    # Cached per environment: every chart on every rerun asks, and the search walks PATH.
     try:
         from choreographer.browsers.chromium import Chromium
     except ImportError:   # no kaleido: nothing could render anyway
