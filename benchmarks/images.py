@@ -46,7 +46,8 @@ def sample_charts(db: Path, count: int) -> list[tuple[str, object, str]]:
             f = Filters(client, date_from=dt.date(2026, 1, 1), date_to=AS_OF, as_of=AS_OF)
             rep = Report(con, f)
             try:
-                tts, conv, dl = (rep.totals(k) for k in ("time_to_submit", "interview_conversion", "deadline_adherence"))
+                tts, conv, dl = (rep.totals(k) for k in
+                                 ("time_to_submit", "interview_conversion", "deadline_adherence"))
                 figs = [
                     ("time_to_submit", charts.time_to_submit_trend(rep.aggregate("time_to_submit", grain="month"),
                                                                   3, tts)),

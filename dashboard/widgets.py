@@ -81,10 +81,11 @@ def kpi_cards(kpis: list[dict], info: dict) -> None:
 def chart(fig, metric: str, n, filters, info: dict, key: str, also: tuple[str, int] | None = None) -> None:
     """A chart with its footnote (definition, filters, n, data as of; `also` names a second metric
     the chart shows, and its n) and its downloads (PNG, SVG, CSV, XLSX). Selecting a bar or point
-    (click, or drag a box) lists the rows behind that number, with a CSV of them."""
+    (click, or drag a box) lists the rows behind that number, with a CSV and XLSX of them."""
     event = st.plotly_chart(fig, width="stretch", key=key, on_select="rerun", selection_mode=("points", "box"))
     shown = ((metric, n),) + ((also,) if also else ())
-    footnotes = [charts.caption(m, info, filters.describe(), count, dashboard.data_as_of(filters)) for m, count in shown]
+    footnotes = [charts.caption(m, info, filters.describe(), count, dashboard.data_as_of(filters))
+                 for m, count in shown]
     for footnote in footnotes:
         st.caption(footnote)
     context = about(filters, "Chart", files.plain_title(fig), metrics=[m for m, _ in shown],
@@ -149,7 +150,8 @@ def downloads(filters, words, table, context: dict, key: str, fig=None, footnote
         return file_name(filters, words, ext, client)
 
     def xlsx():
-        return files.table_xlsx(table(), {**context, "Exported": f"{dt.datetime.now(dt.timezone.utc):%d %b %Y %H:%M} UTC"})
+        exported = f"{dt.datetime.now(dt.timezone.utc):%d %b %Y %H:%M} UTC"
+        return files.table_xlsx(table(), {**context, "Exported": exported})
     buttons = [("csv", lambda: files.table_csv(table()), "the data, as plain CSV"),
                ("xlsx", xlsx, "the data as an Excel workbook, with an About sheet stating filters and data as of")]
     problem = None
@@ -371,9 +373,10 @@ def portfolio_table(table, filters) -> None:
         key = next(k for k in keys if METRICS[k].short == col.name)
         return [STATUS_CSS.get(STATUS_TEXT.get(status.at[c, key], ""), "") for c in shown["Client"]]
     st.dataframe(shown.style.apply(colours), hide_index=True, width="stretch", column_config=config)
-    downloads(filters, ["portfolio_kpis"], lambda: portfolio_export(table), key="portfolio-table", client="all_clients",
-              context=about(filters, "Table", "Every client's KPIs against its own target", scope=_portfolio_scope(filters),
-                            n=f"{table['client'].nunique()} clients"))
+    downloads(filters, ["portfolio_kpis"], lambda: portfolio_export(table), key="portfolio-table",
+              client="all_clients",
+              context=about(filters, "Table", "Every client's KPIs against its own target",
+                            scope=_portfolio_scope(filters), n=f"{table['client'].nunique()} clients"))
 
 
 def scope(filters) -> None:
