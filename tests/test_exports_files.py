@@ -346,3 +346,12 @@ def test_portfolio_and_breakdown_tables_download_as_csv_and_xlsx(sample_db, monk
     make, name = deferred["dl-table-hiring_manager-csv"]
     assert "-hm_feedback_days-by-hiring_manager-" in name
     assert _csv_rows(make())[0][0] == "hiring_manager"
+
+
+def test_an_empty_chart_exports_its_header_and_says_why_it_is_empty():
+    fig = charts.by_dimension(pd.DataFrame(columns=["department", "median", "n"]), "time_to_submit", "department",
+                              None)
+    table = files.chart_table(fig)
+    assert table.empty and _csv_rows(files.table_csv(table)) == [["series", "category", "value", "unit"]]
+    assert files.chart_notes(fig) == "Nothing to compare in this period"
+    assert _xlsx(files.table_xlsx(table, CONTEXT))["Data"].max_row == 1
