@@ -419,11 +419,12 @@ def portfolio(table: pd.DataFrame) -> go.Figure:
     for i, key in enumerate(kpis, start=1):
         rows = table[table["metric"] == key]
         unit = METRICS[key].unit
-        fig.add_bar(y=rows["client"], x=rows["value"], orientation="h", row=1, col=i,
+        fig.add_bar(y=rows["client"], x=rows["value"], orientation="h", row=1, col=i, name=METRICS[key].short,
                     marker_color=[STATUS_COLOURS.get(s, PENDING) for s in rows["status"]],
                     text=[fmt_value(v, unit) for v in rows["value"]], textposition="inside", insidetextanchor="start",
                     customdata=rows[["status"]], hovertemplate="%{y}: %{text} (%{customdata[0]})<extra></extra>")
-        fig.add_scatter(y=rows["client"], x=rows["target"], mode="markers", row=1, col=i, name="target",
+        fig.add_scatter(y=rows["client"], x=rows["target"], mode="markers", row=1, col=i,
+                        name=f"{METRICS[key].short} target",
                         marker=dict(symbol="diamond", size=12, color=TARGET), hovertemplate="target %{x}<extra></extra>")
         if unit == "rate":
             fig.update_xaxes(tickformat=".0%", range=[0, 1.05], row=1, col=i)

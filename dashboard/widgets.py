@@ -1,7 +1,9 @@
-"""Small drawing helpers shared by the pages: KPI cards, a chart with its footnote and its
-drill-down, and tables whose selected row shows the rows behind it."""
+"""Small drawing helpers shared by the pages: KPI cards, a chart with its footnote, its
+drill-down and its downloads, and tables whose selected row shows the rows behind it."""
 from __future__ import annotations
 
+import datetime as dt
+import re
 from urllib.parse import urlencode
 
 import pandas as pd
@@ -10,6 +12,7 @@ import streamlit as st
 
 import charts
 import dashboard
+from exports import files
 from metrics import METRICS, days_word, render
 
 
@@ -77,11 +80,18 @@ def kpi_cards(kpis: list[dict], info: dict) -> None:
 
 def chart(fig, metric: str, n, filters, info: dict, key: str, also: tuple[str, int] | None = None) -> None:
     """A chart with its footnote (definition, filters, n, data as of; `also` names a second metric
-    the chart shows, and its n). Selecting a bar or point (click, or drag a box) lists the rows
-    behind that number, with a CSV download of them."""
+    the chart shows, and its n) and its downloads (PNG, SVG, CSV, XLSX). Selecting a bar or point
+    (click, or drag a box) lists the rows behind that number, with a CSV and XLSX of them."""
     event = st.plotly_chart(fig, width="stretch", key=key, on_select="rerun", selection_mode=("points", "box"))
-    for m, count in ((metric, n),) + ((also,) if also else ()):
-        st.caption(charts.caption(m, info, filters.describe(), count, dashboard.data_as_of(filters)))
+    shown = ((metric, n),) + ((also,) if also else ())
+    footnotes = [charts.caption(m, info, filters.describe(), count, dashboard.data_as_of(filters))
+                 for m, count in shown]
+    for footnote in footnotes:
+        st.caption(footnote)
+    context = about(filters, "Chart", files.plain_title(fig), metrics=[m for m, _ in shown],
+                    n="; ".join(f"{count} {METRICS[m].counts}" for m, count in shown), notes=files.chart_notes(fig))
+    downloads(filters, [metric, key], lambda: files.chart_table(fig), context, key=key, fig=fig,
+              footnote="\n".join(footnotes))
     points = event["selection"]["points"] if event and "selection" in event else []
     specs = [charts.drill_spec(fig, p.get("curve_number"), p.get("point_index", p.get("point_number")))
              for p in points]
@@ -90,19 +100,78 @@ def chart(fig, metric: str, n, filters, info: dict, key: str, also: tuple[str, i
 
 
 def drill_rows(filters, spec: dict, key: str) -> None:
-    """The rows behind one number: how many, the table, and a CSV of exactly those rows."""
+    """The rows behind one number: how many, the table, and a CSV and XLSX of exactly those rows."""
     rows = dashboard.drill(filters, spec)
     with st.container(border=True):
-        st.markdown(f"**Rows behind {spec['label']}: {len(rows)}** "
-                    f"({METRICS[spec['metric']].title.lower()}; {filters.describe()})")
+        title = f"Rows behind {spec['label']}: {len(rows)}"
+        st.markdown(f"**{title}** ({METRICS[spec['metric']].title.lower()}; {filters.describe()})")
         st.dataframe(rows, hide_index=True, width="stretch", column_config=COLUMN_LABELS)
-        st.download_button("Download these rows (CSV)", rows.to_csv(index=False).encode("utf-8"),
-                           file_name=_file_name(filters, spec), mime="text/csv", key=f"dl-{key}")
+        context = about(filters, "Table", title, metrics=[spec["metric"]], n=f"{len(rows)} rows")
+        downloads(filters, [spec["metric"], spec["label"]], lambda: rows, context, key=key,
+                  label="Download these rows ({fmt})")
 
 
-def _file_name(filters, spec: dict) -> str:
-    words = [filters.client, spec["metric"], spec["label"]]
-    return "-".join("".join(c if c.isalnum() else "_" for c in str(w)).strip("_") for w in words).lower() + ".csv"
+def _slug(word) -> str:
+    return re.sub(r"_+", "_", "".join(c if c.isalnum() else "_" for c in str(word))).strip("_").lower()
+
+
+def file_name(filters, words, ext: str, client: str | None = None) -> str:
+    """`<client>-<what>-<period>.<ext>`, e.g. `acme_corp-time_to_submit-trend-2026_08_23_to_2026_11_20.png`;
+    an open period ends at the as-of date."""
+    period = f"{filters.date_from or 'start'}_to_{filters.date_to or filters.as_of}"
+    parts = [client or filters.client, *words, period]
+    return "-".join(s for s in map(_slug, parts) if s) + "." + ext
+
+
+def about(filters, kind: str, title: str, metrics=(), n: str | None = None, notes: str = "",
+          scope: str | None = None) -> dict:
+    """What an exported table is about, for its XLSX's About sheet: the chart or table title, what
+    each metric counts (with the client's settings), what the chart marks, filters, n, data as of."""
+    info = dashboard.client_info(filters.client)
+    context = {kind: title}
+    if metrics:
+        context["What it counts"] = "\n".join(f"{METRICS[m].title}: {render(METRICS[m], info)}" for m in metrics)
+    if notes:
+        context["Marked on the chart"] = notes
+    context["Filters"] = scope or filters.describe()
+    if n:
+        context["n"] = n
+    context["Data as of"] = dashboard.data_as_of(filters) if scope is None else f"Data as of {filters.as_of:%d %b %Y}"
+    return context
+
+
+def downloads(filters, words, table, context: dict, key: str, fig=None, footnote: str | None = None,
+              label: str = "{fmt}", client: str | None = None) -> None:
+    """A row of download buttons: PNG and SVG of `fig` (with `footnote` under it) when given, and
+    CSV and XLSX of `table()`. Files are made only when clicked (an image takes a browser about
+    half a second), so drawing the page costs nothing; where no Chromium is installed the image
+    buttons are disabled and say what to install."""
+    def name(ext):
+        return file_name(filters, words, ext, client)
+
+    def xlsx():
+        exported = f"{dt.datetime.now(dt.timezone.utc):%d %b %Y %H:%M} UTC"
+        return files.table_xlsx(table(), {**context, "Exported": exported})
+    buttons = [("csv", lambda: files.table_csv(table()), "the data, as plain CSV"),
+               ("xlsx", xlsx, "the data as an Excel workbook, with an About sheet stating filters and data as of")]
+    problem = None
+    if fig is not None:
+        problem = files.images_unavailable()
+        # PNG at twice the pixels: sharp on a slide; SVG scales by itself.
+        buttons = [("png", lambda: files.chart_image(fig, "png", scale=2, footnote=footnote),
+                    "the chart as an image, with its footnote"),
+                   ("svg", lambda: files.chart_image(fig, "svg", footnote=footnote),
+                    "the chart as a vector image, with its footnote")] + buttons
+    with st.container(horizontal=True, gap="small", vertical_alignment="center"):
+        for ext, data, what in buttons:
+            image = ext in files.IMAGE_FORMATS
+            st.download_button(label.format(fmt=ext.upper()), data, file_name=name(ext),
+                               mime={**files.IMAGE_FORMATS, **files.TABLE_FORMATS}[ext], key=f"dl-{key}-{ext}",
+                               on_click="ignore", icon=":material/download:", type="tertiary",
+                               disabled=bool(image and problem),
+                               help=(problem if image and problem else f"Download {what}: `{name(ext)}`"))
+        if problem:
+            st.caption(problem)
 
 
 def group_table(table, metric: str, by: str, filters, key: str) -> None:
@@ -117,6 +186,9 @@ def group_table(table, metric: str, by: str, filters, key: str) -> None:
     days = {c: st.column_config.NumberColumn(c, format="%.1f") for c in ("median", "mean", "p90") if c in shown}
     event = st.dataframe(shown, hide_index=True, width="stretch", key=key, on_select="rerun",
                          selection_mode="single-row", column_config={**rates, **days})
+    m, dim = METRICS[metric], by.replace("_", " ")
+    downloads(filters, [metric, "by", by], lambda: table, key=key,
+              context=about(filters, "Table", f"{m.title} by {dim}", metrics=[metric], n=f"{len(table)} rows"))
     selected = event.selection.rows if event else []
     if selected:
         row = table.iloc[selected[0]]
@@ -148,11 +220,22 @@ def requisition_url(filters, requisition_id: str) -> str:
     return "requisition?" + urlencode(params)
 
 
-def requisition_table(table, filters, empty: str) -> None:
-    """A table of requisitions, applications or deadlines; each requisition id opens its story."""
+def _table_name(table) -> str:
+    """What a table of facts lists, from its id columns (a file name when the page names none)."""
+    if "deadline_id" in table:
+        return "deadlines"
+    if "application_id" in table:
+        return "stage_events" if "entered_at" in table else "applications"
+    return "requisitions"
+
+
+def requisition_table(table, filters, empty: str, name: str | None = None) -> None:
+    """A table of requisitions, applications or deadlines, with its CSV and XLSX (`name` names
+    them; by default what the table lists); each requisition id opens its story."""
     if table.empty:
         st.write(empty)
         return
+    name = name or _table_name(table)
     shown = table.copy()
     labels = dict(COLUMN_LABELS)
     if "requisition_id" in shown:
@@ -161,6 +244,9 @@ def requisition_table(table, filters, empty: str) -> None:
         labels["requisition_id"] = st.column_config.LinkColumn("Requisition", display_text=r"req=([^&]+)",
                                                                help="Open the requisition's story")
     st.dataframe(shown, hide_index=True, width="stretch", column_config=labels)
+    what = name.replace("_", " ")
+    downloads(filters, [name], lambda: table, key=f"table-{name}",
+              context=about(filters, "Table", what[0].upper() + what[1:], n=f"{len(table)} rows"))
 
 
 def conversion_steps(totals: dict, labels: dict, targets: dict) -> None:
@@ -227,18 +313,37 @@ def requisition_facts(req: dict, sla, info: dict) -> None:
                     f"ATS status {req['status'] or '(not set)'}")
 
 
-def portfolio_chart(fig) -> None:
-    """The portfolio chart; clicking a client's bar opens that client's Overview."""
+PORTFOLIO_KEY = ("Bars: each client's value (green on target, amber within 10% of it, red off target, grey no "
+                 "target); diamonds: the client's target.")
+
+
+def _portfolio_scope(filters) -> str:
+    return (f"every client; period {filters.period_text()}; department, recruiter and hiring-manager filters do not "
+            "apply; each KPI against the client's own target")
+
+
+def portfolio_chart(fig, filters) -> None:
+    """The portfolio chart, with its downloads; clicking a client's bar opens that client's Overview."""
     event = st.plotly_chart(fig, width="stretch", key="portfolio", on_select="rerun", selection_mode="points")
     points = event["selection"]["points"] if event and "selection" in event else []
     if points and points[0].get("y"):
         dashboard.open_client_overview(points[0]["y"])
-    st.caption("Bars: each client's value (green on target, amber within 10% of it, red off target, grey no target); "
-               "diamonds: the client's target. Click a bar to open that client's Overview.")
+    st.caption(PORTFOLIO_KEY + " Click a bar to open that client's Overview.")
+    scope = _portfolio_scope(filters)
+    downloads(filters, ["portfolio"], lambda: files.chart_table(fig), key="portfolio", fig=fig, client="all_clients",
+              context=about(filters, "Chart", files.plain_title(fig), notes=PORTFOLIO_KEY, scope=scope),
+              footnote=f"{PORTFOLIO_KEY} Filters: {scope}. Data as of {filters.as_of:%d %b %Y}.")
 
 
-def portfolio_table(table) -> None:
-    """Every client's KPIs in one sortable table, with a link into each client's Overview."""
+def portfolio_export(table) -> pd.DataFrame:
+    """The portfolio's KPIs as a file holds them: one row per client and KPI, rates as fractions."""
+    out = table[["client", "short", "value", "unit", "target", "status", "n"]].rename(columns={"short": "kpi"})
+    return out.reset_index(drop=True)
+
+
+def portfolio_table(table, filters) -> None:
+    """Every client's KPIs in one sortable table, with a link into each client's Overview, and its
+    CSV and XLSX."""
     if table.empty:
         st.write("No client has data yet.")
         return
@@ -268,6 +373,10 @@ def portfolio_table(table) -> None:
         key = next(k for k in keys if METRICS[k].short == col.name)
         return [STATUS_CSS.get(STATUS_TEXT.get(status.at[c, key], ""), "") for c in shown["Client"]]
     st.dataframe(shown.style.apply(colours), hide_index=True, width="stretch", column_config=config)
+    downloads(filters, ["portfolio_kpis"], lambda: portfolio_export(table), key="portfolio-table",
+              client="all_clients",
+              context=about(filters, "Table", "Every client's KPIs against its own target",
+                            scope=_portfolio_scope(filters), n=f"{table['client'].nunique()} clients"))
 
 
 def scope(filters) -> None:

@@ -29,7 +29,7 @@ for by in ("department", "recruiter"):
 st.subheader(f"Upcoming deadlines: the next 14 days ({len(data['upcoming'])})")
 st.caption(f"Nothing delivered yet, due from {f.as_of:%d %b %Y} to 14 days later: warn the client early, "
            "and revise before the due date where a deadline cannot be met.")
-widgets.requisition_table(data["upcoming"], f, empty="No deadline falls due in the next 14 days.")
+widgets.requisition_table(data["upcoming"], f, "No deadline falls due in the next 14 days.", name="upcoming_deadlines")
 
 st.subheader(f"Revised commitments ({totals['revised']}; {totals['revised_in_time']} revised in time)")
 st.caption("A revision counts as in time when it was communicated before the original due date. Adherence is "
@@ -37,4 +37,4 @@ st.caption("A revision counts as in time when it was communicated before the ori
 widgets.requisition_table(data["revisions"][["deadline_id", "requisition_id", "description", "due_on",
                                               "revised_due_date", "revised_on", "revised_in_time", "delivered_on",
                                               "status", "side", "reason"]],
-                          f, empty="No commitment was revised in this period.")
+                          f, empty="No commitment was revised in this period.", name="revised_commitments")
