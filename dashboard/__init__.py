@@ -255,6 +255,19 @@ def data_quality(filters: Filters) -> dict:
     return _cached(_quality, filters)
 
 
+def review_deck_button(filters: Filters) -> None:
+    """"Download review deck": the client review deck (`exports.deck`) for the page's filters,
+    built only when clicked (a deck takes about a second, too slow for every rerun), by the same
+    code as `python -m exports deck`."""
+    from exports import deck
+    st.download_button("Download review deck", data=lambda: _read(lambda con: deck.build(con, filters)),
+                       file_name=deck.file_name(filters), mime=deck.PPTX_MIME, on_click="ignore",
+                       icon=":material/slideshow:", key="review_deck",
+                       help="A 16:9 PowerPoint deck for these filters: executive summary against targets and the "
+                            "previous period, a slide per metric with editable charts, deadlines, glossary and "
+                            "data quality.")
+
+
 def empty_state() -> None:
     """What an empty database shows: how to load data."""
     path, _ = db_path()
@@ -444,4 +457,4 @@ def data_as_of(filters: Filters) -> str:
 __all__ = ["PRESETS", "UnknownClient", "client_info", "clients", "comparing", "conversion", "data_as_of",
            "data_quality", "db_path", "deadlines", "drill", "empty_state", "ensure_database", "hm_responsiveness",
            "open_client_overview", "overview", "page", "period_params", "portfolio", "requisition", "requisition_picker",
-           "requisitions", "sidebar_filters", "time_to_submit", "write"]
+           "requisitions", "review_deck_button", "sidebar_filters", "time_to_submit", "write"]

@@ -85,10 +85,12 @@ def build(con, filters: Filters, path: Path | str | None = None) -> bytes:
 
 
 def file_name(filters: Filters) -> str:
-    """A file name for the client's deck: `acme-corp-review-2026-07-01-to-2026-09-30.pptx`."""
+    """A file name for the client's deck: `acme-corp-review-2026-07-01-to-2026-09-30.pptx`
+    (`acme-corp-review.pptx` for all time)."""
     slug = re.sub(r"[^a-z0-9]+", "-", filters.client.lower()).strip("-") or "client"
-    period = (f"{filters.date_from or 'start'}-to-{filters.date_to or filters.as_of or 'as-of'}")
-    return f"{slug}-review-{period}.pptx"
+    period = (f"-{filters.date_from or 'start'}-to-{filters.date_to or 'as-of'}"
+              if filters.date_from or filters.date_to else "")
+    return f"{slug}-review{period}.pptx"
 
 
 # -- small numbers-to-words helpers --------------------------------------------------------------
