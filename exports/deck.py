@@ -41,7 +41,7 @@ DEFAULT_ACCENT = charts.PALETTE[0]
 TEXT, GREY, LIGHT = RGBColor(0x22, 0x22, 0x22), RGBColor(0x66, 0x66, 0x66), RGBColor(0xF2, 0xF2, 0xF2)
 # At most this many groups in a breakdown chart (the worst first, as on the screen): more would not read.
 MAX_BARS = 15
-MAX_ROWS = 12   # rows of a table on one slide
+MAX_ROWS = 10   # rows of a table on one slide
 
 
 class DeckError(ValueError):
@@ -259,9 +259,9 @@ class Deck:
         p.space_after = Pt(space_after)
         return run
 
-    def footnote(self, slide, captions: list[str]):
+    def footnote(self, slide, captions: list[str], top=Inches(5.95)):
         """The footnote every chart carries: definition, filters, n, data as of."""
-        box = self.text(slide, Emu(MARGIN), Inches(5.95), self.width - 2 * MARGIN, Inches(1.4), name="Footnote")
+        box = self.text(slide, Emu(MARGIN), top, self.width - 2 * MARGIN, Inches(1.4), name="Footnote")
         for i, text in enumerate(captions):
             self.para(box, text, size=8, colour=GREY, first=i == 0)
         return box
@@ -304,7 +304,7 @@ class Deck:
                 s.format.fill.solid()
                 s.format.fill.fore_color.rgb = colour
         if not line:
-            plot.gap_width = 60
+            plot.gap_width = 60 if len(categories) > 3 else 150
             if kind in (XL_CHART_TYPE.BAR_STACKED, XL_CHART_TYPE.COLUMN_STACKED):
                 plot.overlap = 100
         stacked = kind in (XL_CHART_TYPE.BAR_STACKED, XL_CHART_TYPE.COLUMN_STACKED)
@@ -531,10 +531,16 @@ def render_deck(d: dict) -> Presentation:
                             cap("hm_feedback_days", summ["hm_feedback_days"]["n"])])
     box.top = Inches(5.45)
 
-    _deadline_detail_slides(deck, dl, f, cap("deadline_adherence", dt_["due"]))
+    _deadline_detail_slides(deck, dl, f, cap("deadline_adherence", dt_["due"]), scope, as_of)
     _glossary_slides(deck, info)
     _quality_slide(deck, d["quality"], f, as_of)
     return deck.prs
+
+
+def _period_words(f: Filters) -> str:
+    if f.date_from is None and f.date_to is None:
+        return f"All time, to {f.as_of:%d %b %Y}"
+    return f"Period {f.period_text()}"
 
 
 def _nothing(deck: Deck, slide, sentence: str) -> None:
@@ -550,7 +556,7 @@ def _title_slide(deck: Deck, f: Filters, info: dict, as_of: str) -> None:
     if title is None:
         title = deck.text(s, MARGIN, Inches(2.4), deck.width - 2 * MARGIN, Inches(1.2), name="Title")
     title.text = f"{f.client}: recruiting review"
-    lines = [f"Period {f.period_text()}", as_of]
+    lines = [_period_words(f), as_of]
     if f.filtered:
         lines.insert(1, f.describe().split("; ", 1)[1].rsplit("; period", 1)[0])
     if subtitle is None:
@@ -580,7 +586,7 @@ def _summary_slide(deck: Deck, kpis: list[dict], compare: bool, f: Filters) -> N
     on = sum(charts.target_status(k["value"], k["target"], k["lower_is_better"]) == "on target" for k in kpis)
     with_target = sum(k["target"] is not None for k in kpis)
     s = deck.slide("Executive summary", finding=(f"{on} of {with_target} KPIs with a target are on target",
-                                                 f"Period {f.period_text()}" + (
+                                                 _period_words(f) + (
                                                      f", compared with {f.previous().period_text()}" if compare else "")))
     header = ["KPI", "This period", "Previous", "Target", "Status", "What changed"]
     rows = []
@@ -591,7 +597,7 @@ def _summary_slide(deck: Deck, kpis: list[dict], compare: bool, f: Filters) -> N
                      "—" if k["target"] is None else
                      f"{'≤' if k['lower_is_better'] else '≥'} {charts.fmt_value(k['target'], k['unit'])}",
                      status, kpi_sentence(k, compare)])
-    deck.table(s, header, rows, [2.2, 1.2, 1.1, 1.1, 1.3, 5.43], name="KPI table", font=13, status_col=4,
+    deck.table(s, header, rows, [2.2, 1.2, 1.1, 1.1, 1.55, 5.18], name="KPI table", font=13, status_col=4,
                top=Inches(1.8), row_height=0.8)
     box = deck.text(s, Emu(MARGIN), Inches(6.7), deck.width - 2 * MARGIN, Inches(0.5), name="Legend")
     deck.para(box, "Status: on target; near target = within 10% of the target; off target. Change: against the "
@@ -619,7 +625,7 @@ def _breakdown_slide(deck: Deck, title: str, metric: str, by: str, table: pd.Dat
     deck.footnote(s, [caption])
 
 
-def _deadline_detail_slides(deck: Deck, dl: dict, f: Filters, caption: str) -> None:
+def _deadline_detail_slides(deck: Deck, dl: dict, f: Filters, caption: str, scope: str, as_of: str) -> None:
     t = dl["totals"]
     reasons = dl["by"]["reason"]
     fig = charts.misses_by_reason(reasons, t)
@@ -629,7 +635,7 @@ def _deadline_detail_slides(deck: Deck, dl: dict, f: Filters, caption: str) -> N
         _nothing(deck, s, "No deadline was missed in this period.")
     else:
         missed = missed.head(MAX_BARS)
-        deck.chart(s, XL_CHART_TYPE.BAR_STACKED, list(missed["reason"]),
+        deck.chart(s, XL_CHART_TYPE.BAR_STACKED, [f"{r} ({n})" for r, n in zip(missed["reason"], missed["missed"])],
                    [("RPO side", list(missed["missed_rpo"])), ("Client side", list(missed["missed_client"]))],
                    name="Chart: deadline_adherence misses", colours=[deck.accent_hex, charts.PALETTE[1].lstrip("#")])
     deck.figures(s, [
@@ -657,9 +663,11 @@ def _deadline_detail_slides(deck: Deck, dl: dict, f: Filters, caption: str) -> N
         deck.table(s, ["Due", "Days left", "Kind", "Requisition", "What was promised", "Department", "Recruiter",
                        "Side"], rows, [1.3, 0.9, 1.2, 1.2, 3.6, 1.9, 1.6, 0.63], name="Upcoming table", font=10)
         if len(up) > MAX_ROWS:
-            box = deck.text(s, Emu(MARGIN), Inches(6.8), deck.width - 2 * MARGIN, Inches(0.4), name="More")
+            box = deck.text(s, Emu(MARGIN), Inches(6.4), deck.width - 2 * MARGIN, Inches(0.4), name="More")
             deck.para(box, f"... and {len(up) - MAX_ROWS} more on the dashboard's Deadline adherence page.",
                       size=10, colour=GREY, first=True)
+    deck.footnote(s, [f"SLA deadlines and commitments due from the as-of date to 14 days later, whatever the period. "
+                      f"Filters: {scope}. {as_of}."], top=Inches(6.9))
 
 
 def _clip(text, n: int) -> str:
@@ -706,7 +714,7 @@ def _quality_slide(deck: Deck, q: dict, f: Filters, as_of: str) -> None:
         ("Duplicates", len(q["duplicates"]), "Keys repeated within a file (first row kept), and candidates applied "
                                              "twice to one requisition."),
         ("Unmapped stage words", len(unmapped),
-         (f"{int(unmapped['events'].sum())} events, never counted as reaching a stage: "
+         (f"{int(unmapped['events'].sum())} event(s), never counted as reaching a stage: "
           + ", ".join(unmapped["stage_word"].head(4)) if len(unmapped) else "Every stage word is mapped.")),
         ("Out-of-order events", len(q["out_of_order"]), "A later stage entered before an earlier one."),
         ("Negative durations", len(q["negative"]), "Kept in the metrics as they are; usually a start date entered late."),
@@ -722,5 +730,4 @@ def _quality_slide(deck: Deck, q: dict, f: Filters, as_of: str) -> None:
         "Nothing is dropped silently: the dashboard's Data page lists every row counted here."))
     deck.table(s, ["Check", "Rows", "What it means"], [[a, str(n), _clip(c, 110)] for a, n, c in checks],
                [3.9, 0.9, 7.53], name="Quality table", font=10, top=Inches(1.75))
-    box = deck.text(s, Emu(MARGIN), Inches(6.95), deck.width - 2 * MARGIN, Inches(0.4), name="Footnote")
-    deck.para(box, f"{f.client}; all data loaded for the client. {as_of}.", size=8, colour=GREY, first=True)
+    deck.footnote(s, [f"{f.client}: every row loaded for the client, whatever the filters. {as_of}."], top=Inches(6.9))
