@@ -205,7 +205,7 @@ class Deck:
         self.width, self.height = self.prs.slide_width, self.prs.slide_height
         layouts = list(self.prs.slide_layouts)
         self.title_layout = layouts[0]
-        self.content_layout = next((lay for lay in layouts if lay.name.lower() == "title only"),
+        self.content_layout = next((lay for lay in layouts if "title only" in lay.name.lower()),
                                    next((lay for lay in layouts[1:] if _has_title(lay)), layouts[0]))
 
     # -- slides
