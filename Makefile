@@ -23,3 +23,4 @@ test: setup-test
 benchmark: setup-test
 	$(PYTHON) benchmarks/run.py --events 1000000
 	$(PYTHON) benchmarks/pages.py --events 1000000
+	$(PYTHON) benchmarks/deck.py --events 1000000

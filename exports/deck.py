@@ -106,7 +106,7 @@ def _diff_text(value, previous, unit: str) -> tuple[str, float]:
     diff = value - previous
     if unit == "rate":
         shown = round(diff * 100)
-        return f"{abs(shown)} pts", shown
+        return f"{abs(shown)} pt{'s' if abs(shown) != 1 else ''}", shown
     shown = round(diff, 1)
     return f"{abs(shown):.1f} d", shown
 
@@ -355,8 +355,8 @@ class Deck:
         for label, value, status in rows:
             self.para(box, label, size=11, colour=GREY, space_after=0)
             run = self.para(box, value, size=16, bold=True, space_after=6)
-            if status:
-                run.font.color.rgb = _rgb(charts.STATUS_COLOURS.get(status, charts.PENDING))
+            if status in ("on target", "near target", "off target"):
+                run.font.color.rgb = _rgb(charts.STATUS_COLOURS[status])
         return box
 
     def table(self, slide, header: list[str], rows: list[list[str]], widths: list[float], *, top=Inches(1.75),
@@ -517,8 +517,7 @@ def render_deck(d: dict) -> Presentation:
                 colours.append(colour)
                 dashed.append(len(series) - 1)
         deck.chart(s, XL_CHART_TYPE.LINE_MARKERS, [_period_label(m) for m in months], series, number_format="0.0",
-                   name="Chart: we", dashed=dashed, labels=False, colours=colours, height=Inches(3.6),
-                   axis_title="month")
+                   name="Chart: we", dashed=dashed, labels=False, colours=colours, axis_title="month")
     else:
         _nothing(deck, s, "No submittals in this period.")
     ours, theirs = kpi_rows("time_to_submit")[0], kpi_rows("hm_feedback_days")[0]
@@ -527,9 +526,8 @@ def render_deck(d: dict) -> Presentation:
                      ("Awaiting a first submittal", str(summ["time_to_submit"]["awaiting_first_submittal"]), None),
                      ("Submittals waiting for feedback", str(len(d["hm"]["waiting"])), None)],
                  title="Over the period")
-    box = deck.footnote(s, [cap("time_to_submit", summ["time_to_submit"]["n"]),
-                            cap("hm_feedback_days", summ["hm_feedback_days"]["n"])])
-    box.top = Inches(5.45)
+    deck.footnote(s, [cap("time_to_submit", summ["time_to_submit"]["n"]),
+                      cap("hm_feedback_days", summ["hm_feedback_days"]["n"])])
 
     _deadline_detail_slides(deck, dl, f, cap("deadline_adherence", dt_["due"]), scope, as_of)
     _glossary_slides(deck, info)
@@ -585,7 +583,8 @@ def _title_slide(deck: Deck, f: Filters, info: dict, as_of: str) -> None:
 def _summary_slide(deck: Deck, kpis: list[dict], compare: bool, f: Filters) -> None:
     on = sum(charts.target_status(k["value"], k["target"], k["lower_is_better"]) == "on target" for k in kpis)
     with_target = sum(k["target"] is not None for k in kpis)
-    s = deck.slide("Executive summary", finding=(f"{on} of {with_target} KPIs with a target are on target",
+    s = deck.slide("Executive summary", finding=(f"{on} of {with_target} KPIs with a target are on target" if with_target
+                                                 else f"No targets set for {f.client}: add them to the client's settings",
                                                  _period_words(f) + (
                                                      f", compared with {f.previous().period_text()}" if compare else "")))
     header = ["KPI", "This period", "Previous", "Target", "Status", "What changed"]
@@ -637,7 +636,8 @@ def _deadline_detail_slides(deck: Deck, dl: dict, f: Filters, caption: str, scop
         missed = missed.head(MAX_BARS)
         deck.chart(s, XL_CHART_TYPE.BAR_STACKED, [f"{r} ({n})" for r, n in zip(missed["reason"], missed["missed"])],
                    [("RPO side", list(missed["missed_rpo"])), ("Client side", list(missed["missed_client"]))],
-                   name="Chart: deadline_adherence misses", colours=[deck.accent_hex, charts.PALETTE[1].lstrip("#")])
+                   name="Chart: deadline_adherence misses", colours=[deck.accent_hex, charts.PALETTE[1].lstrip("#")],
+                   labels=False)   # each reason's total is in its label; a thin segment has no room for one
     deck.figures(s, [
         ("Met / missed / pending", f"{t['met']} / {t['missed']} / {t['pending']}", None),
         ("Missed on the RPO's side", str(t["missed_rpo"]), None),
