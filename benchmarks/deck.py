@@ -45,9 +45,9 @@ def main(argv=None) -> int:
     parser.add_argument("--json", action="store_true", help="print one JSON line with the figures")
     args = parser.parse_args(argv)
 
-    tmp = Path(tempfile.mkdtemp(prefix="recruiting-deck-"))
-    db = Path(args.db) if args.db else tmp / "bench.duckdb"
+    db = Path(args.db) if args.db else Path(tempfile.mkdtemp(prefix="recruiting-deck-")) / "bench.duckdb"
     if not args.db:
+        tmp = db.parent
         files = _build_in_child(args.events, tmp, False)
         log("loading the benchmark client...")
         project_ingest([files["csv"]], Path(files["settings"]).read_text(encoding="utf-8"), db)

@@ -209,7 +209,7 @@ class Deck:
                                    next((lay for lay in layouts[1:] if _has_title(lay)), layouts[0]))
 
     # -- slides
-    def slide(self, title: str, section: str | None = None, finding: tuple[str, str] | None = None):
+    def slide(self, title: str, finding: tuple[str, str] | None = None):
         """A content slide with its title (and the finding under it, as the chart builder states it)."""
         s = self.prs.slides.add_slide(self.content_layout)
         _drop_empty_placeholders(s)
@@ -398,10 +398,11 @@ def _has_title(layout) -> bool:
     return any(ph.placeholder_format.type in (1, 3) for ph in layout.placeholders)  # TITLE, CENTER_TITLE
 
 
-def _drop_empty_placeholders(slide) -> None:
-    """Placeholders other than the title would show 'Click to add text' in PowerPoint."""
+def _drop_empty_placeholders(slide, keep=(1, 3)) -> None:
+    """Placeholders we do not fill (other than the title, types 1 and 3) would show 'Click to add
+    text' in PowerPoint."""
     for ph in list(slide.placeholders):
-        if ph.placeholder_format.type not in (1, 3):
+        if ph.placeholder_format.type not in keep:
             ph._element.getparent().remove(ph._element)
 
 
@@ -549,14 +550,14 @@ def _nothing(deck: Deck, slide, sentence: str) -> None:
 def _title_slide(deck: Deck, f: Filters, info: dict, as_of: str) -> None:
     s = deck.prs.slides.add_slide(deck.title_layout)
     title = s.shapes.title
+    _drop_empty_placeholders(s, keep=(1, 3, 4))
     subtitle = next((ph for ph in s.placeholders if ph.placeholder_format.type == 4), None)   # SUBTITLE
-    _drop_empty_placeholders(s) if subtitle is None else None
     if title is None:
         title = deck.text(s, MARGIN, Inches(2.4), deck.width - 2 * MARGIN, Inches(1.2), name="Title")
     title.text = f"{f.client}: recruiting review"
     lines = [_period_words(f), as_of]
     if f.filtered:
-        lines.insert(1, f.describe().split("; ", 1)[1].rsplit("; period", 1)[0])
+        lines.insert(1, f"Filters: {f.describe()}")
     if subtitle is None:
         subtitle = deck.text(s, MARGIN, Inches(3.8), deck.width - 2 * MARGIN, Inches(1.5), name="Subtitle")
     subtitle.text = "\n".join(lines)
