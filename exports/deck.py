@@ -26,7 +26,7 @@ from pptx.dml.color import RGBColor
 from pptx.enum.chart import XL_CHART_TYPE, XL_LABEL_POSITION, XL_LEGEND_POSITION, XL_MARKER_STYLE
 from pptx.enum.dml import MSO_LINE_DASH_STYLE
 from pptx.enum.shapes import MSO_SHAPE
-from pptx.enum.text import MSO_ANCHOR, PP_ALIGN
+from pptx.enum.text import MSO_ANCHOR, MSO_AUTO_SIZE, PP_ALIGN
 from pptx.util import Emu, Inches, Pt
 
 import charts
@@ -217,15 +217,18 @@ class Deck:
         if t is None:
             t = s.shapes.add_textbox(MARGIN, Inches(0.3), self.width - 2 * MARGIN, Inches(0.7))
             t.name = "Title"
-        if not self.templated:
-            t.left, t.top, t.height = MARGIN, Inches(0.3), Inches(0.7)
-            t.width = self.width - 2 * MARGIN - (Inches(1.6) if self.logo else 0)
+        # The title sits on the deck's grid whatever the layout says (a template keeps its fonts,
+        # colours, background and master graphics), so the finding and the chart below it never overlap it.
+        t.left, t.top, t.height = MARGIN, Inches(0.3), Inches(0.7)
+        t.width = self.width - 2 * MARGIN - (Inches(1.6) if self.logo else 0)
         t.text = title
+        t.text_frame.vertical_anchor = MSO_ANCHOR.TOP
+        t.text_frame.auto_size = MSO_AUTO_SIZE.TEXT_TO_FIT_SHAPE
         p = t.text_frame.paragraphs[0]
+        p.alignment = PP_ALIGN.LEFT
+        p.runs[0].font.size = Pt(28)
         if not self.templated:
-            t.text_frame.vertical_anchor = MSO_ANCHOR.TOP
-            p.alignment = PP_ALIGN.LEFT
-            p.runs[0].font.size, p.runs[0].font.bold = Pt(28), True
+            p.runs[0].font.bold = True
             p.runs[0].font.color.rgb = TEXT
             bar = s.shapes.add_shape(MSO_SHAPE.RECTANGLE, Inches(0.25), Inches(0.38), Inches(0.08), Inches(0.5))
             bar.fill.solid()
@@ -555,6 +558,7 @@ def _title_slide(deck: Deck, f: Filters, info: dict, as_of: str) -> None:
     if title is None:
         title = deck.text(s, MARGIN, Inches(2.4), deck.width - 2 * MARGIN, Inches(1.2), name="Title")
     title.text = f"{f.client}: recruiting review"
+    title.text_frame.auto_size = MSO_AUTO_SIZE.TEXT_TO_FIT_SHAPE
     lines = [_period_words(f), as_of]
     if f.filtered:
         lines.insert(1, f"Filters: {f.describe()}")
