@@ -139,6 +139,24 @@ def test_every_chart_is_native_and_holds_the_summary_and_breakdown_numbers(decks
     assert sum(_values(c, 1)) == adh["missed_by_side"]["client"]
 
 
+def test_every_chart_carries_its_data_as_an_embedded_workbook_so_powerpoint_can_edit_it(decks):
+    for client, data in decks.items():
+        for name, (_, chart) in _charts(_open(data)).items():
+            xlsx = chart.part.chart_workbook.xlsx_part
+            assert xlsx is not None and xlsx.blob[:2] == b"PK", (client, name)
+
+
+def test_a_client_with_no_data_gets_a_deck_of_sentences(sample_db_copy):
+    with store.connection(sample_db_copy) as con:
+        save_client(con, parse_settings('name = "Initech"\n'))
+    with store.connection(sample_db_copy, read_only=True) as con:
+        prs = _open(deck.build(con, Filters("Initech", as_of=AS_OF)))
+    assert [s.shapes.title.text for s in prs.slides] == [t.format(client="Initech") for t in SLIDES]
+    assert not _charts(prs)
+    empty = [sh.text_frame.text for s in prs.slides for sh in s.shapes if sh.name == "Empty"]
+    assert "No candidate was submitted in this period." in empty and len(empty) == 8
+
+
 def test_every_chart_slide_has_its_footnote_with_n_and_data_as_of(decks):
     for client, data in decks.items():
         for name, (slide, _) in _charts(_open(data)).items():
