@@ -257,15 +257,24 @@ def data_quality(filters: Filters) -> dict:
 
 def review_deck_button(filters: Filters) -> None:
     """"Download review deck": the client review deck (`exports.deck`) for the page's filters,
-    built only when clicked (a deck takes about a second, too slow for every rerun), by the same
-    code as `python -m exports deck`."""
+    built only when clicked (a deck takes seconds, too slow for every rerun), by the same code as
+    `python -m exports deck`. Branding the deck cannot use disables the button, with the reason."""
     from exports import deck
+    from loaders.settings import parse_settings
+    settings_text = client_info(filters.client).get("settings_toml")
+    try:
+        deck.open_branding(parse_settings(settings_text).branding if settings_text else {})
+        problem = None
+    except deck.DeckError as exc:
+        problem = str(exc)
     st.download_button("Download review deck", data=lambda: _read(lambda con: deck.build(con, filters)),
                        file_name=deck.file_name(filters), mime=deck.PPTX_MIME, on_click="ignore",
-                       icon=":material/slideshow:", key="review_deck",
+                       icon=":material/slideshow:", key="review_deck", disabled=problem is not None,
                        help="A 16:9 PowerPoint deck for these filters: executive summary against targets and the "
                             "previous period, a slide per metric with editable charts, deadlines, glossary and "
                             "data quality.")
+    if problem:
+        st.warning(f"The review deck cannot be built: {problem}.")
 
 
 def empty_state() -> None:

@@ -167,32 +167,44 @@ def _resolve(path_text: str) -> Path:
     return path if path.is_absolute() else store.PROJECT_ROOT / path
 
 
+def open_branding(branding: dict) -> tuple[Path | None, Presentation | None]:
+    """The logo file and the opened template the client's branding names (None when not set).
+
+    Raises DeckError, naming the setting, for a file that does not exist, a template python-pptx
+    cannot open, or one that is not 16:9. The Overview calls it to disable its button with the
+    reason instead of failing a download.
+    """
+    logo = template = None
+    if branding.get("logo"):
+        logo = _resolve(branding["logo"])
+        if not logo.is_file():
+            raise DeckError(f"branding.logo: the logo file {logo} does not exist; fix the path in the "
+                            "client's settings (absolute, or relative to the project folder)")
+    if branding.get("template"):
+        path = _resolve(branding["template"])
+        if not path.is_file():
+            raise DeckError(f"branding.template: the template {path} does not exist; fix the path in the "
+                            "client's settings (absolute, or relative to the project folder)")
+        try:
+            template = Presentation(str(path))
+        except Exception as exc:  # python-pptx raises several kinds for a file it cannot read
+            raise DeckError(f"branding.template: {path} is not a PowerPoint .pptx file python-pptx can "
+                            f"open ({exc})") from exc
+        if abs(template.slide_width / template.slide_height - 16 / 9) > 0.01:
+            raise DeckError(f"branding.template: {path} is not 16:9 (widescreen); the deck is 16:9. Save "
+                            "the template with a widescreen slide size.")
+    return logo, template
+
+
 class Deck:
     """A presentation being written: 16:9, the client's template and branding, our slide grid."""
 
     def __init__(self, branding: dict):
         self.accent = _rgb(branding.get("accent") or DEFAULT_ACCENT)
         self.accent_hex = (branding.get("accent") or DEFAULT_ACCENT).lstrip("#").upper()
-        self.logo = None
-        if branding.get("logo"):
-            self.logo = _resolve(branding["logo"])
-            if not self.logo.is_file():
-                raise DeckError(f"branding.logo: the logo file {self.logo} does not exist; fix the path in the "
-                                "client's settings (absolute, or relative to the project folder)")
-        template = branding.get("template")
-        if template:
-            path = _resolve(template)
-            if not path.is_file():
-                raise DeckError(f"branding.template: the template {path} does not exist; fix the path in the "
-                                "client's settings (absolute, or relative to the project folder)")
-            try:
-                self.prs = Presentation(str(path))
-            except Exception as exc:  # python-pptx raises several kinds for a file it cannot read
-                raise DeckError(f"branding.template: {path} is not a PowerPoint .pptx file python-pptx can "
-                                f"open ({exc})") from exc
-            if abs(self.prs.slide_width / self.prs.slide_height - 16 / 9) > 0.01:
-                raise DeckError(f"branding.template: {path} is not 16:9 (widescreen); the deck is 16:9. Save "
-                                "the template with a widescreen slide size.")
+        self.logo, template = open_branding(branding)
+        if template is not None:
+            self.prs = template
             # A template's own slides are examples, not part of the review.
             for sld in list(self.prs.slides._sldIdLst):
                 self.prs.part.drop_rel(sld.rId)

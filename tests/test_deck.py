@@ -308,6 +308,14 @@ def test_a_4_3_template_or_a_missing_logo_is_refused_naming_the_setting(sample_d
     _brand(sample_db_copy, "globex.toml", f'logo = "{tmp_path / "nope.png"}"\n')
     run = _exports("--client", "Globex UK", "-o", str(tmp_path / "x.pptx"), db=sample_db_copy)
     assert run.returncode == 1 and "branding.logo" in run.stderr and "nope.png" in run.stderr
+    # The Overview says so beside a disabled button, rather than failing the download.
+    from streamlit.testing.v1 import AppTest
+    at = AppTest.from_file(str(ROOT / "pages" / "overview.py"), default_timeout=90)
+    at.query_params["client"] = "Globex UK"
+    at.run()
+    assert not at.exception
+    assert at.get("download_button")[0].proto.disabled
+    assert any("branding.logo" in w.value and "nope.png" in w.value for w in at.warning)
 
 
 @pytest.mark.parametrize("branding, key", [
