@@ -723,11 +723,10 @@ def _glossary_slides(deck: Deck, info: dict) -> None:
 
 
 def _quality_slide(deck: Deck, q: dict, f: Filters, as_of: str) -> None:
-    rejected = int(q["files"]["rows_rejected"].fillna(0).sum()) if not q["files"].empty else 0
     unmapped = q["unmapped"]
     checks = [
         ("Files loaded", len(q["files"]), "Every file with its sha256 and rows read, loaded and rejected."),
-        ("Rows rejected", rejected, "Rows that could not be loaded, kept with their reason and raw values."),
+        ("Rows rejected", len(q["rejected"]), "Rows that could not be loaded, kept with their reason and raw values."),
         ("Duplicates", len(q["duplicates"]), "Keys repeated within a file (first row kept), and candidates applied "
                                              "twice to one requisition."),
         ("Unmapped stage words", len(unmapped),

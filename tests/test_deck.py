@@ -183,6 +183,21 @@ def test_executive_summary_gives_each_kpi_against_target_and_previous_period(dec
         assert row[5] == deck.kpi_sentence(k, compare=True) and f"n = {k['n']}" in row[5]
 
 
+def test_data_quality_appendix_counts_the_data_pages_rows(decks, sample_db):
+    from metrics import views
+    table = next(s for s in _open(decks["Globex UK"]).slides[-1].shapes if s.name == "Quality table").table
+    counts = {table.cell(i, 0).text: int(table.cell(i, 1).text) for i in range(1, len(table.rows))}
+    with store.connection(sample_db, read_only=True) as con:
+        rep = Report(con, _filters("Globex UK"))
+        q = views.data_quality(rep)
+        rep.close()
+    # sample_data/README.md lists Globex's deliberate problems, which the Data page shows too.
+    assert counts["Rows rejected"] == len(q["rejected"]) == 4
+    assert counts["Unmapped stage words"] == len(q["unmapped"]) == 1
+    assert counts["Out-of-order events"] == len(q["out_of_order"]) == 1
+    assert counts["Commitments with an unknown requisition"] == 2
+
+
 def test_kpi_sentence_says_what_changed_and_whether_it_is_better():
     base = {"metric": "time_to_submit", "unit": "days", "lower_is_better": True, "n": 12}
     assert deck.kpi_sentence({**base, "value": 4.0, "previous": 5.5, "target": 5.0}, True) == (
