@@ -344,7 +344,7 @@ def describe_changes(old: ClientSettings, new: ClientSettings) -> list[str]:
     out = []
     for f in fields(ClientSettings):
         a, b = getattr(old, f.name), getattr(new, f.name)
-        if f.name in ("source_text", "targets", "stages", "holidays") or a == b:
+        if f.name in ("source_text", "targets", "stages", "holidays", "branding") or a == b:
             continue
         out.append(f"`{f.name.replace('sla_', 'sla.')}`: {a} → {b}")
     added, removed = sorted(set(new.holidays) - set(old.holidays)), sorted(set(old.holidays) - set(new.holidays))
@@ -356,6 +356,10 @@ def describe_changes(old: ClientSettings, new: ClientSettings) -> list[str]:
         a, b = old.targets.get(key), new.targets.get(key)
         if a != b:
             out.append(f"`targets.{key}`: {_target_text(key, a)} → {_target_text(key, b)}")
+    for key in BRANDING_KEYS:
+        a, b = old.branding.get(key), new.branding.get(key)
+        if a != b:
+            out.append(f"`branding.{key}`: {a or 'none'} → {b or 'none'}")
     for word in sorted(set(old.stages) | set(new.stages)):
         a, b = old.stages.get(word), new.stages.get(word)
         if a != b:

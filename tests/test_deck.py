@@ -17,7 +17,8 @@ from pptx.util import Inches
 
 import store
 from exports import deck
-from loaders.settings import SettingsError, parse_settings, save_client
+from loaders.settings import (SettingsError, describe_changes, parse_settings, save_client, settings_document,
+                              settings_toml, stored_settings)
 from metrics import Filters, Report, stage_labels
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -342,3 +343,15 @@ def test_a_4_3_template_or_a_missing_logo_is_refused_naming_the_setting(sample_d
 def test_invalid_branding_settings_are_refused_naming_the_key(branding, key):
     with pytest.raises(SettingsError, match=key.replace(".", r"\.")):
         parse_settings(f'name = "X"\n[branding]\n{branding}\n')
+
+
+def test_branding_is_stored_with_the_settings_and_survives_a_settings_round_trip(sample_db_copy):
+    _brand(sample_db_copy, "northwind.toml", 'accent = "#1F6FB2"\nlogo = "branding/northwind.png"\n')
+    with store.connection(sample_db_copy, read_only=True) as con:
+        stored = stored_settings(con, "Northwind Health")
+    assert stored.branding == {"accent": "#1F6FB2", "logo": "branding/northwind.png"}
+    # The Settings page saves through settings_document: branding is kept, and a change is named.
+    again = parse_settings(settings_toml(settings_document(stored)))
+    assert again.branding == stored.branding
+    plain = parse_settings((ROOT / "sample_data" / "clients" / "northwind.toml").read_text(encoding="utf-8"))
+    assert "`branding.accent`: none → #1F6FB2" in describe_changes(plain, again)
