@@ -19,6 +19,7 @@ import math
 import re
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from pptx import Presentation
 from pptx.chart.data import CategoryChartData
@@ -52,18 +53,20 @@ class DeckError(ValueError):
 
 def collect(con, filters: Filters) -> dict:
     """Everything the deck shows, read from one `Report` for `filters` with the functions the
-    dashboard's pages use (`metrics.views`)."""
+    dashboard's pages use (`metrics.views`; for the time-to-submit and conversion slides, only the
+    parts of their pages' data that the slides show)."""
     rep = Report(con, filters)
     try:
         client = rep.filters.client
         settings = stored_settings(con, client)
         info = {**rep.settings, "stage_labels": stage_labels(con, client), "dictionary": get_dictionary(con, client),
                 "last_loaded": last_loaded(con, client), "branding": settings.branding if settings else {}}
+        overview = views.overview(rep)
         return {
-            "filters": rep.filters, "info": info,
-            "overview": views.overview(rep),
-            "time_to_submit": views.time_to_submit(rep, "month"),
-            "conversion": views.conversion(rep, "month"),
+            "filters": rep.filters, "info": info, "overview": overview,
+            "time_to_submit": {"totals": rep.totals("time_to_submit"), "rows": rep.rows("time_to_submit"),
+                               "awaiting": overview["awaiting"]},
+            "conversion": {"totals": rep.totals("interview_conversion")},
             "deadlines": views.deadlines(rep),
             "hm": views.hm_responsiveness(rep),
             "time_to_fill": {"totals": rep.totals("time_to_fill"), "by": views.by(rep, "time_to_fill", ("department",))},
@@ -138,16 +141,14 @@ def kpi_sentence(k: dict, compare: bool) -> str:
 def distribution_bins(days: pd.Series, most: int = 20) -> tuple[list[str], list[int]]:
     """Day counts as binned columns: one bin per day when they span at most `most` days, else
     `most` or fewer bins of equal whole-day width. Returns (labels, counts); empty bins are kept."""
-    values = [int(v) for v in days.dropna()]
-    if not values:
+    values = days.dropna().astype("int64").to_numpy()
+    if not len(values):
         return [], []
-    lo, hi = min(values), max(values)
+    lo, hi = int(values.min()), int(values.max())
     width = max(1, math.ceil((hi - lo + 1) / most))
-    start = lo - (lo % width)
+    start = lo - (lo % width)     # bins aligned on multiples of the width: one starts at day 0
     edges = list(range(start, hi + 1, width))
-    counts = [0] * len(edges)
-    for v in values:
-        counts[(v - start) // width] += 1
+    counts = np.bincount((values - start) // width, minlength=len(edges)).tolist()
     labels = [str(e) if width == 1 else f"{e}–{e + width - 1}" for e in edges]
     return labels, counts
 
