@@ -77,10 +77,10 @@ def main(argv=None) -> int:
     p.add_argument("--db", help="database file (default: $RECRUITING_DB, else the app's default)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
-    if args.client and not args.output:
-        parser.error("--client needs -o FILE.pptx")
-    if args.all_clients and not args.out:
-        parser.error("--all-clients needs --out DIR")
+    if args.client and (not args.output or args.out):
+        parser.error("--client writes one file: give -o FILE.pptx (--out DIR is for --all-clients)")
+    if args.all_clients and (not args.out or args.output):
+        parser.error("--all-clients writes one file per client: give --out DIR (-o FILE is for --client)")
     return _decks(args)
 
 
