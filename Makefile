@@ -33,3 +33,5 @@ benchmark: setup-test
 	$(PYTHON) benchmarks/run.py --events 1000000
 	$(PYTHON) benchmarks/pages.py --events 1000000
 	$(PYTHON) benchmarks/images.py --charts 10
+	$(PYTHON) benchmarks/deck.py --events 1000000
+	$(PYTHON) benchmarks/shapes.py --events 1000000

@@ -107,6 +107,12 @@ def _drill(metric: str, **how) -> dict:
     return {"drill": {"metric": metric, **how}}
 
 
+def data_as_of(as_of, last_loaded) -> str:
+    """"Data as of" for footnotes: the report's as-of date and when the data was last loaded."""
+    text = f"Data as of {as_of:%d %b %Y}"
+    return text + (f" (last loaded {last_loaded:%d %b %Y %H:%M} UTC)" if last_loaded else "")
+
+
 def caption(metric: str, settings: dict, filters_text: str, n, data_as_of: str) -> str:
     """The footnote under a chart: what it counts (the definition), the filters, n and data as of."""
     m = METRICS[metric]

@@ -23,7 +23,7 @@ import streamlit as st
 import store
 import metrics
 from loaders.settings import get_client, get_dictionary, list_clients
-from metrics import Filters, Report, UnknownClient, last_loaded, local_today, options, stage_labels
+from metrics import Filters, Report, UnknownClient, last_loaded, local_today, options, stage_labels, views
 
 PRESETS = ("Last 30 days", "Last 90 days", "This quarter", "Last quarter", "Year to date", "All time", "Custom")
 DEFAULT_PRESET = "Last 90 days"
@@ -104,57 +104,27 @@ def _read_report(filters: Filters, fn):
 
 @st.cache_data(show_spinner=False, max_entries=128)
 def _overview(db: str, version: tuple, filters: Filters) -> dict:
-    return _read_report(filters, lambda rep: {
-        "filters": rep.filters,
-        "kpis": rep.kpis(),
-        "summary": rep.summary(),
-        "tts_trend": rep.aggregate("time_to_submit", grain="month"),
-        "hm_trend": rep.aggregate("hm_feedback_days", grain="month"),
-        "adherence_trend": rep.aggregate("deadline_adherence", grain="month"),
-        "awaiting": rep.awaiting(),
-    })
-
-
-def _by(rep: Report, metric: str, dims) -> dict:
-    return {dim: rep.aggregate(metric, by=dim) for dim in dims}
+    return _read_report(filters, views.overview)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _time_to_submit(db: str, version: tuple, filters: Filters, grain: str) -> dict:
-    return _read_report(filters, lambda rep: {
-        "filters": rep.filters, "totals": rep.totals("time_to_submit"),
-        "rows": rep.rows("time_to_submit"), "trend": rep.aggregate("time_to_submit", grain=grain),
-        "by": _by(rep, "time_to_submit", ("department", "recruiter")), "awaiting": rep.awaiting(),
-    })
+    return _read_report(filters, lambda rep: views.time_to_submit(rep, grain))
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _conversion(db: str, version: tuple, filters: Filters, grain: str) -> dict:
-    return _read_report(filters, lambda rep: {
-        "filters": rep.filters, "totals": rep.totals("interview_conversion"),
-        "trend": rep.aggregate("interview_conversion", grain=grain),
-        "by": _by(rep, "interview_conversion", ("department", "recruiter", "source")),
-    })
+    return _read_report(filters, lambda rep: views.conversion(rep, grain))
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _deadlines(db: str, version: tuple, filters: Filters) -> dict:
-    return _read_report(filters, lambda rep: {
-        "filters": rep.filters, "totals": rep.totals("deadline_adherence"),
-        "trend": rep.aggregate("deadline_adherence", grain="month"),
-        "by": _by(rep, "deadline_adherence", ("kind", "reason", "department", "recruiter")),
-        "revisions": rep.rows("deadline_adherence", subset="revised"),
-        "upcoming": rep.upcoming(14),
-    })
+    return _read_report(filters, views.deadlines)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _hm_responsiveness(db: str, version: tuple, filters: Filters) -> dict:
-    return _read_report(filters, lambda rep: {
-        "filters": rep.filters, "totals": rep.totals("hm_feedback_days"),
-        "by": _by(rep, "hm_feedback_days", ("hiring_manager", "department")),
-        "waiting": rep.awaiting_feedback(),
-    })
+    return _read_report(filters, views.hm_responsiveness)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -189,15 +159,7 @@ def _drill(db: str, version: tuple, filters: Filters, spec: tuple):
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def _quality(db: str, version: tuple, filters: Filters) -> dict:
-    from metrics import quality
-
-    def tables(rep):
-        con, c = rep.con, rep.filters.client
-        return {"files": quality.files(con, c), "rejected": quality.rejected_rows(con, c),
-                "unmapped": quality.unmapped_stages(con, c), "out_of_order": quality.out_of_order_events(con, c),
-                "duplicates": quality.duplicates(con, c),
-                "negative": quality.negative_durations(rep), **quality.orphans(con, c)}
-    return _read_report(filters, tables)
+    return _read_report(filters, views.data_quality)
 
 
 def write(fn, what: str):
@@ -291,6 +253,28 @@ def data_quality(filters: Filters) -> dict:
     """The Data page's tables: files, rejected rows, unmapped words, duplicates, out-of-order and
     orphan rows."""
     return _cached(_quality, filters)
+
+
+def review_deck_button(filters: Filters) -> None:
+    """"Download review deck": the client review deck (`exports.deck`) for the page's filters,
+    built only when clicked (a deck takes seconds, too slow for every rerun), by the same code as
+    `python -m exports deck`. Branding the deck cannot use disables the button, with the reason."""
+    from exports import deck
+    from loaders.settings import parse_settings
+    settings_text = client_info(filters.client).get("settings_toml")
+    try:
+        deck.open_branding(parse_settings(settings_text).branding if settings_text else {})
+        problem = None
+    except deck.DeckError as exc:
+        problem = str(exc)
+    st.download_button("Download review deck", data=lambda: _read(lambda con: deck.build(con, filters)),
+                       file_name=deck.file_name(filters), mime=deck.PPTX_MIME, on_click="ignore",
+                       icon=":material/slideshow:", key="review_deck", disabled=problem is not None,
+                       help="A 16:9 PowerPoint deck for these filters: executive summary against targets and the "
+                            "previous period, a slide per metric with editable charts, deadlines, glossary and "
+                            "data quality.")
+    if problem:
+        st.warning(f"The review deck cannot be built: {problem}.")
 
 
 def empty_state() -> None:
@@ -475,12 +459,11 @@ def comparing() -> bool:
 
 def data_as_of(filters: Filters) -> str:
     """"Data as of" for captions: the report's as-of date and when the data was last loaded."""
-    loaded = client_info(filters.client).get("last_loaded")
-    text = f"Data as of {filters.as_of:%d %b %Y}"
-    return text + (f" (last loaded {loaded:%d %b %Y %H:%M} UTC)" if loaded else "")
+    import charts
+    return charts.data_as_of(filters.as_of, client_info(filters.client).get("last_loaded"))
 
 
 __all__ = ["PRESETS", "UnknownClient", "client_info", "clients", "comparing", "conversion", "data_as_of",
            "data_quality", "db_path", "deadlines", "drill", "empty_state", "ensure_database", "hm_responsiveness",
            "open_client_overview", "overview", "page", "period_params", "portfolio", "requisition", "requisition_picker",
-           "requisitions", "sidebar_filters", "time_to_submit", "write"]
+           "requisitions", "review_deck_button", "sidebar_filters", "time_to_submit", "write"]

@@ -115,6 +115,8 @@ def settings_form(info: dict) -> dict | None:
         # Rows, not yet a table: a word entered twice must be reported, not silently merged.
         "stages": [(_cell(w), _cell(s)) for w, s in stages[["word", "stage"]].itertuples(index=False)
                    if _cell(w) or _cell(s)],
+        # Not on the form: kept as the settings file has it.
+        "branding": parse_settings(info["settings_toml"]).branding if info.get("settings_toml") else {},
     }
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import tomllib
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
@@ -24,7 +25,13 @@ SETTINGS_HELP = {
     "sla.within_days": ("10", "N: days after the requisition start within which the K submittals are due."),
     "targets.*": ("none", "Targets shown next to the actuals (see the metric keys in the glossary)."),
     "stages": ("{}", "The client's stage words mapped to canonical stages."),
+    "branding.logo": ("none", "Review decks: an image file (PNG or JPEG) shown on the title slide and in a corner "
+                              "of every slide; absolute, or relative to the project folder."),
+    "branding.accent": ("none", "Review decks: the accent colour as #RRGGBB (title band, headings, first chart series)."),
+    "branding.template": ("none", "Review decks: a 16:9 .pptx whose slide layouts and theme the deck uses; absolute, "
+                                  "or relative to the project folder."),
 }
+BRANDING_KEYS = ("logo", "accent", "template")
 
 TARGET_KEYS = ("time_to_submit_median", "submit_to_interview", "interview_to_offer", "offer_to_hire",
                "deadline_adherence", "time_to_fill_median", "hm_feedback_median")
@@ -55,6 +62,7 @@ class ClientSettings:
     sla_within_days: int = 10
     targets: dict[str, float] = field(default_factory=dict)
     stages: dict[str, str] = field(default_factory=dict)
+    branding: dict[str, str] = field(default_factory=dict)
     source_text: str = ""
 
 
@@ -110,6 +118,19 @@ def parse_settings(text: str, origin: str = "settings") -> ClientSettings:
         if value < 0:
             fail(f"targets.{key}", f"= {value!r} must be a number of days of at least 0")
         s.targets[key] = float(value)
+    for key, value in data.get("branding", {}).items():
+        if key not in BRANDING_KEYS:
+            fail(f"branding.{key}", f"is not a known branding setting; use one of {', '.join(BRANDING_KEYS)}")
+        if not isinstance(value, str) or not value.strip():
+            fail(f"branding.{key}", f"= {value!r} must be a text value")
+        value = value.strip()
+        if key == "accent" and not re.fullmatch(r"#[0-9A-Fa-f]{6}", value):
+            fail("branding.accent", f"= {value!r} must be a colour written #RRGGBB, e.g. \"#1F6FB2\"")
+        if key == "template" and not value.lower().endswith(".pptx"):
+            fail("branding.template", f"= {value!r} must name a PowerPoint .pptx file")
+        if key == "logo" and not value.lower().endswith((".png", ".jpg", ".jpeg")):
+            fail("branding.logo", f"= {value!r} must name a PNG or JPEG image")
+        s.branding[key] = value
     seen = {}
     for word, stage in data.get("stages", {}).items():
         if str(stage).strip().lower() not in CANONICAL_WORDS:
@@ -130,7 +151,8 @@ def settings_document(s: ClientSettings) -> dict:
     return {"name": s.name, "timezone": s.timezone, "day_count": s.day_count,
             "holidays": [h.isoformat() for h in s.holidays], "date_order": s.date_order,
             "sla": {"first_submittals": s.sla_first_submittals, "within_days": s.sla_within_days},
-            "targets": {k: s.targets[k] for k in TARGET_KEYS if k in s.targets}, "stages": dict(s.stages)}
+            "targets": {k: s.targets[k] for k in TARGET_KEYS if k in s.targets}, "stages": dict(s.stages),
+            "branding": dict(s.branding)}
 
 
 def settings_toml(doc: dict) -> str:
@@ -306,6 +328,8 @@ def stored_settings(con, name: str) -> ClientSettings | None:
         date_order=row["date_order"], sla_first_submittals=row["sla_first_submittals"],
         sla_within_days=row["sla_within_days"], targets=row["targets"],
         stages={word: stage for word, stage in get_dictionary(con, row["client"])},
+        # Branding only ever lives in the settings text (no column of its own).
+        branding=parse_settings(row["settings_toml"]).branding if row["settings_toml"] else {},
         source_text=row["settings_toml"] or "")
 
 
@@ -320,7 +344,7 @@ def describe_changes(old: ClientSettings, new: ClientSettings) -> list[str]:
     out = []
     for f in fields(ClientSettings):
         a, b = getattr(old, f.name), getattr(new, f.name)
-        if f.name in ("source_text", "targets", "stages", "holidays") or a == b:
+        if f.name in ("source_text", "targets", "stages", "holidays", "branding") or a == b:
             continue
         out.append(f"`{f.name.replace('sla_', 'sla.')}`: {a} → {b}")
     added, removed = sorted(set(new.holidays) - set(old.holidays)), sorted(set(old.holidays) - set(new.holidays))
@@ -332,6 +356,10 @@ def describe_changes(old: ClientSettings, new: ClientSettings) -> list[str]:
         a, b = old.targets.get(key), new.targets.get(key)
         if a != b:
             out.append(f"`targets.{key}`: {_target_text(key, a)} → {_target_text(key, b)}")
+    for key in BRANDING_KEYS:
+        a, b = old.branding.get(key), new.branding.get(key)
+        if a != b:
+            out.append(f"`branding.{key}`: {a or 'none'} → {b or 'none'}")
     for word in sorted(set(old.stages) | set(new.stages)):
         a, b = old.stages.get(word), new.stages.get(word)
         if a != b:

@@ -13,6 +13,7 @@ f = data["filters"]
 info = dashboard.client_info(f.client)
 summary, targets = data["summary"], info["targets"]
 widgets.scope(f)
+dashboard.review_deck_button(f)
 
 widgets.kpi_cards(data["kpis"], info)
 

@@ -1,0 +1,88 @@
+"""Command line: `python -m exports deck --client NAME [--from DATE] [--to DATE] [--as-of DATE] -o FILE.pptx`,
+or every client's deck into a folder: `python -m exports deck --all-clients --out DIR`."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import store
+from exports.deck import DeckError, build, file_name
+from loaders.settings import list_clients
+from metrics import Filters, UnknownClient
+from metrics.__main__ import _date
+
+
+def _decks(args) -> int:
+    if args.date_from and args.date_to and args.date_from > args.date_to:
+        print(f"error: --from {args.date_from} is after --to {args.date_to}", file=sys.stderr)
+        return 2
+
+    def filters(client: str) -> Filters:
+        return Filters(client=client, date_from=args.date_from, date_to=args.date_to, as_of=args.as_of)
+
+    try:
+        if not args.all_clients:
+            out = Path(args.output)
+            if out.suffix.lower() != ".pptx":
+                print(f"error: -o {out} must name a .pptx file", file=sys.stderr)
+                return 2
+            out.parent.mkdir(parents=True, exist_ok=True)
+            # A read-only connection: a loader that holds the file makes us wait ("database busy, retrying").
+            with store.connection(args.db, read_only=True) as con:
+                build(con, filters(args.client), out)
+            print(f"{out}: review deck for {' '.join(args.client.split())}")
+            return 0
+        out_dir = Path(args.out)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        with store.connection(args.db, read_only=True) as con:
+            clients = list_clients(con)
+        if not clients:
+            print(f"error: no client in {args.db or store.default_db_path()}: load data first", file=sys.stderr)
+            return 1
+        from tqdm import tqdm
+        failed = 0
+        bar = tqdm(clients, unit="deck", disable=args.quiet or not sys.stderr.isatty(), file=sys.stderr)
+        for client in bar:
+            bar.set_description(client)
+            # One short connection per client, so a loader waiting for the file gets it between decks.
+            with store.connection(args.db, read_only=True) as con:
+                path = out_dir / file_name(filters(client))
+                try:
+                    build(con, filters(client), path)
+                except DeckError as exc:
+                    failed += 1
+                    tqdm.write(f"FAILED {client}: {exc}", file=sys.stderr)
+                    continue
+            tqdm.write(f"{path}: review deck for {client}")
+        return 1 if failed else 0
+    except (UnknownClient, FileNotFoundError, store.DatabaseBusy, DeckError) as exc:
+        print(f"error: {exc.args[0] if exc.args else exc}", file=sys.stderr)
+        return 1
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m exports", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("deck", help="the client review deck (PowerPoint, 16:9, editable charts)")
+    who = p.add_mutually_exclusive_group(required=True)
+    who.add_argument("--client", help="the client (trimmed, any case)")
+    who.add_argument("--all-clients", action="store_true", help="one deck per client, into --out DIR")
+    p.add_argument("--from", dest="date_from", type=_date, help="first day of the period (default: all time)")
+    p.add_argument("--to", dest="date_to", type=_date, help="last day of the period (default: all time)")
+    p.add_argument("--as-of", dest="as_of", type=_date, help="the day the report describes (default: the "
+                                                             "client's local today)")
+    p.add_argument("-o", "--output", help="the .pptx file to write (with --client)")
+    p.add_argument("--out", help="the folder to write the decks into (with --all-clients)")
+    p.add_argument("--db", help="database file (default: $RECRUITING_DB, else the app's default)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    args = parser.parse_args(argv)
+    if args.client and (not args.output or args.out):
+        parser.error("--client writes one file: give -o FILE.pptx (--out DIR is for --all-clients)")
+    if args.all_clients and (not args.out or args.output):
+        parser.error("--all-clients writes one file per client: give --out DIR (-o FILE is for --client)")
+    return _decks(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

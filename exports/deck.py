@@ -1,0 +1,750 @@
+"""The client review deck: a 16:9 PowerPoint file a CSM presents, with native (editable) charts.
+
+    build(con, filters) -> bytes            # the Overview's button and `python -m exports deck`
+
+Every number comes from one `metrics.Report` through `metrics.views`, the functions the dashboard's
+pages read, so a slide shows what its page shows; each chart's headline is its chart builder's
+title (`charts`), and its footnote is the screen's (`charts.caption`: definition, filters, n,
+data as of). Charts are python-pptx chart data, not pictures: PowerPoint edits them.
+
+Slides: title; executive summary (each KPI against target and the previous period, red/amber/
+green, one sentence each); one slide per metric; "we and the client"; deadlines (misses by side
+and reason, revisions) and the upcoming ones; an appendix with the glossary for the client's
+settings and the data-quality summary.
+"""
+from __future__ import annotations
+
+import io
+import math
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from pptx import Presentation
+from pptx.chart.data import CategoryChartData
+from pptx.dml.color import RGBColor
+from pptx.enum.chart import XL_CHART_TYPE, XL_LABEL_POSITION, XL_LEGEND_POSITION, XL_MARKER_STYLE
+from pptx.enum.dml import MSO_LINE_DASH_STYLE
+from pptx.enum.shapes import MSO_SHAPE
+from pptx.enum.text import MSO_ANCHOR, MSO_AUTO_SIZE, PP_ALIGN
+from pptx.util import Emu, Inches, Pt
+
+import charts
+import store
+from loaders.settings import get_dictionary, stored_settings
+from metrics import METRICS, RULES, Filters, Report, days_word, last_loaded, render, stage_labels, views
+
+PPTX_MIME = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
+WIDTH, HEIGHT = Inches(13.333), Inches(7.5)
+MARGIN = Inches(0.5)
+DEFAULT_ACCENT = charts.PALETTE[0]
+TEXT, GREY, LIGHT = RGBColor(0x22, 0x22, 0x22), RGBColor(0x66, 0x66, 0x66), RGBColor(0xF2, 0xF2, 0xF2)
+# At most this many groups in a breakdown chart (the worst first, as on the screen): more would not read.
+MAX_BARS = 15
+MAX_ROWS = 10   # rows of a table on one slide
+
+
+class DeckError(ValueError):
+    """The deck cannot be built as the client's settings ask (a missing logo or template)."""
+
+
+# -- reading: one report, the pages' own functions ---------------------------------------------
+
+def collect(con, filters: Filters) -> dict:
+    """Everything the deck shows, read from one `Report` for `filters` with the functions the
+    dashboard's pages use (`metrics.views`; for the time-to-submit and conversion slides, only the
+    parts of their pages' data that the slides show)."""
+    rep = Report(con, filters)
+    try:
+        client = rep.filters.client
+        settings = stored_settings(con, client)
+        info = {**rep.settings, "stage_labels": stage_labels(con, client), "dictionary": get_dictionary(con, client),
+                "last_loaded": last_loaded(con, client), "branding": settings.branding if settings else {}}
+        overview = views.overview(rep)
+        return {
+            "filters": rep.filters, "info": info, "overview": overview,
+            "time_to_submit": {"totals": rep.totals("time_to_submit"), "rows": rep.rows("time_to_submit"),
+                               "awaiting": overview["awaiting"]},
+            "conversion": {"totals": rep.totals("interview_conversion")},
+            "deadlines": views.deadlines(rep),
+            "hm": views.hm_responsiveness(rep),
+            "time_to_fill": {"totals": rep.totals("time_to_fill"), "by": views.by(rep, "time_to_fill", ("department",))},
+            "quality": views.data_quality(rep),
+        }
+    finally:
+        rep.close()
+
+
+def build(con, filters: Filters, path: Path | str | None = None) -> bytes:
+    """The review deck for `filters` as .pptx bytes (also written to `path` when given)."""
+    data = collect(con, filters)
+    prs = render_deck(data)
+    buf = io.BytesIO()
+    prs.save(buf)
+    if path is not None:
+        Path(path).write_bytes(buf.getvalue())
+    return buf.getvalue()
+
+
+def file_name(filters: Filters) -> str:
+    """A file name for the client's deck: `acme-corp-review-2026-07-01-to-2026-09-30.pptx`
+    (`acme-corp-review.pptx` for all time)."""
+    slug = re.sub(r"[^a-z0-9]+", "-", filters.client.lower()).strip("-") or "client"
+    period = (f"-{filters.date_from or 'start'}-to-{filters.date_to or 'as-of'}"
+              if filters.date_from or filters.date_to else "")
+    return f"{slug}-review{period}.pptx"
+
+
+# -- small numbers-to-words helpers --------------------------------------------------------------
+
+def headline(fig) -> tuple[str, str]:
+    """A chart builder's title as (headline, detail): the finding the screen states."""
+    text = fig.layout.title.text or ""
+    main, _, rest = text.partition("<br>")
+    return re.sub(r"<[^>]+>", "", main).strip(), re.sub(r"<[^>]+>", "", rest).strip()
+
+
+def _diff_text(value, previous, unit: str) -> tuple[str, float]:
+    diff = value - previous
+    if unit == "rate":
+        shown = round(diff * 100)
+        return f"{abs(shown)} pt{'s' if abs(shown) != 1 else ''}", shown
+    shown = round(diff, 1)
+    return f"{abs(shown):.1f} d", shown
+
+
+def kpi_sentence(k: dict, compare: bool) -> str:
+    """One sentence saying what changed in a KPI: the value, against the previous period and the
+    target, with n."""
+    m = METRICS[k["metric"]]
+    value, previous, unit = k["value"], k["previous"], k["unit"]
+    if charts.is_missing(value):
+        return f"{m.title}: no data in this period (n = {k['n']})."
+    now = charts.fmt_value(value, unit)
+    if not compare or charts.is_missing(previous):
+        change = f"{m.title} was {now}" + ("" if not compare else "; no previous period to compare with")
+    else:
+        words, shown = _diff_text(value, previous, unit)
+        if not shown:
+            change = f"{m.title} held steady at {now}"
+        else:
+            better = (shown < 0) == k["lower_is_better"]
+            change = (f"{m.title} {'improved' if better else 'worsened'} to {now} from "
+                      f"{charts.fmt_value(previous, unit)} ({'down' if shown < 0 else 'up'} {words})")
+    status = charts.target_status(value, k["target"], k["lower_is_better"])
+    target = ("no target set" if k["target"] is None else
+              f"{status} (target {'≤' if k['lower_is_better'] else '≥'} {charts.fmt_value(k['target'], unit)})")
+    return f"{change}; {target}; n = {k['n']} {m.counts}."
+
+
+def distribution_bins(days: pd.Series, most: int = 20) -> tuple[list[str], list[int]]:
+    """Day counts as binned columns: one bin per day when they span at most `most` days, else
+    `most` or fewer bins of equal whole-day width. Returns (labels, counts); empty bins are kept."""
+    values = days.dropna().astype("int64").to_numpy()
+    if not len(values):
+        return [], []
+    lo, hi = int(values.min()), int(values.max())
+    width = max(1, math.ceil((hi - lo + 1) / most))
+    start = lo - (lo % width)     # bins aligned on multiples of the width: one starts at day 0
+    edges = list(range(start, hi + 1, width))
+    counts = np.bincount((values - start) // width, minlength=len(edges)).tolist()
+    labels = [str(e) if width == 1 else f"{e}–{e + width - 1}" for e in edges]
+    return labels, counts
+
+
+def _period_label(value) -> str:
+    return f"{pd.Timestamp(value):%b %Y}"
+
+
+def _rgb(hex_colour: str) -> RGBColor:
+    return RGBColor.from_string(hex_colour.lstrip("#").upper())
+
+
+# -- the presentation and its slides -------------------------------------------------------------
+
+def _resolve(path_text: str) -> Path:
+    path = Path(path_text)
+    return path if path.is_absolute() else store.PROJECT_ROOT / path
+
+
+def open_branding(branding: dict) -> tuple[Path | None, Presentation | None]:
+    """The logo file and the opened template the client's branding names (None when not set).
+
+    Raises DeckError, naming the setting, for a file that does not exist, a template python-pptx
+    cannot open, or one that is not 16:9. The Overview calls it to disable its button with the
+    reason instead of failing a download.
+    """
+    logo = template = None
+    if branding.get("logo"):
+        logo = _resolve(branding["logo"])
+        if not logo.is_file():
+            raise DeckError(f"branding.logo: the logo file {logo} does not exist; fix the path in the "
+                            "client's settings (absolute, or relative to the project folder)")
+    if branding.get("template"):
+        path = _resolve(branding["template"])
+        if not path.is_file():
+            raise DeckError(f"branding.template: the template {path} does not exist; fix the path in the "
+                            "client's settings (absolute, or relative to the project folder)")
+        try:
+            template = Presentation(str(path))
+        except Exception as exc:  # python-pptx raises several kinds for a file it cannot read
+            raise DeckError(f"branding.template: {path} is not a PowerPoint .pptx file python-pptx can "
+                            f"open ({exc})") from exc
+        if abs(template.slide_width / template.slide_height - 16 / 9) > 0.01:
+            raise DeckError(f"branding.template: {path} is not 16:9 (widescreen); the deck is 16:9. Save "
+                            "the template with a widescreen slide size.")
+    return logo, template
+
+
+class Deck:
+    """A presentation being written: 16:9, the client's template and branding, our slide grid."""
+
+    def __init__(self, branding: dict):
+        self.accent = _rgb(branding.get("accent") or DEFAULT_ACCENT)
+        self.accent_hex = (branding.get("accent") or DEFAULT_ACCENT).lstrip("#").upper()
+        self.logo, template = open_branding(branding)
+        if template is not None:
+            self.prs = template
+            # A template's own slides are examples, not part of the review.
+            for sld in list(self.prs.slides._sldIdLst):
+                self.prs.part.drop_rel(sld.rId)
+                self.prs.slides._sldIdLst.remove(sld)
+            self.templated = True
+        else:
+            self.prs = Presentation()
+            self.prs.slide_width, self.prs.slide_height = WIDTH, HEIGHT
+            self.templated = False
+        self.width, self.height = self.prs.slide_width, self.prs.slide_height
+        layouts = list(self.prs.slide_layouts)
+        self.title_layout = layouts[0]
+        self.content_layout = next((lay for lay in layouts if "title only" in lay.name.lower()),
+                                   next((lay for lay in layouts[1:] if _has_title(lay)), layouts[0]))
+
+    # -- slides
+    def slide(self, title: str, finding: tuple[str, str] | None = None):
+        """A content slide with its title (and the finding under it, as the chart builder states it)."""
+        s = self.prs.slides.add_slide(self.content_layout)
+        _drop_empty_placeholders(s)
+        t = s.shapes.title
+        if t is None:
+            t = s.shapes.add_textbox(MARGIN, Inches(0.3), self.width - 2 * MARGIN, Inches(0.7))
+            t.name = "Title"
+        # The title sits on the deck's grid whatever the layout says (a template keeps its fonts,
+        # colours, background and master graphics), so the finding and the chart below it never overlap it.
+        t.left, t.top, t.height = MARGIN, Inches(0.3), Inches(0.7)
+        t.width = self.width - 2 * MARGIN - (Inches(1.6) if self.logo else 0)
+        t.text = title
+        t.text_frame.vertical_anchor = MSO_ANCHOR.TOP
+        t.text_frame.auto_size = MSO_AUTO_SIZE.TEXT_TO_FIT_SHAPE
+        p = t.text_frame.paragraphs[0]
+        p.alignment = PP_ALIGN.LEFT
+        p.runs[0].font.size = Pt(28)
+        if not self.templated:
+            p.runs[0].font.bold = True
+            p.runs[0].font.color.rgb = TEXT
+            bar = s.shapes.add_shape(MSO_SHAPE.RECTANGLE, Inches(0.25), Inches(0.38), Inches(0.08), Inches(0.5))
+            bar.fill.solid()
+            bar.fill.fore_color.rgb = self.accent
+            bar.line.fill.background()
+        if finding and finding[0]:
+            box = self.text(s, Emu(MARGIN), Inches(1.0), self.width - 2 * MARGIN, Inches(0.6), name="Finding")
+            self.para(box, finding[0], size=18, colour=self.accent, bold=True, first=True)
+            if finding[1]:
+                self.para(box, finding[1], size=12, colour=GREY)
+        if self.logo:
+            s.shapes.add_picture(str(self.logo), self.width - MARGIN - Inches(1.4), Inches(0.3), height=Inches(0.55))
+        return s
+
+    def text(self, slide, left, top, width, height, name: str | None = None):
+        box = slide.shapes.add_textbox(left, top, width, height)
+        box.text_frame.word_wrap = True
+        if name:
+            box.name = name
+        return box
+
+    @staticmethod
+    def para(box, text: str, size: float = 12, colour=TEXT, bold: bool = False, first: bool = False,
+             space_after: float = 2):
+        tf = box.text_frame
+        p = tf.paragraphs[0] if first else tf.add_paragraph()
+        run = p.add_run()
+        run.text = text
+        run.font.size, run.font.bold = Pt(size), bold
+        run.font.color.rgb = colour
+        p.space_after = Pt(space_after)
+        return run
+
+    def footnote(self, slide, captions: list[str], top=Inches(5.95)):
+        """The footnote every chart carries: definition, filters, n, data as of."""
+        box = self.text(slide, Emu(MARGIN), top, self.width - 2 * MARGIN, Inches(1.4), name="Footnote")
+        for i, text in enumerate(captions):
+            self.para(box, text, size=8, colour=GREY, first=i == 0)
+        return box
+
+    def chart(self, slide, kind, categories, series, *, number_format="0", name: str, left=None, top=None,
+              width=None, height=None, colours=None, labels=True, legend=None, dashed=(), axis_title=None):
+        """A native chart from `series` = [(name, values)] over `categories`."""
+        data = CategoryChartData(number_format=number_format)
+        data.categories = [str(c) for c in categories]
+        for sname, values in series:
+            data.add_series(sname, [None if charts.is_missing(v) else float(v) for v in values])
+        frame = slide.shapes.add_chart(kind, left if left is not None else Emu(MARGIN), top or Inches(1.75),
+                                       width or Inches(8.6), height or Inches(4.1), data)
+        frame.name = name
+        ch = frame.chart
+        ch.has_title = False     # the slide's title and finding say what the chart shows
+        ch.font.size = Pt(11)
+        ch.font.color.rgb = TEXT
+        ch.has_legend = legend if legend is not None else len(series) > 1
+        if ch.has_legend:
+            ch.legend.position = XL_LEGEND_POSITION.TOP
+            ch.legend.include_in_layout = False
+        plot = ch.plots[0]
+        colours = colours or [self.accent_hex] + [c.lstrip("#") for c in charts.PALETTE[1:]]
+        line = kind in (XL_CHART_TYPE.LINE_MARKERS, XL_CHART_TYPE.LINE)
+        for i, s in enumerate(plot.series):
+            colour = _rgb(colours[i % len(colours)])
+            if line:
+                s.format.line.color.rgb = colour
+                s.format.line.width = Pt(2.5)
+                s.smooth = False
+                if i in dashed:
+                    s.format.line.dash_style = MSO_LINE_DASH_STYLE.DASH
+                    s.marker.style = XL_MARKER_STYLE.NONE
+                else:
+                    s.marker.format.fill.solid()
+                    s.marker.format.fill.fore_color.rgb = colour
+                    s.marker.format.line.color.rgb = colour
+            else:
+                s.format.fill.solid()
+                s.format.fill.fore_color.rgb = colour
+        if not line:
+            plot.gap_width = 60 if len(categories) > 3 else 150
+            if kind in (XL_CHART_TYPE.BAR_STACKED, XL_CHART_TYPE.COLUMN_STACKED):
+                plot.overlap = 100
+        stacked = kind in (XL_CHART_TYPE.BAR_STACKED, XL_CHART_TYPE.COLUMN_STACKED)
+        if labels:
+            plot.has_data_labels = True
+            dl = plot.data_labels
+            # A stacked segment of zero has no room for a label: its format shows nothing for zero.
+            dl.number_format = f"{number_format};-{number_format};;" if stacked else number_format
+            dl.number_format_is_linked = False
+            dl.font.size = Pt(10)
+            if stacked:
+                dl.font.color.rgb = RGBColor(0xFF, 0xFF, 0xFF)
+                dl.font.bold = True
+            if kind in (XL_CHART_TYPE.BAR_CLUSTERED, XL_CHART_TYPE.COLUMN_CLUSTERED):
+                dl.position = XL_LABEL_POSITION.OUTSIDE_END
+            elif line:
+                dl.position = XL_LABEL_POSITION.ABOVE
+        va = ch.value_axis
+        va.has_major_gridlines = True
+        va.major_gridlines.format.line.color.rgb = RGBColor(0xDD, 0xDD, 0xDD)
+        va.tick_labels.number_format, va.tick_labels.number_format_is_linked = number_format, False
+        va.tick_labels.font.size = Pt(10)
+        va.format.line.fill.background()
+        if number_format.endswith("%"):
+            va.minimum_scale, va.maximum_scale = 0, 1
+        else:
+            va.minimum_scale = min(0, *[v for _, vals in series for v in vals if not charts.is_missing(v)] or [0])
+        ca = ch.category_axis
+        ca.tick_labels.font.size = Pt(10)
+        ca.format.line.color.rgb = RGBColor(0x88, 0x88, 0x88)
+        if kind in (XL_CHART_TYPE.BAR_CLUSTERED, XL_CHART_TYPE.BAR_STACKED):
+            ca.reverse_order = True     # the first category at the top, as on the screen
+        if axis_title:
+            ca.has_title = True
+            ca.axis_title.text_frame.text = axis_title
+            ca.axis_title.text_frame.paragraphs[0].runs[0].font.size = Pt(10)
+        return frame
+
+    def figures(self, slide, rows: list[tuple[str, str, str | None]], title: str = "Key figures"):
+        """The panel beside a chart: (label, value, red/amber/green status or None) per line."""
+        box = self.text(slide, self.width - MARGIN - Inches(3.4), Inches(1.85), Inches(3.4), Inches(4.0),
+                        name="Figures")
+        fill = box.fill
+        fill.solid()
+        fill.fore_color.rgb = LIGHT
+        box.text_frame.margin_left = box.text_frame.margin_right = Inches(0.15)
+        self.para(box, title, size=12, colour=GREY, bold=True, first=True, space_after=6)
+        for label, value, status in rows:
+            self.para(box, label, size=11, colour=GREY, space_after=0)
+            run = self.para(box, value, size=16, bold=True, space_after=6)
+            if status in ("on target", "near target", "off target"):
+                run.font.color.rgb = _rgb(charts.STATUS_COLOURS[status])
+        return box
+
+    def table(self, slide, header: list[str], rows: list[list[str]], widths: list[float], *, top=Inches(1.75),
+              name="Table", font=11, status_col: int | None = None, row_height: float = 0.4):
+        """A plain table; `status_col` colours its cells red/amber/green by their text."""
+        shape = slide.shapes.add_table(len(rows) + 1, len(header), Emu(MARGIN), top,
+                                       Inches(sum(widths)), Inches(0.4 + row_height * len(rows)))
+        shape.name = name
+        tbl = shape.table
+        for j, w in enumerate(widths):
+            tbl.columns[j].width = Inches(w)
+        for i, row in enumerate([header] + rows):
+            for j, value in enumerate(row):
+                cell = tbl.cell(i, j)
+                cell.text = str(value)
+                cell.margin_top = cell.margin_bottom = Inches(0.04)
+                cell.vertical_anchor = MSO_ANCHOR.MIDDLE
+                run = cell.text_frame.paragraphs[0].runs[0] if cell.text_frame.paragraphs[0].runs else None
+                if run is None:
+                    continue
+                run.font.size = Pt(font)
+                if i == 0:
+                    run.font.bold = True
+                    run.font.color.rgb = RGBColor(0xFF, 0xFF, 0xFF)
+                    cell.fill.solid()
+                    cell.fill.fore_color.rgb = self.accent
+                else:
+                    cell.fill.solid()
+                    cell.fill.fore_color.rgb = RGBColor(0xFF, 0xFF, 0xFF) if i % 2 else LIGHT
+                    run.font.color.rgb = TEXT
+                    if j == status_col and value in charts.STATUS_COLOURS:
+                        cell.fill.fore_color.rgb = _rgb(charts.STATUS_COLOURS[value])
+                        run.font.color.rgb = RGBColor(0xFF, 0xFF, 0xFF)
+                        run.font.bold = True
+        return shape
+
+
+def _has_title(layout) -> bool:
+    return any(ph.placeholder_format.type in (1, 3) for ph in layout.placeholders)  # TITLE, CENTER_TITLE
+
+
+def _drop_empty_placeholders(slide, keep=(1, 3)) -> None:
+    """Placeholders we do not fill (other than the title, types 1 and 3) would show 'Click to add
+    text' in PowerPoint."""
+    for ph in list(slide.placeholders):
+        if ph.placeholder_format.type not in keep:
+            ph._element.getparent().remove(ph._element)
+
+
+# -- the review -----------------------------------------------------------------------------------
+
+def render_deck(d: dict) -> Presentation:
+    """Lay out the deck from `collect`'s data."""
+    f, info = d["filters"], d["info"]
+    deck = Deck(info["branding"])
+    as_of = charts.data_as_of(f.as_of, info["last_loaded"])
+    scope = f.describe()
+    ov, targets, labels = d["overview"], info["targets"], info["stage_labels"]
+    kpis = {k["metric"]: k for k in ov["kpis"]}
+    compare = f.previous() is not None
+
+    def cap(metric, n):
+        return charts.caption(metric, info, scope, n, as_of)
+
+    def kpi_rows(metric: str, extra: list[tuple[str, str, str | None]] = ()) -> list:
+        k = kpis[metric]
+        status = charts.target_status(k["value"], k["target"], k["lower_is_better"])
+        rows = [(k["short"], charts.fmt_value(k["value"], k["unit"]), status)]
+        if k["target"] is not None:
+            rows.append(("Target", f"{'≤' if k['lower_is_better'] else '≥'} {charts.fmt_value(k['target'], k['unit'])}"
+                         f" · {status}", status))
+        if compare:
+            rows.append(("Previous period", charts.fmt_value(k["previous"], k["unit"]), None))
+        return rows + list(extra)
+
+    _title_slide(deck, f, info, as_of)
+    _summary_slide(deck, ov["kpis"], compare, f)
+
+    # Time to submit: the distribution as binned columns.
+    tts = d["time_to_submit"]
+    t = tts["totals"]
+    fig = charts.time_to_submit_distribution(tts["rows"], targets.get("time_to_submit_median"), t)
+    s = deck.slide("Time to submit", finding=headline(fig))
+    bins, counts = distribution_bins(tts["rows"]["tts_days"]) if not tts["rows"].empty else ([], [])
+    if bins:
+        deck.chart(s, XL_CHART_TYPE.COLUMN_CLUSTERED, bins, [("Requisitions", counts)], name="Chart: time_to_submit",
+                   axis_title=f"{days_word(info['day_count'])} from start to first submittal")
+    else:
+        _nothing(deck, s, "No requisition had its first submittal in this period.")
+    deck.figures(s, kpi_rows("time_to_submit", [
+        ("90th percentile", charts.fmt_value(t["p90"], "days"), None),
+        ("Awaiting a first submittal", str(len(tts["awaiting"])), None)]))
+    deck.footnote(s, [cap("time_to_submit", t["n"])])
+
+    # Interview conversion: the funnel as a bar chart, in the client's stage words.
+    conv = d["conversion"]["totals"]
+    fig = charts.conversion_funnel(conv, labels)
+    s = deck.slide("Interview conversion", finding=headline(fig))
+    stages = ["submitted", "interviewed", "offered", "hired"]
+    if conv["submitted"]:
+        deck.chart(s, XL_CHART_TYPE.BAR_CLUSTERED, [labels[x] for x in stages],
+                   [("Applications", [conv[x] or 0 for x in stages])], name="Chart: interview_conversion")
+    else:
+        _nothing(deck, s, "No candidate was submitted in this period.")
+    steps = []
+    for a, b, key in (("submitted", "interviewed", "submit_to_interview"), ("interviewed", "offered", "interview_to_offer"),
+                      ("offered", "hired", "offer_to_hire")):
+        status = charts.target_status(conv[key], targets.get(key), False)
+        tgt = f" (target ≥ {charts.fmt_value(targets[key], 'rate')})" if targets.get(key) is not None else ""
+        steps.append((f"{labels[a]} → {labels[b]}{tgt}", f"{charts.fmt_value(conv[key], 'rate')}  ({conv[b]} of {conv[a]})",
+                      status if targets.get(key) is not None else None))
+    steps.append(("Still in process", f"{conv['in_process'] or 0} of {conv['submitted']}", None))
+    deck.figures(s, steps, title="Each step")
+    deck.footnote(s, [cap("interview_conversion", conv["submitted"])])
+
+    # Deadline adherence: met / missed / pending per month of the original due date.
+    dl = d["deadlines"]
+    dt_ = dl["totals"]
+    fig = charts.adherence_by_month(dl["trend"], targets.get("deadline_adherence"), dt_)
+    s = deck.slide("Deadline adherence", finding=headline(fig))
+    if not dl["trend"].empty:
+        deck.chart(s, XL_CHART_TYPE.COLUMN_STACKED, [_period_label(p) for p in dl["trend"]["period"]],
+                   [("Met", dl["trend"]["met"]), ("Missed", dl["trend"]["missed"]), ("Pending", dl["trend"]["pending"])],
+                   name="Chart: deadline_adherence", colours=[charts.MET, charts.MISSED, charts.PENDING],
+                   axis_title="month of the original due date")
+    else:
+        _nothing(deck, s, "No deadline fell due in this period.")
+    deck.figures(s, kpi_rows("deadline_adherence", [
+        ("Met / due", f"{dt_['met']} of {dt_['due']}", None), ("Pending", str(dt_["pending"]), None)]))
+    deck.footnote(s, [cap("deadline_adherence", dt_["due"])])
+
+    # Time to fill by department.
+    ttf = d["time_to_fill"]
+    _breakdown_slide(deck, "Time to fill", "time_to_fill", "department", ttf["by"]["department"],
+                     targets.get("time_to_fill_median"), kpi_rows("time_to_fill"), cap("time_to_fill", ttf["totals"]["n"]))
+    # Hiring-manager feedback time by hiring manager.
+    hm = d["hm"]
+    _breakdown_slide(deck, "Hiring-manager feedback time", "hm_feedback_days", "hiring_manager",
+                     hm["by"]["hiring_manager"], targets.get("hm_feedback_median"),
+                     kpi_rows("hm_feedback_days", [("Waiting for feedback", str(len(hm["waiting"])), None)]),
+                     cap("hm_feedback_days", hm["totals"]["n"]))
+
+    # "We, not them": our speed beside the client's.
+    summ = ov["summary"]
+    fig = charts.we_scorecard(ov["tts_trend"], ov["hm_trend"], summ["time_to_submit"], summ["hm_feedback_days"], targets)
+    s = deck.slide("We and the client: both sides of the hiring speed", finding=headline(fig))
+    months = sorted(set(ov["tts_trend"]["period"]) | set(ov["hm_trend"]["period"]))
+    if months:
+        def by_month(trend):
+            values = dict(zip(trend["period"], trend["median"]))
+            return [values.get(m) for m in months]
+        series = [("Our speed: time to submit (median)", by_month(ov["tts_trend"])),
+                  ("Client's speed: HM feedback (median)", by_month(ov["hm_trend"]))]
+        colours, dashed = [deck.accent_hex, charts.PALETTE[1]], []
+        for key, what, colour in (("time_to_submit_median", "Our target", deck.accent_hex),
+                                  ("hm_feedback_median", "Client's target", charts.PALETTE[1])):
+            if targets.get(key) is not None:
+                series.append((f"{what} ({targets[key]:g} d)", [targets[key]] * len(months)))
+                colours.append(colour)
+                dashed.append(len(series) - 1)
+        deck.chart(s, XL_CHART_TYPE.LINE_MARKERS, [_period_label(m) for m in months], series, number_format="0.0",
+                   name="Chart: we", dashed=dashed, labels=False, colours=colours, axis_title="month")
+    else:
+        _nothing(deck, s, "No submittals in this period.")
+    ours, theirs = kpi_rows("time_to_submit")[0], kpi_rows("hm_feedback_days")[0]
+    deck.figures(s, [("We: median time to submit", ours[1], ours[2]),
+                     ("The client: median HM feedback time", theirs[1], theirs[2]),
+                     ("Awaiting a first submittal", str(summ["time_to_submit"]["awaiting_first_submittal"]), None),
+                     ("Submittals waiting for feedback", str(len(d["hm"]["waiting"])), None)],
+                 title="Over the period")
+    deck.footnote(s, [cap("time_to_submit", summ["time_to_submit"]["n"]),
+                      cap("hm_feedback_days", summ["hm_feedback_days"]["n"])])
+
+    _deadline_detail_slides(deck, dl, f, cap("deadline_adherence", dt_["due"]), scope, as_of)
+    _glossary_slides(deck, info)
+    _quality_slide(deck, d["quality"], f, as_of)
+    return deck.prs
+
+
+def _period_words(f: Filters) -> str:
+    if f.date_from is None and f.date_to is None:
+        return f"All time, to {f.as_of:%d %b %Y}"
+    return f"Period {f.period_text()}"
+
+
+def _nothing(deck: Deck, slide, sentence: str) -> None:
+    box = deck.text(slide, Emu(MARGIN), Inches(3.2), Inches(8.6), Inches(0.8), name="Empty")
+    deck.para(box, sentence, size=18, colour=GREY, first=True)
+
+
+def _title_slide(deck: Deck, f: Filters, info: dict, as_of: str) -> None:
+    s = deck.prs.slides.add_slide(deck.title_layout)
+    title = s.shapes.title
+    _drop_empty_placeholders(s, keep=(1, 3, 4))
+    subtitle = next((ph for ph in s.placeholders if ph.placeholder_format.type == 4), None)   # SUBTITLE
+    if title is None:
+        title = deck.text(s, MARGIN, Inches(2.4), deck.width - 2 * MARGIN, Inches(1.2), name="Title")
+    title.text = f"{f.client}: recruiting review"
+    title.text_frame.auto_size = MSO_AUTO_SIZE.TEXT_TO_FIT_SHAPE
+    lines = [_period_words(f), as_of]
+    if f.filtered:
+        lines.insert(1, f"Filters: {f.describe()}")
+    if subtitle is None:
+        subtitle = deck.text(s, MARGIN, Inches(3.8), deck.width - 2 * MARGIN, Inches(1.5), name="Subtitle")
+    subtitle.text = "\n".join(lines)
+    if not deck.templated:
+        band = s.shapes.add_shape(MSO_SHAPE.RECTANGLE, 0, 0, deck.width, Inches(0.35))
+        band.fill.solid()
+        band.fill.fore_color.rgb = deck.accent
+        band.line.fill.background()
+        title.left, title.top, title.width, title.height = MARGIN, Inches(2.3), deck.width - 2 * MARGIN, Inches(1.3)
+        subtitle.left, subtitle.top, subtitle.width, subtitle.height = (MARGIN, Inches(3.8), deck.width - 2 * MARGIN,
+                                                                        Inches(1.6))
+        for p in title.text_frame.paragraphs:
+            p.alignment = PP_ALIGN.LEFT
+            for r in p.runs:
+                r.font.size, r.font.bold, r.font.color.rgb = Pt(40), True, TEXT
+        for p in subtitle.text_frame.paragraphs:
+            p.alignment = PP_ALIGN.LEFT
+            for r in p.runs:
+                r.font.size, r.font.color.rgb = Pt(20), GREY
+    if deck.logo:
+        s.shapes.add_picture(str(deck.logo), MARGIN, Inches(0.9), height=Inches(1.0))
+
+
+def _summary_slide(deck: Deck, kpis: list[dict], compare: bool, f: Filters) -> None:
+    on = sum(charts.target_status(k["value"], k["target"], k["lower_is_better"]) == "on target" for k in kpis)
+    with_target = sum(k["target"] is not None for k in kpis)
+    s = deck.slide("Executive summary", finding=(f"{on} of {with_target} KPIs with a target are on target" if with_target
+                                                 else f"No targets set for {f.client}: add them to the client's settings",
+                                                 _period_words(f) + (
+                                                     f", compared with {f.previous().period_text()}" if compare else "")))
+    header = ["KPI", "This period", "Previous", "Target", "Status", "What changed"]
+    rows = []
+    for k in kpis:
+        status = charts.target_status(k["value"], k["target"], k["lower_is_better"])
+        rows.append([METRICS[k["metric"]].title, charts.fmt_value(k["value"], k["unit"]),
+                     charts.fmt_value(k["previous"], k["unit"]) if compare else "—",
+                     "—" if k["target"] is None else
+                     f"{'≤' if k['lower_is_better'] else '≥'} {charts.fmt_value(k['target'], k['unit'])}",
+                     status, kpi_sentence(k, compare)])
+    deck.table(s, header, rows, [2.2, 1.2, 1.1, 1.1, 1.55, 5.18], name="KPI table", font=13, status_col=4,
+               top=Inches(1.8), row_height=0.8)
+    box = deck.text(s, Emu(MARGIN), Inches(6.7), deck.width - 2 * MARGIN, Inches(0.5), name="Legend")
+    deck.para(box, "Status: on target; near target = within 10% of the target; off target. Change: against the "
+                   "period of equal length just before, with the same as-of date.", size=9, colour=GREY, first=True)
+
+
+def _breakdown_slide(deck: Deck, title: str, metric: str, by: str, table: pd.DataFrame, target, figures, caption):
+    """One bar per group (worst first, as `charts.by_dimension` orders them), with n in each label."""
+    fig = charts.by_dimension(table, metric, by, target)
+    s = deck.slide(title, finding=headline(fig))
+    col, n_col, words = charts.GROUP_VALUE[metric]
+    m = METRICS[metric]
+    data = table[table[col].notna()].sort_values(col, ascending=not m.lower_is_better) if not table.empty else table
+    if data.empty:
+        _nothing(deck, s, "Nothing to compare in this period.")
+    else:
+        shown = data.head(MAX_BARS)
+        names = [f"{g} (n = {n})" for g, n in zip(shown[by], shown[n_col])]
+        fmt = "0%" if m.unit == "rate" else "0.0"
+        deck.chart(s, XL_CHART_TYPE.BAR_CLUSTERED, names, [(words.capitalize(), list(shown[col]))], number_format=fmt,
+                   name=f"Chart: {metric}", axis_title=by.replace("_", " "))
+        if len(data) > MAX_BARS:
+            figures = list(figures) + [("Shown", f"the {MAX_BARS} slowest of {len(data)}", None)]
+    deck.figures(s, figures)
+    deck.footnote(s, [caption])
+
+
+def _deadline_detail_slides(deck: Deck, dl: dict, f: Filters, caption: str, scope: str, as_of: str) -> None:
+    t = dl["totals"]
+    reasons = dl["by"]["reason"]
+    fig = charts.misses_by_reason(reasons, t)
+    s = deck.slide("Deadlines: misses by side and reason", finding=headline(fig))
+    missed = reasons[reasons["missed"] > 0].sort_values("missed", ascending=False) if not reasons.empty else reasons
+    if missed.empty:
+        _nothing(deck, s, "No deadline was missed in this period.")
+    else:
+        missed = missed.head(MAX_BARS)
+        deck.chart(s, XL_CHART_TYPE.BAR_STACKED, [f"{r} ({n})" for r, n in zip(missed["reason"], missed["missed"])],
+                   [("RPO side", list(missed["missed_rpo"])), ("Client side", list(missed["missed_client"]))],
+                   name="Chart: deadline_adherence misses", colours=[deck.accent_hex, charts.PALETTE[1].lstrip("#")],
+                   labels=False)   # each reason's total is in its label; a thin segment has no room for one
+    deck.figures(s, [
+        ("Met / missed / pending", f"{t['met']} / {t['missed']} / {t['pending']}", None),
+        ("Missed on the RPO's side", str(t["missed_rpo"]), None),
+        ("Missed on the client's side", str(t["missed_client"]), None),
+        ("Revisions made in time", f"{t['revised_in_time']} of {t['revised']}", None),
+        ("SLA deadlines met", f"{t['sla_met']} of {t['sla_due']}", None),
+        ("Commitments met", f"{t['commitments_met']} of {t['commitments_due']}", None),
+    ])
+    deck.footnote(s, [caption, "A revision counts as in time when it was communicated before the original due date; "
+                               "adherence is still judged against the original due date."])
+
+    up = dl["upcoming"]
+    s = deck.slide("Upcoming deadlines", finding=(
+        f"{len(up)} deadline{'s' if len(up) != 1 else ''} due in the next 14 days with nothing delivered yet",
+        f"From {f.as_of:%d %b %Y}: warn the client early, and revise before the due date where one cannot be met."))
+    if up.empty:
+        _nothing(deck, s, "No deadline falls due in the next 14 days.")
+    else:
+        rows = [[f"{r.due_on:%d %b %Y}", f"{r.days_left}", "SLA" if r.kind == "sla" else "Commitment",
+                 _clip(r.requisition_id, 14), _clip(r.description, 60), _clip(r.department, 22),
+                 _clip(r.recruiter, 22), _clip(r.side, 8)]
+                for r in up.head(MAX_ROWS).itertuples()]
+        deck.table(s, ["Due", "Days left", "Kind", "Requisition", "What was promised", "Department", "Recruiter",
+                       "Side"], rows, [1.3, 0.9, 1.2, 1.2, 3.6, 1.9, 1.6, 0.63], name="Upcoming table", font=10)
+        if len(up) > MAX_ROWS:
+            box = deck.text(s, Emu(MARGIN), Inches(6.4), deck.width - 2 * MARGIN, Inches(0.4), name="More")
+            deck.para(box, f"... and {len(up) - MAX_ROWS} more on the dashboard's Deadline adherence page.",
+                      size=10, colour=GREY, first=True)
+    deck.footnote(s, [f"SLA deadlines and commitments due from the as-of date to 14 days later, whatever the period. "
+                      f"Filters: {scope}. {as_of}."], top=Inches(6.9))
+
+
+def _clip(text, n: int) -> str:
+    """A table cell's text, at most `n` characters; an empty value as a dash."""
+    text = "—" if charts.is_missing(text) or text == "" else str(text)
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def _glossary_slides(deck: Deck, info: dict) -> None:
+    settings_line = (f"{info['client']}: time zone {info['timezone']}, {days_word(info['day_count'])}"
+                     + (f" ({len(info['holidays'])} holidays)" if info["holidays"] else "")
+                     + f"; SLA {info['sla_first_submittals']} submittal(s) within {info['sla_within_days']} days.")
+    metrics = list(METRICS.values())
+    for part, group in enumerate((metrics[:3], metrics[3:]), start=1):
+        s = deck.slide(f"Appendix: how each number is computed ({part} of 2)",
+                       finding=(f"Definitions with {info['client']}'s settings", settings_line))
+        box = deck.text(s, Emu(MARGIN), Inches(1.75), deck.width - 2 * MARGIN, Inches(5.4), name="Glossary")
+        first = True
+        for m in group:
+            target = info["targets"].get(m.target_key)
+            deck.para(box, m.title + (f"  (target {'≤' if m.lower_is_better else '≥'} "
+                                      f"{charts.fmt_value(target, m.unit)})" if target is not None else ""),
+                      size=14, bold=True, colour=deck.accent, first=first, space_after=2)
+            first = False
+            deck.para(box, render(m, info), size=12, space_after=10)
+        if part == 2:
+            deck.para(box, "Stage dictionary: the client's words and the stage each counts as", size=14, bold=True,
+                      colour=deck.accent, space_after=2)
+            words = "; ".join(f"{w} = {stage}" for w, stage in info["dictionary"]) or "(none: canonical names only)"
+            deck.para(box, words + ". A word not listed is kept as unmapped and never counts as reaching a stage.",
+                      size=12, space_after=10)
+    s = deck.slide("Appendix: rules that apply to every metric")
+    box = deck.text(s, Emu(MARGIN), Inches(1.2), deck.width - 2 * MARGIN, Inches(6.0), name="Rules")
+    for i, rule in enumerate(RULES):
+        deck.para(box, f"• {rule}", size=13, first=i == 0, space_after=6)
+
+
+def _quality_slide(deck: Deck, q: dict, f: Filters, as_of: str) -> None:
+    unmapped = q["unmapped"]
+    checks = [
+        ("Files loaded", len(q["files"]), "Every file with its sha256 and rows read, loaded and rejected."),
+        ("Rows rejected", len(q["rejected"]), "Rows that could not be loaded, kept with their reason and raw values."),
+        ("Duplicates", len(q["duplicates"]), "Keys repeated within a file (first row kept), and candidates applied "
+                                             "twice to one requisition."),
+        ("Unmapped stage words", len(unmapped),
+         (f"{int(unmapped['events'].sum())} event(s), never counted as reaching a stage: "
+          + ", ".join(unmapped["stage_word"].head(4)) if len(unmapped) else "Every stage word is mapped.")),
+        ("Out-of-order events", len(q["out_of_order"]), "A later stage entered before an earlier one."),
+        ("Negative durations", len(q["negative"]), "Kept in the metrics as they are; usually a start date entered late."),
+        ("Events of unknown applications", len(q["events_of_unknown_applications"]), "Not counted in any metric."),
+        ("Applications with an unknown requisition", len(q["applications_with_unknown_requisition"]),
+         "Counted only when no department, recruiter or hiring-manager filter is set."),
+        ("Commitments with an unknown requisition", len(q["commitments_with_unknown_requisition"]),
+         "Treated as commitments with no requisition."),
+    ]
+    issues = sum(1 for _, n, _ in checks[1:] if n)
+    s = deck.slide("Appendix: data quality", finding=(
+        "No data-quality issue found" if not issues else f"{issues} of {len(checks) - 1} checks list rows to look at",
+        "Nothing is dropped silently: the dashboard's Data page lists every row counted here."))
+    deck.table(s, ["Check", "Rows", "What it means"], [[a, str(n), _clip(c, 110)] for a, n, c in checks],
+               [3.9, 0.9, 7.53], name="Quality table", font=10, top=Inches(1.75))
+    deck.footnote(s, [f"{f.client}: every row loaded for the client, whatever the filters. {as_of}."], top=Inches(6.9))

@@ -1,0 +1,357 @@
+"""The client review deck, reopened with python-pptx: its slides, native charts holding the
+metrics' numbers, footnotes, 16:9, branding; LibreOffice renders it; the Overview's button and
+the batch command build it with the same code."""
+from __future__ import annotations
+
+import datetime as dt
+import io
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from pptx import Presentation
+from pptx.enum.chart import XL_CHART_TYPE
+from pptx.util import Inches
+
+import store
+from exports import deck
+from loaders.settings import (SettingsError, describe_changes, parse_settings, save_client, settings_document,
+                              settings_toml, stored_settings)
+from metrics import Filters, Report, stage_labels
+
+ROOT = Path(__file__).resolve().parent.parent
+CLIENTS = ("Acme Corp", "Globex UK", "Northwind Health")
+AS_OF = dt.date(2026, 11, 20)
+SLIDES = [
+    "{client}: recruiting review",
+    "Executive summary",
+    "Time to submit",
+    "Interview conversion",
+    "Deadline adherence",
+    "Time to fill",
+    "Hiring-manager feedback time",
+    "We and the client: both sides of the hiring speed",
+    "Deadlines: misses by side and reason",
+    "Upcoming deadlines",
+    "Appendix: how each number is computed (1 of 2)",
+    "Appendix: how each number is computed (2 of 2)",
+    "Appendix: rules that apply to every metric",
+    "Appendix: data quality",
+]
+# chart name -> its native chart type
+CHARTS = {
+    "Chart: time_to_submit": XL_CHART_TYPE.COLUMN_CLUSTERED,
+    "Chart: interview_conversion": XL_CHART_TYPE.BAR_CLUSTERED,
+    "Chart: deadline_adherence": XL_CHART_TYPE.COLUMN_STACKED,
+    "Chart: time_to_fill": XL_CHART_TYPE.BAR_CLUSTERED,
+    "Chart: hm_feedback_days": XL_CHART_TYPE.BAR_CLUSTERED,
+    # A line chart; python-pptx reads it back as LINE because the target lines have no markers.
+    "Chart: we": XL_CHART_TYPE.LINE,
+    "Chart: deadline_adherence misses": XL_CHART_TYPE.BAR_STACKED,
+}
+
+
+def _filters(client: str) -> Filters:
+    return Filters(client, date_from=dt.date(2026, 5, 1), date_to=dt.date(2026, 10, 31), as_of=AS_OF)
+
+
+def _open(data: bytes):
+    return Presentation(io.BytesIO(data))
+
+
+@pytest.fixture(scope="module")
+def decks(sample_db) -> dict:
+    """Each sample client's deck for one six-month period, as bytes."""
+    with store.connection(sample_db, read_only=True) as con:
+        return {c: deck.build(con, _filters(c)) for c in CLIENTS}
+
+
+def _charts(prs) -> dict:
+    return {shape.name: (slide, shape.chart) for slide in prs.slides for shape in slide.shapes if shape.has_chart}
+
+
+def _values(chart, series: int = 0) -> list:
+    return list(chart.plots[0].series[series].values)
+
+
+@pytest.mark.parametrize("client", CLIENTS)
+def test_deck_is_16_9_with_the_review_slides_in_order(decks, client):
+    prs = _open(decks[client])
+    assert (prs.slide_width, prs.slide_height) == (Inches(13.333), Inches(7.5))
+    assert [s.shapes.title.text for s in prs.slides] == [t.format(client=client) for t in SLIDES]
+
+
+@pytest.mark.parametrize("client", CLIENTS)
+def test_every_chart_is_native_and_holds_the_summary_and_breakdown_numbers(decks, sample_db, client):
+    charts_ = _charts(_open(decks[client]))
+    assert {name: c.chart_type for name, (_, c) in charts_.items()} == CHARTS
+    with store.connection(sample_db, read_only=True) as con:
+        rep = Report(con, _filters(client))
+        s = rep.summary()
+        labels = stage_labels(con, rep.filters.client)
+        tts_rows = rep.rows("time_to_submit")
+        months = rep.aggregate("deadline_adherence", grain="month")
+        ttf = rep.aggregate("time_to_fill", by="department")
+        hm = rep.aggregate("hm_feedback_days", by="hiring_manager")
+        tts_trend = rep.aggregate("time_to_submit", grain="month")
+        hm_trend = rep.aggregate("hm_feedback_days", grain="month")
+        rep.close()
+
+    # Time to submit: binned columns holding every requisition of the summary's n.
+    _, c = charts_["Chart: time_to_submit"]
+    counts = _values(c)
+    assert sum(counts) == s["time_to_submit"]["n"]
+    for label, count in zip(c.plots[0].categories, counts):
+        lo, _, hi = str(label).partition("–")
+        assert count == tts_rows["tts_days"].between(int(lo), int(hi or lo)).sum(), label
+
+    # The funnel as bars, in the client's own stage words.
+    _, c = charts_["Chart: interview_conversion"]
+    conv = s["interview_conversion"]
+    assert list(c.plots[0].categories) == [labels[x] for x in ("submitted", "interviewed", "offered", "hired")]
+    assert _values(c) == [conv["submitted"], conv["interviewed"], conv["offered"], conv["hired"]]
+
+    # Deadlines per month: met / missed / pending, adding up to the summary.
+    _, c = charts_["Chart: deadline_adherence"]
+    adh = s["deadline_adherence"]
+    for i, col in enumerate(("met", "missed", "pending")):
+        assert _values(c, i) == list(months[col])
+        assert sum(_values(c, i)) == adh[col]
+
+    # Breakdowns: worst first, as the screen orders them, with n in each label.
+    for name, table in (("Chart: time_to_fill", ttf), ("Chart: hm_feedback_days", hm)):
+        _, c = charts_[name]
+        expected = table.dropna(subset=["median"]).sort_values("median", ascending=False).head(deck.MAX_BARS)
+        assert _values(c) == pytest.approx(list(expected["median"]))
+        assert all(f"(n = {n})" in str(cat) for cat, n in zip(c.plots[0].categories, expected["n"]))
+
+    # We and the client: both monthly medians on one line chart.
+    _, c = charts_["Chart: we"]
+    periods = sorted(set(tts_trend["period"]) | set(hm_trend["period"]))
+    for i, trend in enumerate((tts_trend, hm_trend)):
+        by_month = dict(zip(trend["period"], trend["median"]))
+        assert _values(c, i) == [by_month.get(p) for p in periods]
+
+    # Misses by reason, split by side, adding up to the summary's sides.
+    _, c = charts_["Chart: deadline_adherence misses"]
+    assert sum(_values(c, 0)) == adh["missed_by_side"]["rpo"]
+    assert sum(_values(c, 1)) == adh["missed_by_side"]["client"]
+
+
+def test_every_chart_carries_its_data_as_an_embedded_workbook_so_powerpoint_can_edit_it(decks):
+    for client, data in decks.items():
+        for name, (_, chart) in _charts(_open(data)).items():
+            xlsx = chart.part.chart_workbook.xlsx_part
+            assert xlsx is not None and xlsx.blob[:2] == b"PK", (client, name)
+
+
+def test_a_client_with_no_data_gets_a_deck_of_sentences(sample_db_copy):
+    with store.connection(sample_db_copy) as con:
+        save_client(con, parse_settings('name = "Initech"\n'))
+    with store.connection(sample_db_copy, read_only=True) as con:
+        prs = _open(deck.build(con, Filters("Initech", as_of=AS_OF)))
+    assert [s.shapes.title.text for s in prs.slides] == [t.format(client="Initech") for t in SLIDES]
+    assert not _charts(prs)
+    empty = [sh.text_frame.text for s in prs.slides for sh in s.shapes if sh.name == "Empty"]
+    assert "No candidate was submitted in this period." in empty and len(empty) == 8
+
+
+def test_every_chart_slide_has_its_footnote_with_n_and_data_as_of(decks):
+    for client, data in decks.items():
+        for name, (slide, _) in _charts(_open(data)).items():
+            notes = [s.text_frame.text for s in slide.shapes if s.name == "Footnote"]
+            assert len(notes) == 1, (client, name)
+            assert "Filters: " in notes[0] and "n = " in notes[0], (client, name)
+            assert f"Data as of {AS_OF:%d %b %Y}" in notes[0], (client, name)
+
+
+def test_executive_summary_gives_each_kpi_against_target_and_previous_period(decks, sample_db):
+    prs = _open(decks["Globex UK"])
+    table = next(s for s in prs.slides[1].shapes if s.name == "KPI table").table
+    rows = [[table.cell(i, j).text for j in range(6)] for i in range(1, len(table.rows))]
+    with store.connection(sample_db, read_only=True) as con:
+        rep = Report(con, _filters("Globex UK"))
+        kpis = rep.kpis()
+        rep.close()
+    import charts
+    assert [r[0] for r in rows] == [k["title"] for k in kpis]
+    for row, k in zip(rows, kpis):
+        assert row[1] == charts.fmt_value(k["value"], k["unit"])
+        assert row[2] == charts.fmt_value(k["previous"], k["unit"])
+        assert row[4] == charts.target_status(k["value"], k["target"], k["lower_is_better"])
+        assert row[5] == deck.kpi_sentence(k, compare=True) and f"n = {k['n']}" in row[5]
+
+
+def test_data_quality_appendix_counts_the_data_pages_rows(decks, sample_db):
+    from metrics import views
+    table = next(s for s in _open(decks["Globex UK"]).slides[-1].shapes if s.name == "Quality table").table
+    counts = {table.cell(i, 0).text: int(table.cell(i, 1).text) for i in range(1, len(table.rows))}
+    with store.connection(sample_db, read_only=True) as con:
+        rep = Report(con, _filters("Globex UK"))
+        q = views.data_quality(rep)
+        rep.close()
+    # sample_data/README.md lists Globex's deliberate problems, which the Data page shows too.
+    assert counts["Rows rejected"] == len(q["rejected"]) == 4
+    assert counts["Unmapped stage words"] == len(q["unmapped"]) == 1
+    assert counts["Out-of-order events"] == len(q["out_of_order"]) == 1
+    assert counts["Commitments with an unknown requisition"] == 2
+
+
+def test_kpi_sentence_says_what_changed_and_whether_it_is_better():
+    base = {"metric": "time_to_submit", "unit": "days", "lower_is_better": True, "n": 12}
+    assert deck.kpi_sentence({**base, "value": 4.0, "previous": 5.5, "target": 5.0}, True) == (
+        "Time to submit improved to 4.0 d from 5.5 d (down 1.5 d); on target (target ≤ 5.0 d); n = 12 requisitions.")
+    rate = {"metric": "interview_conversion", "unit": "rate", "lower_is_better": False, "n": 40}
+    assert deck.kpi_sentence({**rate, "value": 0.40, "previous": 0.50, "target": 0.45}, True).startswith(
+        "Interview conversion worsened to 40% from 50% (down 10 pts); off target (target ≥ 45%)")
+    assert "held steady at 4.0 d" in deck.kpi_sentence({**base, "value": 4.0, "previous": 4.02, "target": None}, True)
+    assert deck.kpi_sentence({**base, "value": None, "previous": 3.0, "target": 5.0, "n": 0}, True) == (
+        "Time to submit: no data in this period (n = 0).")
+
+
+def test_distribution_bins_keep_every_value_and_every_empty_bin():
+    import pandas as pd
+    assert deck.distribution_bins(pd.Series([1, 1, 3])) == (["1", "2", "3"], [2, 0, 1])
+    labels, counts = deck.distribution_bins(pd.Series(list(range(-2, 60))))
+    # 62 days in bins of 4, aligned so that one bin starts at day 0.
+    assert sum(counts) == 62 and labels[:2] == ["-4–-1", "0–3"] and len(labels) <= 21
+
+
+def test_libreoffice_renders_the_deck_one_page_per_slide(decks, tmp_path):
+    soffice, pdfinfo = shutil.which("soffice"), shutil.which("pdfinfo")
+    if not (soffice and pdfinfo):
+        pytest.skip("LibreOffice (soffice) and poppler (pdfinfo) are installed by `make test`")
+    path = tmp_path / "acme.pptx"
+    path.write_bytes(decks["Acme Corp"])
+    run = subprocess.run([soffice, f"-env:UserInstallation=file://{tmp_path}/lo-profile", "--headless",
+                          "--convert-to", "pdf", "--outdir", str(tmp_path), str(path)],
+                         capture_output=True, text=True, timeout=180)
+    assert run.returncode == 0, run.stderr
+    info = subprocess.run([pdfinfo, str(tmp_path / "acme.pdf")], capture_output=True, text=True, check=True).stdout
+    pages = int(next(line.split()[-1] for line in info.splitlines() if line.startswith("Pages:")))
+    assert pages == len(SLIDES)
+
+
+def test_overview_download_button_builds_the_deck_for_the_current_filters(sample_db, monkeypatch):
+    from streamlit.runtime.media_file_manager import MediaFileManager
+    from streamlit.testing.v1 import AppTest
+    # Streamlit runs a deferred download's callable when the button is clicked, on its own thread;
+    # AppTest has no browser to click it, so the test keeps the callable and calls it.
+    deferred = []
+    register = MediaFileManager.add_deferred
+    monkeypatch.setattr(MediaFileManager, "add_deferred",
+                        lambda self, fn, *a, **k: deferred.append((fn, k)) or register(self, fn, *a, **k))
+    monkeypatch.setenv("RECRUITING_DB", str(sample_db))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
+    for key, value in {"client": "Northwind Health", "period": "Custom", "from": "2026-05-01", "to": "2026-10-31",
+                       "as_of": AS_OF.isoformat()}.items():
+        at.query_params[key] = value
+    at.run()
+    assert not at.exception
+    assert [b.proto.label for b in at.get("download_button")] == ["Download review deck"]
+    assert len(deferred) == 1
+    fn, kwargs = deferred[0]
+    assert kwargs["file_name"] == "northwind-health-review-2026-05-01-to-2026-10-31.pptx"
+    prs = _open(fn())
+    assert prs.slides[0].shapes.title.text == "Northwind Health: recruiting review"
+    # The same numbers as the command line's deck for the same filters.
+    with store.connection(sample_db, read_only=True) as con:
+        cli = _open(deck.build(con, _filters("Northwind Health")))
+    assert {n: _values(c) for n, (_, c) in _charts(prs).items()} == {n: _values(c) for n, (_, c) in _charts(cli).items()}
+
+
+def _exports(*args, db) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "exports", "deck", "--db", str(db), *args], cwd=ROOT,
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_batch_command_writes_one_deck_per_sample_client(sample_db, tmp_path):
+    run = _exports("--all-clients", "--out", str(tmp_path / "decks"), "--from", "2026-05-01", "--to", "2026-10-31",
+                   "--as-of", AS_OF.isoformat(), db=sample_db)
+    assert run.returncode == 0, run.stderr
+    files = sorted((tmp_path / "decks").glob("*.pptx"))
+    assert [f.name for f in files] == [f"{slug}-review-2026-05-01-to-2026-10-31.pptx"
+                                       for slug in ("acme-corp", "globex-uk", "northwind-health")]
+    for client, path in zip(CLIENTS, files):
+        assert Presentation(str(path)).slides[0].shapes.title.text == f"{client}: recruiting review"
+
+
+def test_deck_command_writes_one_file_and_refuses_an_unknown_client(sample_db, tmp_path):
+    out = tmp_path / "globex.pptx"
+    ok = _exports("--client", " globex uk", "--as-of", AS_OF.isoformat(), "-o", str(out), db=sample_db)
+    assert ok.returncode == 0, ok.stderr
+    assert len(Presentation(str(out)).slides) == len(SLIDES)
+    bad = _exports("--client", "Globex", "-o", str(tmp_path / "x.pptx"), db=sample_db)
+    assert bad.returncode == 1 and "unknown client 'Globex'" in bad.stderr and "Globex UK" in bad.stderr
+    missing = _exports("--client", "Globex UK", "-o", str(tmp_path / "x.pptx"), db=tmp_path / "none.duckdb")
+    assert missing.returncode == 1 and "does not exist" in missing.stderr
+
+
+def _brand(db: Path, client_toml: str, branding: str) -> None:
+    text = (ROOT / "sample_data" / "clients" / client_toml).read_text(encoding="utf-8") + "\n[branding]\n" + branding
+    with store.connection(db) as con:
+        save_client(con, parse_settings(text))
+
+
+def test_branding_puts_the_logo_accent_and_template_layouts_in_the_deck(sample_db_copy, tmp_path):
+    from PIL import Image
+    logo = tmp_path / "logo.png"
+    Image.new("RGB", (300, 100), "#7A1F5C").save(logo)
+    template = tmp_path / "template.pptx"
+    tpl = Presentation()
+    tpl.slide_width, tpl.slide_height = Inches(13.333), Inches(7.5)
+    tpl.slide_layouts[5].name = "Acme Title Only"
+    tpl.slides.add_slide(tpl.slide_layouts[0])       # an example slide, not part of the review
+    tpl.save(template)
+    _brand(sample_db_copy, "acme.toml", f'logo = "{logo}"\naccent = "#7A1F5C"\ntemplate = "{template}"\n')
+    with store.connection(sample_db_copy, read_only=True) as con:
+        prs = _open(deck.build(con, _filters("Acme Corp")))
+    assert len(prs.slides) == len(SLIDES)
+    assert {s.slide_layout.name for s in list(prs.slides)[1:]} == {"Acme Title Only"}
+    assert all(any(sh.shape_type == 13 for sh in s.shapes) for s in prs.slides)   # a picture: the logo
+    _, chart = _charts(prs)["Chart: time_to_submit"]
+    assert str(chart.plots[0].series[0].format.fill.fore_color.rgb) == "7A1F5C"
+
+
+def test_a_4_3_template_or_a_missing_logo_is_refused_naming_the_setting(sample_db_copy, tmp_path):
+    square = tmp_path / "square.pptx"
+    Presentation().save(square)                      # python-pptx's default is 4:3
+    _brand(sample_db_copy, "globex.toml", f'template = "{square}"\n')
+    with store.connection(sample_db_copy, read_only=True) as con, pytest.raises(deck.DeckError, match="16:9"):
+        deck.build(con, _filters("Globex UK"))
+    _brand(sample_db_copy, "globex.toml", f'logo = "{tmp_path / "nope.png"}"\n')
+    run = _exports("--client", "Globex UK", "-o", str(tmp_path / "x.pptx"), db=sample_db_copy)
+    assert run.returncode == 1 and "branding.logo" in run.stderr and "nope.png" in run.stderr
+    # The Overview says so beside a disabled button, rather than failing the download.
+    from streamlit.testing.v1 import AppTest
+    at = AppTest.from_file(str(ROOT / "pages" / "overview.py"), default_timeout=90)
+    at.query_params["client"] = "Globex UK"
+    at.run()
+    assert not at.exception
+    assert at.get("download_button")[0].proto.disabled
+    assert any("branding.logo" in w.value and "nope.png" in w.value for w in at.warning)
+
+
+@pytest.mark.parametrize("branding, key", [
+    ('accent = "blue"', "branding.accent"),
+    ('logo = "logo.gif"', "branding.logo"),
+    ('template = "deck.potx"', "branding.template"),
+    ('font = "Arial"', "branding.font"),
+])
+def test_invalid_branding_settings_are_refused_naming_the_key(branding, key):
+    with pytest.raises(SettingsError, match=key.replace(".", r"\.")):
+        parse_settings(f'name = "X"\n[branding]\n{branding}\n')
+
+
+def test_branding_is_stored_with_the_settings_and_survives_a_settings_round_trip(sample_db_copy):
+    _brand(sample_db_copy, "northwind.toml", 'accent = "#1F6FB2"\nlogo = "branding/northwind.png"\n')
+    with store.connection(sample_db_copy, read_only=True) as con:
+        stored = stored_settings(con, "Northwind Health")
+    assert stored.branding == {"accent": "#1F6FB2", "logo": "branding/northwind.png"}
+    # The Settings page saves through settings_document: branding is kept, and a change is named.
+    again = parse_settings(settings_toml(settings_document(stored)))
+    assert again.branding == stored.branding
+    plain = parse_settings((ROOT / "sample_data" / "clients" / "northwind.toml").read_text(encoding="utf-8"))
+    assert "`branding.accent`: none → #1F6FB2" in describe_changes(plain, again)
