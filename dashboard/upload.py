@@ -17,7 +17,8 @@ import streamlit as st
 
 import dashboard
 import store
-from loaders.ingest import MAX_MB, TEMPLATE, Report, csv_headers, expand_paths, ingest, normalise_header
+from loaders.ingest import (MAX_MB, TEMPLATE, Report, csv_headers, expand_paths, ingest, normalise_header,
+                            read_xlsx_sheets)
 from loaders.settings import parse_settings, save_client
 from loaders.shapes import SUPPORTED, Mapping
 
@@ -99,6 +100,16 @@ def report_table(reports: list[Report]) -> pd.DataFrame:
     } for r in reports])
 
 
+def unmapped_words(reports: list[Report]) -> pd.DataFrame:
+    """The stage words the client's dictionary lacks, with how many events of the upload carry
+    each (most first): what the dictionary editor offers."""
+    counts: dict[str, int] = {}
+    for r in reports:
+        for word, events in r.unmapped:
+            counts[word] = counts.get(word, 0) + events
+    return pd.DataFrame(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])), columns=["stage_word", "events"])
+
+
 def report_lines(reports: list[Report]) -> list[str]:
     """Each file in a sentence: what it was read as and what would happen to its rows."""
     lines = []
@@ -134,10 +145,20 @@ def mapping_editor(headers: list[str], client: str) -> Mapping | None:
     return Mapping(kind, {k: normalise_header(v) for k, v in columns.items()}, "the mapping made on this page")
 
 
-def first_csv_headers(paths: list[Path]) -> list[str]:
-    """The header row of the first CSV among the uploads (for the mapping editor)."""
-    csvs = [f for f in expand_paths(paths) if f.suffix.lower() == ".csv"]
-    return csv_headers(csvs[0]) if csvs else []
+def first_headers(paths: list[Path]) -> list[str]:
+    """The header row of the first CSV or workbook among the uploads (for the mapping editor). In
+    a workbook, the first visible sheet's row with the most text cells among its first 30 (title
+    rows above the header are passed over)."""
+    files = [f for f in expand_paths(paths) if f.suffix.lower() in (".csv", ".tsv", ".txt", ".xlsx", ".xlsm")]
+    if not files:
+        return []
+    if files[0].suffix.lower() not in (".xlsx", ".xlsm"):
+        return csv_headers(files[0])
+    for _, hidden, rows in read_xlsx_sheets(files[0]):
+        if not hidden and rows:
+            best = max(rows[:30], key=lambda r: sum(isinstance(c, str) and bool(c.strip()) for c in r))
+            return [c.strip() for c in best if isinstance(c, str) and c.strip()]
+    return []
 
 
 FORMAT_CHOICES = list(SUPPORTED)

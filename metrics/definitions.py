@@ -164,6 +164,14 @@ RULES = (
     "SLA deadlines exist for requisitions that had started by the as-of date.",
     "Previous period: the period of equal length just before, with the same as-of date.",
     "In process: a cohort application with no hire, rejection or withdrawal event by the as-of date.",
+    "Snapshots (one row per application with its current stage, such as Greenhouse Harvest v1 jobs and "
+    "applications): they carry requisitions and applications but no stage history, so time to submit, "
+    "interview conversion, SLA adherence, time to fill and hiring-manager feedback time count nothing from "
+    "them until a history export (an event log or interval table) of the same applications is loaded; "
+    "requisition counts, openings and commitments are unaffected.",
+    "Recruiter trackers: a submittal log's milestone dates (submitted, interview, offer, start) are stage "
+    "events at those dates; its outcome word goes through the client's dictionary. Bullhorn DataLoader "
+    "files: a time of exactly 00:00 is a bare date.",
     "Loading: a newer export replaces the rows it carries (same client and id; a stage event is known by "
     "its application, stage word and time) and keeps the rest, so an export of recent events adds to the "
     "history; a reopened requisition keeps its first start; a key repeated within one file keeps its "

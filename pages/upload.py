@@ -6,21 +6,25 @@ from pathlib import Path
 import streamlit as st
 
 import dashboard
-from dashboard import upload, widgets
+from dashboard import editing, upload, widgets
 
 filters = dashboard.page("Upload")
 client = filters.client
+editing.show_saved()
 st.caption(f"Files load into **{client}** (choose another client in the sidebar). Loading the same file again "
            "changes nothing; a newer export replaces the rows it carries.")
 files = st.file_uploader("Export files, or a zip of an export folder", accept_multiple_files=True,
                          type=["csv", "tsv", "txt", "xlsx", "xlsm", "json", "zip"])
 fmt = st.selectbox("Format", upload.FORMAT_CHOICES, key="upload.format",
-                   help="auto recognises the import template, Greenhouse, Bullhorn and Lever exports by their content; "
-                        "mapped reads any other ATS's CSV through a column mapping made below.")
+                   help="auto recognises the import template, Greenhouse, Bullhorn (REST JSON or DataLoader CSV) and Lever "
+                        "exports and recruiters' tracker workbooks by their content; mapped reads any other ATS's CSV "
+                        "or XLSX through a column mapping made below.")
 if not files:
-    st.info("Drop files above. Recognised: the import template (CSV or XLSX), Greenhouse application_stages and "
-            "application_history (with job_stage), Harvest jobs.json and applications.json, Bullhorn's entity files, a Lever export folder (its JSON files, or a zip of them), and any "
-            "other CSV export through a column mapping.")
+    st.info("Drop files above. Recognised: the import template (CSV or XLSX); Greenhouse application_stages and "
+            "application_history (with job_stage), Harvest jobs.json and applications.json; Bullhorn's entity files "
+            "(REST JSON or DataLoader CSV); a Lever export folder (its JSON files, or a zip of them); recruiters' "
+            "tracker workbooks (requisition tracker, submittal log, commitments); and any other CSV or XLSX export "
+            "through a column mapping.")
     st.stop()
 
 with tempfile.TemporaryDirectory(prefix="recruiting-upload-") as folder:
@@ -32,7 +36,7 @@ with tempfile.TemporaryDirectory(prefix="recruiting-upload-") as folder:
     mapping = None
     if fmt == "mapped":
         st.subheader("Column mapping")
-        mapping = upload.mapping_editor(upload.first_csv_headers(paths), client)
+        mapping = upload.mapping_editor(upload.first_headers(paths), client)
         if mapping is None:
             st.stop()
 
@@ -40,10 +44,12 @@ with tempfile.TemporaryDirectory(prefix="recruiting-upload-") as folder:
     reports, preview = upload.dry_run(paths, client, fmt, mapping)
     st.markdown("\n".join(upload.report_lines(reports)))
     st.dataframe(upload.report_table(reports), hide_index=True, width="stretch")
-    unmapped = sorted({word for r in reports for word, _ in r.unmapped})
-    if unmapped:
-        st.warning(f"Stage word(s) not in {client}'s dictionary: {', '.join(unmapped)}. They load as unmapped and "
-                   "count as no stage until mapped (on the Data page after loading, or in Settings).")
+    unmapped = upload.unmapped_words(reports)
+    if not unmapped.empty:
+        st.warning(f"Stage word(s) not in {client}'s dictionary: {', '.join(unmapped['stage_word'])}. They load as "
+                   "unmapped and count as no stage until mapped: map them here (the dry run reruns with them), or "
+                   "later on the Data page.")
+        editing.map_stage_words(client, unmapped)
     for kind, rows in preview.items():
         st.markdown(f"**{kind}**: the first {len(rows)} rows as they would be stored")
         st.dataframe(rows, hide_index=True, width="stretch", column_config=widgets.COLUMN_LABELS)

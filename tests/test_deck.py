@@ -250,9 +250,9 @@ def test_overview_download_button_builds_the_deck_for_the_current_filters(sample
         at.query_params[key] = value
     at.run()
     assert not at.exception
-    assert [b.proto.label for b in at.get("download_button")] == ["Download review deck"]
-    assert len(deferred) == 1
-    fn, kwargs = deferred[0]
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert labels[0] == "Download review deck" and labels.count("Download review deck") == 1
+    (fn, kwargs), = [(fn, k) for fn, k in deferred if str(k.get("file_name", "")).endswith(".pptx")]
     assert kwargs["file_name"] == "northwind-health-review-2026-05-01-to-2026-10-31.pptx"
     prs = _open(fn())
     assert prs.slides[0].shapes.title.text == "Northwind Health: recruiting review"

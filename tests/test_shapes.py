@@ -225,14 +225,39 @@ def _tracker_log() -> bytes:
     return buf.getvalue()
 
 
+# Another ATS's interval table (Ashby-like headers: one row per application x stage, the time it
+# left the stage empty while it is still there) and its saved mapping.
+OTHER_INTERVALS = """
+    Application,title,enteredStageAt,leftStageAt
+    101,Application Review,2026-05-01T14:00:00Z,2026-05-03T20:00:00Z
+    101,Hiring Manager Review,2026-05-03T20:00:00Z,2026-05-06T15:00:00Z
+    101,Onsite,2026-05-06T15:00:00Z,2026-05-20T16:00:00Z
+    101,Hired,2026-05-20T16:00:00Z,
+    102,Hiring Manager Review,2026-05-05T03:00:00Z,2026-05-07T12:00:00Z
+    102,Rejected,2026-05-07T12:00:00Z,
+    201,Application Review,2026-05-04T09:00:00Z,2026-05-08T17:00:00Z
+    201,Hiring Manager Review,2026-05-08T17:00:00Z,
+"""
+INTERVAL_MAPPING = '''kind = "stage_events"
+[columns]
+application_id = "Application"
+stage = "title"
+entered_at = "enteredStageAt"
+exited_at = "leftStageAt"
+'''
+
+
 def test_every_shape_gives_the_same_summary_as_the_template(make_db, tmp_path):
     template = TEMPLATE_EVENTS
     (tmp_path / "m.toml").write_text(MAPPING, encoding="utf-8")
+    (tmp_path / "intervals.toml").write_text(INTERVAL_MAPPING, encoding="utf-8")
     mapping = read_mapping(tmp_path / "m.toml", TEMPLATE, normalise_header)
+    intervals = read_mapping(tmp_path / "intervals.toml", TEMPLATE, normalise_header)
     summaries = []
     for files, kwargs in ((template, {}), ({"application_stages.csv": INTERVALS}, {}),
                           ({"application_history.csv": HISTORY, "job_stage.csv": JOB_STAGE}, {}),
                           ({"status_changes.csv": OTHER_LOG}, {"fmt": "mapped", "mapping": mapping}),
+                          ({"stage_intervals.csv": OTHER_INTERVALS}, {"fmt": "mapped", "mapping": intervals}),
                           ({"tracker.xlsx": _tracker_log()}, {})):
         con = make_db(SETTINGS, BASE)
         for path in write_tables(make_db.folder(), files):
@@ -566,3 +591,31 @@ def test_a_file_over_the_size_limit_is_refused_and_nothing_loads(make_db):
         ingest_file(con, path, client="Acme", max_mb=0.0001)
     assert con.execute("SELECT count(*) FROM stage_events").fetchall() == [(0,)]
     assert ingest_file(con, path, client="Acme")[0].rows_loaded == 8   # the default limit is 200 MB
+
+
+def test_auto_detection_names_the_shape_of_every_fixture_by_content(make_db):
+    # Every fixture above, in one folder each, loaded with --format auto: each file's report names
+    # the shape it was recognised as (the tracker's fixtures are checked in test_tracker.py).
+    expected = {
+        "template": ({**BASE, **TEMPLATE_EVENTS}, {"template"}),
+        "greenhouse intervals": ({"application_stages.csv": INTERVALS},
+                                 {"Greenhouse application_stages (interval table)"}),
+        "greenhouse history": ({"application_history.csv": HISTORY, "job_stage.csv": JOB_STAGE},
+                               {"Greenhouse application_history (event log)", "Greenhouse job_stage (stage names)"}),
+        "greenhouse harvest": (HARVEST, {"Greenhouse Harvest jobs", "Greenhouse Harvest applications"}),
+        "lever": (LEVER, {f"Lever {n}" for n in ("postings", "opportunities", "applications", "stages",
+                                                 "archive_reasons")}),
+        "bullhorn": (BULLHORN, {f"Bullhorn {e}" for e in ("JobOrder", "JobSubmission", "JobSubmissionHistory",
+                                                          "Placement", "Appointment")}),
+        "bullhorn dataloader": (DATALOADER, {f"Bullhorn DataLoader {e}" for e in (
+            "JobOrder", "JobSubmission", "JobSubmissionHistory", "Placement", "Appointment")}),
+    }
+    for name, (files, formats) in expected.items():
+        con = make_db(BULLHORN_SETTINGS + '"Not a fit" = "rejected"\n')
+        folder = make_db.folder()
+        json_files = {k: v for k, v in files.items() if k.endswith(".json")}
+        _write_json(folder, json_files)
+        write_tables(folder, {k: v for k, v in files.items() if k not in json_files})
+        reports = ingest(con, [folder], client="Acme")
+        assert not [r.error for r in reports if r.error], name
+        assert {r.format for r in reports} == formats, name

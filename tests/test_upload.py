@@ -72,7 +72,7 @@ def test_the_dry_run_reports_the_detected_format_and_changes_nothing(sample_db_c
 
 
 @pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium is not installed (make test installs it)")
-def test_uploading_in_the_browser_loads_through_the_same_loader(sample_db, tmp_path):
+def test_uploading_in_the_browser_maps_unknown_words_and_loads_through_the_same_loader(sample_db, tmp_path):
     from playwright.sync_api import sync_playwright
     db = tmp_path / "upload.duckdb"
     shutil.copy(sample_db, db)
@@ -88,6 +88,15 @@ def test_uploading_in_the_browser_loads_through_the_same_loader(sample_db, tmp_p
             page.wait_for_selector("text=Dry run: what would load", timeout=60000)
             _settled(page)
             assert "Greenhouse application_stages (interval table)" in page.inner_text("body")
+            # The unknown word is mapped into the client's dictionary before loading; the dry run reruns.
+            page.locator("[data-testid='stMultiSelect']").click()
+            page.get_by_role("option", name="Talent Pool Review").click()
+            page.locator("[data-testid='stSelectbox']").filter(has_text="Counts as").click()
+            page.get_by_role("option", name="interviewed", exact=True).click()
+            page.get_by_role("button", name="Add to dictionary").click()
+            page.wait_for_selector("text='Talent Pool Review' now counts as interviewed.", timeout=60000)
+            _settled(page)
+            assert "not in Globex UK's dictionary" not in page.inner_text("body")
             page.get_by_role("button", name="Load into the database").click()
             page.wait_for_selector("text=Loaded 2 rows from 1 file(s)", timeout=60000)
             with page.expect_download() as download:
@@ -102,5 +111,5 @@ def test_uploading_in_the_browser_loads_through_the_same_loader(sample_db, tmp_p
         rows = con.execute("SELECT raw_stage, stage FROM stage_events WHERE application_id = 'GXA-00001' "
                            "AND entered_at >= '2026-05-01' ORDER BY entered_at").fetchall()
         files = con.execute("SELECT name, format FROM files WHERE name = 'application_stages.csv'").fetchall()
-    assert rows == [("CV Sent", "submitted"), ("Talent Pool Review", None)]
+    assert rows == [("CV Sent", "submitted"), ("Talent Pool Review", "interviewed")]
     assert files == [("application_stages.csv", "Greenhouse application_stages (interval table)")]
