@@ -89,9 +89,9 @@ def test_uploading_in_the_browser_maps_unknown_words_and_loads_through_the_same_
             _settled(page)
             assert "Greenhouse application_stages (interval table)" in page.inner_text("body")
             # The unknown word is mapped into the client's dictionary before loading; the dry run reruns.
-            page.locator("[data-testid='stMultiSelect']").click()
+            page.locator("[data-testid='stMain'] [data-testid='stMultiSelect']").click()
             page.get_by_role("option", name="Talent Pool Review").click()
-            page.locator("[data-testid='stSelectbox']").filter(has_text="Counts as").click()
+            page.locator("[data-testid='stMain'] [data-testid='stSelectbox']").filter(has_text="Counts as").click()
             page.get_by_role("option", name="interviewed", exact=True).click()
             page.get_by_role("button", name="Add to dictionary").click()
             page.wait_for_selector("text='Talent Pool Review' now counts as interviewed.", timeout=60000)
