@@ -194,13 +194,8 @@ def csv_headers(path: Path) -> list[str]:
 
 
 def read_csv_piece(con, path: Path, table: str, utf8: bool) -> list[str]:
-    """Stage a CSV file as all-text view `table` (with __row = spreadsheet-style row number) over
-    the file itself; returns its normalised column names. A file that is not UTF-8 (`fingerprint`)
-    is read as Latin-1.
-
-    A view, not a copy: the checks read the file once, in the same pass that parses it, which
-    costs a fraction of writing a staged table first (the file is only read again for the few
-    rejected rows' raw values)."""
+    """Stage a CSV file as all-text temp table `table` (with __row = spreadsheet-style row number);
+    returns its normalised column names. A file that is not UTF-8 (`fingerprint`) is read as Latin-1."""
     try:
         with open(path, "rb") as fh:
             head = fh.read(4096)
@@ -211,30 +206,25 @@ def read_csv_piece(con, path: Path, table: str, utf8: bool) -> list[str]:
     if b"\x00" in head:
         raise LoadError(f"{path}: this is not a text CSV file (it holds binary data); "
                         "export the sheet as CSV (UTF-8) or load the .xlsx workbook itself")
-    # A view cannot hold bound parameters: the path and options are written as quoted literals.
-    source = (f"read_csv({_lit(str(path))}, all_varchar = true, header = true, delim = {_lit(sniff_delimiter(head))}, "
-              f"quote = '\"', escape = '\"', null_padding = true, strict_mode = false, "
-              # Spreadsheet programs on Windows still save CSV as Latin-1.
-              f"encoding = {_lit('utf-8' if utf8 else 'latin-1')})")
+    delim = sniff_delimiter(head)
+    source = ("read_csv($path, all_varchar = true, header = true, delim = $delim, quote = '\"', escape = '\"', "
+              "null_padding = true, strict_mode = false, encoding = $encoding)")
+    # Spreadsheet programs on Windows still save CSV as Latin-1.
+    params = {"path": str(path), "delim": delim, "encoding": "utf-8" if utf8 else "latin-1"}
     try:
-        names = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()]
-        headers = unique_headers(names)
         # ordinality follows file order; row 1 is the header, as a spreadsheet would number it.
-        columns = ", ".join(f"{_q(n)} AS {_q(h)}" for n, h in zip(names, headers))
-        con.execute(f"""CREATE OR REPLACE TEMP VIEW {table} AS
-            SELECT {columns}, (ordinality + 1)::INTEGER AS __row FROM {source} WITH ORDINALITY""")
+        con.execute(f"""CREATE OR REPLACE TEMP TABLE {table} AS
+            SELECT * EXCLUDE (ordinality), (ordinality + 1)::INTEGER AS __row FROM {source} WITH ORDINALITY""",
+                    params)
+        names = [r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()][:-1]
+        headers = unique_headers(names)
+        for name, header in zip(names, headers):   # renaming is bookkeeping: no data is copied
+            if name != header:
+                con.execute(f"ALTER TABLE {table} RENAME COLUMN {_q(name)} TO {_q(header)}")
     except duckdb.Error as exc:
         detail = " ".join(line.strip() for line in str(exc).splitlines()[:3] if line.strip())
         raise LoadError(f"{path}: not a readable CSV file: {detail}") from exc
     return headers
-
-
-def drop_staged(con, *names: str) -> None:
-    """Drop staged tables and views (a CSV file is staged as a view, other sources as tables)."""
-    for name in names:
-        kinds = con.execute("SELECT table_type FROM information_schema.tables WHERE table_name = ?", [name]).fetchall()
-        for (kind,) in kinds:
-            con.execute(f"DROP {'VIEW' if kind == 'VIEW' else 'TABLE'} IF EXISTS {_q(name)}")
 
 
 def read_xlsx_sheets(path: Path):
@@ -379,10 +369,8 @@ def store_table(con, *, table: str, kind: str, file_id: int, report: Report, cli
         r[0] for r in _run(con, f"SELECT DISTINCT {client_ref} FROM {table} s", params).fetchall()]
     fields = ("client", "timezone", "date_order", "client_key")
     known = {ref: get_client(con, ref) if ref is not None else None for ref in refs}
-    zone = None   # the one time zone of every row, when the file is one client's
     if len(refs) == 1:
         settings = known[refs[0]] or {}
-        zone = settings.get("timezone")
         params.update({f"c_{k}": settings.get(k) for k in fields})
         c = {k: f"$c_{k}::VARCHAR" for k in fields}
         client_join = ""
@@ -446,9 +434,9 @@ def store_table(con, *, table: str, kind: str, file_id: int, report: Report, cli
     for col in spec:
         if col.kind == "time":
             final += [f"{instant_sql('__p_' + col.name, '__tz')} AS {col.name}",
-                      f"{local_date_sql('__p_' + col.name, '__tz', zone)} AS {col.name.removesuffix('_at')}_on"]
+                      f"{local_date_sql('__p_' + col.name, '__tz')} AS {col.name.removesuffix('_at')}_on"]
         elif col.kind == "date":
-            final.append(f"{local_date_sql('__p_' + col.name, '__tz', zone)} AS {col.name}")
+            final.append(f"{local_date_sql('__p_' + col.name, '__tz')} AS {col.name}")
         else:
             final.append(col.name)
     err = f"coalesce(__err0, {', '.join(parse_errors)})" if parse_errors else "__err0"
@@ -815,23 +803,20 @@ def _apply_shape(con, path: Path, shape: Shape, table: str, cols: list[str]) -> 
         lookup = find_lookup(path, shape)
         read_csv_piece(con, lookup, "__lookup", fingerprint(lookup)[1])
         con.execute(f"CREATE OR REPLACE TEMP TABLE __shaped AS {stage_sql(shape, table, '__lookup')}")
-        drop_staged(con, "__lookup", table)
+        con.execute("DROP TABLE IF EXISTS __lookup")
+        con.execute(f"DROP TABLE IF EXISTS {table}")
         return ("__shaped", [r[0] for r in con.execute("DESCRIBE __shaped").fetchall() if r[0] != "__row"],
                 shape.source_names)
-    renames = {}
+    cols = list(cols)
     for src, dst in shape.rename.items():
         if src not in cols or src == dst:
             continue
         if dst in cols:   # the export has a column of that name too: keep it, as provenance
-            renames[dst] = dst + "_source"
-        renames[src] = dst
-    if not renames:
-        return table, list(cols), {}
-    # A view over the staged rows with the template's names: nothing is copied.
-    con.execute(f"CREATE OR REPLACE TEMP VIEW {table}_shaped AS SELECT * RENAME ("
-                + ", ".join(f"{_q(a)} AS {_q(b)}" for a, b in renames.items()) + f") FROM {table}")
-    return (f"{table}_shaped", [renames.get(c, c) for c in cols],
-            {dst: src for src, dst in shape.rename.items()})
+            con.execute(f"ALTER TABLE {table} RENAME COLUMN {_q(dst)} TO {_q(dst + '_source')}")
+            cols[cols.index(dst)] = dst + "_source"
+        con.execute(f"ALTER TABLE {table} RENAME COLUMN {_q(src)} TO {_q(dst)}")
+        cols[cols.index(src)] = dst
+    return table, cols, {dst: src for src, dst in shape.rename.items()}
 
 
 # Columns that say whose export a file is: the template's client, Bullhorn's client corporation.
@@ -914,7 +899,7 @@ def ingest_file(con, path: Path | str, client: str | None = None, fmt: str = "au
             con.execute("INSERT INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now()::TIMESTAMP, ?)",
                         [file_id, client_name, str(path.resolve()), path.name, digest, shape, sheet, kind,
                          rep.rows_read, rep.rows_loaded, rep.rows_rejected, rep.dropped_columns, rep.clients])
-            drop_staged(con, table, "__src0")
+            con.execute(f"DROP TABLE IF EXISTS {table}")
             reports.append(rep)
         con.execute("COMMIT")
     except LoadError:

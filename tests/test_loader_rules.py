@@ -663,28 +663,3 @@ def test_stage_words_missing_from_the_dictionary_are_loaded_as_unmapped_and_repo
     assert rep.unmapped == [("On Hold", 2), ("Talent Pool", 1)]
     assert con.execute("SELECT raw_stage, stage FROM stage_events ORDER BY entered_at").fetchall() == [
         ("Client Submission", "submitted"), ("On Hold", None), ("On Hold", None), ("Talent Pool", None)]
-
-
-@pytest.mark.parametrize("zone", ["America/Chicago", "Europe/London", "Australia/Lord_Howe", "America/St_Johns",
-                                  "Asia/Kolkata", "Pacific/Apia", "UTC"])
-def test_local_dates_from_offset_periods_equal_a_time_zone_conversion(zone):
-    # The loader's fast local date (the zone's offset periods) must agree with DuckDB's own
-    # conversion on every instant, including a minute either side of each change and of midnight.
-    import random
-
-    import duckdb
-
-    from loaders.parse import local_date_sql, utc_offsets
-    starts = [p[0].replace(tzinfo=None) for p in utc_offsets(zone)]
-    rng = random.Random(7)
-    instants = [s + dt.timedelta(minutes=m) for s in starts for m in (-61, -1, 0, 1, 59)]
-    base = dt.datetime(1989, 6, 1)
-    instants += [base + dt.timedelta(minutes=rng.randrange(0, 75 * 525600)) for _ in range(20000)]
-    con = duckdb.connect()
-    con.execute("SET TimeZone = 'UTC'")
-    con.execute("CREATE TABLE t AS SELECT {'d': NULL::DATE, 't': x} AS p FROM (SELECT unnest($xs::TIMESTAMP[]) AS x)",
-                {"xs": instants})
-    fast, icu = local_date_sql("p", "$tz", zone), local_date_sql("p", "$tz")
-    wrong = con.execute(f"SELECT count(*), min(p.t) FILTER (WHERE {fast} <> {icu}) FROM t WHERE {fast} <> {icu}",
-                        {"tz": zone}).fetchall()[0]
-    assert wrong[0] == 0, wrong
