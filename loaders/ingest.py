@@ -17,12 +17,15 @@ import codecs
 import csv
 import datetime as dt
 import hashlib
+import io
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pyarrow as pa
+import pyarrow.csv as pacsv
 
 from loaders.parse import (TIME_HINT, cell_text, id_sql, instant_sql, int_bad_sql, int_sql, iso_input,
                            local_date_sql, text_sql, time_struct)
@@ -194,11 +197,17 @@ def csv_headers(path: Path) -> list[str]:
 
 
 def read_csv_piece(con, path: Path, table: str, utf8: bool) -> list[str]:
-    """Stage a CSV file as all-text temp table `table` (with __row = spreadsheet-style row number);
-    returns its normalised column names. A file that is not UTF-8 (`fingerprint`) is read as Latin-1."""
+    """Stage a CSV file as all-text `table` (with __row = spreadsheet-style row number, the header
+    being row 1); returns its normalised column names. A file that is not UTF-8 (`fingerprint`) is
+    read as Latin-1. A row with no value at all (a blank line) is skipped, as in workbooks.
+
+    Arrow's CSV reader parses the file on every core and keeps file order, so each row's number
+    is its position; DuckDB then reads the Arrow table in place. A file Arrow's strict reader
+    refuses (ragged rows, stray quotes) is read by DuckDB's lenient reader instead, which numbers
+    rows in its scan (WITH ORDINALITY: on one thread)."""
     try:
         with open(path, "rb") as fh:
-            head = fh.read(4096)
+            head = fh.read(1 << 16)
     except OSError as exc:
         raise LoadError(f"{path}: cannot read the file: {exc.strerror}") from exc
     if not head.strip():
@@ -206,25 +215,73 @@ def read_csv_piece(con, path: Path, table: str, utf8: bool) -> list[str]:
     if b"\x00" in head:
         raise LoadError(f"{path}: this is not a text CSV file (it holds binary data); "
                         "export the sheet as CSV (UTF-8) or load the .xlsx workbook itself")
-    delim = sniff_delimiter(head)
-    source = ("read_csv($path, all_varchar = true, header = true, delim = $delim, quote = '\"', escape = '\"', "
-              "null_padding = true, strict_mode = false, encoding = $encoding)")
-    # Spreadsheet programs on Windows still save CSV as Latin-1.
-    params = {"path": str(path), "delim": delim, "encoding": "utf-8" if utf8 else "latin-1"}
-    try:
-        # ordinality follows file order; row 1 is the header, as a spreadsheet would number it.
-        con.execute(f"""CREATE OR REPLACE TEMP TABLE {table} AS
-            SELECT * EXCLUDE (ordinality), (ordinality + 1)::INTEGER AS __row FROM {source} WITH ORDINALITY""",
-                    params)
-        names = [r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()][:-1]
+    delim = sniff_delimiter(head[:4096])
+    encoding = "utf-8" if utf8 else "latin-1"   # spreadsheet programs on Windows still save Latin-1
+    arrow = _arrow_csv(path, head, delim, encoding)
+    if arrow is not None:
+        names, arrow = arrow
         headers = unique_headers(names)
-        for name, header in zip(names, headers):   # renaming is bookkeeping: no data is copied
-            if name != header:
-                con.execute(f"ALTER TABLE {table} RENAME COLUMN {_q(name)} TO {_q(header)}")
-    except duckdb.Error as exc:
-        detail = " ".join(line.strip() for line in str(exc).splitlines()[:3] if line.strip())
-        raise LoadError(f"{path}: not a readable CSV file: {detail}") from exc
+        rows = np.arange(2, arrow.num_rows + 2, dtype=np.int32)   # (from the buffer: pa.array imports pandas)
+        arrow = arrow.rename_columns(headers).append_column(
+            "__row", pa.Array.from_buffers(pa.int32(), len(rows), [None, pa.py_buffer(rows)]))
+        con.register(f"{table}_arrow", arrow)
+        source = f"{table}_arrow"
+    else:
+        params = {"path": str(path), "delim": delim, "encoding": encoding}
+        reader = ("read_csv($path, all_varchar = true, header = true, delim = $delim, quote = '\"', "
+                  "escape = '\"', null_padding = true, strict_mode = false, encoding = $encoding)")
+        try:
+            names = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {reader}", params).fetchall()]
+            headers = unique_headers(names)
+            columns = ", ".join(f"{_q(n)} AS {_q(h)}" for n, h in zip(names, headers))
+            con.execute(f"""CREATE OR REPLACE TEMP TABLE {table}_csv AS
+                SELECT {columns}, (ordinality + 1)::INTEGER AS __row FROM {reader} WITH ORDINALITY""", params)
+        except duckdb.Error as exc:
+            detail = " ".join(line.strip() for line in str(exc).splitlines()[:3] if line.strip())
+            raise LoadError(f"{path}: not a readable CSV file: {detail}") from exc
+        source = f"{table}_csv"
+    blank = " AND ".join(f"{_q(h)} IS NULL" for h in headers)
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {table} AS SELECT * FROM {source} WHERE NOT ({blank})")
     return headers
+
+
+def _arrow_csv(path: Path, head: bytes, delim: str, encoding: str):
+    """(header as written, all-text Arrow table) of a CSV file, or None when the file needs DuckDB's
+    lenient reader: rows with more or fewer values than the header, a quote left open, or a header
+    with an empty, repeated or multi-line name."""
+    try:
+        header = next(csv.reader(io.StringIO(head.decode(encoding, "replace").removeprefix("\ufeff")),
+                                 delimiter=delim), [])
+    except csv.Error:
+        return None
+    if (not header or any(not h.strip() or "\n" in h or "\r" in h for h in header)
+            or len(set(header)) < len(header)):
+        return None
+    names = [f"c{j}" for j in range(len(header))]
+    try:
+        table = pacsv.read_csv(
+            path,
+            read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, encoding=encoding),
+            parse_options=pacsv.ParseOptions(delimiter=delim, quote_char='"', double_quote=True, escape_char=False,
+                                             newlines_in_values=True, ignore_empty_lines=False),
+            convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names}, null_values=[""],
+                                                 strings_can_be_null=True, quoted_strings_can_be_null=True))
+    except (pa.ArrowException, UnicodeError, ValueError):
+        return None
+    return header, table
+
+
+def drop_staged(con, *names: str) -> None:
+    """Drop staged tables and views (a CSV file is staged as a view over `<name>_arrow`, an Arrow
+    table, or `<name>_csv`)."""
+    for name in names:
+        for (kind,) in con.execute("SELECT table_type FROM information_schema.tables "
+                                   "WHERE table_catalog = 'temp' AND table_name = ?", [name]).fetchall():
+            con.execute(f"DROP {'VIEW' if kind == 'VIEW' else 'TABLE'} IF EXISTS {_q(name)}")
+        if con.execute("SELECT count(*) FROM information_schema.tables WHERE table_catalog = 'temp' "
+                       "AND table_name = ?", [name + "_arrow"]).fetchall()[0][0]:
+            con.unregister(name + "_arrow")
+        con.execute(f"DROP TABLE IF EXISTS {_q(name + '_csv')}")
 
 
 def read_xlsx_sheets(path: Path):
@@ -369,8 +426,10 @@ def store_table(con, *, table: str, kind: str, file_id: int, report: Report, cli
         r[0] for r in _run(con, f"SELECT DISTINCT {client_ref} FROM {table} s", params).fetchall()]
     fields = ("client", "timezone", "date_order", "client_key")
     known = {ref: get_client(con, ref) if ref is not None else None for ref in refs}
+    zone = None   # the one time zone of every row, when the file is one client's
     if len(refs) == 1:
         settings = known[refs[0]] or {}
+        zone = settings.get("timezone")
         params.update({f"c_{k}": settings.get(k) for k in fields})
         c = {k: f"$c_{k}::VARCHAR" for k in fields}
         client_join = ""
@@ -434,9 +493,9 @@ def store_table(con, *, table: str, kind: str, file_id: int, report: Report, cli
     for col in spec:
         if col.kind == "time":
             final += [f"{instant_sql('__p_' + col.name, '__tz')} AS {col.name}",
-                      f"{local_date_sql('__p_' + col.name, '__tz')} AS {col.name.removesuffix('_at')}_on"]
+                      f"{local_date_sql('__p_' + col.name, '__tz', zone)} AS {col.name.removesuffix('_at')}_on"]
         elif col.kind == "date":
-            final.append(f"{local_date_sql('__p_' + col.name, '__tz')} AS {col.name}")
+            final.append(f"{local_date_sql('__p_' + col.name, '__tz', zone)} AS {col.name}")
         else:
             final.append(col.name)
     err = f"coalesce(__err0, {', '.join(parse_errors)})" if parse_errors else "__err0"
@@ -803,20 +862,23 @@ def _apply_shape(con, path: Path, shape: Shape, table: str, cols: list[str]) -> 
         lookup = find_lookup(path, shape)
         read_csv_piece(con, lookup, "__lookup", fingerprint(lookup)[1])
         con.execute(f"CREATE OR REPLACE TEMP TABLE __shaped AS {stage_sql(shape, table, '__lookup')}")
-        con.execute("DROP TABLE IF EXISTS __lookup")
-        con.execute(f"DROP TABLE IF EXISTS {table}")
+        drop_staged(con, "__lookup", table)
         return ("__shaped", [r[0] for r in con.execute("DESCRIBE __shaped").fetchall() if r[0] != "__row"],
                 shape.source_names)
-    cols = list(cols)
+    renames = {}
     for src, dst in shape.rename.items():
         if src not in cols or src == dst:
             continue
         if dst in cols:   # the export has a column of that name too: keep it, as provenance
-            con.execute(f"ALTER TABLE {table} RENAME COLUMN {_q(dst)} TO {_q(dst + '_source')}")
-            cols[cols.index(dst)] = dst + "_source"
-        con.execute(f"ALTER TABLE {table} RENAME COLUMN {_q(src)} TO {_q(dst)}")
-        cols[cols.index(src)] = dst
-    return table, cols, {dst: src for src, dst in shape.rename.items()}
+            renames[dst] = dst + "_source"
+        renames[src] = dst
+    if not renames:
+        return table, list(cols), {}
+    # A view over the staged rows with the template's names: nothing is copied.
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {table}_shaped AS SELECT * RENAME ("
+                + ", ".join(f"{_q(a)} AS {_q(b)}" for a, b in renames.items()) + f") FROM {table}")
+    return (f"{table}_shaped", [renames.get(c, c) for c in cols],
+            {dst: src for src, dst in shape.rename.items()})
 
 
 # Columns that say whose export a file is: the template's client, Bullhorn's client corporation.
@@ -899,7 +961,7 @@ def ingest_file(con, path: Path | str, client: str | None = None, fmt: str = "au
             con.execute("INSERT INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now()::TIMESTAMP, ?)",
                         [file_id, client_name, str(path.resolve()), path.name, digest, shape, sheet, kind,
                          rep.rows_read, rep.rows_loaded, rep.rows_rejected, rep.dropped_columns, rep.clients])
-            con.execute(f"DROP TABLE IF EXISTS {table}")
+            drop_staged(con, table, "__src0")
             reports.append(rep)
         con.execute("COMMIT")
     except LoadError:

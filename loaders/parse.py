@@ -12,6 +12,8 @@ A time value becomes a struct {d, t, bad}:
 from __future__ import annotations
 
 import datetime as dt
+import functools
+from zoneinfo import ZoneInfo
 
 # Forms accepted, for error messages and the docs (formats.md's table, plus written-out months).
 TIME_FORMS = ("2016-03-26T20:11:39.000Z", "2013-12-11T14:42:58Z", "2018-06-07", "1628509001183 (epoch ms)",
@@ -91,9 +93,67 @@ def instant_sql(struct: str, tz: str) -> str:
     return f"coalesce({struct}.t, timezone('UTC', timezone({tz}, {struct}.d::TIMESTAMP)))"
 
 
-def local_date_sql(struct: str, tz: str) -> str:
-    """Local calendar date of a parsed time in time zone `tz` (a bare date stays itself)."""
+def local_date_sql(struct: str, tz: str, zone: str | None = None) -> str:
+    """Local calendar date of a parsed time in time zone `tz` (a bare date stays itself).
+
+    With `zone`, the IANA name `tz` holds for every row (one client's file), the date is the
+    instant shifted by that zone's UTC offset, found among its offset changes by a few
+    comparisons; this costs a fraction of a time zone conversion per row. Instants outside the
+    years the changes were computed for are converted as usual."""
+    if zone:
+        return f"coalesce({struct}.d, {_offset_date_sql(f'{struct}.t', tz, zone)})"
     return f"coalesce({struct}.d, timezone({tz}, {struct}.t::TIMESTAMPTZ)::DATE)"
+
+
+OFFSET_YEARS = (1990, 2060)   # the years whose UTC offset changes `utc_offsets` lists
+
+
+@functools.lru_cache(maxsize=64)
+def utc_offsets(zone: str) -> tuple[tuple[dt.datetime, int], ...]:
+    """(UTC instant from which it holds, UTC offset in seconds) for every offset period of `zone`
+    in OFFSET_YEARS, first period from the start of the first year."""
+    tz = ZoneInfo(zone)
+    start = dt.datetime(OFFSET_YEARS[0], 1, 1, tzinfo=dt.timezone.utc)
+
+    def offset(t: dt.datetime) -> int:
+        return int(t.astimezone(tz).utcoffset().total_seconds())
+
+    periods = [(start, offset(start))]
+    day, step = start, dt.timedelta(days=1)
+    end = dt.datetime(OFFSET_YEARS[1] + 1, 1, 1, tzinfo=dt.timezone.utc)
+    while day < end:
+        nxt = day + step
+        if offset(nxt) != periods[-1][1]:
+            lo, hi = day, nxt   # the change lies in (lo, hi]: find its minute
+            while hi - lo > dt.timedelta(minutes=1):
+                mid = lo + (hi - lo) / 2
+                mid = mid.replace(second=0, microsecond=0)
+                if mid <= lo:
+                    mid = lo + dt.timedelta(minutes=1)
+                if offset(mid) == periods[-1][1]:
+                    lo = mid
+                else:
+                    hi = mid
+            periods.append((hi, offset(hi)))
+        day = nxt
+    return tuple(periods)
+
+
+def _offset_date_sql(t: str, tz: str, zone: str) -> str:
+    periods = utc_offsets(zone)
+
+    def ts(x: dt.datetime) -> str:
+        return f"TIMESTAMP '{x.replace(tzinfo=None).isoformat(sep=' ')}'"
+
+    def search(lo: int, hi: int) -> str:   # the offset of the period holding t, periods[lo:hi]
+        if hi - lo == 1:
+            return str(periods[lo][1])
+        mid = (lo + hi) // 2
+        return f"CASE WHEN {t} < {ts(periods[mid][0])} THEN {search(lo, mid)} ELSE {search(mid, hi)} END"
+    first, end = periods[0][0], dt.datetime(OFFSET_YEARS[1] + 1, 1, 1)
+    return (f"CASE WHEN {t} >= {ts(first)} AND {t} < {ts(end)} "
+            f"THEN ({t} + to_seconds({search(0, len(periods))}))::DATE "
+            f"ELSE timezone({tz}, {t}::TIMESTAMPTZ)::DATE END")
 
 
 def id_sql(col: str) -> str:

@@ -601,6 +601,44 @@ def test_latin1_csv_from_a_spreadsheet_program_is_read(make_db):
     assert con.execute("SELECT department FROM requisitions").fetchall() == [("Ingénierie",)]
 
 
+def test_rows_of_a_large_csv_keep_their_line_numbers(make_db):
+    # 200,000 stage events (about 9 MB: the reader parses it in many blocks, on every core).
+    # Unreadable dates on lines 2, 100,001 and 200,001 (the header is line 1) are rejected naming
+    # exactly those lines, and every stored row's source_row is its own line.
+    lines = ["client,application_id,stage,entered_at"]
+    for i in range(200_000):
+        lines.append(f"Acme,A{i + 2},submitted," + ("soon" if i in (0, 99_999, 199_999) else "2026-05-05T15:00:00Z"))
+    con = make_db(CHICAGO_TOML, {"stage_events.csv": ("\n".join(lines) + "\n").encode()}, check=False)
+    (rep,) = make_db.reports
+    assert (rep.rows_read, rep.rows_loaded, rep.rows_rejected) == (200_000, 199_997, 3)
+    assert [r[3] for r in rejected(con)] == [2, 100_001, 200_001]
+    assert con.execute("SELECT count(*) FROM stage_events "
+                       "WHERE source_row <> substr(application_id, 2)::INTEGER").fetchall() == [(0,)]
+
+
+def test_blank_lines_in_a_csv_are_skipped_and_later_rows_keep_their_line_numbers(make_db):
+    # A blank line (line 3) carries no data and is skipped, as a blank row of a workbook is; the
+    # unreadable date below it is reported on line 5, where a spreadsheet shows it.
+    con = make_db(CHICAGO_TOML, {"requisitions.csv": (
+        b"client,requisition_id,department,opened_at\nAcme,R1,Eng,2026-05-01\n\n"
+        b"Acme,R2,Eng,2026-05-02\nAcme,R3,Eng,someday\n")}, check=False)
+    (rep,) = make_db.reports
+    assert (rep.rows_read, rep.rows_loaded, rep.rows_rejected) == (3, 2, 1)
+    assert [(r[3], r[4]) for r in rejected(con)] == [(5, "opened_at")]
+    assert con.execute("SELECT requisition_id, source_row FROM requisitions ORDER BY 1").fetchall() == [
+        ("R1", 2), ("R2", 4)]
+
+
+def test_a_row_with_fewer_values_than_the_header_loads_with_the_rest_empty(make_db):
+    # Spreadsheet programs leave off trailing empty values: the strict reader refuses such a file,
+    # the lenient one reads it, and nothing is lost.
+    con = make_db(CHICAGO_TOML, {"requisitions.csv": (
+        b"client,requisition_id,department,opened_at,closed_at\nAcme,R1,Eng,2026-05-01\n"
+        b"Acme,R2,Sales,2026-05-04,2026-06-20\n")})
+    assert con.execute("SELECT requisition_id, department, closed_on, source_row FROM requisitions ORDER BY 1"
+                       ).fetchall() == [("R1", "Eng", None, 2), ("R2", "Sales", D("2026-06-20"), 3)]
+
+
 def test_data_page_lists_every_file_and_rejected_row_of_the_client(make_db):
     # Files naming their client in a column (no --client), and a row naming an unknown client:
     # all belong on the client's Data page, the stray row with the file it came from.
@@ -663,3 +701,28 @@ def test_stage_words_missing_from_the_dictionary_are_loaded_as_unmapped_and_repo
     assert rep.unmapped == [("On Hold", 2), ("Talent Pool", 1)]
     assert con.execute("SELECT raw_stage, stage FROM stage_events ORDER BY entered_at").fetchall() == [
         ("Client Submission", "submitted"), ("On Hold", None), ("On Hold", None), ("Talent Pool", None)]
+
+
+@pytest.mark.parametrize("zone", ["America/Chicago", "Europe/London", "Australia/Lord_Howe", "America/St_Johns",
+                                  "Asia/Kolkata", "Pacific/Apia", "UTC"])
+def test_local_dates_from_offset_periods_equal_a_time_zone_conversion(zone):
+    # The loader's fast local date (the zone's offset periods) must agree with DuckDB's own
+    # conversion on every instant, including a minute either side of each change and of midnight.
+    import random
+
+    import duckdb
+
+    from loaders.parse import local_date_sql, utc_offsets
+    starts = [p[0].replace(tzinfo=None) for p in utc_offsets(zone)]
+    rng = random.Random(7)
+    instants = [s + dt.timedelta(minutes=m) for s in starts for m in (-61, -1, 0, 1, 59)]
+    base = dt.datetime(1989, 6, 1)
+    instants += [base + dt.timedelta(minutes=rng.randrange(0, 75 * 525600)) for _ in range(20000)]
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute("CREATE TABLE t AS SELECT {'d': NULL::DATE, 't': x} AS p FROM (SELECT unnest($xs::TIMESTAMP[]) AS x)",
+                {"xs": instants})
+    fast, icu = local_date_sql("p", "$tz", zone), local_date_sql("p", "$tz")
+    wrong = con.execute(f"SELECT count(*), min(p.t) FILTER (WHERE {fast} <> {icu}) FROM t WHERE {fast} <> {icu}",
+                        {"tz": zone}).fetchall()[0]
+    assert wrong[0] == 0, wrong
