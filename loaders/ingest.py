@@ -204,7 +204,7 @@ def read_csv_piece(con, path: Path, table: str, utf8: bool) -> list[str]:
     Arrow's CSV reader parses the file on every core and keeps file order, so each row's number
     is its position; DuckDB then reads the Arrow table in place. A file Arrow's strict reader
     refuses (ragged rows, stray quotes) is read by DuckDB's lenient reader instead, which numbers
-    rows in its scan (WITH ORDINALITY: on one thread)."""
+    rows in its scan (WITH ORDINALITY: on one thread) and does not count blank lines."""
     try:
         with open(path, "rb") as fh:
             head = fh.read(1 << 16)
