@@ -28,7 +28,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from loaders.parse import (TIME_HINT, cell_text, id_sql, instant_sql, int_bad_sql, int_sql, iso_input,
-                           local_date_sql, text_sql, time_struct)
+                           local_date_sql, text_sql, time_struct, utc_offsets)
 from loaders.settings import canonical_stage_sql, get_client, match_key, match_key_sql
 from loaders import bullhorn, harvest, lever, tracker
 from loaders.shapes import SUPPORTED, Mapping, Shape, ShapeError, detect, find_lookup, stage_sql
@@ -489,13 +489,14 @@ def store_table(con, *, table: str, kind: str, file_id: int, report: Report, cli
     # Errors that depend on parsed values are evaluated in a second step (they refer to __p_ columns).
     row_errors = [e for e in errors if "__p_" not in e]
     parse_errors = [e for e in errors if "__p_" in e]
+    periods = utc_offsets(con, zone) if zone else None   # fast local dates of the file's one zone
     final = []
     for col in spec:
         if col.kind == "time":
             final += [f"{instant_sql('__p_' + col.name, '__tz')} AS {col.name}",
-                      f"{local_date_sql('__p_' + col.name, '__tz', zone)} AS {col.name.removesuffix('_at')}_on"]
+                      f"{local_date_sql('__p_' + col.name, '__tz', periods)} AS {col.name.removesuffix('_at')}_on"]
         elif col.kind == "date":
-            final.append(f"{local_date_sql('__p_' + col.name, '__tz', zone)} AS {col.name}")
+            final.append(f"{local_date_sql('__p_' + col.name, '__tz', periods)} AS {col.name}")
         else:
             final.append(col.name)
     err = f"coalesce(__err0, {', '.join(parse_errors)})" if parse_errors else "__err0"

@@ -12,8 +12,6 @@ A time value becomes a struct {d, t, bad}:
 from __future__ import annotations
 
 import datetime as dt
-import functools
-from zoneinfo import ZoneInfo
 
 # Forms accepted, for error messages and the docs (formats.md's table, plus written-out months).
 TIME_FORMS = ("2016-03-26T20:11:39.000Z", "2013-12-11T14:42:58Z", "2018-06-07", "1628509001183 (epoch ms)",
@@ -93,57 +91,55 @@ def instant_sql(struct: str, tz: str) -> str:
     return f"coalesce({struct}.t, timezone('UTC', timezone({tz}, {struct}.d::TIMESTAMP)))"
 
 
-def local_date_sql(struct: str, tz: str, zone: str | None = None) -> str:
+def local_date_sql(struct: str, tz: str, periods: tuple | None = None) -> str:
     """Local calendar date of a parsed time in time zone `tz` (a bare date stays itself).
 
-    With `zone`, the IANA name `tz` holds for every row (one client's file), the date is the
-    instant shifted by that zone's UTC offset, found among its offset changes by a few
+    With `periods` (`utc_offsets` of the one zone `tz` holds for every row: one client's file), the
+    date is the instant shifted by the zone's UTC offset, found among its offset changes by a few
     comparisons; this costs a fraction of a time zone conversion per row. Instants outside the
     years the changes were computed for are converted as usual."""
-    if zone:
-        return f"coalesce({struct}.d, {_offset_date_sql(f'{struct}.t', tz, zone)})"
+    if periods:
+        return f"coalesce({struct}.d, {_offset_date_sql(f'{struct}.t', tz, periods)})"
     return f"coalesce({struct}.d, timezone({tz}, {struct}.t::TIMESTAMPTZ)::DATE)"
 
 
 OFFSET_YEARS = (1990, 2060)   # the years whose UTC offset changes `utc_offsets` lists
+_OFFSETS: dict[str, tuple] = {}
 
 
-@functools.lru_cache(maxsize=64)
-def utc_offsets(zone: str) -> tuple[tuple[dt.datetime, int], ...]:
+def utc_offsets(con, zone: str) -> tuple[tuple[dt.datetime, int], ...]:
     """(UTC instant from which it holds, UTC offset in seconds) for every offset period of `zone`
-    in OFFSET_YEARS, first period from the start of the first year."""
-    tz = ZoneInfo(zone)
-    start = dt.datetime(OFFSET_YEARS[0], 1, 1, tzinfo=dt.timezone.utc)
+    in OFFSET_YEARS, the first from the start of the first year.
 
-    def offset(t: dt.datetime) -> int:
-        return int(t.astimezone(tz).utcoffset().total_seconds())
+    Computed by DuckDB's own time zone conversion, the one used for every other instant, so the
+    two agree by construction: the offset at midnight UTC of every day finds the days on which it
+    changes, then the hour in each such day, then the minute in that hour."""
+    if zone not in _OFFSETS:
+        offset = "epoch(timezone($zone, timezone('UTC', t))) - epoch(t)"
 
-    periods = [(start, offset(start))]
-    day, step = start, dt.timedelta(days=1)
-    end = dt.datetime(OFFSET_YEARS[1] + 1, 1, 1, tzinfo=dt.timezone.utc)
-    while day < end:
-        nxt = day + step
-        if offset(nxt) != periods[-1][1]:
-            lo, hi = day, nxt   # the change lies in (lo, hi]: find its minute
-            while hi - lo > dt.timedelta(minutes=1):
-                mid = lo + (hi - lo) / 2
-                mid = mid.replace(second=0, microsecond=0)
-                if mid <= lo:
-                    mid = lo + dt.timedelta(minutes=1)
-                if offset(mid) == periods[-1][1]:
-                    lo = mid
-                else:
-                    hi = mid
-            periods.append((hi, offset(hi)))
-        day = nxt
-    return tuple(periods)
+        def changes(rows: str) -> str:   # the rows whose offset differs from the row before
+            return f"SELECT t, o FROM (SELECT t, o, lag(o) OVER (ORDER BY t) AS before FROM ({rows})) WHERE o <> before"
+
+        def finer(coarse: str, step: str, fine: str) -> str:
+            # From the `step` before each change (the offset before it) to the change, in `fine` steps.
+            return (f"SELECT t, {offset} AS o FROM (SELECT unnest(generate_series(t - INTERVAL {step}, "
+                    f"t, INTERVAL {fine})) AS t FROM {coarse})")
+        rows = con.execute(f"""
+            WITH days AS (SELECT t, {offset} AS o FROM (SELECT unnest(generate_series($start, $end, INTERVAL 1 DAY)) AS t)),
+                 day_changes AS ({changes('SELECT * FROM days')}),
+                 hour_changes AS ({changes(finer('day_changes', '1 DAY', '1 HOUR'))}),
+                 minute_changes AS ({changes(finer('hour_changes', '1 HOUR', '1 MINUTE'))})
+            SELECT t, o::INTEGER FROM days WHERE t = $start
+            UNION ALL SELECT t, o::INTEGER FROM minute_changes ORDER BY t""",
+            {"zone": zone, "start": dt.datetime(OFFSET_YEARS[0], 1, 1),
+             "end": dt.datetime(OFFSET_YEARS[1] + 1, 1, 1)}).fetchall()
+        _OFFSETS[zone] = tuple(rows)
+    return _OFFSETS[zone]
 
 
-def _offset_date_sql(t: str, tz: str, zone: str) -> str:
-    periods = utc_offsets(zone)
-
+def _offset_date_sql(t: str, tz: str, periods: tuple) -> str:
     def ts(x: dt.datetime) -> str:
-        return f"TIMESTAMP '{x.replace(tzinfo=None).isoformat(sep=' ')}'"
+        return f"TIMESTAMP '{x.isoformat(sep=' ')}'"
 
     def search(lo: int, hi: int) -> str:   # the offset of the period holding t, periods[lo:hi]
         if hi - lo == 1:

@@ -703,26 +703,50 @@ def test_stage_words_missing_from_the_dictionary_are_loaded_as_unmapped_and_repo
         ("Client Submission", "submitted"), ("On Hold", None), ("On Hold", None), ("Talent Pool", None)]
 
 
+def zoneinfo_periods(zone: str, years=(1990, 2060)) -> list[tuple[dt.datetime, int]]:
+    """The offset periods of `zone` from Python's zoneinfo (the system's time zone data), found
+    independently of the loader: a day at a time, then the minute of each change by bisection."""
+    from zoneinfo import ZoneInfo
+    tz = ZoneInfo(zone)
+
+    def offset(t):
+        return int(t.replace(tzinfo=dt.timezone.utc).astimezone(tz).utcoffset().total_seconds())
+    day, end = dt.datetime(years[0], 1, 1), dt.datetime(years[1] + 1, 1, 1)
+    periods = [(day, offset(day))]
+    while day < end:
+        nxt = day + dt.timedelta(days=1)
+        if offset(nxt) != periods[-1][1]:
+            lo, hi = day, nxt
+            while hi - lo > dt.timedelta(minutes=1):
+                mid = lo + dt.timedelta(minutes=(hi - lo) // dt.timedelta(minutes=1) // 2)
+                lo, hi = (mid, hi) if offset(mid) == periods[-1][1] else (lo, mid)
+            periods.append((hi, offset(hi)))
+        day = nxt
+    return periods
+
+
 @pytest.mark.parametrize("zone", ["America/Chicago", "Europe/London", "Australia/Lord_Howe", "America/St_Johns",
                                   "Asia/Kolkata", "Pacific/Apia", "UTC"])
 def test_local_dates_from_offset_periods_equal_a_time_zone_conversion(zone):
-    # The loader's fast local date (the zone's offset periods) must agree with DuckDB's own
-    # conversion on every instant, including a minute either side of each change and of midnight.
+    # The loader's fast local date (the zone's offset periods, read from DuckDB's conversion) must
+    # list the same offset changes as Python's zoneinfo, and agree with DuckDB's conversion on
+    # every instant: a minute either side of each change and of midnight, and 20,000 at random.
     import random
 
     import duckdb
 
     from loaders.parse import local_date_sql, utc_offsets
-    starts = [p[0].replace(tzinfo=None) for p in utc_offsets(zone)]
-    rng = random.Random(7)
-    instants = [s + dt.timedelta(minutes=m) for s in starts for m in (-61, -1, 0, 1, 59)]
-    base = dt.datetime(1989, 6, 1)
-    instants += [base + dt.timedelta(minutes=rng.randrange(0, 75 * 525600)) for _ in range(20000)]
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
+    periods = utc_offsets(con, zone)
+    assert list(periods) == zoneinfo_periods(zone)
+    rng = random.Random(7)
+    instants = [s + dt.timedelta(minutes=m) for s, _ in periods for m in (-61, -1, 0, 1, 59)]
+    base = dt.datetime(1989, 6, 1)
+    instants += [base + dt.timedelta(minutes=rng.randrange(0, 75 * 525600)) for _ in range(20000)]
     con.execute("CREATE TABLE t AS SELECT {'d': NULL::DATE, 't': x} AS p FROM (SELECT unnest($xs::TIMESTAMP[]) AS x)",
                 {"xs": instants})
-    fast, icu = local_date_sql("p", "$tz", zone), local_date_sql("p", "$tz")
+    fast, icu = local_date_sql("p", "$tz", periods), local_date_sql("p", "$tz")
     wrong = con.execute(f"SELECT count(*), min(p.t) FILTER (WHERE {fast} <> {icu}) FROM t WHERE {fast} <> {icu}",
                         {"tz": zone}).fetchall()[0]
     assert wrong[0] == 0, wrong
