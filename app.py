@@ -9,7 +9,6 @@ import streamlit as st
 import dashboard
 
 st.set_page_config(page_title="RPO recruiting metrics", page_icon=":bar_chart:", layout="wide")
-dashboard.ensure_database()
 
 page = st.navigation({
     "Client": [
@@ -30,4 +29,6 @@ page = st.navigation({
         st.Page("pages/settings.py", title="Settings", icon=":material/settings:"),
     ],
 })
+# After the navigation, so that the first start's sample load shows beside the pages' own names.
+dashboard.ensure_database()
 page.run()
