@@ -219,11 +219,9 @@ def read_csv_piece(con, path: Path, table: str, utf8: bool) -> list[str]:
     encoding = "utf-8" if utf8 else "latin-1"   # spreadsheet programs on Windows still save Latin-1
     arrow = _arrow_csv(path, head, delim, encoding)
     if arrow is not None:
-        names, arrow = arrow
-        headers = unique_headers(names)
+        headers, arrow = arrow
         rows = np.arange(2, arrow.num_rows + 2, dtype=np.int32)   # (from the buffer: pa.array imports pandas)
-        arrow = arrow.rename_columns(headers).append_column(
-            "__row", pa.Array.from_buffers(pa.int32(), len(rows), [None, pa.py_buffer(rows)]))
+        arrow = arrow.append_column("__row", pa.Array.from_buffers(pa.int32(), len(rows), [None, pa.py_buffer(rows)]))
         con.register(f"{table}_arrow", arrow)
         source = f"{table}_arrow"
     else:
@@ -246,9 +244,9 @@ def read_csv_piece(con, path: Path, table: str, utf8: bool) -> list[str]:
 
 
 def _arrow_csv(path: Path, head: bytes, delim: str, encoding: str):
-    """(header as written, all-text Arrow table) of a CSV file, or None when the file needs DuckDB's
-    lenient reader: rows with more or fewer values than the header, a quote left open, or a header
-    with an empty, repeated or multi-line name."""
+    """(normalised column names, all-text Arrow table with those names) of a CSV file, or None when
+    the file needs DuckDB's lenient reader: rows with more or fewer values than the header, a quote
+    left open, or a header with an empty, repeated or multi-line name."""
     try:
         header = next(csv.reader(io.StringIO(head.decode(encoding, "replace").removeprefix("\ufeff")),
                                  delimiter=delim), [])
@@ -257,7 +255,7 @@ def _arrow_csv(path: Path, head: bytes, delim: str, encoding: str):
     if (not header or any(not h.strip() or "\n" in h or "\r" in h for h in header)
             or len(set(header)) < len(header)):
         return None
-    names = [f"c{j}" for j in range(len(header))]
+    names = unique_headers(header)
     try:
         table = pacsv.read_csv(
             path,
@@ -268,20 +266,20 @@ def _arrow_csv(path: Path, head: bytes, delim: str, encoding: str):
                                                  strings_can_be_null=True, quoted_strings_can_be_null=True))
     except (pa.ArrowException, UnicodeError, ValueError):
         return None
-    return header, table
+    return names, table
 
 
 def drop_staged(con, *names: str) -> None:
-    """Drop staged tables and views (a CSV file is staged as a view over `<name>_arrow`, an Arrow
-    table, or `<name>_csv`)."""
+    """Drop staged tables and views: a CSV file is staged as a view over `<name>_arrow`, an Arrow
+    table, or over `<name>_csv`."""
     for name in names:
-        for (kind,) in con.execute("SELECT table_type FROM information_schema.tables "
-                                   "WHERE table_catalog = 'temp' AND table_name = ?", [name]).fetchall():
-            con.execute(f"DROP {'VIEW' if kind == 'VIEW' else 'TABLE'} IF EXISTS {_q(name)}")
-        if con.execute("SELECT count(*) FROM information_schema.tables WHERE table_catalog = 'temp' "
-                       "AND table_name = ?", [name + "_arrow"]).fetchall()[0][0]:
-            con.unregister(name + "_arrow")
-        con.execute(f"DROP TABLE IF EXISTS {_q(name + '_csv')}")
+        for obj, kind in con.execute("SELECT table_name, table_type FROM information_schema.tables "
+                                     "WHERE table_catalog = 'temp' AND table_name IN (?, ?, ?)",
+                                     [name, name + "_arrow", name + "_csv"]).fetchall():
+            if obj == name + "_arrow":
+                con.unregister(obj)
+            else:
+                con.execute(f"DROP {'VIEW' if kind == 'VIEW' else 'TABLE'} IF EXISTS {_q(obj)}")
 
 
 def read_xlsx_sheets(path: Path):

@@ -104,6 +104,7 @@ def local_date_sql(struct: str, tz: str, periods: tuple | None = None) -> str:
 
 
 OFFSET_YEARS = (1990, 2060)   # the years whose UTC offset changes `utc_offsets` lists
+_OFFSET_SPAN = (dt.datetime(OFFSET_YEARS[0], 1, 1), dt.datetime(OFFSET_YEARS[1] + 1, 1, 1))   # [start, end)
 _OFFSETS: dict[str, tuple] = {}
 
 
@@ -131,8 +132,7 @@ def utc_offsets(con, zone: str) -> tuple[tuple[dt.datetime, int], ...]:
                  minute_changes AS ({changes(finer('hour_changes', '1 HOUR', '1 MINUTE'))})
             SELECT t, o::INTEGER FROM days WHERE t = $start
             UNION ALL SELECT t, o::INTEGER FROM minute_changes ORDER BY t""",
-            {"zone": zone, "start": dt.datetime(OFFSET_YEARS[0], 1, 1),
-             "end": dt.datetime(OFFSET_YEARS[1] + 1, 1, 1)}).fetchall()
+            {"zone": zone, "start": _OFFSET_SPAN[0], "end": _OFFSET_SPAN[1]}).fetchall()
         _OFFSETS[zone] = tuple(rows)
     return _OFFSETS[zone]
 
@@ -146,8 +146,7 @@ def _offset_date_sql(t: str, tz: str, periods: tuple) -> str:
             return str(periods[lo][1])
         mid = (lo + hi) // 2
         return f"CASE WHEN {t} < {ts(periods[mid][0])} THEN {search(lo, mid)} ELSE {search(mid, hi)} END"
-    first, end = periods[0][0], dt.datetime(OFFSET_YEARS[1] + 1, 1, 1)
-    return (f"CASE WHEN {t} >= {ts(first)} AND {t} < {ts(end)} "
+    return (f"CASE WHEN {t} >= {ts(periods[0][0])} AND {t} < {ts(_OFFSET_SPAN[1])} "
             f"THEN ({t} + to_seconds({search(0, len(periods))}))::DATE "
             f"ELSE timezone({tz}, {t}::TIMESTAMPTZ)::DATE END")
 
