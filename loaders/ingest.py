@@ -27,8 +27,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from loaders.parse import (TIME_HINT, cell_text, id_sql, instant_sql, int_bad_sql, int_sql, iso_input,
-                           local_date_sql, text_sql, time_struct, utc_offsets)
+from loaders.parse import (TIME_HINT, cell_text, clean_sql, id_sql, instant_sql, int_bad_sql, int_sql,
+                           iso_input, local_date_sql, time_struct, utc_offsets)
 from loaders.settings import canonical_stage_sql, get_client, match_key, match_key_sql
 from loaders import bullhorn, harvest, lever, tracker
 from loaders.shapes import SUPPORTED, Mapping, Shape, ShapeError, detect, find_lookup, stage_sql
@@ -411,17 +411,21 @@ def store_table(con, *, table: str, kind: str, file_id: int, report: Report, cli
                         f"in the README" + ("; or pass --client NAME" if "client" in missing else ""))
     extras = [c for c in columns if c not in names and c != "client" and c not in report.dropped_columns]
 
-    def src(col):  # staged text column, or NULL when the file lacks the (optional) column
+    def src(col):  # a column's clean value (see `cleaned` below), or NULL when the file lacks it
         return f"s.{_q(col)}" if col in columns else "NULL::VARCHAR"
 
-    raw_client = src("client")
+    # Each column's clean value (trimmed, empty as NULL) is computed once, in the innermost query,
+    # for every check and parser that reads it; extra columns are kept as the file wrote them.
+    cleaned = ["s.__row"] + [f"{clean_sql(src(c))} AS {_q(c)}" for c in columns if c in names or c == "client"]
+    cleaned += [src(e) for e in extras]
     params = {"override": client_override, "override_key": match_key(client_override or "")}
-    client_ref = f"coalesce(nullif(trim({raw_client}), ''), $override::VARCHAR)"
+    client_ref = f"coalesce({src('client')}, $override::VARCHAR)"
     # Resolve the file's client names once: most files name one client, which then becomes a
     # constant instead of a join per row; several clients join through a small map of their names.
     # With --client every row is that client's (a row naming another is rejected below).
     refs = [client_override] if client_override else [
-        r[0] for r in _run(con, f"SELECT DISTINCT {client_ref} FROM {table} s", params).fetchall()]
+        r[0] for r in _run(con, f"SELECT DISTINCT {client_ref} FROM (SELECT {clean_sql(src('client'))} AS client "
+                                f"FROM {table} s) s", params).fetchall()]
     fields = ("client", "timezone", "date_order", "client_key")
     known = {ref: get_client(con, ref) if ref is not None else None for ref in refs}
     zone = None   # the one time zone of every row, when the file is one client's
@@ -446,16 +450,16 @@ def store_table(con, *, table: str, kind: str, file_id: int, report: Report, cli
     ]
     if client_override and "client" in columns:
         errors.append(
-            f"CASE WHEN nullif(trim({raw_client}), '') IS NOT NULL AND lower(trim({raw_client})) <> $override_key "
-            f"AND {match_key_sql(raw_client)} <> $override_key "
-            f"THEN 'client' || chr(9) || 'row is for client ''' || trim({raw_client}) || ''', but --client is ' "
+            f"CASE WHEN {src('client')} IS NOT NULL AND lower({src('client')}) <> $override_key "
+            f"AND {match_key_sql(src('client'))} <> $override_key "
+            f"THEN 'client' || chr(9) || 'row is for client ''' || {src('client')} || ''', but --client is ' "
             f"|| $override END")
     isos = []   # ISO casts computed once per value in an inner query (see iso_input)
     for col in spec:
         x = src(col.name)
         label = _lit(named.get(col.name, col.name))
         if col.required:
-            errors.append(f"CASE WHEN nullif(trim({x}), '') IS NULL THEN {label} || chr(9) || "
+            errors.append(f"CASE WHEN {x} IS NULL THEN {label} || chr(9) || "
                           f"'required value is empty' END")
         if col.kind in ("time", "date"):
             if col.name in columns:
@@ -465,21 +469,21 @@ def store_table(con, *, table: str, kind: str, file_id: int, report: Report, cli
                 parsed = "{'d': NULL::DATE, 't': NULL::TIMESTAMP, 'bad': false}"
             sel += [f"{parsed} AS __p_{col.name}", f"{x} AS __raw_{col.name}"]
             errors.append(f"CASE WHEN __p_{col.name}.bad THEN {label} || chr(9) || 'could not read ''' || "
-                          f"trim(__raw_{col.name}) || ''' as a date or time ({TIME_HINT})' END")
+                          f"__raw_{col.name} || ''' as a date or time ({TIME_HINT})' END")
         elif col.kind == "int":
             sel.append(f"{int_sql(x)} AS {col.name}")
             errors.append(f"CASE WHEN {int_bad_sql(x)} THEN {label} || chr(9) || 'expected a whole number, "
-                          f"got ''' || trim({x}) || '''' END")
+                          f"got ''' || {x} || '''' END")
         elif col.kind == "id":
             sel.append(f"{id_sql(x)} AS {col.name}")
         elif col.kind == "side":
-            sel.append(f"lower({text_sql(x)}) AS {col.name}")
-            errors.append(f"CASE WHEN lower({text_sql(x)}) NOT IN ('rpo', 'client') THEN {label} || chr(9) || "
-                          f"'side must be rpo or client (empty counts as rpo), got ''' || trim({x}) || '''' END")
+            sel.append(f"lower({x}) AS {col.name}")
+            errors.append(f"CASE WHEN lower({x}) NOT IN ('rpo', 'client') THEN {label} || chr(9) || "
+                          f"'side must be rpo or client (empty counts as rpo), got ''' || {x} || '''' END")
         elif col.kind == "lower":
-            sel.append(f"lower({text_sql(x)}) AS {col.name}")
+            sel.append(f"lower({x}) AS {col.name}")
         else:
-            sel.append(f"{text_sql(x)} AS {col.name}")
+            sel.append(f"{x} AS {col.name}")
     if extras:
         sel.append("json_object(" + ", ".join(f"{_lit(e)}, s.{_q(e)}" for e in extras) + ") AS extra")
     else:
@@ -502,7 +506,8 @@ def store_table(con, *, table: str, kind: str, file_id: int, report: Report, cli
     _run(con, f"""CREATE OR REPLACE TEMP TABLE __checked AS
         SELECT __row, client, {', '.join(final)}, extra, {err} AS __err
         FROM (SELECT {', '.join(sel)}, coalesce({', '.join(row_errors)}) AS __err0
-              FROM (SELECT s.*, {', '.join(isos or ['NULL AS __none'])} FROM {table} s) s {client_join})""", params)
+              FROM (SELECT s.*, {', '.join(isos or ['NULL AS __none'])}
+                    FROM (SELECT {', '.join(cleaned)} FROM {table} s) s) s {client_join})""", params)
     # A key twice in one file is ambiguous: keep its first row, reject the others naming that row.
     # (A grouped pass finds the few duplicates; a window over every row would cost far more.)
     keys = KEYS[kind]

@@ -25,10 +25,22 @@ EXCEL_MIN, EXCEL_MAX = 20000, 80000
 _WORDY = ["%d %b %Y", "%d %B %Y", "%b %d, %Y", "%B %d, %Y", "%d-%b-%Y", "%d-%b-%y", "%b %d %Y", "%B %d %Y"]
 
 
-def iso_input(col: str, name: str) -> str:
-    """A select item casting the ISO forms most exports use, computed once per value in an inner
-    query and read by `time_struct(col, name, ...)` as `__iso_<name>`."""
-    v = f"trim({col})"
+def clean_sql(col: str) -> str:
+    """A text column's clean value: trimmed, empty as NULL. Loaders compute it once per column in
+    an inner query; the parsers below take such clean values (`v`), never raw text.
+
+    trim() copies every value it reads, and most values need no trimming. trim() removes Unicode
+    space separators, and the only ASCII one is the space, so an ASCII value (as many bytes as
+    characters) needs it only when it starts or ends with a space; only those, and values with
+    other characters, are trimmed (half the cost of trimming all, measured on four columns of a
+    million rows)."""
+    return (f"CASE WHEN starts_with({col}, ' ') OR ends_with({col}, ' ') OR strlen({col}) <> length({col}) "
+            f"THEN nullif(trim({col}), '') ELSE nullif({col}, '') END")
+
+
+def iso_input(v: str, name: str) -> str:
+    """A select item casting the ISO forms most exports use from clean value `v`, computed once
+    per value in an inner query and read by `time_struct(v, name, ...)` as `__iso_<name>`."""
     # Only values that start like ISO (2026-...): DuckDB's cast would read `1/2/16 00:00` as year 1.
     # A value with no zone (no Z, no +hh or -hh after the date) is UTC already: the plain cast
     # reads it at half the cost of the zone-aware one.
@@ -48,16 +60,16 @@ def _slash_formats(order: str, with_time: bool) -> list[str]:
     return [f"{d} {t}" for d in dates for t in times]
 
 
-def time_struct(col: str, name: str, date_order: str) -> str:
-    """SQL for a struct {d DATE, t TIMESTAMP, bad BOOLEAN} parsed from text column `col`, whose
-    `iso_input(col, name)` the caller computed in an inner query.
+def time_struct(v: str, name: str, date_order: str) -> str:
+    """SQL for a struct {d DATE, t TIMESTAMP, bad BOOLEAN} parsed from clean value `v`, whose
+    `iso_input(v, name)` the caller computed in an inner query.
 
     `date_order` is 'MDY' or 'DMY' (a client setting or a SQL expression yielding one); it decides
     how slash dates are read, for the whole file, never guessed per row. The expression is kept
     small on purpose: a file with several date columns would otherwise spend longer planning the
     query than running it.
     """
-    v, iso = f"nullif(trim({col}), '')", f"__iso_{name}"
+    iso = f"__iso_{name}"
 
     def slash(with_time):
         mdy, dmy = (f"try_strptime({v}, {_slash_formats(o, with_time)!r})" for o in ("MDY", "DMY"))
@@ -151,27 +163,22 @@ def _offset_date_sql(t: str, tz: str, periods: tuple) -> str:
             f"ELSE timezone({tz}, {t}::TIMESTAMPTZ)::DATE END")
 
 
-def id_sql(col: str) -> str:
-    """An identifier as text: trimmed, and `1042.0` (a number cell read back) becomes `1042`."""
-    v = f"nullif(trim({col}), '')"
+def id_sql(v: str) -> str:
+    """An identifier from clean value `v`: `1042.0` (a number cell read back) becomes `1042`."""
     # The regular expression only runs on values ending in 0 (a cheap test first).
     return f"CASE WHEN {v} LIKE '%.%0' THEN regexp_replace({v}, '^(-?\\d+)\\.0+$', '\\1') ELSE {v} END"
 
 
-def text_sql(col: str) -> str:
-    """Free text, trimmed, inner runs of white space kept; empty becomes NULL."""
-    return f"nullif(trim({col}), '')"
+def int_sql(v: str) -> str:
+    """A whole number from clean value `v` (`3`, `3.0`); NULL when empty or not whole (checked
+    separately)."""
+    return f"TRY_CAST(TRY_CAST({v} AS DOUBLE) AS INTEGER)"
 
 
-def int_sql(col: str) -> str:
-    """A whole number from text (`3`, `3.0`); NULL when empty or not whole (checked separately)."""
-    return f"TRY_CAST(TRY_CAST(nullif(trim({col}), '') AS DOUBLE) AS INTEGER)"
-
-
-def int_bad_sql(col: str) -> str:
-    """True when the text is not empty but is not a whole number."""
-    x = f"TRY_CAST(nullif(trim({col}), '') AS DOUBLE)"
-    return f"(nullif(trim({col}), '') IS NOT NULL AND ({x} IS NULL OR {x} <> floor({x})))"
+def int_bad_sql(v: str) -> str:
+    """True when clean value `v` is not empty but is not a whole number."""
+    x = f"TRY_CAST({v} AS DOUBLE)"
+    return f"({v} IS NOT NULL AND ({x} IS NULL OR {x} <> floor({x})))"
 
 
 def cell_text(value) -> str | None:

@@ -639,6 +639,37 @@ def test_a_row_with_fewer_values_than_the_header_loads_with_the_rest_empty(make_
                        ).fetchall() == [("R1", "Eng", None, 2), ("R2", "Sales", D("2026-06-20"), 3)]
 
 
+def test_values_padded_with_any_kind_of_space_read_as_without_it(make_db):
+    # Spreadsheets pad values with no-break and other Unicode spaces as well as plain ones: each is
+    # trimmed from both ends (not from inside), and a value of spaces only counts as empty.
+    nb, ideo, thin = "\u00a0", "\u3000", "\u2009"
+    con = make_db(CHICAGO_TOML, {"requisitions.csv": csv_text([
+        ["client", "requisition_id", "department", "opened_at"],
+        [f"{nb}Acme", f" R1{nb}", f"{ideo}Ingénierie R&D{thin}", f"{thin}2026-05-01T15:00:00Z "],
+        ["Acme", f"{nb} ", "Eng", "2026-05-02"],
+    ]).encode()}, check=False)
+    assert con.execute("SELECT requisition_id, department, opened_at FROM requisitions").fetchall() == [
+        ("R1", "Ingénierie R&D", dt.datetime(2026, 5, 1, 15, 0))]
+    assert [(r[3], r[4], r[5]) for r in rejected(con)] == [(3, "requisition_id", "required value is empty")]
+
+
+def test_clean_values_equal_trimmed_values_for_every_kind_of_space():
+    # The loaders' clean value skips trim() where it cannot change the value: it must equal
+    # trim() for every Unicode space separator at either end, inside, or alone.
+    import duckdb
+    import unicodedata
+    from loaders.parse import clean_sql
+    spaces = [chr(c) for c in range(0x3100) if unicodedata.category(chr(c)) == "Zs"]
+    others = ["\t", "\n", "\u200b", "\ufeff", "é", "名"]
+    values = ["", "a", "a b", "Zoë", "名前"]
+    for ch in spaces + others:
+        values += [ch, ch * 2, f"{ch}a", f"a{ch}", f"{ch}a{ch}", f"a{ch}b", f"{ch}Zoë", f"Zoë{ch}"]
+    got = duckdb.sql(f"SELECT x, {clean_sql('x')} AS clean, nullif(trim(x), '') AS trimmed "
+                     f"FROM (SELECT unnest($v::VARCHAR[]) AS x)", params={"v": values}).fetchall()
+    assert len(got) == len(values) and len(spaces) == 17
+    assert [r for r in got if r[1] != r[2]] == []
+
+
 def test_data_page_lists_every_file_and_rejected_row_of_the_client(make_db):
     # Files naming their client in a column (no --client), and a row naming an unknown client:
     # all belong on the client's Data page, the stray row with the file it came from.
