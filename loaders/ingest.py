@@ -513,10 +513,14 @@ def store_table(con, *, table: str, kind: str, file_id: int, report: Report, cli
     keys = KEYS[kind]
     cols = ", ".join(("client",) + keys)
     on = " AND ".join(f"k.{c} IS NOT DISTINCT FROM d.{c}" for c in ("client",) + keys)
-    # Group on one hash of the key first (cheap), then compare the few candidates exactly.
-    con.execute(f"""CREATE OR REPLACE TEMP TABLE __dup_hashes AS
-        SELECT hash({cols}) AS h FROM __checked WHERE __err IS NULL GROUP BY h HAVING count(*) > 1""")
-    if con.execute("SELECT count(*) FROM __dup_hashes").fetchall()[0][0]:
+    # Find the hashes of the key that occur twice first (sorted: cheaper than grouping a million
+    # distinct hashes), then compare the few candidates exactly.
+    hashes = con.execute(f"SELECT hash({cols}) AS h FROM __checked WHERE __err IS NULL").fetchnumpy()["h"]
+    hashes.sort()
+    twice = np.unique(hashes[1:][hashes[1:] == hashes[:-1]])
+    if len(twice):
+        con.execute("CREATE OR REPLACE TEMP TABLE __dup_hashes AS SELECT unnest($h::UBIGINT[]) AS h",
+                    {"h": twice.tolist()})
         con.execute(f"""UPDATE __checked k
             SET __err = {_lit(named.get(keys[0], keys[0]))} || chr(9) ||
                         {_lit('duplicate ' + ' + '.join(named.get(k, k) for k in keys) + ' in this file; row ')}
