@@ -492,22 +492,26 @@ def store_table(con, *, table: str, kind: str, file_id: int, report: Report, cli
     row_errors = [e for e in errors if "__p_" not in e]
     parse_errors = [e for e in errors if "__p_" in e]
     periods = utc_offsets(con, zone) if zone else None   # fast local dates of the file's one zone
-    final = []
+    final, micros = [], []   # micros: each instant as an integer, for the offset periods' search
     for col in spec:
+        p = "__p_" + col.name
+        if col.kind in ("time", "date") and periods:
+            micros.append(f"epoch_us({p}.t) AS __u_{col.name}")
+        local = local_date_sql(p, "__tz", periods, f"__u_{col.name}" if periods else None)
         if col.kind == "time":
-            final += [f"{instant_sql('__p_' + col.name, '__tz')} AS {col.name}",
-                      f"{local_date_sql('__p_' + col.name, '__tz', periods)} AS {col.name.removesuffix('_at')}_on"]
+            final += [f"{instant_sql(p, '__tz')} AS {col.name}", f"{local} AS {col.name.removesuffix('_at')}_on"]
         elif col.kind == "date":
-            final.append(f"{local_date_sql('__p_' + col.name, '__tz', periods)} AS {col.name}")
+            final.append(f"{local} AS {col.name}")
         else:
             final.append(col.name)
     err = f"coalesce(__err0, {', '.join(parse_errors)})" if parse_errors else "__err0"
     # One pass: parse (inner query), then final values and the first problem of each row.
     _run(con, f"""CREATE OR REPLACE TEMP TABLE __checked AS
         SELECT __row, client, {', '.join(final)}, extra, {err} AS __err
+        FROM (SELECT *, {', '.join(micros or ['NULL AS __none'])}
         FROM (SELECT {', '.join(sel)}, coalesce({', '.join(row_errors)}) AS __err0
               FROM (SELECT s.*, {', '.join(isos or ['NULL AS __none'])}
-                    FROM (SELECT {', '.join(cleaned)} FROM {table} s) s) s {client_join})""", params)
+                    FROM (SELECT {', '.join(cleaned)} FROM {table} s) s) s {client_join}))""", params)
     # A key twice in one file is ambiguous: keep its first row, reject the others naming that row.
     # (A grouped pass finds the few duplicates; a window over every row would cost far more.)
     keys = KEYS[kind]

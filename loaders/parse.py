@@ -103,15 +103,17 @@ def instant_sql(struct: str, tz: str) -> str:
     return f"coalesce({struct}.t, timezone('UTC', timezone({tz}, {struct}.d::TIMESTAMP)))"
 
 
-def local_date_sql(struct: str, tz: str, periods: tuple | None = None) -> str:
+def local_date_sql(struct: str, tz: str, periods: tuple | None = None, micros: str | None = None) -> str:
     """Local calendar date of a parsed time in time zone `tz` (a bare date stays itself).
 
     With `periods` (`utc_offsets` of the one zone `tz` holds for every row: one client's file), the
     date is the instant shifted by the zone's UTC offset, found among its offset changes by a few
     comparisons; this costs a fraction of a time zone conversion per row. Instants outside the
-    years the changes were computed for are converted as usual."""
+    years the changes were computed for are converted as usual. `micros` names a column holding
+    `epoch_us(<struct>.t)`, computed in an inner query (else it is computed here)."""
     if periods:
-        return f"coalesce({struct}.d, {_offset_date_sql(f'{struct}.t', tz, periods)})"
+        micros = micros or f"epoch_us({struct}.t)"
+        return f"coalesce({struct}.d, {_offset_date_sql(f'{struct}.t', micros, tz, periods)})"
     return f"coalesce({struct}.d, timezone({tz}, {struct}.t::TIMESTAMPTZ)::DATE)"
 
 
@@ -149,16 +151,19 @@ def utc_offsets(con, zone: str) -> tuple[tuple[dt.datetime, int], ...]:
     return _OFFSETS[zone]
 
 
-def _offset_date_sql(t: str, tz: str, periods: tuple) -> str:
-    def ts(x: dt.datetime) -> str:
-        return f"TIMESTAMP '{x.isoformat(sep=' ')}'"
+def _micros(x: dt.datetime) -> int:
+    return (x - dt.datetime(1970, 1, 1)) // dt.timedelta(microseconds=1)
 
+
+def _offset_date_sql(t: str, micros: str, tz: str, periods: tuple) -> str:
+    # A binary search over the periods' starts. They are compared as integers (microseconds since
+    # 1970), which DuckDB plans in half the time of timestamp literals and runs faster.
     def search(lo: int, hi: int) -> str:   # the offset of the period holding t, periods[lo:hi]
         if hi - lo == 1:
             return str(periods[lo][1])
         mid = (lo + hi) // 2
-        return f"CASE WHEN {t} < {ts(periods[mid][0])} THEN {search(lo, mid)} ELSE {search(mid, hi)} END"
-    return (f"CASE WHEN {t} >= {ts(periods[0][0])} AND {t} < {ts(_OFFSET_SPAN[1])} "
+        return f"CASE WHEN {micros} < {_micros(periods[mid][0])} THEN {search(lo, mid)} ELSE {search(mid, hi)} END"
+    return (f"CASE WHEN {micros} >= {_micros(periods[0][0])} AND {micros} < {_micros(_OFFSET_SPAN[1])} "
             f"THEN ({t} + to_seconds({search(0, len(periods))}))::DATE "
             f"ELSE timezone({tz}, {t}::TIMESTAMPTZ)::DATE END")
 
