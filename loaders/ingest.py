@@ -505,15 +505,19 @@ def store_table(con, *, table: str, kind: str, file_id: int, report: Report, cli
         else:
             final.append(col.name)
     err = f"coalesce(__err0, {', '.join(parse_errors)})" if parse_errors else "__err0"
-    # One pass: parse (inner query), then final values and the first problem of each row.
+    # One pass, as nested queries, each computing what the next reads once per row: clean values,
+    # ISO casts, parsed values and row errors, instants as integers, then final values and the
+    # first problem of each row.
+    query = f"SELECT {', '.join(cleaned)} FROM {table} s"
+    if isos:
+        query = f"SELECT s.*, {', '.join(isos)} FROM ({query}) s"
+    query = f"SELECT {', '.join(sel)}, coalesce({', '.join(row_errors)}) AS __err0 FROM ({query}) s {client_join}"
+    if micros:
+        query = f"SELECT *, {', '.join(micros)} FROM ({query})"
     _run(con, f"""CREATE OR REPLACE TEMP TABLE __checked AS
-        SELECT __row, client, {', '.join(final)}, extra, {err} AS __err
-        FROM (SELECT *, {', '.join(micros or ['NULL AS __none'])}
-        FROM (SELECT {', '.join(sel)}, coalesce({', '.join(row_errors)}) AS __err0
-              FROM (SELECT s.*, {', '.join(isos or ['NULL AS __none'])}
-                    FROM (SELECT {', '.join(cleaned)} FROM {table} s) s) s {client_join}))""", params)
+        SELECT __row, client, {', '.join(final)}, extra, {err} AS __err FROM ({query})""", params)
     # A key twice in one file is ambiguous: keep its first row, reject the others naming that row.
-    # (A grouped pass finds the few duplicates; a window over every row would cost far more.)
+    # (A pass over the key hashes finds the few duplicates; a window over every row would cost far more.)
     keys = KEYS[kind]
     cols = ", ".join(("client",) + keys)
     on = " AND ".join(f"k.{c} IS NOT DISTINCT FROM d.{c}" for c in ("client",) + keys)
