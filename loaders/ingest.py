@@ -526,9 +526,11 @@ def store_table(con, *, table: str, kind: str, file_id: int, report: Report, cli
     hashes = con.execute(f"SELECT hash({cols}) AS h FROM __checked WHERE __err IS NULL").fetchnumpy()["h"]
     hashes.sort()
     twice = np.unique(hashes[1:][hashes[1:] == hashes[:-1]])
-    if len(twice):
-        con.execute("CREATE OR REPLACE TEMP TABLE __dup_hashes AS SELECT unnest($h::UBIGINT[]) AS h",
-                    {"h": twice.tolist()})
+    if len(twice):   # (handed over as an Arrow column: binding a list of many would cost seconds)
+        con.register("__dup_hashes_arrow", pa.table(
+            [pa.Array.from_buffers(pa.uint64(), len(twice), [None, pa.py_buffer(twice)])], names=["h"]))
+        con.execute("CREATE OR REPLACE TEMP TABLE __dup_hashes AS SELECT h FROM __dup_hashes_arrow")
+        con.unregister("__dup_hashes_arrow")
         con.execute(f"""UPDATE __checked k
             SET __err = {_lit(named.get(keys[0], keys[0]))} || chr(9) ||
                         {_lit('duplicate ' + ' + '.join(named.get(k, k) for k in keys) + ' in this file; row ')}
