@@ -306,6 +306,35 @@ def test_duplicate_id_in_one_file_keeps_the_first_and_rejects_the_duplicate(make
     assert "Second" in con.execute("SELECT raw FROM rejected_rows").fetchone()[0]
 
 
+def test_duplicate_keys_written_with_padding_or_three_times_keep_each_first_row(make_db):
+    # A1's event is on rows 2, 3 (padded with spaces) and 4; A2's on rows 5 and 6: rows 2 and 5
+    # are kept, and each other row is rejected naming the row kept.
+    con = make_db(CHICAGO_TOML, {"stage_events.csv": csv_text([
+        ["client", "application_id", "stage", "entered_at"],
+        ["Acme", "A1", "submitted", "2026-05-05T15:00:00Z"],
+        ["Acme", "\u00a0A1 ", " submitted", "2026-05-05T15:00:00Z "],
+        ["Acme", "A1", "submitted", "2026-05-05T15:00:00Z"],
+        ["Acme", "A2", "interviewed", "2026-05-08 15:00:00"],
+        ["Acme", "A2", "interviewed", "2026-05-08 15:00:00"],
+    ]).encode()}, check=False)
+    (rep,) = make_db.reports
+    assert (rep.rows_loaded, rep.rows_rejected) == (2, 3)
+    assert con.execute("SELECT application_id, source_row FROM stage_events ORDER BY 1").fetchall() == [
+        ("A1", 2), ("A2", 5)]
+    assert [(r[3], r[4], r[5].rsplit("; ", 1)[1]) for r in rejected(con)] == [
+        (3, "application_id", "row 2 holds the same and was kept"),
+        (4, "application_id", "row 2 holds the same and was kept"),
+        (6, "application_id", "row 5 holds the same and was kept")]
+
+
+def test_a_client_named_with_padding_or_other_capitals_is_one_client(make_db):
+    con = make_db(CHICAGO_TOML, {"requisitions.csv": csv_text([
+        ["client", "requisition_id", "department", "opened_at"],
+        ["\u00a0Acme", "R1", "Eng", "2026-05-01"], ["acme ", "R2", "Eng", "2026-05-01"],
+        ["ACME", "R3", "Eng", "2026-05-01"]]).encode()})
+    assert con.execute("SELECT client, count(*) FROM requisitions GROUP BY 1").fetchall() == [("Acme", 3)]
+
+
 def test_formula_and_sql_like_text_is_stored_as_plain_text(make_db):
     # Cell text is data: a formula stays its text, SQL stays text, quotes survive, and every
     # table is still there afterwards. A row for a hostile unknown client name is rejected,
@@ -704,7 +733,7 @@ def test_rows_naming_another_client_than_the_client_option_are_rejected(make_db)
     reports = make_db.load(con, {"requisitions": "client,requisition_id,department,opened_at\n"
                                                  " acme ,R1,Eng,2026-05-01\n"      # the same client, spelled loosely
                                                  ",R2,Eng,2026-05-01\n"            # empty: the --client's
-                                                 "Globex,R3,Eng,2026-05-01\n"},    # another client
+                                                 "\u00a0Globex ,R3,Eng,2026-05-01\n"},  # another, padded
                            client="Acme", check=False)
     (rep,) = reports
     assert (rep.rows_loaded, rep.rows_rejected) == (2, 1)
