@@ -21,8 +21,11 @@ _DATES = {"start_on": "Start", "opened_on": "Opened", "assigned_on": "Assigned",
           "first_sub_on": "First submittal", "kth_sub_on": "K-th submittal", "first_hire_on": "First hire",
           "sla_due_on": "SLA due", "sub_on": "Submitted", "hire_on": "Hired", "feedback_on": "Feedback",
           "due_on": "Due", "delivered_on": "Delivered", "revised_due_date": "Revised due", "revised_on": "Revised on",
-          "entered_on": "Entered (local date)", "due_date": "Due"}
-_TIMES = {"entered_at": "Entered (UTC)", "exited_at": "Exited (UTC)", "sub_at": "Submitted (UTC)"}
+          "entered_on": "Entered (local date)", "exited_on": "Exited (local date)", "applied_on": "Applied",
+          "due_date": "Due"}
+_TIMES = {"entered_at": "Entered (UTC)", "exited_at": "Exited (UTC)", "sub_at": "Submitted (UTC)",
+          "opened_at": "Opened (UTC)", "assigned_at": "Assigned (UTC)", "closed_at": "Closed (UTC)",
+          "applied_at": "Applied (UTC)"}
 COLUMN_LABELS = {
     "requisition_id": "Requisition", "title": "Title", "department": "Department", "recruiter": "Recruiter",
     "hiring_manager": "Hiring manager", "application_id": "Application", "candidate_id": "Candidate",
