@@ -51,7 +51,8 @@ with tempfile.TemporaryDirectory(prefix="recruiting-upload-") as folder:
                    "later on the Data page.")
         editing.map_stage_words(client, unmapped)
     for kind, rows in preview.items():
-        st.markdown(f"**{kind}**: the first {len(rows)} rows as they would be stored")
+        shown = "its one row as it" if len(rows) == 1 else f"the first {len(rows)} rows as they"
+        st.markdown(f"**{kind}**: {shown} would be stored")
         st.dataframe(rows, hide_index=True, width="stretch", column_config=widgets.COLUMN_LABELS)
 
     if st.button("Load into the database", type="primary", disabled=all(r.error for r in reports)):
