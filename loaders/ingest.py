@@ -220,8 +220,7 @@ def read_csv_piece(con, path: Path, table: str, utf8: bool) -> list[str]:
     arrow = _arrow_csv(path, head, delim, encoding)
     if arrow is not None:
         headers, arrow = arrow
-        rows = np.arange(2, arrow.num_rows + 2, dtype=np.int32)   # (from the buffer: pa.array imports pandas)
-        arrow = arrow.append_column("__row", pa.Array.from_buffers(pa.int32(), len(rows), [None, pa.py_buffer(rows)]))
+        arrow = arrow.append_column("__row", _arrow_array(np.arange(2, arrow.num_rows + 2, dtype=np.int32)))
         con.register(f"{table}_arrow", arrow)
         source = f"{table}_arrow"
     else:
@@ -241,6 +240,11 @@ def read_csv_piece(con, path: Path, table: str, utf8: bool) -> list[str]:
     blank = " AND ".join(f"{_q(h)} IS NULL" for h in headers)
     con.execute(f"CREATE OR REPLACE TEMP VIEW {table} AS SELECT * FROM {source} WHERE NOT ({blank})")
     return headers
+
+
+def _arrow_array(values: np.ndarray) -> pa.Array:
+    """A numpy array of numbers as an Arrow array over the same memory (pa.array would import pandas)."""
+    return pa.Array.from_buffers(pa.from_numpy_dtype(values.dtype), len(values), [None, pa.py_buffer(values)])
 
 
 def _arrow_csv(path: Path, head: bytes, delim: str, encoding: str):
@@ -416,8 +420,8 @@ def store_table(con, *, table: str, kind: str, file_id: int, report: Report, cli
 
     # Each column's clean value (trimmed, empty as NULL) is computed once, in the innermost query,
     # for every check and parser that reads it; extra columns are kept as the file wrote them.
-    cleaned = ["s.__row"] + [f"{clean_sql(src(c))} AS {_q(c)}" for c in columns if c in names or c == "client"]
-    cleaned += [src(e) for e in extras]
+    cleaned = ["s.__row"] + [f"{clean_sql('s.' + _q(c))} AS {_q(c)}" for c in columns if c in names or c == "client"]
+    cleaned += [f"s.{_q(e)}" for e in extras]
     params = {"override": client_override, "override_key": match_key(client_override or "")}
     client_ref = f"coalesce({src('client')}, $override::VARCHAR)"
     # Resolve the file's client names once: most files name one client, which then becomes a
@@ -527,8 +531,7 @@ def store_table(con, *, table: str, kind: str, file_id: int, report: Report, cli
     hashes.sort()
     twice = np.unique(hashes[1:][hashes[1:] == hashes[:-1]])
     if len(twice):   # (handed over as an Arrow column: binding a list of many would cost seconds)
-        con.register("__dup_hashes_arrow", pa.table(
-            [pa.Array.from_buffers(pa.uint64(), len(twice), [None, pa.py_buffer(twice)])], names=["h"]))
+        con.register("__dup_hashes_arrow", pa.table([_arrow_array(twice)], names=["h"]))
         con.execute("CREATE OR REPLACE TEMP TABLE __dup_hashes AS SELECT h FROM __dup_hashes_arrow")
         con.unregister("__dup_hashes_arrow")
         con.execute(f"""UPDATE __checked k
