@@ -1,6 +1,6 @@
 """Benchmark the client review deck on a large client.
 
-    python benchmarks/deck.py --events 1000000 [--json] [--db EXISTING.duckdb]
+    python -m benchmarks.deck --events 1000000 [--json] [--db EXISTING.duckdb]
 
 Builds the synthetic client of `benchmarks/run.py` (N stage events; skipped with --db), then times
 `exports.deck.build` for a one-year period on a read-only connection, as `python -m exports deck`
@@ -22,10 +22,8 @@ import tempfile
 import time
 from pathlib import Path
 
-if __package__ in (None, ""):   # run as a script: make the project importable
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.run import AS_OF, CLIENT, PERIOD, _build_in_child, log, project_ingest  # noqa: E402
+from benchmarks.run import AS_OF, CLIENT, PERIOD, _build_in_child, log, project_ingest
 
 RUNS = 3
 GOAL_S = 5.0

@@ -1,6 +1,6 @@
 """Benchmark chart images: PNG exports of the dashboard's charts with one running browser.
 
-    python benchmarks/images.py [--charts 10] [--json]
+    python -m benchmarks.images [--charts 10] [--json]
 
 Builds the sample database (three clients), builds N charts with the dashboard's chart builders
 and exports each as the dashboard's PNG button does (`exports.files.chart_image`, twice the
@@ -24,10 +24,8 @@ import tempfile
 import time
 from pathlib import Path
 
-if __package__ in (None, ""):   # run as a script: make the project importable
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.run import log  # noqa: E402
+from benchmarks.run import log
 
 AS_OF = dt.date(2026, 11, 20)
 COLD_RUNS = 3

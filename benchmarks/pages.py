@@ -1,6 +1,6 @@
 """Benchmark every dashboard page's redraw on a large client.
 
-    python benchmarks/pages.py --events 1000000 [--json] [--db EXISTING.duckdb]
+    python -m benchmarks.pages --events 1000000 [--json] [--db EXISTING.duckdb]
 
 Builds the synthetic client of `benchmarks/run.py` (N stage events; skipped with --db), then runs
 each page headlessly with `streamlit.testing.v1.AppTest`, the way the server runs it, with the
@@ -26,10 +26,8 @@ import tempfile
 import time
 from pathlib import Path
 
-if __package__ in (None, ""):   # run as a script: make the project importable
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.run import AS_OF, CLIENT, PERIOD, _build_in_child, log, project_ingest  # noqa: E402
+from benchmarks.run import AS_OF, CLIENT, PERIOD, _build_in_child, log, project_ingest
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = ("overview", "time_to_submit", "conversion", "deadlines", "hm_responsiveness", "requisition", "portfolio",

@@ -493,8 +493,4 @@ def _assert_same(expected: dict, got: dict, label: str) -> None:
 
 
 if __name__ == "__main__":
-    if __package__ in (None, ""):   # run as a script: make the project (store) importable
-        import sys
-        from pathlib import Path
-        sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     _selfcheck()

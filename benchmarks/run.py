@@ -43,8 +43,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
-if __package__ in (None, ""):   # run as a script (python benchmarks/run.py): make the project importable
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 CLIENT = "Bench Corp"
 # Dates the summary is measured on: a one-year period inside the data (which runs from mid-2024 to

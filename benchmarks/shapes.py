@@ -1,6 +1,6 @@
 """Benchmark vendor shapes against DuckDB's raw `read_csv` of the same file.
 
-    python benchmarks/shapes.py --events 1000000 [--json]
+    python -m benchmarks.shapes --events 1000000 [--json]
 
 Writes the synthetic client's stage events of `benchmarks/run.py` as a Greenhouse BI Connector
 `application_stages` interval CSV (`application_id, stage_id, stage_name, entered_on, exited_on`,
@@ -22,10 +22,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-if __package__ in (None, ""):   # run as a script: make the project importable
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.run import _build_in_child, duckdb_read_csv, log, project_ingest  # noqa: E402
+from benchmarks.run import _build_in_child, duckdb_read_csv, log, project_ingest
 
 
 def write_greenhouse_intervals(template_csv: Path, out: Path) -> int:

@@ -68,7 +68,7 @@ def images_unavailable() -> str | None:
     try:
         import kaleido  # noqa: F401
     except ImportError:
-        return "Chart images need the kaleido package: `pip install -r requirements.txt`."
+        return "Chart images need the kaleido package: `make run` installs it into the project's .venv."
     return None if browser_path() else INSTALL_CHROMIUM
 
 
