@@ -1,24 +1,105 @@
 """Shared fixtures: tiny template files written into tmp_path and loaded through the real path
-(client settings -> `save_client`, files -> `ingest`, a fresh DuckDB file per database)."""
+(client settings -> `save_client`, files -> `ingest`, a fresh DuckDB file per database); the sample
+database built once per run; the browser tests' server and browser; what a test needs from the
+machine (Chromium, LibreOffice, Playwright), and Streamlit's deprecation messages as warnings.
+
+Under CI=true a missing tool fails the tests that need it (locally they are skipped with the command
+that installs it) and a DeprecationWarning is an error (locally it is listed in the summary).
+"""
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import itertools
-import sys
+import logging
+import os
+import shutil
 import textwrap
+import warnings
 from pathlib import Path
 
 import pytest
 
-# The project is not installed: make `store`, `loaders` and `metrics` importable from the repo root.
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+import store
+from loaders.ingest import ingest
+from loaders.settings import parse_settings, save_client
+from metrics.engine import Filters, summary
 
-import store  # noqa: E402
-from loaders.ingest import ingest  # noqa: E402
-from loaders.settings import parse_settings, save_client  # noqa: E402
-from metrics.engine import Filters, summary  # noqa: E402
+import browser_support
+
+ROOT = Path(__file__).resolve().parent.parent
+CI = os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+# -- what a test needs from the machine ------------------------------------------------------------
+
+def _importable(module: str) -> bool:
+    try:
+        importlib.import_module(module)
+        return True
+    except ImportError:
+        return False
+
+
+# tool -> (how to tell it is here, what installs it)
+TOOLS = {
+    "chromium": (lambda: browser_support.chromium() is not None, "Debian's chromium: sudo apt-get install chromium"),
+    "playwright": (lambda: _importable("playwright.sync_api"), "the playwright package: make test installs it into .venv"),
+    "libreoffice": (lambda: shutil.which("soffice") is not None,
+                    "LibreOffice Impress: sudo apt-get install libreoffice-impress"),
+    "poppler": (lambda: shutil.which("pdfinfo") is not None and shutil.which("pdftoppm") is not None,
+                "poppler: sudo apt-get install poppler-utils"),
+}
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "requires(*tools): needs these tools of the machine: " + ", ".join(TOOLS))
+    if CI:
+        # Every DeprecationWarning is an error, except the third-party noise the ini file ignores
+        # by name (later filters win, so those are repeated after the error filter).
+        ignores = [f for f in config.getini("filterwarnings") if f.startswith("ignore")]
+        for line in ["error::DeprecationWarning", "error::PendingDeprecationWarning", *ignores]:
+            config.addinivalue_line("filterwarnings", line)
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.requires("chromium", "playwright"))
+
+
+def pytest_runtest_setup(item):
+    missing = {tool: TOOLS[tool][1] for mark in item.iter_markers("requires") for tool in mark.args
+               if not TOOLS[tool][0]()}
+    if missing:
+        message = "needs " + "; ".join(missing.values())
+        if CI:
+            pytest.fail(f"{message} (under CI=true a missing tool is a failure, not a skip)", pytrace=False)
+        pytest.skip(message)
+
+
+# -- Streamlit's deprecation messages --------------------------------------------------------------
+
+class _Recorder(logging.Handler):
+    def __init__(self):
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record):
+        self.messages.append(record.getMessage())
+
+
+@pytest.fixture(autouse=True)
+def streamlit_deprecations_are_warnings():
+    """Streamlit announces a deprecated API it is called with only in its log: such a message in a
+    test's Streamlit runs becomes a DeprecationWarning of that test."""
+    logger = logging.getLogger("streamlit.deprecation_util")
+    recorder = _Recorder()
+    logger.addHandler(recorder)
+    yield
+    logger.removeHandler(recorder)
+    for message in dict.fromkeys(recorder.messages):
+        warnings.warn(f"Streamlit: {message}", DeprecationWarning)
+
 
 # The client most golden tests use: Chicago (UTC-5 in summer, UTC-6 in winter), calendar days,
 # SLA 1 submittal within 10 days (the defaults).
@@ -122,12 +203,21 @@ def summ():
 
 @pytest.fixture(scope="session")
 def sample_db(tmp_path_factory):
-    """The bundled sample data loaded once for the whole run (three clients). Read-only: a test
-    that writes takes `sample_db_copy`."""
+    """The bundled sample data loaded once for the whole run (three clients), shared by the run's
+    parallel workers (the first to ask builds it). Read-only: a test that writes takes
+    `sample_db_copy` (a writer would lock every other worker out of the file)."""
+    from filelock import FileLock
     from loaders.sample import build_sample_database
-    path = tmp_path_factory.mktemp("sample") / "sample.duckdb"
-    build_sample_database(path)
-    return path
+    run_dir = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):      # each worker has its own folder inside the run's
+        run_dir = run_dir.parent
+    path = run_dir / "sample" / "sample.duckdb"
+    with FileLock(str(run_dir / "sample.lock")):
+        if not path.exists():
+            build_sample_database(path)
+    before = store.data_version(path)
+    yield path
+    assert store.data_version(path) == before, "a test wrote into the shared sample database"
 
 
 @pytest.fixture
@@ -138,3 +228,22 @@ def sample_db_copy(sample_db, tmp_path, monkeypatch):
     shutil.copy(sample_db, path)
     monkeypatch.setenv("RECRUITING_DB", str(path))
     return path
+
+
+# -- the browser tests' server and browser ---------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def browser():
+    """One Chromium (Debian's, driven by Playwright) for every browser test of a worker."""
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=browser_support.chromium(), args=browser_support.CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="session")
+def server(sample_db, tmp_path_factory):
+    """One dashboard server on the sample database for every browser test of a worker."""
+    with browser_support.Server(sample_db, tmp_path_factory.mktemp("server")) as srv:
+        yield srv

@@ -15,13 +15,7 @@ import csv
 import datetime as dt
 import functools
 import os
-import shutil
-import socket
-import subprocess
-import sys
-import time
 import tomllib
-import urllib.request
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -29,18 +23,17 @@ import pytest
 
 import charts
 import store
-from loaders.sample import build_sample_database
+from browser_support import Server, settled as _settled
 from metrics import METRICS, Filters, Report, stage_labels, summary
 
-playwright = pytest.importorskip("playwright.sync_api")
-expect = playwright.expect
+try:
+    from playwright.sync_api import expect
+except ImportError:   # collected anyway: the `browser` marker skips (or, under CI, fails) each test
+    expect = None
 
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium is not installed (make test installs it)")
+pytestmark = pytest.mark.browser
 AS_OF = dt.date(2026, 11, 20)
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
 VIEWPORT = {"width": 1500, "height": 1000}
 
 # The sidebar's presets on AS_OF (a Friday in Q4 2026), worked out by hand.
@@ -57,85 +50,25 @@ DEEP_LINKS = {"Acme Corp": ("Last 90 days", "1001"), "Globex UK": ("Last quarter
 CLIENTS = tuple(DEEP_LINKS)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
-def sample_db(tmp_path_factory):
-    db = tmp_path_factory.mktemp("browser") / "sample.duckdb"
-    build_sample_database(db)
-    return db
-
-
-def _start_server(db):
-    port = _free_port()
-    env = {**os.environ, "RECRUITING_DB": str(db)}
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
-                             "--server.port", str(port), "--server.address", "127.0.0.1",
-                             "--browser.gatherUsageStats", "false",
-                             # No "source file changed" prompt in the status widget while someone edits.
-                             "--server.fileWatcherType", "none"],
-                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(url + "/_stcore/health", timeout=2)
-            break
-        except OSError:
-            time.sleep(0.3)
-    else:
-        proc.kill()
-        pytest.fail("streamlit did not start within 60 s")
-    return proc, url
-
-
-@pytest.fixture(scope="module")
-def server(sample_db):
-    proc, url = _start_server(sample_db)
-    yield url, sample_db
-    proc.terminate()
-    proc.wait(timeout=20)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with playwright.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
-
-
-@pytest.fixture(scope="module")
-def context(browser):
-    # One context for the module: its HTTP cache serves Streamlit's and plotly's scripts to every tab.
+def tab(browser):
+    """One tab for the module's tests. Each test opens its URL in it with a full page load (a new
+    Streamlit session, seeded from the URL alone); the tab's renderer, with Streamlit's and plotly's
+    scripts already compiled, is kept (a new tab would start and compile them again)."""
     ctx = browser.new_context(viewport=VIEWPORT, accept_downloads=True)
-    yield ctx
+    yield ctx.new_page()
     ctx.close()
 
 
 @pytest.fixture
-def page(context):
-    p = context.new_page()   # a new tab: a new Streamlit session, seeded from the URL alone
-    yield p
-    p.close()
+def page(tab, server):
+    tab.set_viewport_size(VIEWPORT)     # a screenshot may have made it taller
+    yield tab
+    tab.goto("about:blank")            # the test's Streamlit session ends with it
+    server.warn_deprecations()
 
 
 # -- waiting for Streamlit, reading the page ---------------------------------------------------
-
-def _settled(page) -> None:
-    """Wait until Streamlit has finished running and drawing: its status widget shows while the
-    script runs, elements of the previous run are marked stale until the rerun has redrawn them,
-    and a plotly chart is drawn (its SVG) some time after its element arrives."""
-    page.wait_for_function("""() => !document.querySelector('[data-testid="stStatusWidget"]')
-        && document.querySelectorAll('[data-stale="true"]').length === 0
-        && [...document.querySelectorAll('[data-testid="stPlotlyChart"]')].every(c => c.querySelector('.main-svg'))""",
-                           timeout=60000)
-    page.wait_for_timeout(300)   # a rerun may start right after one ends (a widget writing the URL)
-
 
 def _kpi_text(page) -> dict:
     page.wait_for_selector('[data-testid="stMetricValue"]', timeout=60000)
@@ -372,7 +305,7 @@ def _deep_link(url: str, path: str, client: str) -> str:
 @pytest.mark.parametrize("client", CLIENTS)
 @pytest.mark.parametrize("path, title, plots, check", PAGES, ids=[p[0] or "overview" for p in PAGES])
 def test_every_page_opens_from_a_deep_link_with_its_figures(server, page, path, title, plots, check, client):
-    url, db = server
+    url, db = server.url, server.db
     _open(page, _deep_link(url, path, client), title, plots)
     check(page, db, client, DEEP_LINKS[client][0], DEEP_LINKS[client][1])
     assert "client=" + client.split()[0] in page.url    # the filters stay in the URL
@@ -382,7 +315,7 @@ def test_every_page_opens_from_a_deep_link_with_its_figures(server, page, path, 
 
 
 def test_overview_deep_link_switch_client_and_reload(server, page):
-    url, db = server
+    url, db = server.url, server.db
     page.goto(f"{url}/?client=Acme+Corp&as_of={AS_OF}")
     _wait_for_client(page, "Acme Corp")
     kpis = _kpi_text(page)
@@ -427,7 +360,7 @@ def _sidebar_choices(page) -> dict:
 
 
 def test_a_filter_changed_on_time_to_submit_goes_into_the_url_and_survives_a_reload(server, page):
-    url, db = server
+    url, db = server.url, server.db
     client = "Acme Corp"
     _open(page, f"{url}/time_to_submit?client=Acme+Corp&as_of={AS_OF}&period=Last+90+days", "Time to submit", True)
     _assert_tts_figures(page, _tts_figures(db, client, "Last 90 days"))
@@ -463,7 +396,7 @@ def test_a_filter_changed_on_time_to_submit_goes_into_the_url_and_survives_a_rel
 
 
 def test_clicking_a_met_bar_lists_and_downloads_exactly_the_rows_it_counts(server, page):
-    url, db = server
+    url, db = server.url, server.db
     client, period = "Globex UK", "Last 90 days"
     with store.connection(db, read_only=True) as con:
         rep = Report(con, _filters(client, period))
@@ -499,11 +432,10 @@ def test_clicking_a_met_bar_lists_and_downloads_exactly_the_rows_it_counts(serve
     _assert_no_error(page)
 
 
-def test_first_request_to_a_fresh_server_can_be_a_deep_link_to_any_page(sample_db, browser):
-    proc, url = _start_server(sample_db)   # a server nobody has opened yet
-    try:
+def test_first_request_to_a_fresh_server_can_be_a_deep_link_to_any_page(sample_db, browser, tmp_path):
+    with Server(sample_db, tmp_path) as fresh:   # a server nobody has opened yet
         page = browser.new_page(viewport={"width": 1400, "height": 900})
-        page.goto(f"{url}/data?client=Globex+UK&as_of={AS_OF}")
+        page.goto(f"{fresh.url}/data?client=Globex+UK&as_of={AS_OF}")
         page.wait_for_function("() => document.querySelector('h1') && "
                                "document.querySelector('h1').innerText === 'Data'", timeout=60000)
         page.wait_for_selector("text=Files loaded", timeout=60000)
@@ -513,6 +445,4 @@ def test_first_request_to_a_fresh_server_can_be_a_deep_link_to_any_page(sample_d
         assert page.get_by_text("Traceback").count() == 0
         assert "client=Globex" in page.url
         page.close()
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
+        fresh.warn_deprecations()

@@ -8,6 +8,7 @@ import textwrap
 from pathlib import Path
 
 import openpyxl
+import pytest
 from streamlit.testing.v1 import AppTest
 
 import store
@@ -15,6 +16,8 @@ from loaders.ingest import ingest
 from loaders.settings import parse_settings, save_client
 from metrics import Filters, summary
 
+# Every test here runs the command line or a second process against one database file.
+pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parent.parent
 TOML = 'name = "Initech"\ntimezone = "UTC"\n'
 AS_OF = dt.date(2026, 3, 31)
@@ -93,8 +96,7 @@ def test_load_killed_part_way_leaves_the_database_as_it_was(tmp_path):
     wb.save(book)
     # Kill the loader (SIGKILL: no cleanup at all) after the first sheet is stored, mid-transaction.
     script = textwrap.dedent(f"""
-        import os, signal, sys
-        sys.path.insert(0, {str(ROOT)!r})
+        import os, signal
         import store, loaders.ingest as ing
         original = ing.store_table
         def store_then_die(con, **kw):

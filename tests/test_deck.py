@@ -21,6 +21,7 @@ from loaders.settings import (SettingsError, describe_changes, parse_settings, s
                               settings_toml, stored_settings)
 from metrics import Filters, Report, stage_labels
 
+pytestmark = pytest.mark.deck
 ROOT = Path(__file__).resolve().parent.parent
 CLIENTS = ("Acme Corp", "Globex UK", "Northwind Health")
 AS_OF = dt.date(2026, 11, 20)
@@ -219,10 +220,9 @@ def test_distribution_bins_keep_every_value_and_every_empty_bin():
     assert sum(counts) == 62 and labels[:2] == ["-4–-1", "0–3"] and len(labels) <= 21
 
 
+@pytest.mark.requires("libreoffice", "poppler")
 def test_libreoffice_renders_the_deck_one_page_per_slide(decks, tmp_path):
     soffice, pdfinfo = shutil.which("soffice"), shutil.which("pdfinfo")
-    if not (soffice and pdfinfo):
-        pytest.skip("LibreOffice (soffice) and poppler (pdfinfo) are installed by `make test`")
     path = tmp_path / "acme.pptx"
     path.write_bytes(decks["Acme Corp"])
     run = subprocess.run([soffice, f"-env:UserInstallation=file://{tmp_path}/lo-profile", "--headless",

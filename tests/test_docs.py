@@ -2,6 +2,8 @@
 import re
 from pathlib import Path
 
+import pytest
+
 from loaders.settings import SETTINGS_HELP, TARGET_KEYS
 from metrics import RULES
 
@@ -24,6 +26,7 @@ def test_glossary_rules_are_written_for_people():
     assert all(rule[0].isupper() and rule.endswith(".") for rule in RULES)
 
 
+@pytest.mark.slow
 def test_summary_command_prints_the_contract_and_refuses_an_unknown_department(sample_db):
     import json
     import subprocess

@@ -32,8 +32,6 @@ HOSTILE = '=HYPERLINK("http://x","y")'
 F = Filters("Acme Corp", date_from=dt.date(2026, 3, 1), date_to=dt.date(2026, 10, 31), as_of=dt.date(2026, 11, 20))
 CONTEXT = {"Chart": "Test", "Filters": "Acme Corp; period 2026-03-01 to 2026-10-31", "n": "76 requisitions",
            "Data as of": "Data as of 20 Nov 2026"}
-needs_chromium = pytest.mark.skipif(files.images_unavailable() is not None,
-                                    reason="Debian chromium is not installed (make test installs it)")
 
 
 @pytest.fixture(scope="module")
@@ -78,7 +76,8 @@ def _figures(rep) -> dict:
 
 # -- images ----------------------------------------------------------------------------------------
 
-@needs_chromium
+@pytest.mark.requires("chromium")
+@pytest.mark.slow
 def test_png_export_is_a_png_of_the_requested_size(rep, images):
     fig = _figures(rep)["adherence"]
     png = images.chart_image(fig, "png", width=800, height=450)
@@ -86,7 +85,8 @@ def test_png_export_is_a_png_of_the_requested_size(rep, images):
     assert _png_size(images.chart_image(fig, "png", width=640, height=400, scale=2)) == (1280, 800)
 
 
-@needs_chromium
+@pytest.mark.requires("chromium")
+@pytest.mark.slow
 def test_svg_export_is_xml_of_the_requested_size_and_states_its_footnote(rep, images):
     footnote = "Filters: Acme Corp; period 2026-03-01 to 2026-10-31. n = 81 deadlines due. Data as of 20 Nov 2026."
     svg = images.chart_image(_figures(rep)["by_source"], "svg", width=900, height=600, footnote=footnote)
@@ -98,7 +98,8 @@ def test_svg_export_is_xml_of_the_requested_size_and_states_its_footnote(rep, im
     assert "n = 81 deadlines due" in text and "Data as of 20 Nov 2026" in text
 
 
-@needs_chromium
+@pytest.mark.requires("chromium")
+@pytest.mark.slow
 def test_a_footnote_adds_its_lines_under_the_figures_own_height(rep, images):
     fig = _figures(rep)["funnel"]
     assert _png_size(images.chart_image(fig, "png")) == (1200, 450)
@@ -106,7 +107,8 @@ def test_a_footnote_adds_its_lines_under_the_figures_own_height(rep, images):
     assert width == 1200 and 450 < height < 520
 
 
-@needs_chromium
+@pytest.mark.requires("chromium")
+@pytest.mark.slow
 def test_one_browser_renders_a_batch_of_images(rep, images):
     figs = list(_figures(rep).values())
     images.chart_image(figs[0], "png")
@@ -278,6 +280,7 @@ def _button_keys(at) -> list[str]:
     return [re.sub(r"^.*?-(dl-)", r"\1", b.proto.id) for b in at.get("download_button")]
 
 
+@pytest.mark.requires("chromium")   # its image buttons are enabled
 def test_every_chart_on_a_page_has_png_svg_csv_and_xlsx_buttons(sample_db, monkeypatch, deferred):
     at = _page(sample_db, monkeypatch, "time_to_submit", period="Custom", to="2026-10-31", **{"from": "2026-03-01"})
     keys = _button_keys(at)
@@ -286,7 +289,7 @@ def test_every_chart_on_a_page_has_png_svg_csv_and_xlsx_buttons(sample_db, monke
                                                                     ("png", "svg", "csv", "xlsx")]
     labels = [b.proto.label for b in at.get("download_button")]
     assert labels[:4] == ["PNG", "SVG", "CSV", "XLSX"]
-    assert not any(b.proto.disabled for b in at.get("download_button")) or files.images_unavailable()
+    assert not any(b.proto.disabled for b in at.get("download_button"))
     # Nothing is made until a click; then the files hold the chart's rows, named client-chart-period.
     make, name = deferred["dl-trend-csv"]
     assert name == "acme_corp-time_to_submit-trend-2026_03_01_to_2026_10_31.csv"
@@ -306,7 +309,8 @@ def test_every_chart_on_a_page_has_png_svg_csv_and_xlsx_buttons(sample_db, monke
     assert {"dl-table-requisitions-csv", "dl-table-requisitions-xlsx"} <= set(keys)
 
 
-@needs_chromium
+@pytest.mark.requires("chromium")
+@pytest.mark.slow
 def test_a_png_button_renders_the_chart_with_its_footnote(sample_db, monkeypatch, deferred, images):
     _page(sample_db, monkeypatch, "conversion")
     make, name = deferred["dl-funnel-png"]

@@ -8,6 +8,7 @@ import io
 import shutil
 import textwrap
 
+import openpyxl
 import pytest
 
 from conftest import CHICAGO_TOML, D
@@ -452,7 +453,6 @@ def test_xlsx_workbook_with_title_row_blank_rows_date_cells_and_numeric_ids(make
     # Stage events: application 7's submittal is a date-time cell 2026-05-08 03:00 (UTC) ->
     # May 7th in Chicago; application 8's is text "2026-05-12T15:00:00Z".
     # Time to submit: 1042 05-04 -> 05-07 = 3; 1043 starts at assigned 05-07 -> 05-12 = 5.
-    openpyxl = pytest.importorskip("openpyxl")
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.title = "requisitions"
@@ -514,7 +514,6 @@ def test_workbook_sheet_missing_a_required_column_fails_the_file_and_changes_not
     # vanish with a generic "no template table found": the report's error names the file, the
     # sheet and the missing column, and (one transaction per file) the good `requisitions` sheet
     # of the same workbook is not half-loaded either: the database is unchanged.
-    openpyxl = pytest.importorskip("openpyxl")
     con, before, before_summary = _loaded_base(make_db, summ)
     wb = openpyxl.Workbook()
     ws = wb.active

@@ -217,6 +217,7 @@ def test_invalid_entry_shows_an_error_naming_the_setting_and_saves_nothing(db, w
     assert _stored(db, "Acme Corp") == before
 
 
+@pytest.mark.slow
 def test_downloaded_settings_file_round_trips_through_the_command_line(db, tmp_path, downloads):
     # A word mapped on the Data page and an SLA changed here: the file is then the one the page wrote.
     with store.connection(db) as con:

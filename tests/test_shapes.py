@@ -279,6 +279,7 @@ def test_auto_detection_says_what_it_could_not_recognise_and_which_format_to_pas
         ingest_file(con, path, client="Acme", fmt="template")
 
 
+@pytest.mark.slow
 def test_command_line_loads_a_mapped_export_and_names_the_shape_it_read(tmp_path):
     db = tmp_path / "cli.duckdb"
     (tmp_path / "acme.toml").write_text(SETTINGS, encoding="utf-8")

@@ -10,14 +10,13 @@ import sys
 import zipfile
 from pathlib import Path
 
+import openpyxl
 import pytest
 
 from loaders.ingest import TEMPLATE, LoadError, ingest, ingest_file, normalise_header
 from loaders.shapes import read_mapping
 
 from conftest import D, run_summary
-
-openpyxl = pytest.importorskip("openpyxl")
 
 ROOT = Path(__file__).resolve().parent.parent
 SETTINGS = 'name = "Acme"\ntimezone = "America/Chicago"\n[stages]\n"Client Rejected" = "rejected"\n'
@@ -422,6 +421,7 @@ def test_mapped_export_saved_as_a_workbook_loads_from_the_sheet_holding_its_colu
         ingest_file(con, tracker_workbook(tmp_path / "t.xlsx"), client="Acme", fmt="mapped", mapping=mapping)
 
 
+@pytest.mark.slow
 def test_command_line_reads_a_tracker_workbook_and_says_which_format_it_chose(tmp_path):
     db = tmp_path / "cli.duckdb"
     (tmp_path / "acme.toml").write_text(SETTINGS, encoding="utf-8")

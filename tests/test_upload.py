@@ -12,8 +12,8 @@ import pytest
 import store
 from dashboard import upload
 
+from browser_support import Server, settled as _settled
 from conftest import write_tables
-from test_browser import CHROMIUM, CHROMIUM_ARGS, _settled, _start_server
 
 GREENHOUSE = """
     application_id,stage_id,stage_name,entered_on,exited_on
@@ -85,44 +85,38 @@ def _choose(page, widget, option) -> None:
     option.click()
 
 
-@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium is not installed (make test installs it)")
-def test_uploading_in_the_browser_maps_unknown_words_and_loads_through_the_same_loader(sample_db, tmp_path):
-    from playwright.sync_api import sync_playwright
+@pytest.mark.browser
+def test_uploading_in_the_browser_maps_unknown_words_and_loads_through_the_same_loader(sample_db, browser, tmp_path):
     db = tmp_path / "upload.duckdb"
     shutil.copy(sample_db, db)
     (csv,) = write_tables(tmp_path / "up", {"application_stages.csv": GREENHOUSE})
-    proc, url = _start_server(db)
-    try:
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            page = browser.new_page(viewport={"width": 1400, "height": 1600})
-            page.goto(url + "/upload?client=Globex%20UK")
-            page.wait_for_selector("[data-testid='stFileUploaderDropzoneInput']", state="attached", timeout=60000)
-            page.set_input_files("[data-testid='stFileUploaderDropzoneInput']", [str(csv)])
-            page.wait_for_selector("text=Dry run: what would load", timeout=60000)
-            # The detected format shows once the dry run has read the file (later on a busy machine
-            # than the heading above it).
-            page.wait_for_selector("text=Greenhouse application_stages (interval table)", timeout=60000)
-            _settled(page)
-            # The unknown word is mapped into the client's dictionary before loading; the dry run reruns.
-            _choose(page, page.locator("[data-testid='stMain'] [data-testid='stMultiSelect']"),
-                    page.get_by_role("option", name="Talent Pool Review"))
-            _choose(page, page.locator("[data-testid='stMain'] [data-testid='stSelectbox']").filter(has_text="Counts as"),
-                    page.get_by_role("option", name="interviewed", exact=True))
-            page.get_by_role("button", name="Add to dictionary").click()
-            page.wait_for_selector("text='Talent Pool Review' now counts as interviewed.", timeout=60000)
-            _settled(page)
-            assert "not in Globex UK's dictionary" not in page.inner_text("body")
-            page.get_by_role("button", name="Load into the database").click()
-            page.wait_for_selector("text=Loaded 2 rows from 1 file(s)", timeout=60000)
-            with page.expect_download() as download:
-                page.get_by_role("button", name="Download the 1 rejected row(s) (CSV)").click()
-            rejected = Path(download.value.path()).read_text(encoding="utf-8")
-            assert "duplicate application_id + stage_name + entered_on" in rejected
-            browser.close()
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
+    with Server(db, tmp_path) as server:
+        page = browser.new_page(viewport={"width": 1400, "height": 1600}, accept_downloads=True)
+        page.goto(server.url + "/upload?client=Globex%20UK")
+        page.wait_for_selector("[data-testid='stFileUploaderDropzoneInput']", state="attached", timeout=60000)
+        page.set_input_files("[data-testid='stFileUploaderDropzoneInput']", [str(csv)])
+        page.wait_for_selector("text=Dry run: what would load", timeout=60000)
+        # The detected format shows once the dry run has read the file (later on a busy machine
+        # than the heading above it).
+        page.wait_for_selector("text=Greenhouse application_stages (interval table)", timeout=60000)
+        _settled(page)
+        # The unknown word is mapped into the client's dictionary before loading; the dry run reruns.
+        _choose(page, page.locator("[data-testid='stMain'] [data-testid='stMultiSelect']"),
+                page.get_by_role("option", name="Talent Pool Review"))
+        _choose(page, page.locator("[data-testid='stMain'] [data-testid='stSelectbox']").filter(has_text="Counts as"),
+                page.get_by_role("option", name="interviewed", exact=True))
+        page.get_by_role("button", name="Add to dictionary").click()
+        page.wait_for_selector("text='Talent Pool Review' now counts as interviewed.", timeout=60000)
+        _settled(page)
+        assert "not in Globex UK's dictionary" not in page.inner_text("body")
+        page.get_by_role("button", name="Load into the database").click()
+        page.wait_for_selector("text=Loaded 2 rows from 1 file(s)", timeout=60000)
+        with page.expect_download() as download:
+            page.get_by_role("button", name="Download the 1 rejected row(s) (CSV)").click()
+        rejected = Path(download.value.path()).read_text(encoding="utf-8")
+        assert "duplicate application_id + stage_name + entered_on" in rejected
+        page.close()
+        server.warn_deprecations()
     with store.connection(db, read_only=True) as con:
         rows = con.execute("SELECT raw_stage, stage FROM stage_events WHERE application_id = 'GXA-00001' "
                            "AND entered_at >= '2026-05-01' ORDER BY entered_at").fetchall()
