@@ -11,6 +11,9 @@ JOBS ?= auto
 UV_VERSION := 0.13.9
 
 UV := .uv/bin/uv
+# uv trusts the system's certificate store, as Debian's pip and apt-get do (so a company proxy's
+# certificate, once installed there, works for all three).
+export UV_SYSTEM_CERTS := 1
 VENV_PY := .venv/bin/python
 # uv makes .venv from $(PYTHON) (pyproject.toml forbids it to download an interpreter); --locked
 # refuses a uv.lock that no longer matches pyproject.toml instead of quietly resolving anew.
