@@ -31,7 +31,7 @@ $(UV):
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || { \
 		echo "error: needs Python 3.11 or newer as '$(PYTHON)' (found: $$($(PYTHON) --version 2>&1)); set PYTHON=python3.12, say" >&2; exit 1; }
 	@rm -rf .uv
-	@$(PYTHON) -m venv .uv 2>/dev/null || { rm -rf .uv; \
+	@$(PYTHON) -m venv .uv >/dev/null 2>&1 || { rm -rf .uv; \
 		if $(IS_ROOT); then \
 			echo "Installing Debian's python3-venv (python3 -m venv needs it)"; \
 			apt-get update -q && $(APT_INSTALL) python3-venv && $(PYTHON) -m venv .uv; \
