@@ -78,7 +78,7 @@ class _DayCounter:
     def add(self, start: np.ndarray, n: int) -> np.ndarray:
         """start + n days; in business mode numpy's busday_offset rolling a weekend/holiday start
         forward first (domain.md's examples: a Saturday start counts from Monday)."""
-        out = np.full(len(start), np.datetime64("NaT"), dtype="datetime64[D]")
+        out = np.full(len(start), np.datetime64("NaT", "D"), dtype="datetime64[D]")
         ok = ~np.isnat(start)
         if self.business:
             out[ok] = np.busday_offset(start[ok], n, roll="forward", holidays=self.holidays)
@@ -208,8 +208,8 @@ def pandas_summary(con, client, departments=(), recruiters=(), hiring_managers=(
 
     # Submittal = the earliest entry into submitted or any later stage (events are sorted by instant).
     subs = ev[ev["rank"] >= SUBMITTED].drop_duplicates("app")
-    sub_at = np.full(n_apps, np.datetime64("NaT"), dtype="datetime64[us]")
-    sub_on = np.full(n_apps, np.datetime64("NaT"), dtype="datetime64[D]")
+    sub_at = np.full(n_apps, np.datetime64("NaT", "us"), dtype="datetime64[us]")
+    sub_on = np.full(n_apps, np.datetime64("NaT", "D"), dtype="datetime64[D]")
     sub_at[subs["app"].to_numpy()] = subs["at"].to_numpy()
     sub_on[subs["app"].to_numpy()] = _days_col(subs["on"])
 
@@ -218,16 +218,16 @@ def pandas_summary(con, client, departments=(), recruiters=(), hiring_managers=(
     sub_req = app_req_pos[has_sub]
     sub_order = sub_at[has_sub].view(np.int64)
     sub_days = sub_on[has_sub]
-    first_sub_on = _take(sub_days, _first_per_group(sub_req, sub_order, len(req)), np.datetime64("NaT"))
+    first_sub_on = _take(sub_days, _first_per_group(sub_req, sub_order, len(req)), np.datetime64("NaT", "D"))
     kth_sub_on = _take(sub_days, _first_per_group(sub_req, sub_order, len(req),
                                                   nth=int(settings["sla_first_submittals"]) - 1),
-                       np.datetime64("NaT"))
+                       np.datetime64("NaT", "D"))
     hires = ev[ev["rank"] >= HIRED].drop_duplicates("app")
     hire_req = app_req_pos[hires["app"].to_numpy()]
     known = hire_req >= 0
     hire_days = _days_col(hires["on"])[known]
     first_hire_on = _take(hire_days, _first_per_group(hire_req[known], hires["at"].to_numpy()[known]
-                                                      .view(np.int64), len(req)), np.datetime64("NaT"))
+                                                      .view(np.int64), len(req)), np.datetime64("NaT", "D"))
 
     # --- Time-to-submit, for the selected requisitions whose first submittal is in the period.
     tts_in = selected & _in_period(first_sub_on, d_from, d_to)
@@ -259,7 +259,7 @@ def pandas_summary(con, client, departments=(), recruiters=(), hiring_managers=(
     com = com[keep_by_requisition(com["requisition_id"])]
     com_due = _days_col(com["due_date"])
     com_delivered = _days_col(com["delivered_on"])
-    com_delivered[com_delivered > d_asof] = np.datetime64("NaT")   # delivered after as_of: not yet
+    com_delivered[com_delivered > d_asof] = np.datetime64("NaT", "D")   # delivered after as_of: not yet
     # An empty side is the RPO's (domain.md); SLA misses are always the RPO's.
     com_side = com["side"].astype(object).where(com["side"].notna(), "").to_numpy(dtype=str)
     com_side = np.char.lower(np.char.strip(com_side))

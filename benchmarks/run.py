@@ -134,7 +134,7 @@ def _instants(days: np.ndarray, rng, bare_share: float) -> TimeCol:
     """Times on `days`: a share as bare dates, the rest at a random time of day (UTC)."""
     bare = rng.random(len(days)) < bare_share
     values = days.astype("datetime64[s]") + np.where(bare, np.timedelta64(0, "s"), _time_of_day(rng, len(days)))
-    values[np.isnat(days)] = np.datetime64("NaT")
+    values[np.isnat(days)] = np.datetime64("NaT", "s")
     return TimeCol(values, bare)
 
 
