@@ -11,6 +11,8 @@ JOBS ?= auto
 UV_VERSION := 0.13.9
 
 UV := .uv/bin/uv
+# Made once uv $(UV_VERSION) is in .uv: a new version pinned here makes .uv anew.
+UV_STAMP := .uv/uv-$(UV_VERSION)
 # uv trusts the system's certificate store, as Debian's pip and apt-get do (so a company proxy's
 # certificate, once installed there, works for all three).
 export UV_SYSTEM_CERTS := 1
@@ -18,16 +20,32 @@ VENV_PY := .venv/bin/python
 # uv makes .venv from $(PYTHON) (pyproject.toml forbids it to download an interpreter); --locked
 # refuses a uv.lock that no longer matches pyproject.toml instead of quietly resolving anew.
 SYNC := $(UV) sync --locked --python $(PYTHON) --quiet
+SYNC_FAILED := { echo "error: .venv could not be set up (above); after editing pyproject.toml, run make lock first" >&2; exit 1; }
 # Debian's packages behind chart images (chromium), browser tests (chromium) and deck rendering
 # (LibreOffice Impress, poppler): installed only when missing, and only by root.
 APT_INSTALL := DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends
 IS_ROOT = [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1
+# Exits 0 when chart images can be made: a Chromium or Chrome, found the way kaleido and the tests look.
+HAS_CHROMIUM := $(VENV_PY) -c "import sys; from exports.files import images_unavailable; sys.exit(images_unavailable() is not None)"
+# Shell: installs the packages in $$missing one at a time when root (so one that cannot be had, such
+# as Ubuntu's chromium, which is a snap, stops none of the others), then names what is still missing.
+INSTALL_MISSING = \
+	if [ -n "$$missing" ] && $(IS_ROOT); then \
+		apt-get update -q; left=""; \
+		for p in $$missing; do $(APT_INSTALL) $$p || left="$$left $$p"; done; missing="$$left"; \
+	fi; \
+	for p in $$missing; do \
+		case $$p in \
+		chromium) echo "note: no Chromium: install Debian's (sudo apt-get install chromium; on Ubuntu: sudo snap install chromium), or set BROWSER_PATH to a Chrome or Chromium";; \
+		*) echo "note: $$p is missing: sudo apt-get install $$p";; \
+		esac; \
+	done
 
-.PHONY: run test test-fast setup setup-dev setup-images setup-test benchmark clean
+.PHONY: run test test-fast setup setup-dev setup-images setup-test benchmark lock clean
 
 # -- Python: .uv (uv itself), then .venv (the project) ------------------------------------------
 
-$(UV):
+$(UV_STAMP):
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || { \
 		echo "error: needs Python 3.11 or newer as '$(PYTHON)' (found: $$($(PYTHON) --version 2>&1)); set PYTHON=python3.12, say" >&2; exit 1; }
 	@rm -rf .uv
@@ -40,32 +58,32 @@ $(UV):
 			echo "    sudo apt-get install python3-venv" >&2; exit 1; \
 		fi; }
 	.uv/bin/python -m pip install -q --disable-pip-version-check uv==$(UV_VERSION)
+	@touch $@
 
 # The dashboard's packages only (dev packages already in .venv stay).
-setup: $(UV)
-	$(SYNC) --inexact
+setup: $(UV_STAMP)
+	$(SYNC) --inexact || $(SYNC_FAILED)
 
 # The dashboard's packages and the tests' and benchmarks' (the `dev` extra).
-setup-dev: $(UV)
-	$(SYNC) --extra dev
+setup-dev: $(UV_STAMP)
+	$(SYNC) --extra dev || $(SYNC_FAILED)
 
 # -- System packages ------------------------------------------------------------------------------
 
-# Chart images (the dashboard's PNG and SVG downloads) need a Chromium. Where there is none and
-# apt-get can run (root), it is installed; elsewhere a note says so and the dashboard still starts:
-# its image buttons say what to install, and CSV and XLSX downloads work without it.
+# Chart images (the dashboard's PNG and SVG downloads) need a Chromium. Without one the dashboard
+# still starts: its image buttons say what to install, and CSV and XLSX downloads work without it.
 setup-images: setup
-	@$(VENV_PY) -c "import sys; from exports.files import images_unavailable; sys.exit(images_unavailable() is not None)" \
-		|| { $(IS_ROOT) && apt-get update -q && $(APT_INSTALL) chromium; } \
-		|| echo "note: no Chromium for chart images (install it: sudo apt-get install chromium); starting without PNG/SVG downloads"
+	@missing=""; $(HAS_CHROMIUM) || missing="chromium"; \
+	$(INSTALL_MISSING)
 
-# Browser tests and chart images use Debian's chromium (never a downloaded browser); deck tests
-# render decks with LibreOffice and poppler. Without them (and not root) those tests say what to
-# install and are skipped, except under CI=true, where they fail.
+# Browser tests and chart images use the system's Chromium (never a downloaded browser); deck tests
+# render decks with LibreOffice and poppler. Without them those tests say what to install and are
+# skipped, except under CI=true, where they fail.
 setup-test: setup-dev
-	@{ command -v chromium && command -v soffice && command -v pdftoppm; } >/dev/null 2>&1 \
-		|| { $(IS_ROOT) && apt-get update -q && $(APT_INSTALL) chromium libreoffice-impress poppler-utils; } \
-		|| echo "note: browser and deck-rendering tests need Debian's chromium, LibreOffice and poppler (sudo apt-get install chromium libreoffice-impress poppler-utils); without them they are skipped"
+	@missing=""; $(HAS_CHROMIUM) || missing="chromium"; \
+	command -v soffice >/dev/null || missing="$$missing libreoffice-impress"; \
+	{ command -v pdftoppm && command -v pdfinfo; } >/dev/null || missing="$$missing poppler-utils"; \
+	$(INSTALL_MISSING)
 
 # -- The two commands, and friends ----------------------------------------------------------------
 
@@ -86,6 +104,11 @@ benchmark: setup-test
 	$(VENV_PY) -m benchmarks.images --charts 10
 	$(VENV_PY) -m benchmarks.deck --events 1000000
 	$(VENV_PY) -m benchmarks.shapes --events 1000000
+
+# After editing the dependencies in pyproject.toml: resolve uv.lock anew (make then refuses to run
+# on a lock that no longer matches, rather than resolve quietly).
+lock: $(UV_STAMP)
+	$(UV) lock --python $(PYTHON)
 
 clean:
 	rm -rf .venv .uv .pytest_cache
