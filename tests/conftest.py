@@ -59,6 +59,9 @@ def pytest_configure(config):
         ignores = [f for f in config.getini("filterwarnings") if f.startswith("ignore")]
         for line in ["error::DeprecationWarning", "error::PendingDeprecationWarning", *ignores]:
             config.addinivalue_line("filterwarnings", line)
+        # The same for the processes tests start (the command line, the dashboard's server).
+        os.environ["PYTHONWARNINGS"] = ",".join(["error::DeprecationWarning", "error::PendingDeprecationWarning",
+                                                 *ignores])
 
 
 def pytest_collection_modifyitems(items):
@@ -215,9 +218,20 @@ def sample_db(tmp_path_factory):
     with FileLock(str(run_dir / "sample.lock")):
         if not path.exists():
             build_sample_database(path)
+    return path
+
+
+@pytest.fixture(autouse=True)
+def sample_db_stays_unwritten(request):
+    """Fail the test that writes into the shared sample database (every other worker's reads would
+    then wait for it), naming it; a test that only reads is not slowed (two stat calls)."""
+    if "sample_db" not in request.fixturenames:
+        yield
+        return
+    path = request.getfixturevalue("sample_db")
     before = store.data_version(path)
-    yield path
-    assert store.data_version(path) == before, "a test wrote into the shared sample database"
+    yield
+    assert store.data_version(path) == before, "this test wrote into the shared sample database: take sample_db_copy"
 
 
 @pytest.fixture

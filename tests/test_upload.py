@@ -92,30 +92,32 @@ def test_uploading_in_the_browser_maps_unknown_words_and_loads_through_the_same_
     (csv,) = write_tables(tmp_path / "up", {"application_stages.csv": GREENHOUSE})
     with Server(db, tmp_path) as server:
         page = browser.new_page(viewport={"width": 1400, "height": 1600}, accept_downloads=True)
-        page.goto(server.url + "/upload?client=Globex%20UK")
-        page.wait_for_selector("[data-testid='stFileUploaderDropzoneInput']", state="attached", timeout=60000)
-        page.set_input_files("[data-testid='stFileUploaderDropzoneInput']", [str(csv)])
-        page.wait_for_selector("text=Dry run: what would load", timeout=60000)
-        # The detected format shows once the dry run has read the file (later on a busy machine
-        # than the heading above it).
-        page.wait_for_selector("text=Greenhouse application_stages (interval table)", timeout=60000)
-        _settled(page)
-        # The unknown word is mapped into the client's dictionary before loading; the dry run reruns.
-        _choose(page, page.locator("[data-testid='stMain'] [data-testid='stMultiSelect']"),
-                page.get_by_role("option", name="Talent Pool Review"))
-        _choose(page, page.locator("[data-testid='stMain'] [data-testid='stSelectbox']").filter(has_text="Counts as"),
-                page.get_by_role("option", name="interviewed", exact=True))
-        page.get_by_role("button", name="Add to dictionary").click()
-        page.wait_for_selector("text='Talent Pool Review' now counts as interviewed.", timeout=60000)
-        _settled(page)
-        assert "not in Globex UK's dictionary" not in page.inner_text("body")
-        page.get_by_role("button", name="Load into the database").click()
-        page.wait_for_selector("text=Loaded 2 rows from 1 file(s)", timeout=60000)
-        with page.expect_download() as download:
-            page.get_by_role("button", name="Download the 1 rejected row(s) (CSV)").click()
-        rejected = Path(download.value.path()).read_text(encoding="utf-8")
-        assert "duplicate application_id + stage_name + entered_on" in rejected
-        page.close()
+        try:
+            page.goto(server.url + "/upload?client=Globex%20UK")
+            page.wait_for_selector("[data-testid='stFileUploaderDropzoneInput']", state="attached", timeout=60000)
+            page.set_input_files("[data-testid='stFileUploaderDropzoneInput']", [str(csv)])
+            page.wait_for_selector("text=Dry run: what would load", timeout=60000)
+            # The detected format shows once the dry run has read the file (later on a busy machine
+            # than the heading above it).
+            page.wait_for_selector("text=Greenhouse application_stages (interval table)", timeout=60000)
+            _settled(page)
+            # The unknown word is mapped into the client's dictionary before loading; the dry run reruns.
+            _choose(page, page.locator("[data-testid='stMain'] [data-testid='stMultiSelect']"),
+                    page.get_by_role("option", name="Talent Pool Review"))
+            _choose(page, page.locator("[data-testid='stMain'] [data-testid='stSelectbox']").filter(has_text="Counts as"),
+                    page.get_by_role("option", name="interviewed", exact=True))
+            page.get_by_role("button", name="Add to dictionary").click()
+            page.wait_for_selector("text='Talent Pool Review' now counts as interviewed.", timeout=60000)
+            _settled(page)
+            assert "not in Globex UK's dictionary" not in page.inner_text("body")
+            page.get_by_role("button", name="Load into the database").click()
+            page.wait_for_selector("text=Loaded 2 rows from 1 file(s)", timeout=60000)
+            with page.expect_download() as download:
+                page.get_by_role("button", name="Download the 1 rejected row(s) (CSV)").click()
+            rejected = Path(download.value.path()).read_text(encoding="utf-8")
+            assert "duplicate application_id + stage_name + entered_on" in rejected
+        finally:
+            page.close()
         server.warn_deprecations()
     with store.connection(db, read_only=True) as con:
         rows = con.execute("SELECT raw_stage, stage FROM stage_events WHERE application_id = 'GXA-00001' "
