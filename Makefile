@@ -62,11 +62,11 @@ $(UV_STAMP):
 
 # The dashboard's packages only (dev packages already in .venv stay).
 setup: $(UV_STAMP)
-	$(SYNC) --inexact || $(SYNC_FAILED)
+	@echo $(SYNC) --inexact; $(SYNC) --inexact || $(SYNC_FAILED)
 
 # The dashboard's packages and the tests' and benchmarks' (the `dev` extra).
 setup-dev: $(UV_STAMP)
-	$(SYNC) --extra dev || $(SYNC_FAILED)
+	@echo $(SYNC) --extra dev; $(SYNC) --extra dev || $(SYNC_FAILED)
 
 # -- System packages ------------------------------------------------------------------------------
 
