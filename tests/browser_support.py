@@ -1,4 +1,4 @@
-"""What the browser tests share: the Chromium to drive, a dashboard server to point it at, and
+"""What the browser tests share: the Chromium flags, a dashboard server to point it at, and
 waiting until Streamlit has drawn. Imports nothing of Playwright, so a module that only borrows a
 helper runs where Playwright is missing."""
 from __future__ import annotations
@@ -12,16 +12,10 @@ import urllib.request
 import warnings
 from pathlib import Path
 
-from exports.files import browser_path
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
-
-
-def chromium() -> str | None:
-    """The Chromium the browser tests drive: the one chart images use (Debian's chromium)."""
-    return browser_path()
 
 
 def _free_port() -> int:

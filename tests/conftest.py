@@ -26,6 +26,7 @@ from loaders.settings import parse_settings, save_client
 from metrics.engine import Filters, summary
 
 import browser_support
+from exports.files import browser_path
 
 ROOT = Path(__file__).resolve().parent.parent
 CI = os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
@@ -42,7 +43,7 @@ def _importable(module: str) -> bool:
 
 # tool -> (how to tell it is here, what installs it)
 TOOLS = {
-    "chromium": (lambda: browser_support.chromium() is not None, "Debian's chromium: sudo apt-get install chromium"),
+    "chromium": (lambda: browser_path() is not None, "Debian's chromium: sudo apt-get install chromium"),
     "playwright": (lambda: _importable("playwright.sync_api"), "the playwright package: make test installs it into .venv"),
     "libreoffice": (lambda: shutil.which("soffice") is not None,
                     "LibreOffice Impress: sudo apt-get install libreoffice-impress"),
@@ -251,7 +252,7 @@ def browser():
     """One Chromium (Debian's, driven by Playwright) for every browser test of a worker."""
     from playwright.sync_api import sync_playwright
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=browser_support.chromium(), args=browser_support.CHROMIUM_ARGS)
+        b = p.chromium.launch(executable_path=browser_path(), args=browser_support.CHROMIUM_ARGS)
         yield b
         b.close()
 
