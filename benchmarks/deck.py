@@ -22,7 +22,6 @@ import tempfile
 import time
 from pathlib import Path
 
-
 from benchmarks.run import AS_OF, CLIENT, PERIOD, _build_in_child, log, project_ingest
 
 RUNS = 3

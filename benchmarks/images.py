@@ -24,7 +24,6 @@ import tempfile
 import time
 from pathlib import Path
 
-
 from benchmarks.run import log
 
 AS_OF = dt.date(2026, 11, 20)

@@ -43,7 +43,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
-
 CLIENT = "Bench Corp"
 # Dates the summary is measured on: a one-year period inside the data (which runs from mid-2024 to
 # mid-2026), with as_of inside the period so that pending deadlines and ignored future events exist.

@@ -22,7 +22,6 @@ import sys
 import tempfile
 from pathlib import Path
 
-
 from benchmarks.run import _build_in_child, duckdb_read_csv, log, project_ingest
 
 
