@@ -28,7 +28,8 @@ IS_ROOT = [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1
 # Exits 0 when chart images can be made: a Chromium or Chrome, found the way kaleido and the tests look.
 HAS_CHROMIUM := $(VENV_PY) -c "import sys; from exports.files import images_unavailable; sys.exit(images_unavailable() is not None)"
 # Shell: installs the packages in $$missing one at a time when root (so one that cannot be had, such
-# as Ubuntu's chromium, which is a snap, stops none of the others), then names what is still missing.
+# as Ubuntu's chromium, which is a snap, stops none of the others), then names what is still missing;
+# under CI=true that is an error, before any test runs.
 INSTALL_MISSING = \
 	if [ -n "$$missing" ] && $(IS_ROOT); then \
 		apt-get update -q; left=""; \
@@ -39,7 +40,8 @@ INSTALL_MISSING = \
 		chromium) echo "note: no Chromium: install Debian's (sudo apt-get install chromium; on Ubuntu: sudo snap install chromium), or set BROWSER_PATH to a Chrome or Chromium";; \
 		*) echo "note: $$p is missing: sudo apt-get install $$p";; \
 		esac; \
-	done
+	done; \
+	case "$${CI:-}" in ""|0|false|no) ;; *) [ -z "$$(echo $$missing)" ] || { echo "error: CI=true and system packages are missing:$$missing" >&2; exit 1; };; esac
 
 .PHONY: run test test-fast setup setup-dev setup-images setup-test benchmark lock clean
 
