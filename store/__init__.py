@@ -81,7 +81,22 @@ CREATE TABLE IF NOT EXISTS rejected_rows (
     file_id INTEGER, client VARCHAR, file_name VARCHAR, sheet VARCHAR, kind VARCHAR,
     "row" INTEGER, "column" VARCHAR, reason VARCHAR, raw JSON
 );
+CREATE TABLE IF NOT EXISTS grants (
+    who VARCHAR NOT NULL,                -- lower-cased e-mail address, or '@domain'
+    role VARCHAR NOT NULL,               -- 'admin' | 'csm' | 'viewer'
+    client VARCHAR,                      -- NULL for admin (every client)
+    granted_by VARCHAR, granted_at TIMESTAMP
+);
+CREATE TABLE IF NOT EXISTS audit (      -- append-only: rows are inserted, never changed or deleted
+    at_utc TIMESTAMP NOT NULL, "user" VARCHAR NOT NULL, action VARCHAR NOT NULL, client VARCHAR, detail JSON
+);
 """
+
+# The tables that hold one client's rows, and which of them a client's csm (not its viewer) may
+# read: rejected rows keep raw file contents. grants and audit are for admins only.
+CLIENT_TABLES = ("clients", "stage_dictionary", "files", "requisitions", "applications", "stage_events",
+                 "commitments", "rejected_rows")
+ADMIN_TABLES = ("grants", "audit")
 
 # The last marker: this process has the file open with the other read-only setting (a dashboard
 # session reading while another saves an edit); it clears as soon as that connection closes.
@@ -112,13 +127,50 @@ def _open(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
     return con
 
 
+def _lit(text: str) -> str:
+    return "'" + str(text).replace("'", "''") + "'"
+
+
+def restrict(con: duckdb.DuckDBPyConnection, scope: "Scope") -> None:
+    """Let `con` see only the clients of `scope`: every client table is shadowed by a temporary
+    view of the same name holding only those clients' rows, so each query on this connection,
+    whoever wrote it, reads within the scope. A client outside it is indistinguishable from one
+    that does not exist. (Only a catalog-qualified name, which no code here writes, reaches the
+    stored table.)"""
+    catalog = con.execute("SELECT current_database()").fetchone()[0]
+
+    def where(clients):
+        if clients is None:
+            return "TRUE"
+        return f"client IN ({', '.join(map(_lit, clients))})" if clients else "FALSE"
+    for table in CLIENT_TABLES + ADMIN_TABLES:
+        stored = f'"{catalog}".main.{table}'
+        if table in ADMIN_TABLES:
+            cond = "TRUE" if scope.admin else "FALSE"
+        elif table == "rejected_rows":
+            cond = where(scope.editable)
+        else:
+            cond = where(scope.clients)
+        select = f"SELECT * FROM {stored} WHERE {cond}"
+        if table == "files" and scope.clients is not None:
+            # A file that held several clients' rows lists only the visible ones.
+            keep = ", ".join(map(_lit, scope.clients)) or "NULL"
+            select = (f"SELECT * REPLACE (list_filter(clients, lambda c: c IN ({keep})) AS clients) FROM {stored} "
+                      f"WHERE {cond}")
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {table} AS {select}")
+
+
 def connect(path: Path | str | None = None, *, read_only: bool = False, wait_seconds: float = 120.0,
-            on_wait=None) -> duckdb.DuckDBPyConnection:
+            on_wait=None, scope: "Scope | None" = None) -> duckdb.DuckDBPyConnection:
     """Open the database, creating the schema when writing, retrying while another process holds it.
 
     `on_wait(message)` is called once when we start waiting (the command line prints
-    "database busy, retrying"); the default prints to stderr.
+    "database busy, retrying"); the default prints to stderr. With a `scope` (an
+    `access.Scope`), the connection reads only that user's clients (see `restrict`); a scoped
+    connection is read-only: writes are checked by the access layer before they are made.
     """
+    if scope is not None and not read_only:
+        raise ValueError("a scoped connection is read-only")
     path = Path(path) if path else default_db_path()
     if read_only and not path.exists():
         raise FileNotFoundError(f"database {path} does not exist yet: load data first")
@@ -146,6 +198,15 @@ def connect(path: Path | str | None = None, *, read_only: bool = False, wait_sec
             delay = min(delay * 2, 0.5)
     if not read_only:
         con.execute(SCHEMA)
+    elif scope is not None:
+        try:
+            restrict(con, scope)
+        except duckdb.CatalogException:
+            # A database written before grants existed: it has no grants/audit tables yet.
+            con.close()
+            with connection(path, wait_seconds=wait_seconds, on_wait=on_wait):
+                pass
+            return connect(path, read_only=True, wait_seconds=wait_seconds, on_wait=on_wait, scope=scope)
     return con
 
 
