@@ -17,21 +17,25 @@ from __future__ import annotations
 import io
 import math
 import re
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from pptx import Presentation
 from pptx.chart.data import CategoryChartData
+from pptx.chart.xlsx import CategoryWorkbookWriter
 from pptx.dml.color import RGBColor
 from pptx.enum.chart import XL_CHART_TYPE, XL_LABEL_POSITION, XL_LEGEND_POSITION, XL_MARKER_STYLE
 from pptx.enum.dml import MSO_LINE_DASH_STYLE
 from pptx.enum.shapes import MSO_SHAPE
 from pptx.enum.text import MSO_ANCHOR, MSO_AUTO_SIZE, PP_ALIGN
 from pptx.util import Emu, Inches, Pt
+from xlsxwriter import Workbook
 
 import charts
 import store
+from exports.files import formula_like
 from loaders.settings import get_dictionary, stored_settings
 from metrics import METRICS, RULES, Filters, Report, days_word, last_loaded, render, stage_labels, views
 
@@ -47,6 +51,35 @@ MAX_ROWS = 10   # rows of a table on one slide
 
 class DeckError(ValueError):
     """The deck cannot be built as the client's settings ask (a missing logo or template)."""
+
+
+class _TextWorkbookWriter(CategoryWorkbookWriter):
+    """python-pptx's workbook behind a chart ("Edit Data" in PowerPoint), with every label a text
+    cell. xlsxwriter, which writes it, would otherwise store a category or series name starting
+    with `=` (or `{=`) as a live formula and one starting with `http://` as a link. Formula-like
+    text also gets Excel's quote prefix, as in the XLSX downloads, so it stays text when edited."""
+
+    @contextmanager
+    def _open_worksheet(self, xlsx_file):
+        workbook = Workbook(xlsx_file, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False})
+        worksheet = workbook.add_worksheet()
+        quoted = workbook.add_format({"quote_prefix": True})
+        write = worksheet.write
+
+        def write_label(row, col, value, *cell_format):
+            # Only labels go through write(); the values are written by write_column.
+            return write(row, col, value, *((quoted,) if formula_like(value) else cell_format))
+        worksheet.write = write_label
+        yield workbook, worksheet
+        workbook.close()
+
+
+class _ChartData(CategoryChartData):
+    """Chart data whose embedded workbook holds its labels as text (see `_TextWorkbookWriter`)."""
+
+    @property
+    def _workbook_writer(self):
+        return _TextWorkbookWriter(self)
 
 
 # -- reading: one report, the pages' own functions ---------------------------------------------
@@ -285,7 +318,7 @@ class Deck:
     def chart(self, slide, kind, categories, series, *, number_format="0", name: str, left=None, top=None,
               width=None, height=None, colours=None, labels=True, legend=None, dashed=(), axis_title=None):
         """A native chart from `series` = [(name, values)] over `categories`."""
-        data = CategoryChartData(number_format=number_format)
+        data = _ChartData(number_format=number_format)
         data.categories = [str(c) for c in categories]
         for sname, values in series:
             data.add_series(sname, [None if charts.is_missing(v) else float(v) for v in values])
