@@ -3,6 +3,9 @@
 On the first start with no database, the default one is built from sample_data/ so that a
 newcomer sees a full dashboard; `streamlit run app.py -- --db PATH` (or RECRUITING_DB) opens
 another database, which is never filled with sample data.
+
+Who may open which page: with sign-in configured (`[auth]` in .streamlit/secrets.toml) each user's
+grants decide (access/); without it, local mode, only this computer, whose user is an admin.
 """
 import streamlit as st
 
@@ -10,25 +13,55 @@ import dashboard
 
 st.set_page_config(page_title="RPO recruiting metrics", page_icon=":bar_chart:", layout="wide")
 
-page = st.navigation({
+# Each page and the least role that may open it: viewers read, csms also load and edit their
+# clients (the Data page shows rejected rows' raw file contents), admins manage access.
+PAGES = {
     "Client": [
-        st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
-        st.Page("pages/time_to_submit.py", title="Time to submit", icon=":material/timer:"),
-        st.Page("pages/conversion.py", title="Interview conversion", icon=":material/filter_alt:"),
-        st.Page("pages/deadlines.py", title="Deadline adherence", icon=":material/event_available:"),
-        st.Page("pages/hm_responsiveness.py", title="Hiring-manager responsiveness", icon=":material/forum:"),
-        st.Page("pages/requisition.py", title="Requisition detail", icon=":material/work:"),
+        ("pages/overview.py", "Overview", ":material/dashboard:", "viewer"),
+        ("pages/time_to_submit.py", "Time to submit", ":material/timer:", "viewer"),
+        ("pages/conversion.py", "Interview conversion", ":material/filter_alt:", "viewer"),
+        ("pages/deadlines.py", "Deadline adherence", ":material/event_available:", "viewer"),
+        ("pages/hm_responsiveness.py", "Hiring-manager responsiveness", ":material/forum:", "viewer"),
+        ("pages/requisition.py", "Requisition detail", ":material/work:", "viewer"),
     ],
     "All clients": [
-        st.Page("pages/portfolio.py", title="Portfolio", icon=":material/grid_view:"),
+        ("pages/portfolio.py", "Portfolio", ":material/grid_view:", "viewer"),
     ],
     "Trust the numbers": [
-        st.Page("pages/upload.py", title="Upload", icon=":material/upload_file:"),
-        st.Page("pages/data.py", title="Data", icon=":material/fact_check:"),
-        st.Page("pages/glossary.py", title="Glossary", icon=":material/menu_book:"),
-        st.Page("pages/settings.py", title="Settings", icon=":material/settings:"),
+        ("pages/upload.py", "Upload", ":material/upload_file:", "csm"),
+        ("pages/data.py", "Data", ":material/fact_check:", "csm"),
+        ("pages/glossary.py", "Glossary", ":material/menu_book:", "viewer"),
+        ("pages/settings.py", "Settings", ":material/settings:", "csm"),
     ],
-})
+    "Administration": [
+        ("pages/access.py", "Access", ":material/group:", "admin"),
+        ("pages/audit.py", "Audit log", ":material/history:", "admin"),
+    ],
+}
+
+scope = dashboard.sign_in_gate()
+if scope.role is None:
+    dashboard.run_safely(st.navigation([st.Page(dashboard.no_access_page, title="No access yet",
+                                                icon=":material/lock:")]).run)
+    st.stop()
+
+# A page the user's role may not open stays out of the navigation; opened by URL, it says so.
+allowed, needs = {}, {}
+nav = {}
+for section, pages in PAGES.items():
+    for path, title, icon, role in pages:
+        ok = scope.allows(role)
+        page = st.Page(path, title=title, icon=icon, default=path == "pages/overview.py",
+                       visibility="visible" if ok else "hidden")
+        allowed[page.url_path], needs[page.url_path] = ok, role
+        nav.setdefault(section, []).append(page)
+page = st.navigation({section: pages for section, pages in nav.items()})
+if not allowed[page.url_path]:
+    st.title(page.title)
+    st.warning(f"The {page.title} page is not available to you: it needs the {needs[page.url_path]} role, and you "
+               f"are signed in as {dashboard.as_text(scope.user)} with the {scope.role} role. Ask an admin if you "
+               "need it.")
+    st.stop()
 # After the navigation, so that the first start's sample load shows beside the pages' own names.
 dashboard.ensure_database()
-page.run()
+dashboard.run_safely(page.run)

@@ -11,17 +11,22 @@ rerun without a restart.
 from __future__ import annotations
 
 import datetime as dt
+import json
+import logging
 import os
 import sys
 import threading
+import uuid
 from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
+import access
 import store
 import metrics
+from access import Scope
 from loaders.settings import get_client, get_dictionary, list_clients
 from metrics import Filters, Report, UnknownClient, last_loaded, local_today, options, stage_labels, views
 
@@ -61,26 +66,179 @@ def ensure_database() -> Path:
     return path
 
 
+# -- who is signed in, and what they may see -------------------------------------------------------
+
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+LOCAL_MODE = "Local mode: only this computer can open the dashboard"
+SIGN_IN_HOWTO = ("To serve it to others, configure sign-in with your identity provider: an `[auth]` block "
+                 "(`redirect_uri`, `cookie_secret`, `client_id`, `client_secret`, `server_metadata_url`) in "
+                 "`.streamlit/secrets.toml`, as the README shows, then grant access with `python -m access grant`.")
+
+
+def auth_configured() -> bool:
+    """Whether sign-in is configured (`[auth]` in `.streamlit/secrets.toml`); without it, local mode."""
+    try:
+        return "auth" in st.secrets
+    except Exception:  # no secrets file at all
+        return False
+
+
+def served_beyond_this_computer() -> bool:
+    """Whether the server listens on an interface other computers reach (an unset address is all of them)."""
+    return (st.get_option("server.address") or "") not in LOOPBACK
+
+
+def user() -> str:
+    """Who is using this session: the signed-in e-mail address, lower-cased; in local mode the OS user."""
+    if not auth_configured():
+        return access.local_user()
+    return str(st.user.get("email") or "").strip().lower()
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def _scope_of(db: str, version: tuple, who: str) -> Scope:
+    try:
+        with store.connection(db, read_only=True, wait_seconds=30, on_wait=lambda m: None) as con:
+            return access.scope_for(con, who)
+    except FileNotFoundError:
+        return Scope(user=who)
+
+
+def scope() -> Scope:
+    """What this session's user may see and change: in local mode everything (the person at the
+    machine is an admin), else the grants of the signed-in user and their domain."""
+    if not auth_configured():
+        return access.local_admin()
+    who = user()
+    if not who:
+        return Scope(user="")
+    try:
+        return _scope_of(str(db_path()[0]), _version(), who)
+    except store.DatabaseBusy:
+        st.warning("The database is being updated by a load right now: rerun in a moment (press R).")
+        st.stop()
+
+
+def audit(action: str, client: str | None = None, **detail) -> None:
+    """Record one action of this session's user in the audit log (see `record_for`)."""
+    record_for(user(), action, client, **detail)
+
+
+def record_for(who: str, action: str, client: str | None = None, **detail) -> None:
+    """Append to the audit log. A long command-line load may hold the database; then the row waits
+    in a file beside it and is written with the next one, so no action goes unrecorded."""
+    path = db_path()[0]
+    pending = path.with_name(path.name + ".audit-pending")
+    row = {"at": dt.datetime.now(dt.timezone.utc).replace(tzinfo=None).isoformat(), "user": who,
+           "action": action, "client": client, "detail": detail}
+    try:
+        with store.connection(path, wait_seconds=10, on_wait=lambda m: None) as con:
+            if pending.exists():
+                for line in pending.read_text(encoding="utf-8").splitlines():
+                    old = json.loads(line)
+                    con.execute("INSERT INTO audit VALUES (?, ?, ?, ?, ?)",
+                                [old["at"], old["user"], old["action"], old["client"], json.dumps(old["detail"])])
+                pending.unlink()
+            access.record(con, who, action, client, **detail)
+    except store.DatabaseBusy:
+        with open(pending, "a", encoding="utf-8") as f:
+            f.write(json.dumps(row, default=str) + "\n")
+
+
+def sign_in_gate() -> Scope:
+    """Every request's first step (app.py): sign-in when configured, local mode otherwise.
+
+    Stops the run with the right screen: the refusal to serve other computers without sign-in,
+    the sign-in button, or the no-access page; otherwise returns the user's scope.
+    """
+    if not auth_configured():
+        if served_beyond_this_computer():
+            st.error(f"**This dashboard is not served to other computers without sign-in.** It was started to "
+                     f"listen on `{st.get_option('server.address') or 'every network interface'}` and no sign-in "
+                     f"is configured. Start it with `--server.address 127.0.0.1` (as `make run` does) to use it on "
+                     f"this computer only. {SIGN_IN_HOWTO}")
+            st.stop()
+        st.sidebar.caption(f":material/lock: {LOCAL_MODE}.")
+        return access.local_admin()
+    if not st.user.is_logged_in:
+        st.title("RPO recruiting metrics")
+        st.write("Sign in with your company account to see your clients' dashboards.")
+        st.button("Sign in", type="primary", icon=":material/login:", on_click=st.login)
+        st.stop()
+    who = user()
+    if not who:
+        st.error("Your identity provider did not send an e-mail address, which this dashboard uses to know who "
+                 "you are. Ask your administrator to include the `email` claim.")
+        st.button("Sign out", on_click=st.logout)
+        st.stop()
+    if st.session_state.get("_signed_in") != who:
+        st.session_state["_signed_in"] = who
+        audit("sign-in")
+    with st.sidebar:
+        st.caption(f"Signed in as **{as_text(st.user.get('name') or who)}** ({as_text(who)})")
+        st.button("Sign out", icon=":material/logout:", on_click=st.logout, key="_sign_out")
+    return scope()
+
+
+_log = logging.getLogger("dashboard")
+
+
+def run_safely(fn) -> None:
+    """Run `fn` (a page); an error shows a short message with a reference instead of a traceback
+    (which would show server paths), and the server log carries the traceback under that reference.
+    A damaged database file says which file and what to do."""
+    try:
+        fn()
+    except store.DatabaseBusy:
+        st.warning("The database is being updated by a load right now. This page shows the new data as soon as the "
+                   "load finishes: rerun it (press R) in a moment.")
+    except Exception as exc:  # noqa: BLE001 - the last line of defence of every page
+        damaged = getattr(store, "DamagedDatabase", ())
+        if damaged and isinstance(exc, damaged):
+            _log.error("damaged database: %s", exc)
+            st.error(as_text(exc))
+            return
+        ref = uuid.uuid4().hex[:8]
+        _log.exception("error %s on a page for %s", ref, user() or "a signed-out user")
+        st.error(f"Something went wrong while drawing this page (reference {ref}). Nothing was changed. Try again; "
+                 f"if it happens again, give the reference to your administrator: the server log has the details.")
+
+
+def no_access_page() -> None:
+    """The one page a signed-in user without any grant sees."""
+    st.title("No access yet")
+    st.write(f"You are signed in as **{as_text(user())}**, but no client has been shared with you yet.")
+    st.info("Ask an administrator of this dashboard to grant you access (`python -m access grant` on the server, "
+            "or the Access page).")
+
+
+def as_text(text) -> str:
+    """A user- or file-supplied string shown as text inside Markdown: no links, images or markup."""
+    return "".join("\\" + c if c in "\\`*_{}[]()<>#+-.!|~:$" else c for c in str(text))
+
+
 def _version() -> tuple:
     return store.data_version(db_path()[0])
 
 
-def _read(fn):
-    """Run `fn(con)` on a short-lived read-only connection (waits while a loader is writing)."""
-    with store.connection(db_path()[0], read_only=True, wait_seconds=30, on_wait=lambda m: None) as con:
+def _read(scope: Scope, fn):
+    """Run `fn(con)` on a short-lived read-only connection that sees only `scope`'s clients
+    (waits while a loader is writing)."""
+    with store.connection(db_path()[0], read_only=True, wait_seconds=30, on_wait=lambda m: None,
+                          scope=scope) as con:
         return fn(con)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def _clients(db: str, version: tuple) -> list[str]:
+def _clients(db: str, version: tuple, scope: Scope) -> list[str]:
     try:
-        return _read(list_clients)
+        return _read(scope, list_clients)
     except FileNotFoundError:
         return []
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def _client_info(db: str, version: tuple, client: str) -> dict:
+def _client_info(db: str, version: tuple, scope: Scope, client: str) -> dict:
     def fetch(con):
         info = get_client(con, client)
         info["options"] = options(con, info["client"])
@@ -88,10 +246,10 @@ def _client_info(db: str, version: tuple, client: str) -> dict:
         info["dictionary"] = get_dictionary(con, info["client"])
         info["last_loaded"] = last_loaded(con, info["client"])
         return info
-    return _read(fetch)
+    return _read(scope, fetch)
 
 
-def _read_report(filters: Filters, fn):
+def _read_report(scope: Scope, filters: Filters, fn):
     """Run `fn(report)` on a Report for `filters` over a short-lived read-only connection."""
     def fetch(con):
         rep = Report(con, filters)
@@ -99,73 +257,77 @@ def _read_report(filters: Filters, fn):
             return fn(rep)
         finally:
             rep.close()
-    return _read(fetch)
+    return _read(scope, fetch)
 
 
 @st.cache_data(show_spinner=False, max_entries=128)
-def _overview(db: str, version: tuple, filters: Filters) -> dict:
-    return _read_report(filters, views.overview)
+def _overview(db: str, version: tuple, scope: Scope, filters: Filters) -> dict:
+    return _read_report(scope, filters, views.overview)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def _time_to_submit(db: str, version: tuple, filters: Filters, grain: str) -> dict:
-    return _read_report(filters, lambda rep: views.time_to_submit(rep, grain))
+def _time_to_submit(db: str, version: tuple, scope: Scope, filters: Filters, grain: str) -> dict:
+    return _read_report(scope, filters, lambda rep: views.time_to_submit(rep, grain))
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def _conversion(db: str, version: tuple, filters: Filters, grain: str) -> dict:
-    return _read_report(filters, lambda rep: views.conversion(rep, grain))
+def _conversion(db: str, version: tuple, scope: Scope, filters: Filters, grain: str) -> dict:
+    return _read_report(scope, filters, lambda rep: views.conversion(rep, grain))
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def _deadlines(db: str, version: tuple, filters: Filters) -> dict:
-    return _read_report(filters, views.deadlines)
+def _deadlines(db: str, version: tuple, scope: Scope, filters: Filters) -> dict:
+    return _read_report(scope, filters, views.deadlines)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def _hm_responsiveness(db: str, version: tuple, filters: Filters) -> dict:
-    return _read_report(filters, views.hm_responsiveness)
+def _hm_responsiveness(db: str, version: tuple, scope: Scope, filters: Filters) -> dict:
+    return _read_report(scope, filters, views.hm_responsiveness)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def _requisitions(db: str, version: tuple, filters: Filters):
-    return _read(lambda con: metrics.requisitions(con, filters))
+def _requisitions(db: str, version: tuple, scope: Scope, filters: Filters):
+    return _read(scope, lambda con: metrics.requisitions(con, filters))
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def _requisition(db: str, version: tuple, filters: Filters, requisition_id: str) -> dict:
+def _requisition(db: str, version: tuple, scope: Scope, filters: Filters, requisition_id: str) -> dict:
     # A report of this one requisition: its facts are the same as in the whole client's report,
     # and it reads only its own applications' events.
-    return _read_report(replace(filters, requisition=requisition_id), lambda rep: {
+    return _read_report(scope, replace(filters, requisition=requisition_id), lambda rep: {
         "filters": filters, "story": rep.requisition(requisition_id)})
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def _portfolio(db: str, version: tuple, filters: Filters) -> list[dict]:
+def _portfolio(db: str, version: tuple, scope: Scope, filters: Filters) -> list[dict]:
     def one(con, client):
         rep = Report(con, replace(filters, client=client, departments=(), recruiters=(), hiring_managers=()))
         try:
             return [{"client": rep.filters.client, **k} for k in rep.kpis(compare=False)]
         finally:
             rep.close()
-    return _read(lambda con: [row for client in list_clients(con) for row in one(con, client)])
+    return _read(scope, lambda con: [row for client in list_clients(con) for row in one(con, client)])
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
-def _drill(db: str, version: tuple, filters: Filters, spec: tuple):
+def _drill(db: str, version: tuple, scope: Scope, filters: Filters, spec: tuple):
     args = {k: v for k, v in spec if k not in ("metric", "count", "label") and v is not None}
-    return _read_report(filters, lambda rep: rep.rows(dict(spec)["metric"], **args))
+    return _read_report(scope, filters, lambda rep: rep.rows(dict(spec)["metric"], **args))
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def _quality(db: str, version: tuple, filters: Filters) -> dict:
-    return _read_report(filters, views.data_quality)
+def _quality(db: str, version: tuple, scope: Scope, filters: Filters) -> dict:
+    return _read_report(scope, filters, views.data_quality)
 
 
-def write(fn, what: str):
-    """Run `fn(con)` on a short-lived read-write connection (an edit made on a page) and return
-    its result. The data version changes when it commits, so every cached view refreshes.
-    `what` names the edit for the message shown while a command-line load holds the database."""
+def write(fn, what: str, client: str):
+    """Run `fn(con)` on a short-lived read-write connection (an edit made on a page for `client`)
+    and return its result. The data version changes when it commits, so every cached view refreshes.
+    `what` names the edit for the message shown while a command-line load holds the database.
+    Only a user with the csm role for `client` (or an admin) may write."""
+    if not scope().allows("csm", client):
+        st.error(f"Could not save {what}: your access to this client is read-only. Nothing was changed.")
+        st.stop()
     try:
         with store.connection(db_path()[0], wait_seconds=30, on_wait=lambda m: None) as con:
             return fn(con)
@@ -179,7 +341,7 @@ def _cached(fn, *args):
     """Call a cached reader for the current database and data version; while a long load keeps
     the database locked past our wait, say so instead of failing."""
     try:
-        return fn(str(db_path()[0]), _version(), *args)
+        return fn(str(db_path()[0]), _version(), scope(), *args)
     except store.DatabaseBusy:
         st.warning("The database is being updated by a load right now. This page shows the new data "
                    "as soon as the load finishes: rerun it (press R) in a moment.")
@@ -267,7 +429,8 @@ def review_deck_button(filters: Filters) -> None:
         problem = None
     except deck.DeckError as exc:
         problem = str(exc)
-    st.download_button("Download review deck", data=lambda: _read(lambda con: deck.build(con, filters)),
+    st.download_button("Download review deck", data=audited(lambda: _read(scope(), lambda con: deck.build(con, filters)),
+                                    "deck", filters, file=deck.file_name(filters)),
                        file_name=deck.file_name(filters), mime=deck.PPTX_MIME, on_click="ignore",
                        icon=":material/slideshow:", key="review_deck", disabled=problem is not None,
                        help="A 16:9 PowerPoint deck for these filters: executive summary against targets and the "
@@ -275,6 +438,46 @@ def review_deck_button(filters: Filters) -> None:
                             "data quality.")
     if problem:
         st.warning(f"The review deck cannot be built: {problem}.")
+
+
+def audited(make, what: str, filters: Filters, **detail):
+    """`make` (a download's data, made when clicked) that first records the download in the audit log.
+    The user is taken now: the click is served outside this script run."""
+    who = user()
+
+    def made():
+        record_for(who, "download", filters.client, what=what, filters=filters.describe(), **detail)
+        return make()
+    return made
+
+
+def grants() -> pd.DataFrame:
+    """Every grant (admins only: the scoped connection shows others none)."""
+    return _read(scope(), access.list_grants)
+
+
+def audit_log(since, who, client, action) -> pd.DataFrame:
+    """The audit log for the Audit page (admins only: the scoped connection shows others none)."""
+    return _read(scope(), lambda con: access.audit(con, since=since, user=who, client=client, action=action,
+                                                   limit=5000))
+
+
+def change_grants(fn) -> None:
+    """Run `fn(con, by)` (a grant or revoke) as this admin and say what changed; rerun to show it."""
+    if not scope().admin:
+        st.error("Only an admin may change access. Nothing was changed.")
+        st.stop()
+    try:
+        with store.connection(db_path()[0], wait_seconds=30, on_wait=lambda m: None) as con:
+            done = fn(con, user())
+    except access.AccessError as exc:
+        st.error(f"{as_text(exc)}. Nothing was changed.")
+        return
+    except store.DatabaseBusy:
+        st.error("A load from the command line is using the database. Nothing was changed; try again in a moment.")
+        return
+    st.session_state["_grants_changed"] = done
+    st.rerun()
 
 
 def empty_state() -> None:
@@ -308,11 +511,26 @@ def _period(preset: str, as_of: dt.date, custom: tuple) -> tuple[dt.date | None,
     return custom
 
 
+# The dates a link may carry: anything outside is a typo (0001-01-01), not a report date.
+EARLIEST, LATEST = dt.date(1990, 1, 1), dt.date(2100, 12, 31)
+_PARAM_NAMES = {"as_of": "as-of date", "from": "period start", "to": "period end"}
+
+
 def _param_date(name: str) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(st.query_params.get(name, ""))
-    except ValueError:
+    """A date from the URL; a value that is not a plausible date is reported on the page and ignored."""
+    text = st.query_params.get(name, "")
+    if not text:
         return None
+    try:
+        day = dt.date.fromisoformat(text)
+    except ValueError:
+        day = None
+    if day is None or not EARLIEST <= day <= LATEST:
+        st.warning(f"The link's {_PARAM_NAMES[name]} `{as_text(text[:40])}` is not "
+                   + ("a date between 1990 and 2100" if day else "a date (YYYY-MM-DD)")
+                   + ": it was left out, and the sidebar shows the default instead.")
+        return None
+    return day
 
 
 def _init(key: str, value) -> None:
@@ -321,21 +539,32 @@ def _init(key: str, value) -> None:
         st.session_state[key] = value
 
 
-def sidebar_filters() -> Filters | None:
-    """Draw the shared filters in the sidebar and return them (None when there is no data)."""
-    names = clients()
+def sidebar_filters(role: str = "viewer") -> Filters | None:
+    """Draw the shared filters in the sidebar and return them (None when there is no data).
+    The client picker lists the clients for which the user has at least `role`."""
+    me = scope()
+    names = [c for c in clients() if me.allows(role, c)]
     if not names:
+        if role != "viewer" and clients():
+            st.info(f"This page is for the {role} role, and none of your clients is shared with you in that role.")
+            st.stop()
         empty_state()
         return None
     qp = st.query_params
     if "_open_client" in st.session_state:  # a click on another page asked for this client
         st.session_state["client"] = st.session_state.pop("_open_client")
     wanted = " ".join(qp.get("client", "").split()).lower()
-    _init("client", next((c for c in names if c.lower() == wanted), names[0]))
-    if st.session_state["client"] not in names:
-        st.session_state["client"] = names[0]
+    match = next((c for c in names if c.lower() == wanted), None)
+    # A client the link names that is not here, or not shared with this user (the two are told
+    # apart nowhere), is said so: never silently replaced by another client.
+    if st.session_state.get("client") not in names:
+        st.session_state["client"] = match if wanted else names[0]
     sb = st.sidebar
-    client = sb.selectbox("Client", names, key="client")
+    client = sb.selectbox("Client", names, key="client", index=None, placeholder="Choose a client")
+    if client is None:
+        st.error(f"There is no client named “{as_text(qp.get('client', '')[:80])}” that you can open. "
+                 "Check the link, or choose a client in the sidebar.")
+        st.stop()
     info = client_info(client)
     opts = info["options"]
     for key, col, param in (("departments", "department", "department"), ("recruiters", "recruiter", "recruiter"),
@@ -344,6 +573,9 @@ def sidebar_filters() -> Filters | None:
         st.session_state[key] = [v for v in st.session_state[key] if v in opts[col]]
     today = local_today(info["timezone"])
     _init("as_of", _param_date("as_of") or today)
+    if qp.get("period") and qp.get("period") not in PRESETS and "preset" not in st.session_state:
+        st.warning(f"The link's period `{as_text(qp.get('period')[:40])}` is not one of: {', '.join(PRESETS)}; "
+                   f"it was left out, and the sidebar shows {DEFAULT_PRESET} instead.")
     _init("preset", qp.get("period") if qp.get("period") in PRESETS else DEFAULT_PRESET)
     _init("date_from", _param_date("from") or today - dt.timedelta(days=89))
     _init("date_to", _param_date("to") or today)
@@ -383,15 +615,16 @@ def sidebar_filters() -> Filters | None:
                    hiring_managers=tuple(hms), date_from=date_from, date_to=date_to, as_of=as_of)
 
 
-def page(title: str) -> Filters:
-    """Every page's start: the database, the title, the shared filters in the sidebar.
+def page(title: str, role: str = "viewer") -> Filters:
+    """Every page's start: the database, the title, the shared filters in the sidebar (the client
+    picker lists the clients for which the user has at least `role`).
 
     Returns the filters; when there is no data it shows how to load some and stops the page.
     """
     _leave_pages_folder_navigation()
     ensure_database()
     st.title(title)
-    filters = sidebar_filters()
+    filters = sidebar_filters(role)
     if filters is None:
         st.stop()
     return filters
@@ -465,5 +698,5 @@ def data_as_of(filters: Filters) -> str:
 
 __all__ = ["PRESETS", "UnknownClient", "client_info", "clients", "comparing", "conversion", "data_as_of",
            "data_quality", "db_path", "deadlines", "drill", "empty_state", "ensure_database", "hm_responsiveness",
-           "open_client_overview", "overview", "page", "period_params", "portfolio", "requisition", "requisition_picker",
+           "open_client_overview", "overview", "page", "as_text", "audit", "audited", "auth_configured", "no_access_page", "run_safely", "scope", "sign_in_gate", "user", "period_params", "portfolio", "requisition", "requisition_picker",
            "requisitions", "review_deck_button", "sidebar_filters", "time_to_submit", "write"]

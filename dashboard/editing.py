@@ -13,9 +13,11 @@ import zoneinfo
 import pandas as pd
 import streamlit as st
 
+import access
 import dashboard
 from loaders.settings import (CANONICAL_WORDS, RATE_TARGETS, SETTINGS_HELP, TARGET_KEYS, SettingsError,
-                              add_stage_words, match_key, parse_settings, save_settings, settings_toml)
+                              add_stage_words, get_client, match_key, parse_settings, save_settings,
+                              settings_toml)
 
 TARGET_LABELS = {
     "time_to_submit_median": "Time to submit, median (days)",
@@ -138,11 +140,20 @@ def save_settings_form(doc: dict) -> None:
     try:
         settings = parse_settings(settings_toml({**doc, "stages": dict(doc["stages"])}),
                                   origin=f"{client}'s settings")
-        changes = dashboard.write(lambda con: save_settings(con, settings), "the settings")
+        changes = dashboard.write(lambda con: _save_recorded(con, settings, client), "the settings", client)
     except SettingsError as exc:
         st.error(f"{exc}. Nothing was saved.")
         return
     _done(client, f"Settings of {client} saved.", changes)
+
+
+def _save_recorded(con, settings, client: str):
+    """Save the settings and record the change, before and after, in the audit log."""
+    before = (get_client(con, client) or {}).get("settings_toml")
+    changes = save_settings(con, settings)
+    after = (get_client(con, client) or {}).get("settings_toml")
+    access.record(con, dashboard.user(), "settings", client, before=before, after=after, changes=changes)
+    return changes
 
 
 def download_settings(info: dict) -> None:
@@ -170,7 +181,12 @@ def map_stage_words(client: str, unmapped: pd.DataFrame) -> None:
         st.error("Choose the word(s) and the canonical stage they count as. Nothing was saved.")
         return
     try:
-        moved = dashboard.write(lambda con: add_stage_words(con, client, words, stage), "the stage dictionary")
+        def save(con):
+            moved = add_stage_words(con, client, words, stage)
+            access.record(con, dashboard.user(), "settings", client, stage_words=list(words), counts_as=stage,
+                          events_moved=moved)
+            return moved
+        moved = dashboard.write(save, "the stage dictionary", client)
     except SettingsError as exc:
         st.error(f"{exc}. Nothing was saved.")
         return

@@ -168,7 +168,8 @@ def downloads(filters, words, table, context: dict, key: str, fig=None, footnote
     with st.container(horizontal=True, gap="small", vertical_alignment="center"):
         for ext, data, what in buttons:
             image = ext in files.IMAGE_FORMATS
-            st.download_button(label.format(fmt=ext.upper()), data, file_name=name(ext),
+            st.download_button(label.format(fmt=ext.upper()), dashboard.audited(data, ext, filters, file=name(ext)),
+                               file_name=name(ext),
                                mime={**files.IMAGE_FORMATS, **files.TABLE_FORMATS}[ext], key=f"dl-{key}-{ext}",
                                on_click="ignore", icon=":material/download:", type="tertiary",
                                disabled=bool(image and problem),

@@ -4,7 +4,7 @@ import streamlit as st
 import dashboard
 from dashboard import editing, widgets
 
-filters = dashboard.page("Data")
+filters = dashboard.page("Data", role="csm")
 q = dashboard.data_quality(filters)
 editing.show_saved()
 st.caption(f"{filters.client} · {dashboard.data_as_of(filters)}")

@@ -5,7 +5,7 @@ import streamlit as st
 import dashboard
 from dashboard import editing
 
-filters = dashboard.page("Settings")
+filters = dashboard.page("Settings", role="csm")
 info = dashboard.client_info(filters.client)
 editing.show_saved()
 st.caption(f"{info['client']} · settings last saved {info['updated_at']:%d %b %Y %H:%M} UTC · changes apply to "

@@ -151,7 +151,9 @@ def restrict(con: duckdb.DuckDBPyConnection, scope: "Scope") -> None:
             cond = where(scope.editable)
         else:
             cond = where(scope.clients)
-        select = f"SELECT * FROM {stored} WHERE {cond}"
+        # The dictionary's order is its rows' order (the first word names a stage on charts).
+        rowid = "rowid AS rowid, " if table == "stage_dictionary" else ""
+        select = f"SELECT {rowid}* FROM {stored} WHERE {cond}"
         if table == "files" and scope.clients is not None:
             # A file that held several clients' rows lists only the visible ones.
             keep = ", ".join(map(_lit, scope.clients)) or "NULL"

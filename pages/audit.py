@@ -1,0 +1,24 @@
+"""Audit log: every sign-in, load, settings change, grant change and download (admins only)."""
+import datetime as dt
+
+import streamlit as st
+
+import dashboard
+from exports import files
+
+dashboard.ensure_database()
+st.title("Audit log")
+st.caption("Append-only: who did what, when (UTC). The command line records the OS user who ran it.")
+cols = st.columns(4)
+since = cols[0].date_input("Since", value=dt.date.today() - dt.timedelta(days=30), key="audit.since")
+who = cols[1].text_input("User", key="audit.user", placeholder="Everyone")
+client = cols[2].selectbox("Client", dashboard.clients(), index=None, key="audit.client", placeholder="Every client")
+action = cols[3].selectbox("Action", ("sign-in", "load", "settings", "grant", "revoke", "download"), index=None,
+                           key="audit.action", placeholder="Every action")
+log = dashboard.audit_log(since, who.strip().lower() or None, client, action)
+st.write(f"{len(log)} row(s)" + (", the newest 5,000 shown" if len(log) == 5000 else ""))
+st.dataframe(log, hide_index=True, width="stretch",
+             column_config={"at_utc": st.column_config.DatetimeColumn("At (UTC)", format="YYYY-MM-DD HH:mm:ss"),
+                            "user": "User", "action": "Action", "client": "Client", "detail": "Detail"})
+st.download_button("Download as CSV", files.table_csv(log), file_name=f"audit-since-{since}.csv",
+                   mime="text/csv", icon=":material/download:")
