@@ -30,8 +30,13 @@ class Server:
     Its log goes to a file in `folder`, read for Streamlit's deprecation messages.
     """
 
-    def __init__(self, db: Path, folder: Path):
+    def __init__(self, db: Path, folder: Path, secrets=None, env: dict | None = None):
+        """`secrets(port)`, when given, returns the text of the server's secrets.toml (an `[auth]`
+        block names the server's own port in its redirect_uri)."""
         self.db = db
+        self.folder = Path(folder)
+        self.secrets = secrets
+        self.env = env or {}
         self.log = Path(folder) / "streamlit.log"
         self._read = 0
         self.proc = None
@@ -39,11 +44,14 @@ class Server:
 
     def __enter__(self) -> "Server":
         port = _free_port()
-        env = {**os.environ, "RECRUITING_DB": str(self.db)}
+        env = {**os.environ, "RECRUITING_DB": str(self.db), **self.env}
+        secrets = self.folder / "secrets.toml"
+        # Never the checkout's own secrets: a test server is in local mode unless given some.
+        secrets.write_text(self.secrets(port) if self.secrets else "", encoding="utf-8")
         with open(self.log, "wb") as log:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
-                 "--server.port", str(port), "--server.address", "127.0.0.1",
+                 "--server.port", str(port), "--server.address", "127.0.0.1", "--secrets.files", str(secrets),
                  "--browser.gatherUsageStats", "false",
                  # No "source file changed" prompt in the status widget while someone edits.
                  "--server.fileWatcherType", "none",

@@ -259,6 +259,10 @@ def browser():
 
 @pytest.fixture(scope="session")
 def server(sample_db, tmp_path_factory):
-    """One dashboard server on the sample database for every browser test of a worker."""
-    with browser_support.Server(sample_db, tmp_path_factory.mktemp("server")) as srv:
+    """One dashboard server on a copy of the sample database for every browser test of a worker
+    (a copy: the server writes downloads into its audit log)."""
+    import shutil
+    folder = tmp_path_factory.mktemp("server")
+    shutil.copy(sample_db, folder / "sample.duckdb")
+    with browser_support.Server(folder / "sample.duckdb", folder) as srv:
         yield srv
