@@ -19,6 +19,8 @@ import datetime as dt
 import hashlib
 import io
 import re
+import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,7 +32,7 @@ import pyarrow.csv as pacsv
 from loaders.parse import (TIME_HINT, cell_text, clean_sql, id_sql, instant_sql, int_bad_sql, int_sql,
                            iso_input, local_date_sql, time_struct, utc_offsets)
 from loaders.settings import canonical_stage_sql, get_client, match_key, match_key_sql
-from loaders import bullhorn, harvest, lever, tracker
+from loaders import bullhorn, harvest, lever, tracker, xlsx
 from loaders.shapes import SUPPORTED, Mapping, Shape, ShapeError, detect, find_lookup, stage_sql
 from loaders.vendor_json import read_objects
 
@@ -286,16 +288,60 @@ def drop_staged(con, *names: str) -> None:
                 con.execute(f"DROP {'VIEW' if kind == 'VIEW' else 'TABLE'} IF EXISTS {_q(obj)}")
 
 
+# Bounds on what a file may hold, so that a damaged or hostile file is refused up front instead of
+# exhausting the machine.
+MAX_COLUMNS = 1000   # more columns than any export has (the widest seen hold about 150)
+MAX_SHEET_CELLS = 1_048_576 * 20   # a full Excel sheet of 20 columns
+# A sheet is read as a grid from A1 to its last cell. A grid this many times larger than the cells
+# written in it is mostly empty (a stray value far below or right of the data): it is refused
+# rather than read, unless it is small anyway.
+SPARSE_GRID, SMALL_GRID = 10, 2_000_000
+MAX_XLSX_XML = 2 << 30   # bytes of XML a workbook may unpack to (a full sheet of 20 columns is ~1 GB)
+
+
+def _check_extent(path: Path, sheet: str, e: xlsx.Extent) -> None:
+    """Refuse a sheet too large to read, naming its last cell and what to do."""
+    where = f"{path}, sheet {sheet!r}"
+    reach = f"its cells reach {xlsx.column_letters(e.columns)}{e.rows} ({e.rows:,} rows x {e.columns:,} columns)"
+    stray = "delete the rows and columns after the data (in Excel, Ctrl+End goes to the last cell) and save again"
+    if e.columns > MAX_COLUMNS:
+        raise LoadError(f"{where}: {reach}; a sheet may have at most {MAX_COLUMNS:,} columns (no export has "
+                        f"more), so it was not read. If the far cells are stray, {stray}")
+    if e.cells <= MAX_SHEET_CELLS and e.grid > max(SMALL_GRID, SPARSE_GRID * e.cells):
+        raise LoadError(f"{where}: {reach} but it holds only {e.cells:,} cell(s): a stray value far from the "
+                        f"data, so it was not read. {stray[0].upper()}{stray[1:]}")
+    if e.cells > MAX_SHEET_CELLS or e.grid > MAX_SHEET_CELLS:
+        raise LoadError(f"{where}: {reach}, more than the {MAX_SHEET_CELLS:,} cells a sheet may hold, so it was "
+                        f"not read; split it into smaller workbooks or save it as CSV. If the far cells are "
+                        f"stray, {stray}")
+
+
 def read_xlsx_sheets(path: Path):
     """Yield (sheet name, hidden, rows) for each sheet; rows are lists of cell values (cached values),
-    from row 1 and column A, with merged cells filled down."""
+    from row 1 and column A, with merged cells filled down. A hidden sheet's rows are not read
+    (an empty list): hidden sheets are never loaded.
+
+    Each sheet's extent is measured in its XML first (`xlsx.sheet_extents`), so a sheet too large
+    to read is refused (LoadError naming the file and sheet) before any memory is spent on it."""
     from python_calamine import CalamineWorkbook
+    try:
+        with zipfile.ZipFile(path) as z:
+            extents = xlsx.sheet_extents(z, MAX_SHEET_CELLS, MAX_XLSX_XML)
+    except xlsx.WorkbookError as exc:
+        raise LoadError(f"{path}: {exc}, so it was not read; save the sheets as CSV") from exc
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError, OSError, zlib.error) as exc:
+        raise LoadError(f"{path}: not a readable Excel workbook (a damaged zip: {exc}); save it again as "
+                        ".xlsx or as CSV") from exc
     try:
         wb = CalamineWorkbook.from_path(str(path))
     except Exception as exc:  # calamine raises its own error types for non-workbooks
         raise LoadError(f"{path}: not a readable Excel workbook ({exc}); save it as .xlsx or as CSV") from exc
     for meta in wb.sheets_metadata:
         hidden = "hidden" in str(meta.visible).lower()   # Hidden or VeryHidden
+        if hidden:
+            yield meta.name, hidden, []
+            continue
+        _check_extent(path, meta.name, extents.get(meta.name, extents[None]))
         sheet = wb.get_sheet_by_name(meta.name)
         rows = sheet.to_python(skip_empty_area=False)
         # A value merged down several rows (a department over its requisitions) belongs to each

@@ -34,6 +34,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from loaders import xlsx
 from loaders.parse import cell_text
 from loaders.shapes import ShapeError
 
@@ -173,21 +174,16 @@ def formula_cells(path: Path, sheet: str) -> dict[tuple[int, int], tuple[str, bo
     """(row, column) from 0 -> (formula, whether Excel saved its value), for the sheet's formula
     cells (calamine reads the saved values; a workbook written by a program and never opened in
     Excel has none). A formula whose saved value is an empty text (`=IF(A5="","",...)`) has one."""
-    main = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
-    rel = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
+    main = xlsx.MAIN
     out = {}
     try:
         z = zipfile.ZipFile(path)
-        book = ET.fromstring(z.read("xl/workbook.xml"))
-    except (OSError, KeyError, zipfile.BadZipFile, ET.ParseError):
-        return out   # not laid out as Excel writes workbooks: formulas are then read by calamine alone
+    except (OSError, zipfile.BadZipFile):
+        return out
     with z:
-        rid = next((s.get(rel) for s in book.iter(f"{main}sheet") if s.get("name") == sheet), None)
-        rels = ET.fromstring(z.read("xl/_rels/workbook.xml.rels"))
-        target = next((r.get("Target") for r in rels if r.get("Id") == rid), None)
-        if target is None:
-            return out
-        part = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+        part = xlsx.sheet_parts(z).get(sheet)   # (the workbook was measured by ingest.read_xlsx_sheets)
+        if part is None:
+            return out   # not laid out as Excel writes workbooks: formulas are then read by calamine alone
         for _, cell in ET.iterparse(z.open(part)):
             if cell.tag != f"{main}c":
                 continue
