@@ -6,6 +6,9 @@ import access
 import dashboard
 
 dashboard.ensure_database()
+if not dashboard.scope().admin:  # app.py keeps this page from others; opened alone, it says so too
+    st.warning("This page is for admins.")
+    st.stop()
 st.title("Access")
 st.caption("A person (name@company.com) or everyone at a domain (@company.com) gets a role for some clients. "
            "viewer: the client's dashboards and downloads, read-only. csm: also Upload, Settings and Data for those "

@@ -7,6 +7,9 @@ import dashboard
 from exports import files
 
 dashboard.ensure_database()
+if not dashboard.scope().admin:  # app.py keeps this page from others; opened alone, it says so too
+    st.warning("This page is for admins.")
+    st.stop()
 st.title("Audit log")
 st.caption("Append-only: who did what, when (UTC). The command line records the OS user who ran it.")
 cols = st.columns(4)
