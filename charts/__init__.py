@@ -4,6 +4,12 @@ No Streamlit here. Each builder takes the metrics' small result tables and retur
 figure whose title states the finding; `caption` gives the footnote every chart carries
 (definition, filters, n, data as of).
 
+Every builder takes its data through `_data_as_text`: plotly renders a subset of HTML in tick
+labels, legends, hover text, titles and annotations, so a department named `<a href=...>` would be
+a link. The text of the tables and labels a builder is given is escaped once, there; the markup
+the builders write themselves (`<br>`, `<sup>`) still works. Reading a point back (`drill_spec`,
+`exports.files.chart_table`) unescapes it.
+
 Drill-down: a trace whose points stand for rows carries `meta={"drill": {...}}` naming the
 metric and how a point picks its rows (a subset, a dimension value, a period bucket, a day
 count). `drill_spec(fig, curve, index)` turns a selected point into the arguments of
@@ -11,6 +17,8 @@ count). `drill_spec(fig, curve, index)` turns a selected point into the argument
 """
 from __future__ import annotations
 
+import functools
+import html
 import math
 
 import pandas as pd
@@ -44,6 +52,33 @@ STAGE_COLOURS = {"applied": "#56B4E9", "screened": "#0072B2", "submitted": "#E69
 STAGE_SYMBOLS = {"rejected": "x", "withdrawn": "x-open", "hired": "star", "(unmapped)": "circle-open"}
 STATUS_COLOURS = {"on target": MET, "near target": "#E69F00", "off target": MISSED, "no target": PENDING}
 TEMPLATE = "rpo"
+
+
+def _escaped(arg):
+    """A builder's argument with its text escaped for plotly: the text cells of a table, the text
+    values of a dict (the stage labels); anything else as it is."""
+    def text(value):
+        return html.escape(value, quote=False) if isinstance(value, str) else value
+    if isinstance(arg, pd.DataFrame):
+        arg = arg.copy()
+        for col in arg.columns:
+            values = arg[col]
+            if pd.api.types.is_object_dtype(values) or pd.api.types.is_string_dtype(values):
+                # Element by element with the column's own dtype: `map` would turn mixed columns numeric.
+                arg[col] = pd.Series([text(v) for v in values], index=values.index, dtype=values.dtype)
+        return arg
+    if isinstance(arg, dict):
+        return {k: text(v) for k, v in arg.items()}
+    return arg
+
+
+def _data_as_text(builder):
+    """Wraps a chart builder so every text it takes from data shows literally (see the module's
+    docstring)."""
+    @functools.wraps(builder)
+    def build(*args, **kwargs):
+        return builder(*map(_escaped, args), **{k: _escaped(v) for k, v in kwargs.items()})
+    return build
 
 
 def is_missing(value) -> bool:
@@ -87,7 +122,8 @@ def drill_spec(fig: go.Figure, curve: int, index: int) -> dict | None:
     point = trace[meta.get("key", "x")][index]
     label = [meta.get("label", trace.name or "")]
     if meta.get("by"):
-        spec.update(by=meta["by"], value=str(point))
+        point = html.unescape(str(point))    # the builder escaped it (`_data_as_text`)
+        spec.update(by=meta["by"], value=point)
         label.append(f"{meta['by'].replace('_', ' ')} {point}")
     elif meta.get("grain"):
         period = pd.Timestamp(point).date()
@@ -152,6 +188,7 @@ def _days_title(what: str, value, target) -> str:
             f"the {target:g}-day target</sup>")
 
 
+@_data_as_text
 def time_to_submit_trend(trend: pd.DataFrame, target: float | None, totals: dict, grain: str = "month") -> go.Figure:
     """Median and 90th percentile time to submit per week/month/quarter, with the target as a line."""
     fig = go.Figure(layout=dict(template=TEMPLATE, title=_days_title("Median time to submit", totals.get("median"),
@@ -170,6 +207,7 @@ def time_to_submit_trend(trend: pd.DataFrame, target: float | None, totals: dict
     return fig
 
 
+@_data_as_text
 def time_to_submit_distribution(rows: pd.DataFrame, target: float | None, totals: dict) -> go.Figure:
     """How many requisitions took each number of days to a first submittal, with the spread as a
     box (median, quartiles, outliers) above and the target as a line."""
@@ -198,6 +236,7 @@ def time_to_submit_distribution(rows: pd.DataFrame, target: float | None, totals
     return fig
 
 
+@_data_as_text
 def conversion_funnel(totals: dict, labels: dict) -> go.Figure:
     """Submitted -> interviewed -> offered -> hired for the cohort, in the client's stage words."""
     stages = ["submitted", "interviewed", "offered", "hired"]
@@ -217,6 +256,7 @@ def conversion_funnel(totals: dict, labels: dict) -> go.Figure:
     return fig
 
 
+@_data_as_text
 def conversion_trend(trend: pd.DataFrame, totals: dict, grain: str = "month", target: float | None = None) -> go.Figure:
     """The three conversion rates per cohort month (applications by the month of their submittal),
     with the submit-to-interview target as a line."""
@@ -241,6 +281,7 @@ def conversion_trend(trend: pd.DataFrame, totals: dict, grain: str = "month", ta
     return fig
 
 
+@_data_as_text
 def in_process(totals: dict, labels: dict) -> go.Figure:
     """The cohort's applications with no outcome yet, by the next step they are waiting for."""
     steps = [("awaiting_interview", f"Submitted, awaiting {labels.get('interviewed', 'interview')}"),
@@ -274,6 +315,7 @@ GROUP_VALUE = {
 }
 
 
+@_data_as_text
 def by_dimension(table: pd.DataFrame, metric: str, by: str, target: float | None) -> go.Figure:
     """The metric's headline number per department, recruiter, hiring manager or source, with n
     on each bar and the target as a line; the title names the fastest/best and slowest/worst."""
@@ -308,6 +350,7 @@ def by_dimension(table: pd.DataFrame, metric: str, by: str, target: float | None
     return fig
 
 
+@_data_as_text
 def adherence_by_month(trend: pd.DataFrame, target: float | None, totals: dict) -> go.Figure:
     """Deadlines met / missed / pending per month of their original due date, with the adherence
     rate and its target on a second axis."""
@@ -338,6 +381,7 @@ def adherence_by_month(trend: pd.DataFrame, target: float | None, totals: dict) 
     return fig
 
 
+@_data_as_text
 def misses_by_reason(table: pd.DataFrame, totals: dict) -> go.Figure:
     """Missed deadlines by reason, split by the side that caused them (RPO or client)."""
     data = table[table["missed"] > 0].sort_values("missed", ascending=False) if not table.empty else table
@@ -361,6 +405,7 @@ def misses_by_reason(table: pd.DataFrame, totals: dict) -> go.Figure:
     return fig
 
 
+@_data_as_text
 def we_scorecard(tts_trend: pd.DataFrame, hm_trend: pd.DataFrame, tts: dict, hm: dict, targets: dict) -> go.Figure:
     """Both sides of the relationship on one chart: the recruiters' speed (median time to submit)
     beside the client's (median hiring-manager feedback time), per month, with their targets."""
@@ -388,6 +433,7 @@ def we_scorecard(tts_trend: pd.DataFrame, hm_trend: pd.DataFrame, tts: dict, hm:
     return fig
 
 
+@_data_as_text
 def requisition_timeline(events: pd.DataFrame, labels: dict, start, sla_due) -> go.Figure:
     """One requisition's applications as rows of stage events in the client's words, with its
     start and SLA due date marked."""
@@ -412,6 +458,7 @@ def requisition_timeline(events: pd.DataFrame, labels: dict, start, sla_due) -> 
     return fig
 
 
+@_data_as_text
 def portfolio(table: pd.DataFrame) -> go.Figure:
     """Every client's KPIs side by side, each against the client's own target (one small chart per
     KPI, bars coloured red/amber/green by target status, targets as diamonds)."""

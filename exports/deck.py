@@ -35,7 +35,7 @@ from xlsxwriter import Workbook
 
 import charts
 import store
-from exports.files import formula_like
+from exports.files import formula_like, plain_title
 from loaders.settings import get_dictionary, stored_settings
 from metrics import METRICS, RULES, Filters, Report, days_word, last_loaded, render, stage_labels, views
 
@@ -132,10 +132,9 @@ def file_name(filters: Filters) -> str:
 # -- small numbers-to-words helpers --------------------------------------------------------------
 
 def headline(fig) -> tuple[str, str]:
-    """A chart builder's title as (headline, detail): the finding the screen states."""
-    text = fig.layout.title.text or ""
-    main, _, rest = text.partition("<br>")
-    return re.sub(r"<[^>]+>", "", main).strip(), re.sub(r"<[^>]+>", "", rest).strip()
+    """A chart builder's title as (headline, detail): the finding the screen states, as plain text."""
+    main, _, rest = (fig.layout.title.text or "").partition("<br>")
+    return plain_title(main), plain_title(rest)
 
 
 def _diff_text(value, previous, unit: str) -> tuple[str, float]:

@@ -268,11 +268,14 @@ def chart_table(fig: go.Figure) -> pd.DataFrame:
             category = ((meta or {}).get("by") or ("period" if (meta or {}).get("grain") or dated else None)
                         or title or ("days" if (meta or {}).get("days") else "category"))
         unit = _unit(fig, trace, value_axis, meta)
-        name = trace.name or (meta or {}).get("label") or ""
+        # The builders escape the text they plot (`charts._data_as_text`); a file holds it as it is.
+        name = html.unescape(trace.name or (meta or {}).get("label") or "")
         for i, (c, v) in enumerate(zip(cats, values)):
             spec = charts.drill_spec(fig, curve, i) if meta else None
             drillable = drillable or spec is not None
             c = _plain(c)
+            if isinstance(c, str):
+                c = html.unescape(c)
             if isinstance(c, pd.Timestamp) and c == c.normalize():
                 c = c.date()
             rows.append({"series": name, category: c, "value": _plain(v), "unit": unit,

@@ -4,15 +4,18 @@ deck's charts, and one that looks like HTML shows literally on a chart."""
 from __future__ import annotations
 
 import datetime as dt
+import html
 import io
 
 import openpyxl
+import pandas as pd
 import pytest
 from pptx import Presentation
 
+import charts
 from conftest import DB
-from exports import deck
-from metrics import Filters
+from exports import deck, files
+from metrics import Filters, Report, stage_labels, views
 
 AS_OF = dt.date(2026, 6, 1)
 # OWASP's CSV-injection starts, and two more that xlsxwriter (which writes a chart's workbook)
@@ -33,38 +36,43 @@ def _toml_string(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def load(db: DB, stage: str, department: str, hiring_manager: str, recruiter: str, reason: str):
-    """A client whose requisition R1 carries the given names, with enough events, hires and a
-    missed commitment that every chart of the deck has R1 in it."""
-    toml = f'name = "Acme"\ntimezone = "America/Chicago"\n[stages]\n{_toml_string(stage)} = "interviewed"\n'
+def load(db: DB, client: str = "Acme", **names: str):
+    """A client whose requisition R1 carries the given `names` (stage, department, hiring_manager,
+    recruiter, source, reason), with enough events, hires and a missed commitment that every chart
+    has R1 in it."""
+    n = {k: _q(v) for k, v in names.items()}
+    toml = (f'name = {_toml_string(client)}\ntimezone = "America/Chicago"\n[stages]\n'
+            f'{_toml_string(names["stage"])} = "interviewed"\n')
+    c = _q(client)
     return db(toml, {
         "requisitions": f"""
             client,requisition_id,title,department,hiring_manager,recruiter,opened_at
-            Acme,R1,{_q(department)},{_q(department)},{_q(hiring_manager)},{_q(recruiter)},2026-05-01
-            Acme,R2,Analyst,Sales,bob,alice,2026-05-01
+            {c},R1,{n["department"]},{n["department"]},{n["hiring_manager"]},{n["recruiter"]},2026-05-01
+            {c},R2,Analyst,Sales,bob,alice,2026-05-01
         """,
-        "applications": """
-            client,application_id,requisition_id
-            Acme,A1,R1
-            Acme,A2,R2
+        "applications": f"""
+            client,application_id,requisition_id,source
+            {c},A1,R1,{n["source"]}
+            {c},A2,R2,referral
         """,
         "stage_events": f"""
             client,application_id,stage,entered_at
-            Acme,A1,submitted,2026-05-03T15:00:00Z
-            Acme,A1,{_q(stage)},2026-05-05T15:00:00Z
-            Acme,A1,hired,2026-05-20T15:00:00Z
-            Acme,A2,submitted,2026-05-04T15:00:00Z
-            Acme,A2,interviewed,2026-05-09T15:00:00Z
-            Acme,A2,hired,2026-05-25T15:00:00Z
+            {c},A1,submitted,2026-05-03T15:00:00Z
+            {c},A1,{n["stage"]},2026-05-05T15:00:00Z
+            {c},A1,hired,2026-05-20T15:00:00Z
+            {c},A2,submitted,2026-05-04T15:00:00Z
+            {c},A2,interviewed,2026-05-09T15:00:00Z
+            {c},A2,hired,2026-05-25T15:00:00Z
         """,
-        "commitments": COMMITMENTS + f"Acme,C1,R1,2026-05-10,,,,rpo,{_q(reason)}\n",
+        "commitments": COMMITMENTS + f"{c},C1,R1,2026-05-10,,,,rpo,{n['reason']}\n",
     })
 
 
 @pytest.fixture(scope="module")
 def formula_deck(tmp_path_factory):
     db = DB(tmp_path_factory.mktemp("formulas"))
-    con = load(db, STAGE, DEPARTMENT, HIRING_MANAGER, "@SUM(1)", REASON)
+    con = load(db, stage=STAGE, department=DEPARTMENT, hiring_manager=HIRING_MANAGER, recruiter="@SUM(1)",
+               source="-1", reason=REASON)
     try:
         return Presentation(io.BytesIO(deck.build(con, Filters("Acme", as_of=AS_OF))))
     finally:
@@ -99,3 +107,112 @@ def test_the_deck_charts_show_formula_like_names_as_they_are(formula_deck):
     assert f"{DEPARTMENT} (n = 1)" in categories["Chart: time_to_fill"]
     assert f"{HIRING_MANAGER} (n = 1)" in categories["Chart: hm_feedback_days"]
     assert categories["Chart: deadline_adherence misses"] == [f"{REASON} (1)"]
+
+
+# -- HTML: plotly renders a subset of it in ticks, legends, hovers, titles and annotations ----------
+
+CLIENT = "Acme <b>&</b> Co"
+HTML = {"stage": "<i>Talk</i>", "department": '<a href="https://evil.example">x</a>', "hiring_manager": "<b>Boss</b>",
+        "recruiter": "R&amp;D<br>", "source": "<img src=x onerror=alert(1)>",
+        "reason": '<a href="https://evil.example">late</a>'}
+BREAKDOWNS = [("time_to_submit", "department"), ("time_to_submit", "recruiter"),
+              ("interview_conversion", "department"), ("interview_conversion", "recruiter"),
+              ("interview_conversion", "source"), ("deadline_adherence", "reason"),
+              ("deadline_adherence", "department"), ("hm_feedback_days", "hiring_manager"), ("time_to_fill", "department")]
+
+
+@pytest.fixture(scope="module")
+def html_db(tmp_path_factory):
+    db = DB(tmp_path_factory.mktemp("html"))
+    con = load(db, client=CLIENT, **HTML)
+    yield con
+    db.close()
+
+
+@pytest.fixture(scope="module")
+def figures(html_db) -> dict:
+    """Every chart builder's figure for the client, from the data the pages give them."""
+    rep = Report(html_db, Filters(CLIENT, as_of=AS_OF))
+    labels = stage_labels(html_db, rep.filters.client)
+    ov, tts, conv = views.overview(rep), views.time_to_submit(rep, "month"), views.conversion(rep, "month")
+    dl = views.deadlines(rep)
+    story = rep.requisition("R1")
+    kpis = pd.DataFrame([{"client": rep.filters.client, **k,
+                          "status": charts.target_status(k["value"], k["target"], k["lower_is_better"])}
+                         for k in rep.kpis(compare=False)])
+    figs = {
+        "we": charts.we_scorecard(ov["tts_trend"], ov["hm_trend"], ov["summary"]["time_to_submit"],
+                                  ov["summary"]["hm_feedback_days"], {}),
+        "tts trend": charts.time_to_submit_trend(tts["trend"], None, tts["totals"]),
+        "tts distribution": charts.time_to_submit_distribution(tts["rows"], None, tts["totals"]),
+        "funnel": charts.conversion_funnel(conv["totals"], labels),
+        "in process": charts.in_process(conv["totals"], labels),
+        "conversion trend": charts.conversion_trend(conv["trend"], conv["totals"]),
+        "adherence": charts.adherence_by_month(dl["trend"], None, dl["totals"]),
+        "misses": charts.misses_by_reason(dl["by"]["reason"], dl["totals"]),
+        "timeline": charts.requisition_timeline(story["events"], labels, story["requisition"]["start_on"],
+                                                story["requisition"]["sla_due_on"]),
+        "portfolio": charts.portfolio(kpis),
+    }
+    for metric, by in BREAKDOWNS:
+        figs[f"{metric} by {by}"] = charts.by_dimension(rep.aggregate(metric, by=by), metric, by, None)
+    rep.close()
+    return figs
+
+
+def _texts(value):
+    """Every string in a figure's dict."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for v in value.values():
+            yield from _texts(v)
+    elif isinstance(value, (list, tuple)) or hasattr(value, "tolist"):
+        for v in (value.tolist() if hasattr(value, "tolist") else value):
+            yield from _texts(v)
+
+
+def test_every_chart_builder_takes_its_data_as_text():
+    builders = [f for name, f in vars(charts).items()
+                if callable(f) and not name.startswith("_") and getattr(f, "__annotations__", {}).get("return") == "go.Figure"]
+    assert len(builders) == 11
+    assert all(getattr(f, "__wrapped__", None) for f in builders), [f.__name__ for f in builders if not hasattr(f, "__wrapped__")]
+
+
+def test_html_in_names_reaches_no_chart_as_markup(figures):
+    names = [CLIENT, *HTML.values()]
+    shown = set()
+    for key, fig in figures.items():
+        texts = list(_texts(fig.to_dict()))
+        for name in names:
+            assert not [t for t in texts if name in t], (key, name)
+            shown.update(name for name in names if any(html.escape(name, quote=False) in t for t in texts))
+    # Every name does reach a chart, escaped, so plotly shows its text.
+    assert shown == set(names)
+
+
+def test_our_own_markup_in_titles_still_works(figures):
+    title = figures["time_to_fill by department"].layout.title.text
+    assert "<br><sup>" in title and '(&lt;a href="https://evil.example"&gt;x&lt;/a&gt;)' in title
+    assert deck.headline(figures["time_to_fill by department"])[1].endswith(f"({HTML['department']})")
+
+
+def test_a_selected_point_and_the_chart_table_give_the_names_as_they_are(figures, html_db):
+    fig = figures["time_to_submit by department"]
+    index = list(fig.data[0].y).index(html.escape(HTML["department"], quote=False))
+    spec = charts.drill_spec(fig, 0, index)
+    assert spec["value"] == HTML["department"]
+    rep = Report(html_db, Filters(CLIENT, as_of=AS_OF))
+    args = {k: v for k, v in spec.items() if k not in ("metric", "count", "label") and v is not None}
+    assert len(rep.rows(spec["metric"], **args)) == spec["count"] == 1
+    rep.close()
+    assert HTML["department"] in set(files.chart_table(fig)["department"])
+    assert HTML["reason"] in set(files.chart_table(figures["misses"])["reason"])
+
+
+@pytest.mark.requires("chromium")
+def test_a_chart_image_shows_html_in_names_as_text(figures):
+    svg = files.chart_image(figures["deadline_adherence by reason"], "svg").decode()
+    # The name is drawn as characters (`&#60;a href=...`), not as an SVG link.
+    assert '&#60;a href="https://evil.example"&#62;late' in svg
+    assert "<a " not in svg and "xlink:href" not in svg
