@@ -18,6 +18,7 @@ import csv
 import datetime as dt
 import hashlib
 import io
+import itertools
 import re
 import zipfile
 import zlib
@@ -181,6 +182,18 @@ def kind_from_headers(headers) -> str | None:
 # ---------------------------------------------------------------------------------------------
 # Reading: each source becomes (sheet, kind, text table with __row) pieces.
 
+# Bounds on what a file may hold, so that a damaged or hostile file is refused up front instead of
+# exhausting the machine.
+MAX_COLUMNS = 1000   # more columns than any export has (the widest seen hold about 150)
+CSV_SNIFF_ROWS = 20480   # the rows DuckDB's lenient CSV reader takes its columns from (its sample_size)
+MAX_SHEET_CELLS = 1_048_576 * 20   # a full Excel sheet of 20 columns
+# A sheet is read as a grid from A1 to its last cell. A grid this many times larger than the cells
+# written in it is mostly empty (a stray value far below or right of the data): it is refused
+# rather than read, unless it is small anyway.
+SPARSE_GRID, SMALL_GRID = 10, 2_000_000
+MAX_XLSX_XML = 2 << 30   # bytes of XML a workbook may unpack to (a full sheet of 20 columns is ~1 GB)
+
+
 def sniff_delimiter(head: bytes) -> str:
     """The delimiter of a CSV file from its first bytes (`,`, `;`, tab or `|`; `,` when unsure)."""
     try:
@@ -196,6 +209,23 @@ def csv_headers(path: Path) -> list[str]:
     lines = head.decode("utf-8", "replace").splitlines()
     row = next(csv.reader(lines[:1], delimiter=sniff_delimiter(head)), [])
     return [h.strip() for h in row if h.strip()]
+
+
+def check_csv_width(path: Path, delimiter: str, encoding: str) -> None:
+    """Refuse a CSV file with more than MAX_COLUMNS values in its header or in a row the readers
+    size their tables by (the first CSV_SNIFF_ROWS), before any table that wide is built: a file
+    of 100,000 columns took minutes and gigabytes to read. Rows further down with extra values are
+    read as the header's width (plus the extra columns of the first rows)."""
+    with open(path, encoding=encoding, errors="replace", newline="") as fh:
+        try:
+            for n, row in enumerate(itertools.islice(csv.reader(fh, delimiter=delimiter), CSV_SNIFF_ROWS), 1):
+                if len(row) > MAX_COLUMNS:
+                    raise LoadError(
+                        f"{path}: {'the header row' if n == 1 else f'row {n}'} has {len(row):,} values; a file may "
+                        f"have at most {MAX_COLUMNS:,} columns (no export has more), so it was not read. Check that "
+                        f"this is the export you meant and that its values are separated by {delimiter!r}")
+        except csv.Error:
+            return   # a value longer than the csv module reads: the readers refuse such a line themselves
 
 
 def read_csv_piece(con, path: Path, table: str, utf8: bool) -> list[str]:
@@ -219,6 +249,7 @@ def read_csv_piece(con, path: Path, table: str, utf8: bool) -> list[str]:
                         "export the sheet as CSV (UTF-8) or load the .xlsx workbook itself")
     delim = sniff_delimiter(head[:4096])
     encoding = "utf-8" if utf8 else "latin-1"   # spreadsheet programs on Windows still save Latin-1
+    check_csv_width(path, delim, encoding)
     arrow = _arrow_csv(path, head, delim, encoding)
     if arrow is not None:
         headers, arrow = arrow
@@ -228,7 +259,8 @@ def read_csv_piece(con, path: Path, table: str, utf8: bool) -> list[str]:
     else:
         params = {"path": str(path), "delim": delim, "encoding": encoding}
         reader = ("read_csv($path, all_varchar = true, header = true, delim = $delim, quote = '\"', "
-                  "escape = '\"', null_padding = true, strict_mode = false, encoding = $encoding)")
+                  "escape = '\"', null_padding = true, strict_mode = false, encoding = $encoding, "
+                  f"sample_size = {CSV_SNIFF_ROWS})")
         try:
             names = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {reader}", params).fetchall()]
             headers = unique_headers(names)
@@ -286,17 +318,6 @@ def drop_staged(con, *names: str) -> None:
                 con.unregister(obj)
             else:
                 con.execute(f"DROP {'VIEW' if kind == 'VIEW' else 'TABLE'} IF EXISTS {_q(obj)}")
-
-
-# Bounds on what a file may hold, so that a damaged or hostile file is refused up front instead of
-# exhausting the machine.
-MAX_COLUMNS = 1000   # more columns than any export has (the widest seen hold about 150)
-MAX_SHEET_CELLS = 1_048_576 * 20   # a full Excel sheet of 20 columns
-# A sheet is read as a grid from A1 to its last cell. A grid this many times larger than the cells
-# written in it is mostly empty (a stray value far below or right of the data): it is refused
-# rather than read, unless it is small anyway.
-SPARSE_GRID, SMALL_GRID = 10, 2_000_000
-MAX_XLSX_XML = 2 << 30   # bytes of XML a workbook may unpack to (a full sheet of 20 columns is ~1 GB)
 
 
 def _check_extent(path: Path, sheet: str, e: xlsx.Extent) -> None:
@@ -853,6 +874,7 @@ def _pieces(con, path: Path, utf8: bool, fmt: str = "auto", mapping: Mapping | N
     if fmt in ("auto", bullhorn.FORMAT) and mapping is None and bullhorn.is_dataloader(path, csv_headers(path)):
         with open(path, "rb") as fh:
             delimiter = sniff_delimiter(fh.read(4096))
+        check_csv_width(path, delimiter, "utf-8" if utf8 else "latin-1")
         items = bullhorn.dataloader_objects(path, delimiter, "utf-8" if utf8 else "latin-1")
         pieces, notes = bullhorn.tables(path, items, first=2)
         entity = bullhorn.entity(path, [])
