@@ -34,7 +34,7 @@ PAGES = {
         ("pages/settings.py", "Settings", ":material/settings:", "csm"),
     ],
     "Administration": [
-        ("pages/access.py", "Access", ":material/group:", "admin"),
+        ("pages/grants.py", "Access", ":material/group:", "admin"),
         ("pages/audit.py", "Audit log", ":material/history:", "admin"),
     ],
 }
@@ -52,7 +52,9 @@ for section, pages in PAGES.items():
     for path, title, icon, role in pages:
         ok = scope.allows(role)
         page = st.Page(path, title=title, icon=icon, default=path == "pages/overview.py",
-                       visibility="visible" if ok else "hidden")
+                       visibility="visible" if ok else "hidden",
+                       # pages/grants.py, not access.py: a page run alone would import itself as `access`.
+                       url_path="access" if path == "pages/grants.py" else None)
         allowed[page.url_path], needs[page.url_path] = ok, role
         nav.setdefault(section, []).append(page)
 page = st.navigation({section: pages for section, pages in nav.items()})

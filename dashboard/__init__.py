@@ -670,7 +670,7 @@ def requisition_picker(filters: Filters) -> str | None:
         st.session_state["_req_in_url"] = wanted
         st.session_state["req"] = wanted if wanted in names else None
         if wanted and wanted not in names:
-            st.warning(f"Requisition {wanted!r} is not among {filters.client}'s requisitions"
+            st.warning(f"Requisition “{as_text(wanted[:80])}” is not among {as_text(filters.client)}'s requisitions"
                        + (" for the filters in the sidebar." if filters.filtered else "."))
     if st.session_state.get("req") not in names:
         st.session_state["req"] = None

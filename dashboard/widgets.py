@@ -90,7 +90,7 @@ def chart(fig, metric: str, n, filters, info: dict, key: str, also: tuple[str, i
     footnotes = [charts.caption(m, info, filters.describe(), count, dashboard.data_as_of(filters))
                  for m, count in shown]
     for footnote in footnotes:
-        st.caption(footnote)
+        st.caption(dashboard.as_text(footnote))
     context = about(filters, "Chart", files.plain_title(fig), metrics=[m for m, _ in shown],
                     n="; ".join(f"{count} {METRICS[m].counts}" for m, count in shown), notes=files.chart_notes(fig))
     downloads(filters, [metric, key], lambda: files.chart_table(fig), context, key=key, fig=fig,
@@ -107,7 +107,8 @@ def drill_rows(filters, spec: dict, key: str) -> None:
     rows = dashboard.drill(filters, spec)
     with st.container(border=True):
         title = f"Rows behind {spec['label']}: {len(rows)}"
-        st.markdown(f"**{title}** ({METRICS[spec['metric']].title.lower()}; {filters.describe()})")
+        st.markdown(f"**{dashboard.as_text(title)}** ({METRICS[spec['metric']].title.lower()}; "
+                    f"{dashboard.as_text(filters.describe())})")
         st.dataframe(rows, hide_index=True, width="stretch", column_config=COLUMN_LABELS)
         context = about(filters, "Table", title, metrics=[spec["metric"]], n=f"{len(rows)} rows")
         downloads(filters, [spec["metric"], spec["label"]], lambda: rows, context, key=key,
@@ -262,9 +263,9 @@ def conversion_steps(totals: dict, labels: dict, targets: dict) -> None:
         rate, target = totals.get(key), targets.get(key)
         ratio = f"{totals[a] / totals[b]:.1f}:1" if totals.get(b) else "n/a"
         with col:
-            st.metric(f"{labels[a]} → {labels[b]}", charts.fmt_value(rate, "rate"), border=True,
-                      help=f"{totals[b]} of {totals[a]} reached {labels[b]}; {ratio} means {ratio.split(':')[0]} "
-                           f"{labels[a].lower()} per {labels[b].lower()}.")
+            st.metric(dashboard.as_text(f"{labels[a]} → {labels[b]}"), charts.fmt_value(rate, "rate"), border=True,
+                      help=dashboard.as_text(f"{totals[b]} of {totals[a]} reached {labels[b]}; {ratio} means "
+                                             f"{ratio.split(':')[0]} {labels[a].lower()} per {labels[b].lower()}."))
             st.caption(f"{totals[b]} of {totals[a]} · {ratio}  \n{target_text(rate, target, 'rate', False)}")
     with cols[-1]:
         st.metric("Still in process", totals.get("in_process") or 0, border=True,
@@ -385,4 +386,4 @@ def portfolio_table(table, filters) -> None:
 
 def scope(filters) -> None:
     """The line under a page's title: the filters in words and "data as of"."""
-    st.caption(f"{filters.describe()} · {dashboard.data_as_of(filters)}")
+    st.caption(dashboard.as_text(f"{filters.describe()} · {dashboard.data_as_of(filters)}"))

@@ -7,7 +7,7 @@ from dashboard import editing, widgets
 filters = dashboard.page("Data", role="csm")
 q = dashboard.data_quality(filters)
 editing.show_saved()
-st.caption(f"{filters.client} · {dashboard.data_as_of(filters)}")
+st.caption(dashboard.as_text(f"{filters.client} · {dashboard.data_as_of(filters)}"))
 
 SECTIONS = (
     ("files", "Files loaded", "Every file with its sha256 and rows read, loaded and rejected."),
