@@ -8,7 +8,9 @@ canonical rows) or loaded into the real database through `dashboard.write`.
 """
 from __future__ import annotations
 
+import struct
 import zipfile
+import zlib
 from pathlib import Path
 
 import duckdb
@@ -29,30 +31,22 @@ class UploadError(ValueError):
     """An upload refused before any loading (too large, a zip that cannot be unpacked safely)."""
 
 
+MAX_ZIP_ENTRIES = 500   # more files than any export folder holds
+CHUNK = 1 << 20
+
+
 def save_uploads(files, folder: Path, max_mb: int = MAX_MB) -> list[Path]:
-    """Write uploaded files into `folder`, unpacking zips; refuses more than `max_mb` in all,
-    counted unpacked (a zip bomb is refused before anything is written)."""
+    """Write uploaded files into `folder`, unpacking a zip into a folder of its own name (so that
+    `export.zip/applications.csv` is how its files are shown); refuses more than `max_mb` in all,
+    counted unpacked. A zip is refused before anything is written when it declares too much or too
+    many files, and while unpacking when its entries inflate to more than they declare."""
     limit, total, paths = max_mb * 1024 * 1024, 0, []
     for f in files:
         data = f.getvalue()
         name = Path(f.name).name
         if name.lower().endswith(".zip"):
-            try:
-                archive = zipfile.ZipFile(f)
-            except zipfile.BadZipFile as exc:
-                raise UploadError(f"{name}: not a readable zip archive ({exc})") from exc
-            members = [m for m in archive.infolist() if not m.is_dir() and not Path(m.filename).name.startswith(".")]
-            total += sum(m.file_size for m in members)
-            if total > limit:
-                raise UploadError(f"{name}: unpacks to more than {max_mb} MB; load its files from the command line")
-            target = folder / Path(name).stem
-            for m in members:
-                out = (target / m.filename).resolve()
-                if not str(out).startswith(str(target.resolve())):   # no ../ escapes
-                    raise UploadError(f"{name}: member {m.filename!r} points outside the archive")
-                out.parent.mkdir(parents=True, exist_ok=True)
-                out.write_bytes(archive.read(m))
-            paths.append(target)
+            total = _unzip(f, name, folder / name, total, limit, max_mb)
+            paths.append(folder / name)
         else:
             total += len(data)
             if total > limit:
@@ -60,6 +54,57 @@ def save_uploads(files, folder: Path, max_mb: int = MAX_MB) -> list[Path]:
             (folder / name).write_bytes(data)
             paths.append(folder / name)
     return paths
+
+
+def _unzip(f, name: str, target: Path, total: int, limit: int, max_mb: int) -> int:
+    """Unpack one uploaded zip into `target`; returns the bytes unpacked so far in the upload."""
+    too_big = f"{name}: unpacks to more than {max_mb} MB; load its files from the command line"
+    entries = _declared_entries(f.getvalue())
+    if entries > MAX_ZIP_ENTRIES:
+        raise UploadError(f"{name}: holds {entries:,} entries, more than the {MAX_ZIP_ENTRIES} files of any "
+                          "export folder; zip only the export's own files")
+    try:
+        archive = zipfile.ZipFile(f)
+    except zipfile.BadZipFile as exc:
+        raise UploadError(f"{name}: not a readable zip archive ({exc})") from exc
+    members = [m for m in archive.infolist() if not m.is_dir() and not Path(m.filename).name.startswith(".")]
+    if len(archive.infolist()) > MAX_ZIP_ENTRIES:
+        raise UploadError(f"{name}: holds {len(archive.infolist()):,} entries, more than the {MAX_ZIP_ENTRIES} files "
+                          "of any export folder; zip only the export's own files")
+    if total + sum(m.file_size for m in members) > limit:
+        raise UploadError(too_big)
+    root = target.resolve()
+    for m in members:
+        out = (target / m.filename).resolve()
+        if not out.is_relative_to(root):   # ../ or an absolute name: no writing outside the archive's folder
+            raise UploadError(f"{name}: member {m.filename!r} points outside the archive")
+    for m in members:
+        out = (target / m.filename).resolve()
+        # The sizes an entry declares are not trusted: bytes are counted as they are inflated.
+        try:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            with archive.open(m) as src, open(out, "wb") as dst:
+                while chunk := src.read(CHUNK):
+                    total += len(chunk)
+                    if total > limit:
+                        raise UploadError(too_big)
+                    dst.write(chunk)
+        except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as exc:
+            raise UploadError(f"{name}: {m.filename!r} is damaged ({exc}); zip the export again") from exc
+        except OSError as exc:
+            raise UploadError(f"{name}: {m.filename!r} cannot be unpacked ({exc.strerror})") from exc
+    return total
+
+
+def _declared_entries(data: bytes) -> int:
+    """The number of entries a zip's end record declares, read before the archive is opened
+    (opening it reads every entry's record into memory). A central directory too large for
+    MAX_ZIP_ENTRIES entries counts as too many, whatever its count says."""
+    end = data.rfind(b"PK\x05\x06", max(0, len(data) - (1 << 16) - 22))
+    if end < 0 or len(data) < end + 22:
+        return 0   # no end record: zipfile says what is wrong
+    count, size = struct.unpack_from("<HI", data, end + 10)
+    return count if size <= MAX_ZIP_ENTRIES * 4096 else max(count, MAX_ZIP_ENTRIES + 1)
 
 
 def dry_run(paths: list[Path], client: str, fmt: str, mapping: Mapping | None) -> tuple[list[Report], dict]:

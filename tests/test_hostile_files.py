@@ -8,11 +8,13 @@ limit, so that a regression fails the test instead of the test run.
 """
 from __future__ import annotations
 
-import json
+import io
 import resource
+import struct
 import subprocess
 import sys
 import textwrap
+import tracemalloc
 import zipfile
 from pathlib import Path
 
@@ -199,3 +201,65 @@ def test_a_csv_file_wider_than_any_export_is_refused_before_it_is_read(tmp_path,
     expected = "the header row has 100,000 values" if where == "header" else "row 2 has 100,000 values"
     assert line.startswith("REFUSED") and f"requisitions.csv: {expected}" in line and "at most 1,000 columns" in line, line
     assert peak < 400, peak
+
+
+# -- zip uploads -------------------------------------------------------------------------------------
+
+class Uploaded(io.BytesIO):
+    """What st.file_uploader hands over: bytes with a name."""
+    def __init__(self, name: str, data: bytes):
+        super().__init__(data)
+        self.name = name
+
+
+def lying_zip(inflated_mb: int, declared: int = 1000, name: str = "applications.csv") -> bytes:
+    """A zip whose one entry declares `declared` bytes but inflates to `inflated_mb` MB: a normal
+    zip of a very compressible file, with the sizes in its local header and central directory patched."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as z:
+        with z.open(name, "w") as f:
+            for _ in range(inflated_mb):
+                f.write(b"0" * (1 << 20))
+    data = bytearray(buf.getvalue())
+    struct.pack_into("<I", data, data.index(b"PK\x03\x04") + 22, declared)
+    struct.pack_into("<I", data, data.index(b"PK\x01\x02") + 24, declared)
+    return bytes(data)
+
+
+def test_a_zip_entry_inflating_past_what_it_declares_is_refused_in_bounded_memory(tmp_path):
+    # Before: a 1 MB zip declaring 1,000 bytes and inflating to 1 GB grew the server to 2.3 GB, then
+    # ended in a traceback (zipfile's CRC error).
+    from dashboard import upload
+    bomb = lying_zip(256)
+    assert len(bomb) < 300_000
+    tracemalloc.start()
+    try:
+        with pytest.raises(upload.UploadError, match=r"export.zip: 'applications.csv' is damaged"):
+            upload.save_uploads([Uploaded("export.zip", bomb)], tmp_path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 20 * 1024 * 1024, peak
+
+
+def test_a_zip_of_more_files_than_any_export_folder_is_refused_before_anything_is_written(tmp_path):
+    from dashboard import upload
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for i in range(501):
+            z.writestr(f"f{i}.csv", "")
+    with pytest.raises(upload.UploadError, match="many.zip: holds 501 entries, more than the 500 files"):
+        upload.save_uploads([Uploaded("many.zip", buf.getvalue())], tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("member", ["../ab/x.csv", "../a.zipped/x.csv", "/tmp/x.csv"])
+def test_a_zip_member_reaching_into_a_sibling_folder_is_refused(tmp_path, member):
+    # `../ab/x.csv` in a.zip passed a comparison of path strings (`.../ab` starts with `.../a`).
+    from dashboard import upload
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr(member, "a\n1\n")
+    with pytest.raises(upload.UploadError, match="points outside the archive"):
+        upload.save_uploads([Uploaded("a.zip", buf.getvalue())], tmp_path / "in")
+    assert not [p for p in tmp_path.rglob("x.csv")]
