@@ -203,3 +203,100 @@ def test_no_page_shows_anything_of_a_client_outside_the_users_grants(granted_db,
                     assert mark not in leftover, (page, client, mark)
         if client not in mine:
             assert "There is no client named" in shown or "This page is for" in shown, (page, client)
+
+
+# -- local mode, errors, the admin pages ------------------------------------------------------------
+
+def _app(db, monkeypatch, user: str | None = None, address: str = "127.0.0.1", **params) -> AppTest:
+    """app.py as the browser runs it; signed in as `user` (sign-in configured) or in local mode."""
+    from streamlit import config
+    monkeypatch.setenv("RECRUITING_DB", str(db))
+    previous = config.get_option("server.address")
+    config.set_option("server.address", address)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
+    if user:
+        at.secrets["auth"] = AUTH
+        at.user = {"is_logged_in": True, "email": user, "name": "Test"}
+    at.query_params.update(params)
+    try:
+        return at.run()
+    finally:
+        config.set_option("server.address", previous)
+
+
+@pytest.mark.slow
+def test_local_mode_serves_this_computer_as_an_admin_and_says_so(sample_db, monkeypatch):
+    at = _app(sample_db, monkeypatch, client="Globex UK", as_of=AS_OF)
+    assert not at.exception
+    assert "Local mode: only this computer can open the dashboard" in " ".join(c.value for c in at.sidebar.caption)
+    assert at.sidebar.selectbox[0].options == ["Acme Corp", "Globex UK", "Northwind Health"]
+    assert at.title[0].value == "Overview"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("address", ["0.0.0.0", "", "192.168.1.20"])
+def test_serving_other_computers_without_sign_in_is_refused_with_how_to_configure_it(sample_db, monkeypatch,
+                                                                                    address):
+    at = _app(sample_db, monkeypatch, address=address)
+    assert not at.exception
+    text = " ".join(e.value for e in at.error)
+    assert "not served to other computers without sign-in" in text and "[auth]" in text
+    assert "--server.address 127.0.0.1" in text
+    shown = _everything_shown(at)
+    assert not any(c in shown for c in ("Acme", "Globex", "Northwind"))
+
+
+@pytest.mark.slow
+def test_an_error_on_a_page_shows_a_reference_and_the_server_log_has_the_traceback(sample_db, monkeypatch, caplog):
+    import dashboard
+
+    def broken(filters):
+        raise RuntimeError("/srv/secret/path/recruiting.duckdb exploded")
+    monkeypatch.setattr(dashboard, "overview", broken)
+    at = _app(sample_db, monkeypatch, client="Acme Corp", as_of=AS_OF)
+    assert not at.exception
+    message = " ".join(e.value for e in at.error)
+    ref = message.split("(reference ")[1][:8]
+    assert "/srv/secret" not in _everything_shown(at) and "Traceback" not in _everything_shown(at)
+    logged = [r for r in caplog.records if ref in r.getMessage()]
+    assert logged and "exploded" in logged[0].exc_text
+
+
+@pytest.mark.slow
+def test_an_admin_grants_and_revokes_on_the_access_page_and_reads_it_in_the_audit_log(sample_db_copy, monkeypatch):
+    with store.connection(sample_db_copy) as con:
+        access.grant(con, "boss@rpo.example", "admin", by="test")
+    at = _app(sample_db_copy, monkeypatch, user="boss@rpo.example")
+    at.switch_page("pages/grants.py").run()
+    at.text_input[0].input("@Globex.example")
+    at.selectbox[0].select("viewer")
+    at.multiselect[0].select("Globex UK")
+    at.button[0].click().run()
+    assert not at.exception
+
+    def said():
+        return " ".join(s.value for s in at.success).replace("\\", "")
+    assert said() == "@globex.example: viewer of Globex UK"
+    with store.connection(sample_db_copy, read_only=True) as con:
+        assert access.scope_for(con, "ceo@globex.example").clients == ("Globex UK",)
+    at.selectbox[1].select("@globex.example")
+    at.button[1].click().run()
+    assert said() == "@globex.example: no access left"
+    with store.connection(sample_db_copy, read_only=True) as con:
+        assert access.scope_for(con, "ceo@globex.example").role is None
+    at.switch_page("pages/audit.py").run()
+    assert not at.exception
+    log = at.dataframe[0].value
+    assert {"grant", "revoke", "sign-in"} <= set(log["action"]) and set(log["user"]) == {"boss@rpo.example", "test"}
+
+
+@pytest.mark.slow
+def test_a_csm_cannot_open_the_access_or_audit_page_even_alone(granted_db, monkeypatch):
+    monkeypatch.setenv("RECRUITING_DB", str(granted_db))
+    for page in ("grants", "audit"):
+        at = AppTest.from_file(str(ROOT / "pages" / f"{page}.py"), default_timeout=90)
+        at.secrets["auth"] = AUTH
+        at.user = {"is_logged_in": True, "email": "csm@rpo.example", "name": "Test"}
+        at.run()
+        assert [w.value for w in at.warning] == ["This page is for admins."]
+        assert not at.dataframe
