@@ -103,6 +103,10 @@ def test_each_user_signs_in_sees_only_their_clients_and_pages_and_signs_out(sign
         assert _client_choices(page) == ["Acme Corp", "Globex UK"]
         nav = _nav(page)
         assert {"Upload", "Data", "Settings"} <= set(nav) and not {"Access", "Audit log"} & set(nav)
+        # A download is recorded with who, what and which client.
+        with page.expect_download(timeout=60_000) as download:
+            page.get_by_role("button", name="CSV").first.click()
+        assert download.value.suggested_filename.startswith("acme_corp-")
         _sign_out(page, server)
 
         _sign_in(page, server, "boss")
@@ -121,3 +125,7 @@ def test_each_user_signs_in_sees_only_their_clients_and_pages_and_signs_out(sign
     with store.connection(db, read_only=True) as con:
         signed_in = {u for (u,) in con.execute("SELECT \"user\" FROM audit WHERE action = 'sign-in'").fetchall()}
     assert signed_in == {e.lower() for e in USERS.values()}
+    with store.connection(db, read_only=True) as con:
+        downloads = con.execute("SELECT \"user\", client, detail->>'file' FROM audit WHERE action = 'download'").fetchall()
+    assert [(u, c) for u, c, _ in downloads] == [("jane@rpo.example", "Acme Corp")]
+    assert downloads[0][2] == download.value.suggested_filename
