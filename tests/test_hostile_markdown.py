@@ -94,3 +94,22 @@ def test_a_value_in_the_link_draws_no_banner_or_link(sample_db, monkeypatch, par
     said = [text for text in _markdown_shown(at) if "evil" in text]
     assert said, "the page should say what was wrong with the link"
     assert not [text for text in said if LIVE.search(text)], said
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("params, said", [
+    ({"as_of": "2026-13-45"}, "as-of date `2026-13-45` is not a date (YYYY-MM-DD)"),
+    ({"as_of": "0001-01-01"}, "as-of date `0001-01-01` is not a date between 1990 and 2100"),
+    ({"period": "Custom", "from": "2026-02-30"}, "period start `2026-02-30` is not a date (YYYY-MM-DD)"),
+    ({"period": "Last fortnight"}, "period `Last fortnight` is not one of"),
+])
+def test_a_link_with_an_impossible_date_or_period_says_what_was_wrong_and_shows_the_default(
+        sample_db, monkeypatch, params, said):
+    monkeypatch.setenv("RECRUITING_DB", str(sample_db))
+    at = AppTest.from_file(str(ROOT / "pages" / "overview.py"), default_timeout=90)
+    at.query_params.update({"client": "Acme Corp", **params})
+    at.run()
+    assert not at.exception, at.exception
+    warnings = " ".join(w.value for w in at.warning).replace("\\", "")
+    assert said in warnings
+    assert len(at.metric) == 5   # the page is drawn, with the defaults in place of what was wrong
