@@ -4,8 +4,10 @@ from __future__ import annotations
 import argparse
 import sys
 
+import duckdb
+
 import store
-from loaders.ingest import MAX_MB, TEMPLATE, ingest, normalise_header
+from loaders.ingest import MAX_MB, TEMPLATE, LoadError, ingest, is_disk_full, normalise_header
 from loaders.settings import SettingsError, read_settings_file, save_client, transaction
 from loaders.shapes import FORMATS, ShapeError, read_mapping
 
@@ -89,14 +91,38 @@ def main(argv=None) -> int:
             return 1
         if args.format == "auto":
             args.format = "mapped"
-    with store.connection(args.db) as con:
-        reports = ingest(con, args.paths, client=args.client, fmt=args.format, mapping=mapping, max_mb=args.max_mb,
-                         progress=not args.quiet and sys.stderr.isatty())
+    try:
+        with store.connection(args.db) as con:
+            reports = ingest(con, args.paths, client=args.client, fmt=args.format, mapping=mapping,
+                             max_mb=args.max_mb, progress=not args.quiet and sys.stderr.isatty())
+    except (LoadError, duckdb.Error, OSError) as exc:
+        # Once the disk is full, closing the database fails as well: the first error is the one to tell.
+        first = exc
+        while not isinstance(first, LoadError) and isinstance(first.__context__, (LoadError, duckdb.Error, OSError)):
+            first = first.__context__
+        if isinstance(first, LoadError):
+            print(f"error: {first}", file=sys.stderr)
+        elif is_disk_full(first):
+            print(f"error: no space left on device for the database: nothing of this load was stored. Free some "
+                  f"disk space, then load the files again", file=sys.stderr)
+        else:
+            raise
+        return 1
     print(format_report(reports))
     if not reports:
         print("error: no data files found in " + ", ".join(args.paths), file=sys.stderr)
         return 1
-    return 1 if any(r.error for r in reports) else 0
+    # A file whose every row was rejected loaded nothing: a scheduled load must fail visibly then
+    # (a file loaded before, skipped as unchanged, is fine).
+    empty = []
+    for path in dict.fromkeys(r.path for r in reports):
+        read = [r for r in reports if r.path == path and not r.error and not r.skipped]
+        if read and sum(r.rows_read for r in read) and not sum(r.rows_loaded for r in read):
+            empty.append(f"{read[0].file} ({sum(r.rows_read for r in read)} rows)")
+    if empty:
+        print(f"error: no row could be loaded from {', '.join(empty)}: every row was rejected (the reasons are "
+              "above); correct the file or the client's settings and load it again", file=sys.stderr)
+    return 1 if empty or any(r.error for r in reports) else 0
 
 
 if __name__ == "__main__":

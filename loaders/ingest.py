@@ -16,9 +16,11 @@ from __future__ import annotations
 import codecs
 import csv
 import datetime as dt
+import errno
 import hashlib
 import io
 import itertools
+import os
 import re
 import zipfile
 import zlib
@@ -107,9 +109,14 @@ class Report:
     error: str | None = None       # why the file could not be loaded at all
 
     @property
-    def label(self) -> str:
+    def file(self) -> str:
+        """The file as reports name it: its folder and name (`export/applications.csv`)."""
         p = Path(self.path)
-        return f"{p.parent.name}/{p.name}" + (f" [{self.sheet}]" if self.sheet else "")
+        return f"{p.parent.name}/{p.name}" if p.parent.name else p.name
+
+    @property
+    def label(self) -> str:
+        return self.file + (f" [{self.sheet}]" if self.sheet else "")
 
 
 def normalise_header(name) -> str:
@@ -461,12 +468,14 @@ def _lit(text: str) -> str:
 
 
 def store_table(con, *, table: str, kind: str, file_id: int, report: Report, client_override: str | None,
-                columns: list[str], source_names: dict | None = None) -> None:
+                columns: list[str], source_names: dict | None = None,
+                allowed_clients: set[str] | None = None) -> None:
     """Check, parse and store staged text table `table` as canonical `kind` rows.
 
     `columns` are the staged table's (normalised) column names; `source_names` gives, for a
     column a vendor shape renamed, the file's own header, which messages and rejected rows use.
     Raises LoadError when the table lacks a required column; row-level problems go to rejected_rows.
+    With `allowed_clients`, a row of a client not among them is rejected as a client that does not exist.
     """
     named = source_names or {}
     spec = TEMPLATE[kind]
@@ -498,7 +507,7 @@ def store_table(con, *, table: str, kind: str, file_id: int, report: Report, cli
         r[0] for r in _run(con, f"SELECT DISTINCT {client_ref} FROM (SELECT {clean_sql(src('client'))} AS client "
                                 f"FROM {table} s) s", params).fetchall()]
     fields = ("client", "timezone", "date_order", "client_key")
-    known = {ref: get_client(con, ref) if ref is not None else None for ref in refs}
+    known = {ref: known_client(con, ref, allowed_clients) if ref is not None else None for ref in refs}
     zone = None   # the one time zone of every row, when the file is one client's
     if len(refs) == 1:
         settings = known[refs[0]] or {}
@@ -974,7 +983,16 @@ def _apply_shape(con, path: Path, shape: Shape, table: str, cols: list[str]) -> 
 OWNER_COLUMNS = ("client", "client_corporation")
 
 
-def _check_owner(con, table: str, cols: list[str], client: str, where: str) -> list[str]:
+def known_client(con, name: str, allowed_clients: set[str] | None = None) -> dict | None:
+    """The stored settings of client `name` (any spelling `get_client` matches), or None when there
+    is no such client, or when `allowed_clients` (display names) is given and it is not among them:
+    a client outside the uploader's scope is indistinguishable from one that does not exist."""
+    found = get_client(con, name)
+    return found if found and (allowed_clients is None or found["client"] in allowed_clients) else None
+
+
+def _check_owner(con, table: str, cols: list[str], client: str, where: str,
+                 allowed_clients: set[str] | None = None) -> list[str]:
     """Refuse a file that is another client's export although `--client` names this one: every row
     names another client (the template), or names only clients known here as others (a vendor's
     client corporation). Returns notes for names that match no client (loaded as `client`)."""
@@ -984,7 +1002,7 @@ def _check_owner(con, table: str, cols: list[str], client: str, where: str) -> l
                                            f"WHERE nullif(trim({_q(col)}), '') IS NOT NULL ORDER BY 1").fetchall()]
         if not names or any(match_key(n) == match_key(client) for n in names):
             continue
-        others = [n for n in names if get_client(con, n)]
+        others = [n for n in names if known_client(con, n, allowed_clients)]
         if col == "client" or others:
             shown = ", ".join(repr(n) for n in (others or names)[:5])
             raise LoadError(f"{where}: this is an export of {shown}, not of {client!r} (--client); nothing was "
@@ -997,15 +1015,92 @@ def _check_owner(con, table: str, cols: list[str], client: str, where: str) -> l
 MAX_MB = 200   # the largest file loaded unless the caller says otherwise (--max-mb)
 
 
+class RunError(LoadError):
+    """A load that cannot go on at all (the disk is full): nothing of the run was stored."""
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """Whether an error (DuckDB's or the system's) says the disk is full."""
+    return "No space left on device" in str(exc) or getattr(exc, "errno", None) == errno.ENOSPC
+
+
+def shown_name(path: Path, shown_from: Path | None = None) -> str:
+    """How messages name a file: as given, or, for a file under `shown_from` (the folder an upload
+    was saved into, holding the files as the user named them), by its path within that folder."""
+    if shown_from is not None:
+        for root in (shown_from, shown_from.resolve()):
+            if path.is_relative_to(root):
+                return path.relative_to(root).as_posix()
+    return str(path)
+
+
+def _for_people(text: str, shown_from: Path | None) -> str:
+    """A message without the server's folder an upload was saved into (messages are written with
+    each file's path wherever they are raised, sibling files' paths included)."""
+    if shown_from is None:
+        return text
+    for root in (shown_from.resolve(), shown_from):
+        text = text.replace(f"{root}{os.sep}", "")
+    return text
+
+
 def ingest_file(con, path: Path | str, client: str | None = None, fmt: str = "auto",
-                step=None, mapping: Mapping | None = None, max_mb: float = MAX_MB) -> list[Report]:
+                step=None, mapping: Mapping | None = None, max_mb: float = MAX_MB, *,
+                allowed_clients: set[str] | None = None, shown_from: Path | None = None) -> list[Report]:
     """Load one file in one transaction; returns one Report per table (sheet) it held.
 
     Raises LoadError (with nothing changed in the database) when the file cannot be loaded.
     `step(message)` is called as work progresses (for progress bars). `mapping` (from
     `shapes.read_mapping`) reads another ATS's export through its saved column mapping.
+    `allowed_clients` (display names): rows of any other client are rejected as those of a client
+    that does not exist (and `client` outside them is unknown). `shown_from`: see `shown_name`.
     """
-    path = Path(path)
+    con.execute("BEGIN TRANSACTION")
+    try:
+        reports = _load_file(con, Path(path), client, fmt, step, mapping, max_mb, allowed_clients, shown_from)
+        con.execute("COMMIT")
+    except BaseException as exc:
+        _rollback(con)
+        if isinstance(exc, (duckdb.Error, OSError)) and is_disk_full(exc):   # (COMMIT itself)
+            raise RunError(_disk_full_message(shown_name(Path(path), shown_from))) from exc
+        raise
+    return reports
+
+
+def _rollback(con) -> None:
+    try:
+        con.execute("ROLLBACK")
+    except duckdb.Error:
+        pass   # no transaction left to roll back (a failed COMMIT ends it), or the disk is gone
+
+
+def _disk_full_message(name: str | None) -> str:
+    return (f"no space left on device while {f'loading {name}' if name else 'storing the files'}: nothing of "
+            "this load was stored (a load stores all its files or none). Free some disk space where the database "
+            "is, then load the files again")
+
+
+def _load_file(con, path: Path, client, fmt, step, mapping, max_mb, allowed_clients, shown_from) -> list[Report]:
+    """`ingest_file` inside the caller's transaction: raises LoadError (file problems), RunError
+    (the disk is full); what it stored stays in the transaction either way."""
+    shown = shown_name(path, shown_from)
+    try:
+        return _store_file(con, path, shown, client, fmt, step, mapping, max_mb, allowed_clients)
+    except RunError:
+        raise
+    except LoadError as exc:
+        raise LoadError(_for_people(str(exc), shown_from)) from exc
+    except ShapeError as exc:
+        raise LoadError(_for_people(str(exc), shown_from)) from exc
+    except (duckdb.Error, OSError) as exc:
+        if is_disk_full(exc):
+            raise RunError(_disk_full_message(shown)) from exc
+        if isinstance(exc, OSError):
+            raise
+        raise LoadError(f"{shown}: could not be loaded: {str(exc).splitlines()[0]}") from exc
+
+
+def _store_file(con, path: Path, shown: str, client, fmt, step, mapping, max_mb, allowed_clients) -> list[Report]:
     if fmt not in SUPPORTED:
         raise LoadError(f"{path}: format {fmt!r} is not supported yet; this version reads "
                         f"{', '.join(SUPPORTED[1:])} (or auto, the default)")
@@ -1013,7 +1108,7 @@ def ingest_file(con, path: Path | str, client: str | None = None, fmt: str = "au
         raise LoadError(f"{path}: --format mapped needs --mapping FILE (the client's saved column mapping)")
     client_name = None
     if client:
-        known = get_client(con, client)
+        known = known_client(con, client, allowed_clients)
         if known is None:
             raise LoadError(f"{path}: unknown client {client!r}; create it first with: "
                             "python -m loaders client SETTINGS.toml")
@@ -1028,84 +1123,108 @@ def ingest_file(con, path: Path | str, client: str | None = None, fmt: str = "au
     seen = con.execute("SELECT count(*) FROM files WHERE sha256 = ? AND client IS NOT DISTINCT FROM ?",
                        [digest, client_name]).fetchall()[0][0]
     if seen:
-        return [Report(str(path), skipped="already loaded (same sha256): nothing changed")]
+        return [Report(shown, skipped="already loaded (same sha256): nothing changed")]
     reports = []
-    con.execute("BEGIN TRANSACTION")
-    try:
-        file_id = con.execute("SELECT coalesce(max(file_id), 0) + 1 FROM files").fetchall()[0][0]
-        for sheet, kind, table, cols, shape in _pieces(con, path, utf8, fmt, mapping):
-            rep = Report(str(path), sheet=sheet, kind=kind, format=shape)
-            if kind is None:
-                rep.skipped = cols
-                reports.append(rep)
-                continue
-            if step:
-                step(f"{rep.label}: checking {kind}")
-            cols, names, rep.notes = cols
-            if client_name:
-                rep.notes = rep.notes + _check_owner(
-                    con, table, cols, client_name, rep.path + (f", sheet {sheet!r}" if sheet else ""))
-            store_table(con, table=table, kind=kind, file_id=file_id, report=rep,
-                        client_override=client_name, columns=cols, source_names=names)
-            con.execute("INSERT INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now()::TIMESTAMP, ?)",
-                        [file_id, client_name, str(path.resolve()), path.name, digest, shape, sheet, kind,
-                         rep.rows_read, rep.rows_loaded, rep.rows_rejected, rep.dropped_columns, rep.clients])
-            drop_staged(con, table, "__src0")
+    file_id = con.execute("SELECT coalesce(max(file_id), 0) + 1 FROM files").fetchall()[0][0]
+    for sheet, kind, table, cols, shape in _pieces(con, path, utf8, fmt, mapping):
+        rep = Report(shown, sheet=sheet, kind=kind, format=shape)
+        if kind is None:
+            rep.skipped = cols
             reports.append(rep)
-        con.execute("COMMIT")
-    except LoadError:
-        con.execute("ROLLBACK")
-        raise
-    except ShapeError as exc:
-        con.execute("ROLLBACK")
-        raise LoadError(str(exc)) from exc
-    except duckdb.Error as exc:
-        con.execute("ROLLBACK")
-        raise LoadError(f"{path}: could not be loaded: {str(exc).splitlines()[0]}") from exc
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
+            continue
+        if step:
+            step(f"{rep.label}: checking {kind}")
+        cols, names, rep.notes = cols
+        if client_name:
+            rep.notes = rep.notes + _check_owner(
+                con, table, cols, client_name, rep.path + (f", sheet {sheet!r}" if sheet else ""), allowed_clients)
+        store_table(con, table=table, kind=kind, file_id=file_id, report=rep, client_override=client_name,
+                    columns=cols, source_names=names, allowed_clients=allowed_clients)
+        con.execute("INSERT INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now()::TIMESTAMP, ?)",
+                    [file_id, client_name, str(path.resolve()), path.name, digest, shape, sheet, kind,
+                     rep.rows_read, rep.rows_loaded, rep.rows_rejected, rep.dropped_columns, rep.clients])
+        drop_staged(con, table, "__src0")
+        reports.append(rep)
     return reports
 
 
 def ingest(con, paths, client: str | None = None, fmt: str = "auto", progress=False,
-           mapping: Mapping | None = None, max_mb: float = MAX_MB) -> list[Report]:
-    """Load files and folders; a file that cannot be loaded gets a Report with `error` set.
+           mapping: Mapping | None = None, max_mb: float = MAX_MB, *,
+           allowed_clients: set[str] | None = None, shown_from: Path | None = None) -> list[Report]:
+    """Load files and folders in one transaction; a file that cannot be loaded gets a Report with
+    `error` set and the others load. Raises RunError, with nothing stored, when the load cannot go
+    on at all (the disk is full): a run is never left half-stored.
 
     `progress`: True for a terminal progress bar, or a callable `(files done, files, name)`
-    (the dashboard's bar)."""
+    (the dashboard's bar). `allowed_clients`, `shown_from`: see `ingest_file`."""
     files = expand_paths(paths)
     # Row numbers come from WITH ORDINALITY / the sheet, and every listing says ORDER BY, so the
     # engine may reorder rows freely while loading (measurably faster on large files).
     preserve = con.execute("SELECT current_setting('preserve_insertion_order')").fetchall()[0][0]
     con.execute("SET preserve_insertion_order = false")
     try:
-        return _ingest_files(con, files, client, fmt, progress, mapping, max_mb)
+        return _ingest_files(con, files, client, fmt, progress, mapping, max_mb, allowed_clients, shown_from)
     finally:
         con.execute(f"SET preserve_insertion_order = {'true' if preserve else 'false'}")
 
 
-def _ingest_files(con, files, client, fmt, progress, mapping, max_mb) -> list[Report]:
-    reports: list[Report] = []
+def _ingest_files(con, files, client, fmt, progress, mapping, max_mb, allowed_clients, shown_from) -> list[Report]:
     bar = None
     tell = progress if callable(progress) else None
     if progress and not tell:
         from tqdm import tqdm
         bar = tqdm(total=len(files), unit="file", leave=False, dynamic_ncols=True)
-    for i, f in enumerate(files):
-        if tell:
-            tell(i, len(files), f.name)
+    step = (lambda m: bar.set_postfix_str(m[-40:])) if bar else None
+    failed: dict[Path, Report] = {}
+    try:
+        while True:   # once; again (without it) when a failing file had stored part of itself
+            if bar:
+                bar.reset()
+            reports, again = [], False
+            con.execute("BEGIN TRANSACTION")
+            try:
+                for i, f in enumerate(files):
+                    if tell:
+                        tell(i, len(files), f.name)
+                    if bar:
+                        bar.set_description(f.name)
+                        bar.update(1)
+                    if f in failed:
+                        reports.append(failed[f])
+                        continue
+                    stored = _files_stored(con)
+                    try:
+                        reports += _load_file(con, f, client, fmt, step, mapping, max_mb, allowed_clients, shown_from)
+                    except RunError:
+                        raise
+                    except LoadError as exc:
+                        failed[f] = Report(shown_name(f, shown_from), error=str(exc))
+                        reports.append(failed[f])
+                        # DuckDB has no savepoints: a file that had stored a part of itself (a workbook's
+                        # first sheets), or whose error ended the transaction, is undone by storing the
+                        # files before it again in a new one.
+                        again = _files_stored(con) != stored
+                        if again:
+                            break
+                con.execute("ROLLBACK" if again else "COMMIT")
+            except BaseException as exc:
+                _rollback(con)
+                if isinstance(exc, (duckdb.Error, OSError)) and is_disk_full(exc):   # (COMMIT itself)
+                    raise RunError(_disk_full_message(None)) from exc
+                raise
+            if not again:
+                break
+    finally:
         if bar:
-            bar.set_description(f.name)
-        try:
-            reports += ingest_file(con, f, client=client, fmt=fmt, mapping=mapping, max_mb=max_mb,
-                                   step=(lambda m: bar.set_postfix_str(m[-40:])) if bar else None)
-        except LoadError as exc:
-            reports.append(Report(str(f), error=str(exc)))
-        if bar:
-            bar.update(1)
-    if bar:
-        bar.close()
+            bar.close()
     if tell:
         tell(len(files), len(files), "")
     return reports
+
+
+def _files_stored(con) -> int | None:
+    """How many file rows the transaction sees (None once an error has ended it)."""
+    try:
+        return con.execute("SELECT count(*) FROM files").fetchall()[0][0]
+    except duckdb.Error:
+        return None
