@@ -107,16 +107,25 @@ def _declared_entries(data: bytes) -> int:
     return count if size <= MAX_ZIP_ENTRIES * 4096 else max(count, MAX_ZIP_ENTRIES + 1)
 
 
-def dry_run(paths: list[Path], client: str, fmt: str, mapping: Mapping | None) -> tuple[list[Report], dict]:
+def _saved_in(paths: list[Path]) -> Path | None:
+    """The folder `save_uploads` wrote the upload into (its files and unpacked zips sit side by
+    side there): messages name each file by its path within it, as the user named it."""
+    return paths[0].parent if paths else None
+
+
+def dry_run(paths: list[Path], client: str, fmt: str, mapping: Mapping | None, *,
+            allowed_clients: set[str] | None = None) -> tuple[list[Report], dict]:
     """Load into an in-memory database holding only the client's settings: the reports and the
-    first canonical rows of each table. Nothing reaches the real database."""
+    first canonical rows of each table. Nothing reaches the real database. `allowed_clients`: the
+    clients the user may load into (see `loaders.ingest.ingest_file`)."""
     info = dashboard.client_info(client)
     con = duckdb.connect()
     try:
         con.execute("SET TimeZone = 'UTC'")
         con.execute(store.SCHEMA)
         save_client(con, parse_settings(info["settings_toml"], origin=f"{client}'s settings"))
-        reports = ingest(con, paths, client=client, fmt=fmt, mapping=mapping)
+        reports = ingest(con, paths, client=client, fmt=fmt, mapping=mapping, allowed_clients=allowed_clients,
+                         shown_from=_saved_in(paths))
         preview = {kind: con.execute(f"SELECT * EXCLUDE (client, file_id) FROM {kind} ORDER BY source_row "
                                      f"LIMIT {PREVIEW_ROWS}").df() for kind in TEMPLATE}
         return reports, {k: v for k, v in preview.items() if not v.empty}
@@ -124,25 +133,37 @@ def dry_run(paths: list[Path], client: str, fmt: str, mapping: Mapping | None) -
         con.close()
 
 
-def load(paths: list[Path], client: str, fmt: str, mapping: Mapping | None) -> list[Report]:
-    """Load into the database with a progress bar."""
+def load(paths: list[Path], client: str, fmt: str, mapping: Mapping | None, *,
+         allowed_clients: set[str] | None = None) -> list[Report]:
+    """Load into the database with a progress bar; all files or none (raises LoadError when the
+    load cannot go on, e.g. the disk is full)."""
     bar = st.progress(0.0, text="Loading...")
 
     def tell(done, total, name):
         bar.progress(done / total if total else 1.0, text=f"Loading {name}" if name else "Loaded")
-    return dashboard.write(lambda con: ingest(con, paths, client=client, fmt=fmt, mapping=mapping, progress=tell),
-                           "the uploaded files")
+    return dashboard.write(lambda con: ingest(con, paths, client=client, fmt=fmt, mapping=mapping, progress=tell,
+                                              allowed_clients=allowed_clients, shown_from=_saved_in(paths)),
+                           "the uploaded files", client)
+
+
+def _name(r: Report) -> str:
+    return r.path + (f" [{r.sheet}]" if r.sheet else "")
 
 
 def report_table(reports: list[Report]) -> pd.DataFrame:
     """One row per file (or sheet): what it was read as and what happened to its rows."""
     return pd.DataFrame([{
-        "file": Path(r.path).name + (f" [{r.sheet}]" if r.sheet else ""), "read as": r.format, "table": r.kind, "rows read": r.rows_read,
+        "file": _name(r), "read as": r.format, "table": r.kind, "rows read": r.rows_read,
         "loaded": r.rows_loaded, "rejected": r.rows_rejected,
         "note": r.error or r.skipped or "; ".join(
             r.notes + [f"row {row}, {col}: {why}" for row, col, why in r.rejected_sample]
             + (["..."] if r.rows_rejected > len(r.rejected_sample) else [])),
     } for r in reports])
+
+
+def rejected_of(loaded: list[Report], rejected: pd.DataFrame) -> pd.DataFrame:
+    """The rejected rows (the Data page's table) of the files just loaded."""
+    return rejected[rejected["file"].isin({Path(r.path).name for r in loaded})]
 
 
 def unmapped_words(reports: list[Report]) -> pd.DataFrame:
@@ -159,7 +180,7 @@ def report_lines(reports: list[Report]) -> list[str]:
     """Each file in a sentence: what it was read as and what would happen to its rows."""
     lines = []
     for r in reports:
-        name = Path(r.path).name + (f" [{r.sheet}]" if r.sheet else "")
+        name = _name(r)
         if r.error or r.skipped:
             lines.append(f"- **{name}**: {'cannot be loaded' if r.error else 'skipped'}: {r.error or r.skipped}")
         else:

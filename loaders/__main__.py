@@ -103,8 +103,8 @@ def main(argv=None) -> int:
         if isinstance(first, LoadError):
             print(f"error: {first}", file=sys.stderr)
         elif is_disk_full(first):
-            print(f"error: no space left on device for the database: nothing of this load was stored. Free some "
-                  f"disk space, then load the files again", file=sys.stderr)
+            print("error: no space left on device for the database: nothing of this load was stored. Free some "
+                  "disk space, then load the files again", file=sys.stderr)
         else:
             raise
         return 1

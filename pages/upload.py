@@ -7,6 +7,8 @@ import streamlit as st
 
 import dashboard
 from dashboard import editing, upload, widgets
+from exports.files import table_csv
+from loaders.ingest import LoadError
 
 filters = dashboard.page("Upload")
 client = filters.client
@@ -40,8 +42,11 @@ with tempfile.TemporaryDirectory(prefix="recruiting-upload-") as folder:
         if mapping is None:
             st.stop()
 
+    # Rows of a client the user may not change are rejected as those of a client that does not exist.
+    editable = dashboard.scope().editable
+    allowed = None if editable is None else set(editable)
     st.subheader("Dry run: what would load")
-    reports, preview = upload.dry_run(paths, client, fmt, mapping)
+    reports, preview = upload.dry_run(paths, client, fmt, mapping, allowed_clients=allowed)
     st.markdown("\n".join(upload.report_lines(reports)))
     st.dataframe(upload.report_table(reports), hide_index=True, width="stretch")
     unmapped = upload.unmapped_words(reports)
@@ -56,16 +61,17 @@ with tempfile.TemporaryDirectory(prefix="recruiting-upload-") as folder:
         st.dataframe(rows, hide_index=True, width="stretch", column_config=widgets.COLUMN_LABELS)
 
     if st.button("Load into the database", type="primary", disabled=all(r.error for r in reports)):
-        loaded = upload.load(paths, client, fmt, mapping)
+        try:
+            loaded = upload.load(paths, client, fmt, mapping, allowed_clients=allowed)
+        except LoadError as exc:
+            st.error(f"{exc}.")
+            st.stop()
         failed = [r for r in loaded if r.error]
         (st.warning if failed else st.success)(
             f"Loaded {sum(r.rows_loaded for r in loaded)} rows from {len(loaded) - len(failed)} file(s)"
             + (f"; {len(failed)} file(s) could not be loaded (see the note)" if failed else "") + ".")
         st.dataframe(upload.report_table(loaded), hide_index=True, width="stretch")
-        names = {Path(r.path).name for r in loaded}
-        rejected = dashboard.data_quality(filters)["rejected"]
-        rejected = rejected[rejected["file"].isin(names)]
+        rejected = upload.rejected_of(loaded, dashboard.data_quality(filters)["rejected"])
         if not rejected.empty:
-            st.download_button(f"Download the {len(rejected)} rejected row(s) (CSV)",
-                               rejected.to_csv(index=False).encode("utf-8"), file_name=f"rejected-{client}.csv",
-                               mime="text/csv")
+            st.download_button(f"Download the {len(rejected)} rejected row(s) (CSV)", table_csv(rejected),
+                               file_name=f"rejected-{client}.csv", mime="text/csv")

@@ -71,6 +71,46 @@ def test_the_dry_run_reports_the_detected_format_and_changes_nothing(sample_db_c
         assert con.execute("SELECT count(*) FROM stage_events").fetchall() == before
 
 
+def test_upload_messages_name_the_users_files_not_the_servers_folder(sample_db_copy, tmp_path):
+    # The upload is saved into a temporary folder on the server; reports and errors named the file
+    # by its path there (/tmp/recruiting-upload-x1y2/export/applications.csv).
+    folder = tmp_path / "recruiting-upload-x1y2"
+    folder.mkdir()
+    export = _zip({"applications.csv": "client,application_id\nGlobex UK,A1\n"})   # lacks requisition_id
+    paths = upload.save_uploads([Uploaded("export.zip", export), Uploaded("requisitions.csv", b"")], folder)
+    reports, _ = upload.dry_run(paths, "Globex UK", "auto", None)
+    assert [r.path for r in reports] == ["export.zip/applications.csv", "requisitions.csv"]
+    assert reports[0].error.startswith("export.zip/applications.csv: missing required column(s) requisition_id")
+    assert reports[1].error.startswith("requisitions.csv: the file is empty")
+    assert not [r.error for r in reports if str(tmp_path) in r.error]
+    assert list(upload.report_table(reports)["file"]) == ["export.zip/applications.csv", "requisitions.csv"]
+    assert upload.report_lines(reports)[0].startswith("- **export.zip/applications.csv**: cannot be loaded: export.zip/")
+
+
+def test_the_rejected_rows_download_is_formula_safe(sample_db_copy, monkeypatch):
+    # The Upload page's download of the rows just rejected wrote a file name like `=1+2.csv` as a
+    # live formula; it is now the same formula-safe CSV every other download is.
+    import streamlit
+    from streamlit.testing.v1 import AppTest
+    data = (b"client,requisition_id,department,opened_at\nAcme Corp,R-NEW-1,Eng,2026-05-01\n"
+            b"Acme Corp,R-NEW-2,Eng,not a date\n")
+    monkeypatch.setattr(streamlit, "file_uploader", lambda *a, **k: [Uploaded("=1+2.csv", data)])
+    button, download_button, downloads = streamlit.button, streamlit.download_button, {}
+
+    def download(label, data, *args, **kwargs):
+        downloads[label] = data
+        return download_button(label, data, *args, **kwargs)
+    monkeypatch.setattr(streamlit, "button", lambda label, *a, **k: label == "Load into the database" or button(label, *a, **k))
+    monkeypatch.setattr(streamlit, "download_button", download)
+    at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "pages" / "upload.py"), default_timeout=90)
+    at.query_params["client"] = "Acme Corp"
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    (rejected,) = [data for label, data in downloads.items() if "rejected row" in label]
+    text = rejected.decode("utf-8-sig")
+    assert "\r\n'=1+2.csv," in text and "\n=1+2.csv" not in text, text
+
+
 def _choose(page, widget, option) -> None:
     """Open a select widget and click one of its options. A rerun that redraws the widget just as
     it opens closes its list again, so the list is opened again (as a user would) until it shows."""
