@@ -9,7 +9,10 @@ Every source shape ends as a text table in the template's columns (one per canon
   application, stage word and time), and keeps the others; a requisition keeps the earliest
   `opened_at` ever seen;
 - personal data columns (names, e-mails, phones) are never stored, and the drop is reported;
-- each file loads in one transaction: a failed or killed load leaves the database as it was.
+- a run of files loads in one transaction: a run that fails or is killed (a full disk) leaves the
+  database as it was; a file that cannot be loaded is reported and left out, and the others load;
+- files are measured before they are read (columns, a workbook's sheets, the XML they unpack to), so
+  an absurd or hostile file is refused with a message instead of exhausting the machine.
 """
 from __future__ import annotations
 
