@@ -56,7 +56,7 @@ def _decks(args) -> int:
                     continue
             tqdm.write(f"{path}: review deck for {client}")
         return 1 if failed else 0
-    except (UnknownClient, FileNotFoundError, store.DatabaseBusy, DeckError) as exc:
+    except (UnknownClient, FileNotFoundError, store.DatabaseBusy, store.DamagedDatabase, DeckError) as exc:
         print(f"error: {exc.args[0] if exc.args else exc}", file=sys.stderr)
         return 1
 

@@ -73,7 +73,7 @@ def main(argv=None) -> int:
             filters = Filters(client=args.client, departments=departments,
                               date_from=args.date_from, date_to=args.date_to, as_of=args.as_of)
             result = summary(con, filters)
-    except (UnknownClient, FileNotFoundError, store.DatabaseBusy) as exc:
+    except (UnknownClient, FileNotFoundError, store.DatabaseBusy, store.DamagedDatabase) as exc:
         print(f"error: {exc.args[0] if exc.args else exc}", file=sys.stderr)
         return 1
     print(json.dumps(result) if args.json else _human(result))

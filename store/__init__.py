@@ -108,6 +108,20 @@ class DatabaseBusy(RuntimeError):
     """Another process kept the database file locked for longer than we were willing to wait."""
 
 
+class DamagedDatabase(RuntimeError):
+    """The database file is not a DuckDB database, is cut short or is corrupt; the message names the
+    file and what to do. Nothing was written to it."""
+
+
+# DuckDB's words for a file it cannot read as a database, and ours for people.
+DAMAGE_MARKERS = {"not a valid duckdb database file": "it is not a DuckDB database file",
+                  "corrupt database file": "it is corrupt: a checksum does not match",
+                  "could not read enough bytes": "it is cut short"}
+# A DuckDB file starts with its main header, which holds the magic bytes at offset 8, and two database
+# headers; its blocks follow.
+MAGIC, MAGIC_AT, FILE_HEADERS = b"DUCK", 8, 3 * 4096
+
+
 def default_db_path() -> Path:
     """The database the commands and the app use: `RECRUITING_DB`, else the project's default file."""
     env = os.environ.get("RECRUITING_DB")
@@ -118,6 +132,41 @@ def is_lock_error(exc: BaseException) -> bool:
     """True when DuckDB refused to open the file because another process holds it."""
     text = str(exc).lower()
     return any(marker in text for marker in LOCK_MARKERS)
+
+
+def damage(exc: BaseException) -> str | None:
+    """Why DuckDB could not read the file as a database (not one, cut short, corrupt), in words for
+    people; None for any other error. A query can meet a corrupt block long after the file opened."""
+    text = str(exc).lower()
+    return next((why for marker, why in DAMAGE_MARKERS.items() if marker in text), None)
+
+
+def damaged(path: Path, why: str) -> DamagedDatabase:
+    """The error for a damaged database file, saying which file, why and what to do."""
+    return DamagedDatabase(f"database {path} is damaged ({why}): restore it from a backup, or move it away "
+                           "and load the data again; nothing was written to it.")
+
+
+def _check_header(path: Path) -> None:
+    """Refuse a file that is not a DuckDB database before DuckDB opens it: DuckDB would read some
+    other formats (a SQLite file) as a database of theirs, and a writer would then write into it."""
+    with open(path, "rb") as f:
+        head = f.read(MAGIC_AT + len(MAGIC))
+    # A shorter file (an empty one) DuckDB refuses itself, or finds locked while another process creates it.
+    if len(head) == MAGIC_AT + len(MAGIC) and head[MAGIC_AT:] != MAGIC:
+        raise damaged(path, "it is not a DuckDB database file")
+
+
+def _check_size(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """Refuse a file cut short. DuckDB opens one whose catalog survived and fails only when a query
+    reaches a missing block. Every block in use lies within an intact file, so there are at least
+    as many blocks' bytes as blocks in use (the free blocks at its end DuckDB may have cut off)."""
+    block_size, used = con.execute("SELECT block_size, used_blocks FROM pragma_database_size() "
+                                   "WHERE database_name = current_database()").fetchone()
+    expected, size = FILE_HEADERS + used * block_size, path.stat().st_size
+    if size < expected:
+        con.close()
+        raise damaged(path, f"it is cut short: {size:,} bytes, where its blocks in use need {expected:,}")
 
 
 def _open(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
@@ -178,6 +227,9 @@ def connect(path: Path | str | None = None, *, read_only: bool = False, wait_sec
         raise FileNotFoundError(f"database {path} does not exist yet: load data first")
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
+    existed = path.exists()
+    if existed:
+        _check_header(path)
     deadline = time.monotonic() + wait_seconds
     told = False
     delay = 0.05
@@ -186,6 +238,8 @@ def connect(path: Path | str | None = None, *, read_only: bool = False, wait_sec
             con = _open(path, read_only)
             break
         except duckdb.Error as exc:
+            if why := damage(exc):
+                raise damaged(path, why) from exc
             if not is_lock_error(exc):
                 raise
             if time.monotonic() >= deadline:
@@ -198,6 +252,8 @@ def connect(path: Path | str | None = None, *, read_only: bool = False, wait_sec
                 told = True
             time.sleep(delay)
             delay = min(delay * 2, 0.5)
+    if existed:
+        _check_size(con, path)   # before the schema: nothing is written into a damaged file
     if not read_only:
         con.execute(SCHEMA)
     elif scope is not None:

@@ -1,11 +1,16 @@
-"""Names from the client's files are text wherever they go: a department, stage word, hiring
-manager or reason that looks like a spreadsheet formula stays text in the workbooks behind the
-deck's charts, and one that looks like HTML shows literally on a chart."""
+"""Hostile input stays harmless. Names from the client's files are text wherever they go: a
+department, stage word, hiring manager or reason that looks like a spreadsheet formula stays text
+in the workbooks behind the deck's charts, and one that looks like HTML shows literally on a chart.
+A damaged database file is named, with what to do, and never written to."""
 from __future__ import annotations
 
 import datetime as dt
 import html
 import io
+import random
+import subprocess
+import sys
+from pathlib import Path
 
 import openpyxl
 import pandas as pd
@@ -13,6 +18,7 @@ import pytest
 from pptx import Presentation
 
 import charts
+import store
 from conftest import DB
 from exports import deck, files
 from metrics import Filters, Report, stage_labels, views
@@ -216,3 +222,89 @@ def test_a_chart_image_shows_html_in_names_as_text(figures):
     # The name is drawn as characters (`&#60;a href=...`), not as an SVG link.
     assert '&#60;a href="https://evil.example"&#62;late' in svg
     assert "<a " not in svg and "xlink:href" not in svg
+
+
+# -- a damaged database file ------------------------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _damaged_bytes(shape: str, sample_db: Path) -> bytes:
+    real = sample_db.read_bytes()
+    return {"random bytes": random.Random(42).randbytes(64 * 1024),
+            "half of a real database": real[: len(real) // 2],
+            "zero-length": b"",
+            "a CSV file": (ROOT / "sample_data" / "globex" / "requisitions.csv").read_bytes(),
+            "a SQLite file": b"SQLite format 3\x00" + bytes(4080)}[shape]
+
+
+DAMAGED = ["random bytes", "half of a real database", "zero-length", "a CSV file", "a SQLite file"]
+
+
+@pytest.fixture(params=DAMAGED)
+def damaged_db(request, sample_db, tmp_path) -> tuple[Path, bytes]:
+    """A database file damaged in one of several shapes, and its bytes."""
+    path = tmp_path / "recruiting.duckdb"
+    data = _damaged_bytes(request.param, sample_db)
+    path.write_bytes(data)
+    return path, data
+
+
+@pytest.mark.parametrize("read_only", [True, False], ids=["read-only", "for writing"])
+def test_a_damaged_database_is_named_and_left_as_it_was(damaged_db, read_only):
+    path, data = damaged_db
+    with pytest.raises(store.DamagedDatabase) as err:
+        store.connect(path, read_only=read_only, wait_seconds=1)
+    assert str(path) in str(err.value) and "restore it from a backup" in str(err.value)
+    assert path.read_bytes() == data
+    assert sorted(p.name for p in path.parent.iterdir()) == [path.name]     # no WAL either
+
+
+def test_the_loader_does_not_write_into_a_damaged_database(damaged_db):
+    from loaders.__main__ import main as loaders_main
+    path, data = damaged_db
+    try:
+        code = loaders_main(["--db", str(path), "ingest", "--quiet", str(ROOT / "sample_data" / "globex")])
+    except store.DamagedDatabase:   # until the command line says it in one line, as the others do
+        code = 1
+    assert code == 1 and path.read_bytes() == data
+
+
+@pytest.mark.parametrize("command", [["metrics", "summary", "--client", "Acme Corp"],
+                                     ["exports", "deck", "--client", "Acme Corp", "-o", "{tmp}/x.pptx"]],
+                         ids=["metrics", "exports"])
+def test_the_command_lines_say_a_database_is_damaged_in_one_line(sample_db, tmp_path, command):
+    path = tmp_path / "recruiting.duckdb"
+    path.write_bytes(_damaged_bytes("half of a real database", sample_db))
+    run = subprocess.run([sys.executable, "-m", *[a.format(tmp=tmp_path) for a in command], "--db", str(path)],
+                         cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 1
+    [line] = run.stderr.splitlines()
+    assert line.startswith(f"error: database {path} is damaged (it is cut short")
+    assert line.endswith("restore it from a backup, or move it away and load the data again; nothing was written to it.")
+    assert not run.stdout
+
+
+def test_a_database_whose_free_blocks_duckdb_cut_off_is_not_taken_for_damaged(sample_db, tmp_path):
+    # After a few small writes DuckDB cuts free blocks off the end of the file while it still counts them.
+    path = tmp_path / "copy.duckdb"
+    path.write_bytes(sample_db.read_bytes())
+    shapes = set()
+    for i in range(4):
+        with store.connection(path) as con:
+            con.execute("INSERT INTO meta VALUES (?, 'x')", [f"note {i}"])
+        with store.connection(path, read_only=True) as con:
+            total, block_size = con.execute("SELECT total_blocks, block_size FROM pragma_database_size() "
+                                            "WHERE database_name = current_database()").fetchone()
+            assert con.execute("SELECT count(*) FROM meta WHERE key LIKE 'note %'").fetchone() == (i + 1,)
+        shapes.add(path.stat().st_size < store.FILE_HEADERS + total * block_size)
+    assert shapes == {False, True}     # the shape this test is about did occur
+
+
+def test_a_database_this_process_is_writing_is_not_taken_for_damaged(tmp_path):
+    # The open writer holds new blocks not yet in the file, which a second connection's DuckDB counts.
+    path = tmp_path / "busy.duckdb"
+    with store.connection(path) as writer:
+        writer.execute("CREATE TABLE big AS SELECT range AS i, repeat('x', 60) || range AS s FROM range(300000)")
+        with store.connection(path) as again:
+            assert again.execute("SELECT count(*) FROM big").fetchone() == (300000,)
