@@ -39,31 +39,36 @@ PAGES = {
     ],
 }
 
-scope = dashboard.sign_in_gate()
-if scope.role is None:
-    dashboard.run_safely(st.navigation([st.Page(dashboard.no_access_page, title="No access yet",
-                                                icon=":material/lock:")]).run)
-    st.stop()
 
-# A page the user's role may not open stays out of the navigation; opened by URL, it says so.
-allowed, needs = {}, {}
-nav = {}
-for section, pages in PAGES.items():
-    for path, title, icon, role in pages:
-        ok = scope.allows(role)
-        page = st.Page(path, title=title, icon=icon, default=path == "pages/overview.py",
-                       visibility="visible" if ok else "hidden",
-                       # pages/grants.py, not access.py: a page run alone would import itself as `access`.
-                       url_path="access" if path == "pages/grants.py" else None)
-        allowed[page.url_path], needs[page.url_path] = ok, role
-        nav.setdefault(section, []).append(page)
-page = st.navigation({section: pages for section, pages in nav.items()})
-if not allowed[page.url_path]:
-    st.title(page.title)
-    st.warning(f"The {page.title} page is not available to you: it needs the {needs[page.url_path]} role, and you "
-               f"are signed in as {dashboard.as_text(scope.user)} with the {scope.role} role. Ask an admin if you "
-               "need it.")
-    st.stop()
-# After the navigation, so that the first start's sample load shows beside the pages' own names.
-dashboard.ensure_database()
-dashboard.run_safely(page.run)
+
+def main() -> None:
+    scope = dashboard.sign_in_gate()
+    if scope.role is None:
+        st.navigation([st.Page(dashboard.no_access_page, title="No access yet", icon=":material/lock:")]).run()
+        return
+    # A page the user's role may not open stays out of the navigation; opened by URL, it says so.
+    allowed, needs, nav = {}, {}, {}
+    for section, pages in PAGES.items():
+        for path, title, icon, role in pages:
+            ok = scope.allows(role)
+            page = st.Page(path, title=title, icon=icon, default=path == "pages/overview.py",
+                           visibility="visible" if ok else "hidden",
+                           # pages/grants.py, not access.py: a page run alone would import itself as `access`.
+                           url_path="access" if path == "pages/grants.py" else None)
+            allowed[page.url_path], needs[page.url_path] = ok, role
+            nav.setdefault(section, []).append(page)
+    page = st.navigation(nav)
+    if not allowed[page.url_path]:
+        st.title(page.title)
+        st.warning(f"The {page.title} page is not available to you: it needs the {needs[page.url_path]} role, "
+                   f"and you are signed in as {dashboard.as_text(scope.user)} with the {scope.role} role. Ask an "
+                   "admin if you need it.")
+        dashboard.who_is_here()
+        return
+    # After the navigation, so that the first start's sample load shows beside the pages' own names.
+    dashboard.ensure_database()
+    page.run()
+
+
+# Every request, signed in or not: an error shows a reference, never a traceback with server paths.
+dashboard.run_safely(main)

@@ -14,12 +14,14 @@ import datetime as dt
 import json
 import logging
 import os
+import re
 import sys
 import threading
 import uuid
 from dataclasses import replace
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 import streamlit as st
 
@@ -158,7 +160,6 @@ def sign_in_gate() -> Scope:
                      f"is configured. Start it with `--server.address 127.0.0.1` (as `make run` does) to use it on "
                      f"this computer only. {SIGN_IN_HOWTO}")
             st.stop()
-        st.sidebar.caption(f":material/lock: {LOCAL_MODE}.")
         return access.local_admin()
     if not st.user.is_logged_in:
         st.title("RPO recruiting metrics")
@@ -174,10 +175,19 @@ def sign_in_gate() -> Scope:
     if st.session_state.get("_signed_in") != who:
         st.session_state["_signed_in"] = who
         audit("sign-in")
-    with st.sidebar:
-        st.caption(f"Signed in as **{as_text(st.user.get('name') or who)}** ({as_text(who)})")
-        st.button("Sign out", icon=":material/logout:", on_click=st.logout, key="_sign_out")
     return scope()
+
+
+def who_is_here() -> None:
+    """Under the sidebar's filters: who is signed in, with the sign-out button; or that this is local
+    mode. Every page draws it once (`page` does, and so does every early stop of the filters)."""
+    with st.sidebar:
+        st.divider()
+        if not auth_configured():
+            st.caption(f":material/lock: {LOCAL_MODE}.")
+            return
+        st.caption(f"Signed in as **{as_text(st.user.get('name') or user())}** ({as_text(user())})")
+        st.button("Sign out", icon=":material/logout:", on_click=st.logout, key="_sign_out")
 
 
 _log = logging.getLogger("dashboard")
@@ -193,9 +203,10 @@ def run_safely(fn) -> None:
         st.warning("The database is being updated by a load right now. This page shows the new data as soon as the "
                    "load finishes: rerun it (press R) in a moment.")
     except Exception as exc:  # noqa: BLE001 - the last line of defence of every page
-        damaged = getattr(store, "DamagedDatabase", ())
-        if damaged and isinstance(exc, damaged):
-            _log.error("damaged database: %s", exc)
+        if isinstance(exc, duckdb.Error) and store.damage(exc):   # a corrupt block met by a query
+            exc = store.damaged(db_path()[0], store.damage(exc))
+        if isinstance(exc, store.DamagedDatabase):
+            _log.error("%s", exc)
             st.error(as_text(exc))
             return
         ref = uuid.uuid4().hex[:8]
@@ -207,14 +218,32 @@ def run_safely(fn) -> None:
 def no_access_page() -> None:
     """The one page a signed-in user without any grant sees."""
     st.title("No access yet")
+    who_is_here()
     st.write(f"You are signed in as **{as_text(user())}**, but no client has been shared with you yet.")
     st.info("Ask an administrator of this dashboard to grant you access (`python -m access grant` on the server, "
             "or the Access page).")
 
 
-def as_text(text) -> str:
-    """A user- or file-supplied string shown as text inside Markdown: no links, images or markup."""
-    return "".join("\\" + c if c in "\\`*_{}[]()<>#+-.!|~:$" else c for c in str(text))
+_MARKUP = re.compile(r"[\\`*_{}\[\]<>#|~$!]|://|(?<![\w.])www\.|\s*\n\s*")
+_CODE = re.compile(r"(`[^`\n]+`)")
+
+
+def as_text(text, keep_code: bool = False) -> str:
+    """A user- or file-supplied string shown as text inside Markdown: no links (nor bare URLs that
+    would be linked), images, HTML, colour directives, formulas or line breaks. With `keep_code`, our
+    own `code` spans (setting names in messages) stay code; only the text between them is escaped."""
+    def escape(part: str) -> str:
+        def one(m):
+            hit = m.group(0)
+            if hit == "://":
+                return ":\\/\\/"
+            if hit.startswith("www"):
+                return "www\\."
+            return " " if hit.isspace() or "\n" in hit else "\\" + hit
+        return _MARKUP.sub(one, part)
+    if not keep_code:
+        return escape(str(text))
+    return "".join(part if _CODE.fullmatch(part) else escape(part) for part in _CODE.split(str(text)))
 
 
 def _version() -> tuple:
@@ -547,6 +576,7 @@ def sidebar_filters(role: str = "viewer") -> Filters | None:
     if not names:
         if role != "viewer" and clients():
             st.info(f"This page is for the {role} role, and none of your clients is shared with you in that role.")
+            who_is_here()
             st.stop()
         empty_state()
         return None
@@ -560,10 +590,13 @@ def sidebar_filters(role: str = "viewer") -> Filters | None:
     if st.session_state.get("client") not in names:
         st.session_state["client"] = match if wanted else names[0]
     sb = st.sidebar
-    client = sb.selectbox("Client", names, key="client", index=None, placeholder="Choose a client")
+    # Empty (with a placeholder) only while the link's client is unknown; otherwise it cannot be cleared.
+    unknown = {"index": None, "placeholder": "Choose a client"} if st.session_state["client"] is None else {}
+    client = sb.selectbox("Client", names, key="client", **unknown)
     if client is None:
         st.error(f"There is no client named “{as_text(qp.get('client', '')[:80])}” that you can open. "
                  "Check the link, or choose a client in the sidebar.")
+        who_is_here()
         st.stop()
     info = client_info(client)
     opts = info["options"]
@@ -625,6 +658,7 @@ def page(title: str, role: str = "viewer") -> Filters:
     ensure_database()
     st.title(title)
     filters = sidebar_filters(role)
+    who_is_here()
     if filters is None:
         st.stop()
     return filters
@@ -698,5 +732,5 @@ def data_as_of(filters: Filters) -> str:
 
 __all__ = ["PRESETS", "UnknownClient", "client_info", "clients", "comparing", "conversion", "data_as_of",
            "data_quality", "db_path", "deadlines", "drill", "empty_state", "ensure_database", "hm_responsiveness",
-           "open_client_overview", "overview", "page", "as_text", "audit", "audited", "auth_configured", "no_access_page", "run_safely", "scope", "sign_in_gate", "user", "period_params", "portfolio", "requisition", "requisition_picker",
+           "open_client_overview", "overview", "page", "as_text", "audit", "audited", "auth_configured", "no_access_page", "run_safely", "scope", "who_is_here", "sign_in_gate", "user", "period_params", "portfolio", "requisition", "requisition_picker",
            "requisitions", "review_deck_button", "sidebar_filters", "time_to_submit", "write"]

@@ -52,9 +52,10 @@ def show_saved() -> None:
     if saved:
         title, changes = saved
         if changes:
-            st.success(f"**{dashboard.as_text(title)}**" + "".join(f"\n- {dashboard.as_text(c)}" for c in changes))
+            st.success(f"**{dashboard.as_text(title, keep_code=True)}**"
+                       + "".join(f"\n- {dashboard.as_text(c, keep_code=True)}" for c in changes))
         else:
-            st.info(f"**{dashboard.as_text(title)}** Nothing changed.")
+            st.info(f"**{dashboard.as_text(title, keep_code=True)}** Nothing changed.")
 
 
 def settings_form(info: dict) -> dict | None:
@@ -142,7 +143,7 @@ def save_settings_form(doc: dict) -> None:
                                   origin=f"{client}'s settings")
         changes = dashboard.write(lambda con: _save_recorded(con, settings, client), "the settings", client)
     except SettingsError as exc:
-        st.error(f"{dashboard.as_text(exc)}. Nothing was saved.")
+        st.error(f"{dashboard.as_text(exc, keep_code=True)}. Nothing was saved.")
         return
     _done(client, f"Settings of {client} saved.", changes)
 
@@ -188,7 +189,7 @@ def map_stage_words(client: str, unmapped: pd.DataFrame) -> None:
             return moved
         moved = dashboard.write(save, "the stage dictionary", client)
     except SettingsError as exc:
-        st.error(f"{dashboard.as_text(exc)}. Nothing was saved.")
+        st.error(f"{dashboard.as_text(exc, keep_code=True)}. Nothing was saved.")
         return
     _done(client, f"{', '.join(map(repr, words))} now count{'s' if len(words) == 1 else ''} as {stage}.",
           [f"{moved} stored event(s) moved from unmapped to {stage}; every page counts them from now on"])

@@ -3,6 +3,7 @@ drill-down and its downloads, and tables whose selected row shows the rows behin
 from __future__ import annotations
 
 import datetime as dt
+import html
 import re
 from urllib.parse import urlencode
 
@@ -332,7 +333,7 @@ def portfolio_chart(fig, filters) -> None:
     event = st.plotly_chart(fig, width="stretch", key="portfolio", on_select="rerun", selection_mode="points")
     points = event["selection"]["points"] if event and "selection" in event else []
     if points and points[0].get("y"):
-        dashboard.open_client_overview(points[0]["y"])
+        dashboard.open_client_overview(html.unescape(points[0]["y"]))  # the chart holds names escaped
     st.caption(PORTFOLIO_KEY + " Click a bar to open that client's Overview.")
     scope = _portfolio_scope(filters)
     downloads(filters, ["portfolio"], lambda: files.chart_table(fig), key="portfolio", fig=fig, client="all_clients",

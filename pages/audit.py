@@ -7,6 +7,7 @@ import dashboard
 from exports import files
 
 dashboard.ensure_database()
+dashboard.who_is_here()
 if not dashboard.scope().admin:  # app.py keeps this page from others; opened alone, it says so too
     st.warning("This page is for admins.")
     st.stop()

@@ -6,6 +6,7 @@ import access
 import dashboard
 
 dashboard.ensure_database()
+dashboard.who_is_here()
 if not dashboard.scope().admin:  # app.py keeps this page from others; opened alone, it says so too
     st.warning("This page is for admins.")
     st.stop()

@@ -234,7 +234,7 @@ def test_libreoffice_renders_the_deck_one_page_per_slide(decks, tmp_path):
     assert pages == len(SLIDES)
 
 
-def test_overview_download_button_builds_the_deck_for_the_current_filters(sample_db, monkeypatch):
+def test_overview_download_button_builds_the_deck_for_the_current_filters(sample_db_copy, monkeypatch):
     from streamlit.runtime.media_file_manager import MediaFileManager
     from streamlit.testing.v1 import AppTest
     # Streamlit runs a deferred download's callable when the button is clicked, on its own thread;
@@ -243,7 +243,7 @@ def test_overview_download_button_builds_the_deck_for_the_current_filters(sample
     register = MediaFileManager.add_deferred
     monkeypatch.setattr(MediaFileManager, "add_deferred",
                         lambda self, fn, *a, **k: deferred.append((fn, k)) or register(self, fn, *a, **k))
-    monkeypatch.setenv("RECRUITING_DB", str(sample_db))
+    # A copy: the download is recorded in the database's audit log.
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
     for key, value in {"client": "Northwind Health", "period": "Custom", "from": "2026-05-01", "to": "2026-10-31",
                        "as_of": AS_OF.isoformat()}.items():
@@ -257,9 +257,12 @@ def test_overview_download_button_builds_the_deck_for_the_current_filters(sample
     prs = _open(fn())
     assert prs.slides[0].shapes.title.text == "Northwind Health: recruiting review"
     # The same numbers as the command line's deck for the same filters.
-    with store.connection(sample_db, read_only=True) as con:
+    with store.connection(sample_db_copy, read_only=True) as con:
         cli = _open(deck.build(con, _filters("Northwind Health")))
+        recorded = con.execute("SELECT client, detail->>'what', detail->>'file' FROM audit WHERE action = 'download'"
+                               ).fetchall()
     assert {n: _values(c) for n, (_, c) in _charts(prs).items()} == {n: _values(c) for n, (_, c) in _charts(cli).items()}
+    assert recorded == [("Northwind Health", "deck", kwargs["file_name"])]
 
 
 def _exports(*args, db) -> subprocess.CompletedProcess:
