@@ -6,11 +6,19 @@ import argparse
 import sys
 from pathlib import Path
 
+import access
 import store
 from exports.deck import DeckError, build, file_name
-from loaders.settings import list_clients
+from loaders.settings import get_client, list_clients
 from metrics import Filters, UnknownClient
 from metrics.__main__ import _date
+
+
+def _record(db, client: str, filters: Filters, path: Path) -> None:
+    """The deck in the audit log, under the OS user who ran the command."""
+    with store.connection(db) as con:
+        access.record(con, access.local_user(), "download", client, what="deck", via="command line",
+                      filters=filters.describe(), file=str(path))
 
 
 def _decks(args) -> int:
@@ -31,7 +39,9 @@ def _decks(args) -> int:
             # A read-only connection: a loader that holds the file makes us wait ("database busy, retrying").
             with store.connection(args.db, read_only=True) as con:
                 build(con, filters(args.client), out)
-            print(f"{out}: review deck for {' '.join(args.client.split())}")
+                client = get_client(con, args.client)["client"]
+            _record(args.db, client, filters(client), out)
+            print(f"{out}: review deck for {client}")
             return 0
         out_dir = Path(args.out)
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -54,6 +64,7 @@ def _decks(args) -> int:
                     failed += 1
                     tqdm.write(f"FAILED {client}: {exc}", file=sys.stderr)
                     continue
+            _record(args.db, client, filters(client), path)
             tqdm.write(f"{path}: review deck for {client}")
         return 1 if failed else 0
     except (UnknownClient, FileNotFoundError, store.DatabaseBusy, store.DamagedDatabase, DeckError) as exc:

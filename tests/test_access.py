@@ -300,3 +300,16 @@ def test_a_csm_cannot_open_the_access_or_audit_page_even_alone(granted_db, monke
         at.run()
         assert [w.value for w in at.warning] == ["This page is for admins."]
         assert not at.dataframe
+
+
+@pytest.mark.deck
+def test_a_deck_made_on_the_command_line_is_in_the_audit_log_under_the_os_user(sample_db_copy, tmp_path):
+    from exports.__main__ import main as exports_cli
+    out = tmp_path / "q3.pptx"
+    assert exports_cli(["deck", "--db", str(sample_db_copy), "--client", " globex uk", "--from", "2026-07-01",
+                        "--to", "2026-09-30", "--as-of", AS_OF, "-o", str(out)]) == 0
+    with store.connection(sample_db_copy, read_only=True) as con:
+        rows = access.audit(con, action="download")
+    assert len(rows) == 1 and rows["user"][0] == access.local_user() and rows["client"][0] == "Globex UK"
+    detail = json.loads(rows["detail"][0])
+    assert detail["what"] == "deck" and detail["file"] == str(out) and "2026-07-01 to 2026-09-30" in detail["filters"]
