@@ -20,11 +20,10 @@ MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 REL_ID = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
 CHUNK = 1 << 20
 
-# The shape every spreadsheet program writes: each cell element `<c r="B7" ...>`, no namespace prefix.
-_CELL = re.compile(rb'<c r="([A-Za-z]+)([0-9]+)"')
-# Every way a cell element can start: without a namespace prefix, and with one (`<x:c `).
-_CELL_STARTS = (b"<c ", b"<c>", b"<c/", b"<c\n", b"<c\t", b"<c\r")
-_PREFIXED_STARTS = (b":c ", b":c>", b":c/", b":c\n", b":c\t", b":c\r")
+# Every cell element without a namespace prefix, with its reference when `r` is its first attribute
+# (as every spreadsheet program writes it); a prefixed one (`<x:c `) is found by `_PREFIXED`.
+_CELL = re.compile(rb'<c(?=[\s/>])(?:\s+r="([A-Za-z]+)([0-9]+)")?')
+_PREFIXED = re.compile(rb':c[\s/>]')
 
 
 class WorkbookError(ValueError):
@@ -122,28 +121,31 @@ def _inflated(fh, limit: int) -> int:
 
 def _extent(z: zipfile.ZipFile, info: zipfile.ZipInfo, max_cells: int, max_bytes: int) -> tuple[Extent, int]:
     """A worksheet's Extent and the bytes its XML inflated to. The shape spreadsheet programs
-    write is measured by counting and one regular expression; anything else (prefixed names, cells
-    without `r` or with it not first) is parsed as calamine reads it."""
+    write is measured with one regular expression; anything else (prefixed names, cells without
+    `r` or with it not first) is parsed as calamine reads it."""
     rows = cols = cells = used = 0
     tail, last = b"", b""
     with z.open(info) as fh:
-        while used <= max_bytes and cells <= max_cells and (chunk := fh.read(CHUNK)):
-            used += len(chunk)
-            chunk = tail + chunk
-            # A tag cut by the chunk's end waits for the next round: cut before a `<` in the last
-            # bytes (a tag cut further back is no cell tag the counts would agree on).
-            cut = chunk.rfind(b"<", max(0, len(chunk) - 64))
-            cut = len(chunk) if cut < 0 else cut
-            chunk, tail = chunk[:cut], chunk[cut:]
+        while used <= max_bytes and cells <= max_cells:
+            data = fh.read(CHUNK)
+            used += len(data)
+            chunk = tail + data
+            # A tag cut by the chunk's end waits for the next round: all from a `<` among the last 64
+            # bytes (a cell's tag up to its `r` is shorter; a longer one is cut before its reference,
+            # which sends the sheet to the parser below).
+            cut = chunk.rfind(b"<", max(0, len(chunk) - 64)) if data else -1
+            chunk, tail = (chunk, b"") if cut < 0 else (chunk[:cut], chunk[cut:])
             refs = _CELL.findall(chunk)
-            if (len(refs) != sum(map(chunk.count, _CELL_STARTS))
-                    or any(map((last + chunk).__contains__, _PREFIXED_STARTS))):
-                break
+            letters, digits = zip(*refs) if refs else ((), ())
+            if b"" in letters or (b":c" in last + chunk and _PREFIXED.search(last + chunk)):
+                break   # not the usual shape: parse it
             last = chunk[-2:]
             if refs:
-                cols = max(cols, max(map(_column_number, {letters for letters, _ in refs})))
-                rows = max(rows, max(map(int, {digits for _, digits in refs})))
+                cols = max(cols, max(map(_column_number, set(letters))))
+                rows = max(rows, max(map(int, set(digits))))
                 cells += len(refs)
+            if not data:
+                return Extent(rows, cols, cells), used
         else:
             return Extent(rows, cols, cells), used
     with z.open(info) as fh:
