@@ -19,8 +19,8 @@ import streamlit as st
 
 import dashboard
 import store
-from loaders.ingest import (MAX_MB, TEMPLATE, Report, csv_headers, expand_paths, ingest, normalise_header,
-                            read_xlsx_sheets)
+from loaders.ingest import (MAX_MB, TEMPLATE, LoadError, Report, csv_headers, expand_paths, ingest,
+                            normalise_header, read_xlsx_sheets, without_folder)
 from loaders.settings import parse_settings, save_client
 from loaders.shapes import SUPPORTED, Mapping
 
@@ -214,16 +214,19 @@ def mapping_editor(headers: list[str], client: str) -> Mapping | None:
 def first_headers(paths: list[Path]) -> list[str]:
     """The header row of the first CSV or workbook among the uploads (for the mapping editor). In
     a workbook, the first visible sheet's row with the most text cells among its first 30 (title
-    rows above the header are passed over)."""
+    rows above the header are passed over). Raises LoadError for a workbook that cannot be read."""
     files = [f for f in expand_paths(paths) if f.suffix.lower() in (".csv", ".tsv", ".txt", ".xlsx", ".xlsm")]
     if not files:
         return []
     if files[0].suffix.lower() not in (".xlsx", ".xlsm"):
         return csv_headers(files[0])
-    for _, hidden, rows in read_xlsx_sheets(files[0]):
-        if not hidden and rows:
-            best = max(rows[:30], key=lambda r: sum(isinstance(c, str) and bool(c.strip()) for c in r))
-            return [c.strip() for c in best if isinstance(c, str) and c.strip()]
+    try:
+        for _, hidden, rows in read_xlsx_sheets(files[0]):
+            if not hidden and rows:
+                best = max(rows[:30], key=lambda r: sum(isinstance(c, str) and bool(c.strip()) for c in r))
+                return [c.strip() for c in best if isinstance(c, str) and c.strip()]
+    except LoadError as exc:   # a workbook too large to read, or no workbook at all
+        raise LoadError(without_folder(str(exc), _saved_in(paths))) from exc
     return []
 
 

@@ -1037,9 +1037,9 @@ def shown_name(path: Path, shown_from: Path | None = None) -> str:
     return str(path)
 
 
-def _for_people(text: str, shown_from: Path | None) -> str:
+def without_folder(text: str, shown_from: Path | None) -> str:
     """A message without the server's folder an upload was saved into (messages are written with
-    each file's path wherever they are raised, sibling files' paths included)."""
+    each file's path wherever they are raised, sibling files' paths included): see `shown_name`."""
     if shown_from is None:
         return text
     for root in (shown_from.resolve(), shown_from):
@@ -1092,9 +1092,9 @@ def _load_file(con, path: Path, client, fmt, step, mapping, max_mb, allowed_clie
     except RunError:
         raise
     except LoadError as exc:
-        raise LoadError(_for_people(str(exc), shown_from)) from exc
+        raise LoadError(without_folder(str(exc), shown_from)) from exc
     except ShapeError as exc:
-        raise LoadError(_for_people(str(exc), shown_from)) from exc
+        raise LoadError(without_folder(str(exc), shown_from)) from exc
     except (duckdb.Error, OSError) as exc:
         if is_disk_full(exc):
             raise RunError(_disk_full_message(shown)) from exc

@@ -38,7 +38,12 @@ with tempfile.TemporaryDirectory(prefix="recruiting-upload-") as folder:
     mapping = None
     if fmt == "mapped":
         st.subheader("Column mapping")
-        mapping = upload.mapping_editor(upload.first_headers(paths), client)
+        try:
+            headers = upload.first_headers(paths)
+        except LoadError as exc:
+            st.error(f"{exc}. Nothing was loaded.")
+            st.stop()
+        mapping = upload.mapping_editor(headers, client)
         if mapping is None:
             st.stop()
 

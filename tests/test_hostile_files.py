@@ -263,3 +263,23 @@ def test_a_zip_member_reaching_into_a_sibling_folder_is_refused(tmp_path, member
     with pytest.raises(upload.UploadError, match="points outside the archive"):
         upload.save_uploads([Uploaded("a.zip", buf.getvalue())], tmp_path / "in")
     assert not [p for p in tmp_path.rglob("x.csv")]
+
+
+def test_the_mapping_editor_refuses_a_workbook_too_large_to_read_naming_the_users_file(tmp_path):
+    from dashboard import upload
+    from loaders.ingest import LoadError
+    book = stray_cell_workbook(tmp_path / "made.xlsx", "XFD1048576").read_bytes()
+    folder = tmp_path / "recruiting-upload-x1y2"
+    folder.mkdir()
+    paths = upload.save_uploads([Uploaded("export.zip", _zip_of({"status/reqs.xlsx": book}))], folder)
+    with pytest.raises(LoadError) as exc:
+        upload.first_headers(paths)
+    assert str(exc.value).startswith("export.zip/status/reqs.xlsx, sheet 'requisitions': its cells reach XFD1048576")
+
+
+def _zip_of(members: dict) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in members.items():
+            z.writestr(name, data)
+    return buf.getvalue()
