@@ -270,9 +270,9 @@ def _exports(*args, db) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=300)
 
 
-def test_batch_command_writes_one_deck_per_sample_client(sample_db, tmp_path):
+def test_batch_command_writes_one_deck_per_sample_client(sample_db_copy, tmp_path):
     run = _exports("--all-clients", "--out", str(tmp_path / "decks"), "--from", "2026-05-01", "--to", "2026-10-31",
-                   "--as-of", AS_OF.isoformat(), db=sample_db)
+                   "--as-of", AS_OF.isoformat(), db=sample_db_copy)
     assert run.returncode == 0, run.stderr
     files = sorted((tmp_path / "decks").glob("*.pptx"))
     assert [f.name for f in files] == [f"{slug}-review-2026-05-01-to-2026-10-31.pptx"
@@ -281,12 +281,12 @@ def test_batch_command_writes_one_deck_per_sample_client(sample_db, tmp_path):
         assert Presentation(str(path)).slides[0].shapes.title.text == f"{client}: recruiting review"
 
 
-def test_deck_command_writes_one_file_and_refuses_an_unknown_client(sample_db, tmp_path):
+def test_deck_command_writes_one_file_and_refuses_an_unknown_client(sample_db_copy, tmp_path):
     out = tmp_path / "globex.pptx"
-    ok = _exports("--client", " globex uk", "--as-of", AS_OF.isoformat(), "-o", str(out), db=sample_db)
+    ok = _exports("--client", " globex uk", "--as-of", AS_OF.isoformat(), "-o", str(out), db=sample_db_copy)
     assert ok.returncode == 0, ok.stderr
     assert len(Presentation(str(out)).slides) == len(SLIDES)
-    bad = _exports("--client", "Globex", "-o", str(tmp_path / "x.pptx"), db=sample_db)
+    bad = _exports("--client", "Globex", "-o", str(tmp_path / "x.pptx"), db=sample_db_copy)
     assert bad.returncode == 1 and "unknown client 'Globex'" in bad.stderr and "Globex UK" in bad.stderr
     missing = _exports("--client", "Globex UK", "-o", str(tmp_path / "x.pptx"), db=tmp_path / "none.duckdb")
     assert missing.returncode == 1 and "does not exist" in missing.stderr

@@ -49,7 +49,7 @@ def _sign_in(page, server, sub: str) -> None:
     page.get_by_placeholder("sub").fill(sub)
     page.get_by_role("button", name="Authorize").click()
     page.wait_for_url(server.url + "/**", timeout=30_000)
-    page.get_by_text("Signed in as").wait_for(timeout=60_000)
+    page.locator('[data-testid="stSidebar"]').get_by_text("Signed in as").wait_for(timeout=60_000)
 
 
 def _sign_out(page, server) -> None:
