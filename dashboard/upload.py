@@ -142,7 +142,8 @@ def load(paths: list[Path], client: str, fmt: str, mapping: Mapping | None, *,
     def tell(done, total, name):
         bar.progress(done / total if total else 1.0, text=f"Loading {name}" if name else "Loaded")
     return dashboard.write(lambda con: ingest(con, paths, client=client, fmt=fmt, mapping=mapping, progress=tell,
-                                              allowed_clients=allowed_clients, shown_from=_saved_in(paths)),
+                                              allowed_clients=allowed_clients, shown_from=_saved_in(paths),
+                                              user=dashboard.user()),
                            "the uploaded files", client)
 
 

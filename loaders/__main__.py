@@ -6,9 +6,10 @@ import sys
 
 import duckdb
 
+import access
 import store
 from loaders.ingest import MAX_MB, TEMPLATE, LoadError, ingest, is_disk_full, normalise_header
-from loaders.settings import SettingsError, read_settings_file, save_client, transaction
+from loaders.settings import SettingsError, get_client, read_settings_file, save_client, transaction
 from loaders.shapes import FORMATS, ShapeError, read_mapping
 
 
@@ -70,13 +71,17 @@ def main(argv=None) -> int:
         except SettingsError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 1
-        with store.connection(args.db) as con:
-            try:
+        try:
+            with store.connection(args.db) as con:
                 with transaction(con):
+                    before = (get_client(con, settings.name) or {}).get("settings_toml")
                     changed = save_client(con, settings)
-            except SettingsError as exc:
-                print(f"error: {exc}", file=sys.stderr)
-                return 1
+                    access.record(con, access.local_user(), "settings", get_client(con, settings.name)["client"],
+                                  file=str(args.config), before=before,
+                                  after=get_client(con, settings.name)["settings_toml"])
+        except (SettingsError, store.DamagedDatabase, store.DatabaseBusy) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
         print(f"client {settings.name}: saved ({settings.timezone}, {settings.day_count} days, "
               f"SLA {settings.sla_first_submittals} submittal(s) within {settings.sla_within_days} days, "
               f"{len(settings.stages)} stage words)" + (f"; {changed} stored events re-mapped" if changed else ""))
@@ -95,6 +100,9 @@ def main(argv=None) -> int:
         with store.connection(args.db) as con:
             reports = ingest(con, args.paths, client=args.client, fmt=args.format, mapping=mapping,
                              max_mb=args.max_mb, progress=not args.quiet and sys.stderr.isatty())
+    except (store.DamagedDatabase, store.DatabaseBusy) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     except (LoadError, duckdb.Error, OSError) as exc:
         # Once the disk is full, closing the database fails as well: the first error is the one to tell.
         first = exc

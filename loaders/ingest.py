@@ -35,6 +35,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
+import access
 from loaders.parse import (TIME_HINT, cell_text, clean_sql, id_sql, instant_sql, int_bad_sql, int_sql,
                            iso_input, local_date_sql, time_struct, utc_offsets)
 from loaders.settings import canonical_stage_sql, get_client, match_key, match_key_sql
@@ -1153,8 +1154,10 @@ def _store_file(con, path: Path, shown: str, client, fmt, step, mapping, max_mb,
 
 def ingest(con, paths, client: str | None = None, fmt: str = "auto", progress=False,
            mapping: Mapping | None = None, max_mb: float = MAX_MB, *,
-           allowed_clients: set[str] | None = None, shown_from: Path | None = None) -> list[Report]:
-    """Load files and folders in one transaction; a file that cannot be loaded gets a Report with
+           allowed_clients: set[str] | None = None, shown_from: Path | None = None,
+           user: str | None = None) -> list[Report]:
+    """Load files and folders in one transaction, recorded in the audit log under `user` (default:
+    the OS user, as for the command line); a file that cannot be loaded gets a Report with
     `error` set and the others load. Raises RunError, with nothing stored, when the load cannot go
     on at all (the disk is full): a run is never left half-stored.
 
@@ -1166,12 +1169,31 @@ def ingest(con, paths, client: str | None = None, fmt: str = "auto", progress=Fa
     preserve = con.execute("SELECT current_setting('preserve_insertion_order')").fetchall()[0][0]
     con.execute("SET preserve_insertion_order = false")
     try:
-        return _ingest_files(con, files, client, fmt, progress, mapping, max_mb, allowed_clients, shown_from)
+        return _ingest_files(con, files, client, fmt, progress, mapping, max_mb, allowed_clients, shown_from,
+                             user or access.local_user())
     finally:
         con.execute(f"SET preserve_insertion_order = {'true' if preserve else 'false'}")
 
 
-def _ingest_files(con, files, client, fmt, progress, mapping, max_mb, allowed_clients, shown_from) -> list[Report]:
+def _record_loads(con, reports: list[Report], user: str) -> None:
+    """One audit row per file of the run (in its transaction): which file (sha256), its rows, whose."""
+    by_file: dict[str, list[Report]] = {}
+    for r in reports:
+        by_file.setdefault(r.path, []).append(r)
+    for path, parts in by_file.items():
+        clients = sorted({c for r in parts for c in r.clients})
+        sha = con.execute("SELECT sha256 FROM files WHERE path = ? ORDER BY file_id DESC LIMIT 1",
+                          [str(path)]).fetchall()
+        access.record(con, user, "load", clients[0] if len(clients) == 1 else None, file=parts[0].label.split(" [")[0],
+                      sha256=sha[0][0] if sha else None, clients=clients,
+                      rows_read=sum(r.rows_read for r in parts), rows_loaded=sum(r.rows_loaded for r in parts),
+                      rows_rejected=sum(r.rows_rejected for r in parts),
+                      skipped=next((r.skipped for r in parts if r.skipped), None),
+                      error=next((r.error for r in parts if r.error), None))
+
+
+def _ingest_files(con, files, client, fmt, progress, mapping, max_mb, allowed_clients, shown_from,
+                  user) -> list[Report]:
     bar = None
     tell = progress if callable(progress) else None
     if progress and not tell:
@@ -1209,6 +1231,8 @@ def _ingest_files(con, files, client, fmt, progress, mapping, max_mb, allowed_cl
                         again = _files_stored(con) != stored
                         if again:
                             break
+                if not again:
+                    _record_loads(con, reports, user)
                 con.execute("ROLLBACK" if again else "COMMIT")
             except BaseException as exc:
                 _rollback(con)

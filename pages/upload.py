@@ -10,7 +10,7 @@ from dashboard import editing, upload, widgets
 from exports.files import table_csv
 from loaders.ingest import LoadError
 
-filters = dashboard.page("Upload")
+filters = dashboard.page("Upload", role="csm")
 client = filters.client
 editing.show_saved()
 st.caption(f"Files load into **{client}** (choose another client in the sidebar). Loading the same file again "
@@ -78,5 +78,7 @@ with tempfile.TemporaryDirectory(prefix="recruiting-upload-") as folder:
         st.dataframe(upload.report_table(loaded), hide_index=True, width="stretch")
         rejected = upload.rejected_of(loaded, dashboard.data_quality(filters)["rejected"])
         if not rejected.empty:
-            st.download_button(f"Download the {len(rejected)} rejected row(s) (CSV)", table_csv(rejected),
+            st.download_button(f"Download the {len(rejected)} rejected row(s) (CSV)",
+                               dashboard.audited(lambda: table_csv(rejected), "rejected rows", filters,
+                                                 file=f"rejected-{client}.csv"),
                                file_name=f"rejected-{client}.csv", mime="text/csv")

@@ -313,3 +313,24 @@ def test_a_deck_made_on_the_command_line_is_in_the_audit_log_under_the_os_user(s
     assert len(rows) == 1 and rows["user"][0] == access.local_user() and rows["client"][0] == "Globex UK"
     detail = json.loads(rows["detail"][0])
     assert detail["what"] == "deck" and detail["file"] == str(out) and "2026-07-01 to 2026-09-30" in detail["filters"]
+
+
+@pytest.mark.slow
+def test_settings_and_loads_on_the_command_line_are_in_the_audit_log_with_file_sha256_and_rows(tmp_path, capsys):
+    from loaders.__main__ import main as loaders_cli
+    db = tmp_path / "fresh.duckdb"
+    assert loaders_cli(["--db", str(db), "client", str(ROOT / "sample_data/clients/globex.toml")]) == 0
+    assert loaders_cli(["--db", str(db), "ingest", str(ROOT / "sample_data/globex"), "--client", "Globex UK",
+                        "--quiet"]) == 0
+    capsys.readouterr()
+    with store.connection(db, read_only=True) as con:
+        log = access.audit(con)
+        stored = {name: (sha, rows) for name, sha, rows in
+                  con.execute("SELECT name, sha256, rows_loaded FROM files").fetchall()}
+    assert set(log["user"]) == {access.local_user()} and set(log["client"]) == {"Globex UK"}
+    settings, = [json.loads(d) for d in log[log["action"] == "settings"]["detail"]]
+    assert settings["before"] is None and 'name = "Globex UK"' in settings["after"]
+    loads = {Path(d["file"]).name: d for d in map(json.loads, log[log["action"] == "load"]["detail"])}
+    assert set(loads) == set(stored) and len(loads) == 4
+    for name, d in loads.items():
+        assert (d["sha256"], d["rows_loaded"]) == stored[name] and d["clients"] == ["Globex UK"]
