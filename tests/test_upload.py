@@ -107,8 +107,11 @@ def test_the_rejected_rows_download_is_formula_safe(sample_db_copy, monkeypatch)
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     (rejected,) = [data for label, data in downloads.items() if "rejected row" in label]
-    text = rejected.decode("utf-8-sig")
+    text = rejected().decode("utf-8-sig")    # made when clicked, and recorded in the audit log
     assert "\r\n'=1+2.csv," in text and "\n=1+2.csv" not in text, text
+    with store.connection(sample_db_copy, read_only=True) as con:
+        assert con.execute("SELECT detail->>'what' FROM audit WHERE action = 'download'").fetchall() == [
+            ("rejected rows",)]
 
 
 def _choose(page, widget, option) -> None:
