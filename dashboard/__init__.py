@@ -458,7 +458,8 @@ def review_deck_button(filters: Filters) -> None:
         problem = None
     except deck.DeckError as exc:
         problem = str(exc)
-    st.download_button("Download review deck", data=audited(lambda: _read(scope(), lambda con: deck.build(con, filters)),
+    me = scope()
+    st.download_button("Download review deck", data=audited(lambda: _read(me, lambda con: deck.build(con, filters)),
                                     "deck", filters, file=deck.file_name(filters)),
                        file_name=deck.file_name(filters), mime=deck.PPTX_MIME, on_click="ignore",
                        icon=":material/slideshow:", key="review_deck", disabled=problem is not None,
@@ -730,7 +731,9 @@ def data_as_of(filters: Filters) -> str:
     return charts.data_as_of(filters.as_of, client_info(filters.client).get("last_loaded"))
 
 
-__all__ = ["PRESETS", "UnknownClient", "client_info", "clients", "comparing", "conversion", "data_as_of",
-           "data_quality", "db_path", "deadlines", "drill", "empty_state", "ensure_database", "hm_responsiveness",
-           "open_client_overview", "overview", "page", "as_text", "audit", "audited", "auth_configured", "no_access_page", "run_safely", "scope", "who_is_here", "sign_in_gate", "user", "period_params", "portfolio", "requisition", "requisition_picker",
-           "requisitions", "review_deck_button", "sidebar_filters", "time_to_submit", "write"]
+__all__ = ["as_text", "audit", "audited", "auth_configured", "client_info", "clients", "comparing", "conversion",
+           "data_as_of", "data_quality", "db_path", "deadlines", "drill", "empty_state", "ensure_database",
+           "hm_responsiveness", "no_access_page", "open_client_overview", "overview", "page", "period_params",
+           "portfolio", "PRESETS", "requisition", "requisition_picker", "requisitions", "review_deck_button",
+           "run_safely", "scope", "sidebar_filters", "sign_in_gate", "time_to_submit", "UnknownClient", "user",
+           "who_is_here", "write"]

@@ -135,7 +135,8 @@ def save_settings_form(doc: dict) -> None:
     words = [w for w, _ in doc["stages"]]
     twice = sorted({w for w in words if [match_key(x) for x in words].count(match_key(w)) > 1})
     if twice:
-        st.error(f"Stage dictionary: `stages` lists {dashboard.as_text(', '.join(map(repr, twice)))} more than once (words match "
+        listed = dashboard.as_text(", ".join(map(repr, twice)))
+        st.error(f"Stage dictionary: `stages` lists {listed} more than once (words match "
                  "case-insensitively): keep one row each. Nothing was saved.")
         return
     try:

@@ -7,7 +7,8 @@ from metrics import METRICS, RULES, render
 
 filters = dashboard.page("Glossary")
 info = dashboard.client_info(filters.client)
-st.write(f"Definitions for **{dashboard.as_text(info['client'])}**: time zone {info['timezone']}, {info['day_count']} days"
+name = dashboard.as_text(info["client"])
+st.write(f"Definitions for **{name}**: time zone {info['timezone']}, {info['day_count']} days"
          + (f", holidays {', '.join(h.isoformat() for h in info['holidays'])}" if info["holidays"] else "")
          + f"; SLA {info['sla_first_submittals']} submittal(s) within {info['sla_within_days']} days.")
 for m in METRICS.values():
@@ -15,12 +16,12 @@ for m in METRICS.values():
     st.write(render(m, info))
     target = info["targets"].get(m.target_key)
     if target is not None:
-        st.caption(f"Target for {dashboard.as_text(info['client'])}: {charts.fmt_value(target, m.unit)}")
+        st.caption(f"Target for {name}: {charts.fmt_value(target, m.unit)}")
 st.subheader("Rules that apply to every metric")
 for rule in RULES:
     st.markdown(f"- {rule}")
 st.subheader("Stage dictionary")
-st.write(f"{dashboard.as_text(info['client'])}'s own stage words and the canonical stage each counts as. A word not listed "
+st.write(f"{name}'s own stage words and the canonical stage each counts as. A word not listed "
          "here is kept as unmapped (see the Data page) and never counts as reaching a stage.")
 st.dataframe([{"Client's word": word, "Counts as": stage} for word, stage in info["dictionary"]],
              hide_index=True, width="stretch")

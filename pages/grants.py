@@ -19,8 +19,9 @@ if "_grants_changed" in st.session_state:
     st.success(dashboard.as_text(st.session_state.pop("_grants_changed")))
 grants = dashboard.grants()
 st.dataframe(grants, hide_index=True, width="stretch",
-             column_config={"who": "Who", "role": "Role", "clients": "Clients", "granted_at": st.column_config.DatetimeColumn(
-                 "Last changed (UTC)", format="YYYY-MM-DD HH:mm")})
+             column_config={"who": "Who", "role": "Role", "clients": "Clients",
+                            "granted_at": st.column_config.DatetimeColumn("Last changed (UTC)",
+                                                                          format="YYYY-MM-DD HH:mm")})
 
 left, right = st.columns(2)
 with left, st.form("grant", border=True):

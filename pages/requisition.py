@@ -21,7 +21,8 @@ st.caption(dashboard.as_text(f"{req['department']} · recruiter {req['recruiter'
 widgets.requisition_facts(req, story["sla"], info)
 st.plotly_chart(charts.requisition_timeline(story["events"], info["stage_labels"], req["start_on"], req["sla_due_on"]),
                 width="stretch", key="timeline")
-st.caption(f"Each dot is a stage event, in {dashboard.as_text(f.client)}'s own words (colour: the canonical stage it counts as). "
+st.caption(f"Each dot is a stage event, in {dashboard.as_text(f.client)}'s own words (colour: the canonical stage "
+           "it counts as). "
            "Times in UTC; day counts use local dates in " + info["timezone"] + ".")
 
 st.subheader(f"Applications ({len(story['applications'])})")

@@ -8,7 +8,8 @@ from dashboard import editing
 filters = dashboard.page("Settings", role="csm")
 info = dashboard.client_info(filters.client)
 editing.show_saved()
-st.caption(f"{dashboard.as_text(info['client'])} · settings last saved {info['updated_at']:%d %b %Y %H:%M} UTC · changes apply to "
+name = dashboard.as_text(info["client"])
+st.caption(f"{name} · settings last saved {info['updated_at']:%d %b %Y %H:%M} UTC · changes apply to "
            "every page and the command line at once")
 doc = editing.settings_form(info)
 if doc is not None:

@@ -96,7 +96,7 @@ def test_domain_and_personal_grants_combine_and_the_higher_role_wins(sample_db_c
 def test_grant_changes_are_in_the_audit_log_with_before_and_after(sample_db_copy, capsys):
     _cli(capsys, sample_db_copy, "grant", "jane@rpo.example", "--role", "viewer", "--client", "Acme Corp")
     _cli(capsys, sample_db_copy, "grant", "jane@rpo.example", "--role", "csm", "--client", "Acme Corp")
-    code, out, _ = _cli(capsys, sample_db_copy, "audit", "--json", "--since", "2000-01-01")
+    code, out, _ = _cli(capsys, sample_db_copy, "audit", "--json", "--since", "2000-01-01", "--action", "grant")
     rows = json.loads(out)
     assert code == 0 and [r["action"] for r in rows] == ["grant", "grant"]
     assert rows[0]["user"] == access.local_user()

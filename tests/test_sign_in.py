@@ -126,6 +126,7 @@ def test_each_user_signs_in_sees_only_their_clients_and_pages_and_signs_out(sign
         signed_in = {u for (u,) in con.execute("SELECT \"user\" FROM audit WHERE action = 'sign-in'").fetchall()}
     assert signed_in == {e.lower() for e in USERS.values()}
     with store.connection(db, read_only=True) as con:
-        downloads = con.execute("SELECT \"user\", client, detail->>'file' FROM audit WHERE action = 'download'").fetchall()
+        downloads = con.execute("SELECT \"user\", client, detail->>'file' FROM audit "
+                                "WHERE action = 'download'").fetchall()
     assert [(u, c) for u, c, _ in downloads] == [("jane@rpo.example", "Acme Corp")]
     assert downloads[0][2] == download.value.suggested_filename
