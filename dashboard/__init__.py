@@ -155,6 +155,7 @@ def sign_in_gate() -> Scope:
     """
     if not auth_configured():
         if served_beyond_this_computer():
+            _no_navigation()
             st.error(f"**This dashboard is not served to other computers without sign-in.** It was started to "
                      f"listen on `{st.get_option('server.address') or 'every network interface'}` and no sign-in "
                      f"is configured. Start it with `--server.address 127.0.0.1` (as `make run` does) to use it on "
@@ -162,12 +163,14 @@ def sign_in_gate() -> Scope:
             st.stop()
         return access.local_admin()
     if not st.user.is_logged_in:
+        _no_navigation()
         st.title("RPO recruiting metrics")
         st.write("Sign in with your company account to see your clients' dashboards.")
         st.button("Sign in", type="primary", icon=":material/login:", on_click=st.login)
         st.stop()
     who = user()
     if not who:
+        _no_navigation()
         st.error("Your identity provider did not send an e-mail address, which this dashboard uses to know who "
                  "you are. Ask your administrator to include the `email` claim.")
         st.button("Sign out", on_click=st.logout)
@@ -178,11 +181,18 @@ def sign_in_gate() -> Scope:
     return scope()
 
 
-def who_is_here() -> None:
+def _no_navigation() -> None:
+    """Before sign-in no page is listed (without a navigation of ours, Streamlit would list the
+    files of pages/)."""
+    st.navigation([st.Page(lambda: None, title="Sign in", url_path="sign_in")], position="hidden")
+
+
+def who_is_here(divider: bool = False) -> None:
     """Under the sidebar's filters: who is signed in, with the sign-out button; or that this is local
     mode. Every page draws it once (`page` does, and so does every early stop of the filters)."""
     with st.sidebar:
-        st.divider()
+        if divider:   # below the filters
+            st.divider()
         if not auth_configured():
             st.caption(f":material/lock: {LOCAL_MODE}.")
             return
@@ -659,7 +669,7 @@ def page(title: str, role: str = "viewer") -> Filters:
     ensure_database()
     st.title(title)
     filters = sidebar_filters(role)
-    who_is_here()
+    who_is_here(divider=True)
     if filters is None:
         st.stop()
     return filters
