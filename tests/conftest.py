@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
+import io
 import itertools
 import logging
 import os
 import shutil
 import textwrap
 import warnings
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -113,6 +115,15 @@ CHICAGO_TOML = 'name = "Acme"\ntimezone = "America/Chicago"\n'
 def D(text: str) -> dt.date:
     """A date literal, for readable Filters(...) in tests."""
     return dt.date.fromisoformat(text)
+
+
+def zip_of(members: dict) -> bytes:
+    """A zip archive (deflated) holding `members`, name -> text or bytes."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in members.items():
+            z.writestr(name, data)
+    return buf.getvalue()
 
 
 def write_tables(folder: Path, tables: dict[str, str | bytes]) -> list[Path]:

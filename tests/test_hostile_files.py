@@ -20,6 +20,8 @@ from pathlib import Path
 
 import pytest
 
+from conftest import zip_of
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -271,15 +273,9 @@ def test_the_mapping_editor_refuses_a_workbook_too_large_to_read_naming_the_user
     book = stray_cell_workbook(tmp_path / "made.xlsx", "XFD1048576").read_bytes()
     folder = tmp_path / "recruiting-upload-x1y2"
     folder.mkdir()
-    paths = upload.save_uploads([Uploaded("export.zip", _zip_of({"status/reqs.xlsx": book}))], folder)
+    paths = upload.save_uploads([Uploaded("export.zip", zip_of({"status/reqs.xlsx": book}))], folder)
     with pytest.raises(LoadError) as exc:
         upload.first_headers(paths)
     assert str(exc.value).startswith("export.zip/status/reqs.xlsx, sheet 'requisitions': its cells reach XFD1048576")
 
 
-def _zip_of(members: dict) -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
-        for name, data in members.items():
-            z.writestr(name, data)
-    return buf.getvalue()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import shutil
-import zipfile
 from pathlib import Path
 
 import pytest
@@ -13,7 +12,7 @@ import store
 from dashboard import upload
 
 from browser_support import Server, settled as _settled
-from conftest import write_tables
+from conftest import write_tables, zip_of
 
 GREENHOUSE = """
     application_id,stage_id,stage_name,entered_on,exited_on
@@ -30,22 +29,14 @@ class Uploaded(io.BytesIO):
         self.name = name
 
 
-def _zip(members: dict) -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
-        for name, data in members.items():
-            z.writestr(name, data)
-    return buf.getvalue()
-
-
 def test_a_zip_of_an_export_folder_is_unpacked_into_its_own_folder(tmp_path):
-    data = _zip({"export/application_stages.csv": "a,b\n1,2\n", "export/.DS_Store": "x"})
+    data = zip_of({"export/application_stages.csv": "a,b\n1,2\n", "export/.DS_Store": "x"})
     (folder,) = upload.save_uploads([Uploaded("greenhouse.zip", data)], tmp_path)
     assert sorted(p.name for p in folder.rglob("*") if p.is_file()) == ["application_stages.csv"]
 
 
 def test_a_zip_bomb_is_refused_before_anything_is_written(tmp_path):
-    bomb = _zip({"big.csv": "0" * (3 * 1024 * 1024)})      # 3 MB unpacked, a few KB zipped
+    bomb = zip_of({"big.csv": "0" * (3 * 1024 * 1024)})      # 3 MB unpacked, a few KB zipped
     assert len(bomb) < 100_000
     with pytest.raises(upload.UploadError, match="more than 1 MB"):
         upload.save_uploads([Uploaded("bomb.zip", bomb)], tmp_path, max_mb=1)
@@ -54,7 +45,7 @@ def test_a_zip_bomb_is_refused_before_anything_is_written(tmp_path):
 
 def test_a_zip_member_pointing_outside_the_archive_is_refused(tmp_path):
     with pytest.raises(upload.UploadError, match="outside the archive"):
-        upload.save_uploads([Uploaded("evil.zip", _zip({"../../etc/x.csv": "a\n1\n"}))], tmp_path / "in")
+        upload.save_uploads([Uploaded("evil.zip", zip_of({"../../etc/x.csv": "a\n1\n"}))], tmp_path / "in")
 
 
 def test_the_dry_run_reports_the_detected_format_and_changes_nothing(sample_db_copy, tmp_path):
@@ -76,7 +67,7 @@ def test_upload_messages_name_the_users_files_not_the_servers_folder(sample_db_c
     # by its path there (/tmp/recruiting-upload-x1y2/export/applications.csv).
     folder = tmp_path / "recruiting-upload-x1y2"
     folder.mkdir()
-    export = _zip({"applications.csv": "client,application_id\nGlobex UK,A1\n"})   # lacks requisition_id
+    export = zip_of({"applications.csv": "client,application_id\nGlobex UK,A1\n"})   # lacks requisition_id
     paths = upload.save_uploads([Uploaded("export.zip", export), Uploaded("requisitions.csv", b"")], folder)
     reports, _ = upload.dry_run(paths, "Globex UK", "auto", None)
     assert [r.path for r in reports] == ["export.zip/applications.csv", "requisitions.csv"]
