@@ -335,3 +335,25 @@ def test_settings_and_loads_on_the_command_line_are_in_the_audit_log_with_file_s
     assert set(loads) == set(stored) and len(loads) == 4
     for name, d in loads.items():
         assert (d["sha256"], d["rows_loaded"]) == stored[name] and d["clients"] == ["Globex UK"]
+
+
+def test_an_action_recorded_while_a_load_holds_the_database_is_kept_and_written_with_the_next(sample_db_copy,
+                                                                                               monkeypatch):
+    import dashboard
+    real = store.connection
+    busy = [True]
+
+    def connection(*args, **kwargs):
+        if busy[0] and not kwargs.get("read_only"):
+            raise store.DatabaseBusy("a load holds the database")
+        return real(*args, **kwargs)
+    monkeypatch.setattr(store, "connection", connection)
+    dashboard.record_for("jane@rpo.example", "download", "Acme Corp", what="csv")
+    pending = sample_db_copy.with_name(sample_db_copy.name + ".audit-pending")
+    assert pending.exists()
+    busy[0] = False
+    dashboard.record_for("jane@rpo.example", "download", "Acme Corp", what="xlsx")
+    assert not pending.exists()
+    with store.connection(sample_db_copy, read_only=True) as con:
+        rows = access.audit(con, action="download")
+    assert [json.loads(d)["what"] for d in rows["detail"]] == ["xlsx", "csv"]
