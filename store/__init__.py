@@ -260,7 +260,7 @@ def connect(path: Path | str | None = None, *, read_only: bool = False, wait_sec
         _check_size(con, path)   # before the schema: nothing is written into a damaged file
     if not read_only:
         con.execute(SCHEMA)
-    elif scope is not None:
+    elif scope is not None and not scope.admin:   # an admin reads every table as it is stored
         try:
             restrict(con, scope)
         except duckdb.CatalogException:
