@@ -66,7 +66,7 @@ def main(argv=None) -> int:
                     print(json.dumps(table.to_dict("records"), indent=2, ensure_ascii=False))
                 else:
                     print(table.to_string(index=False, max_colwidth=80) if not table.empty else "No audit rows.")
-    except (access.AccessError, store.DatabaseBusy, FileNotFoundError) as exc:
+    except (access.AccessError, store.DatabaseBusy, store.DamagedDatabase, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     return 0

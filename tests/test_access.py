@@ -357,3 +357,18 @@ def test_an_action_recorded_while_a_load_holds_the_database_is_kept_and_written_
     with store.connection(sample_db_copy, read_only=True) as con:
         rows = access.audit(con, action="download")
     assert [json.loads(d)["what"] for d in rows["detail"]] == ["xlsx", "csv"]
+
+
+@pytest.mark.slow
+def test_a_damaged_database_is_named_with_what_to_do_on_the_page_and_in_the_access_command(tmp_path, monkeypatch,
+                                                                                            capsys):
+    damaged = tmp_path / "recruiting.duckdb"
+    damaged.write_bytes(b"not a database, just bytes " * 400)
+    before = damaged.read_bytes()
+    at = _app(damaged, monkeypatch)
+    assert not at.exception
+    said = " ".join(e.value for e in at.error).replace("\\", "")
+    assert "recruiting.duckdb is damaged" in said and "restore it from a backup" in said
+    code, _, err = _cli(capsys, damaged, "list")
+    assert code == 1 and "is damaged" in err
+    assert damaged.read_bytes() == before
