@@ -16,8 +16,7 @@ import streamlit as st
 import access
 import dashboard
 from loaders.settings import (CANONICAL_WORDS, RATE_TARGETS, SETTINGS_HELP, TARGET_KEYS, SettingsError,
-                              add_stage_words, get_client, match_key, parse_settings, save_settings,
-                              settings_toml)
+                              add_stage_words, match_key, parse_settings, save_settings, settings_toml)
 
 TARGET_LABELS = {
     "time_to_submit_median": "Time to submit, median (days)",
@@ -142,20 +141,12 @@ def save_settings_form(doc: dict) -> None:
     try:
         settings = parse_settings(settings_toml({**doc, "stages": dict(doc["stages"])}),
                                   origin=f"{client}'s settings")
-        changes = dashboard.write(lambda con: _save_recorded(con, settings, client), "the settings", client)
+        changes = dashboard.write(lambda con: save_settings(con, settings, user=dashboard.user()), "the settings",
+                                  client)
     except SettingsError as exc:
         st.error(f"{dashboard.as_text(exc, keep_code=True)}. Nothing was saved.")
         return
     _done(client, f"Settings of {client} saved.", changes)
-
-
-def _save_recorded(con, settings, client: str):
-    """Save the settings and record the change, before and after, in the audit log."""
-    before = (get_client(con, client) or {}).get("settings_toml")
-    changes = save_settings(con, settings)
-    after = (get_client(con, client) or {}).get("settings_toml")
-    access.record(con, dashboard.user(), "settings", client, before=before, after=after, changes=changes)
-    return changes
 
 
 def download_settings(info: dict) -> None:

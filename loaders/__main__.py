@@ -6,10 +6,9 @@ import sys
 
 import duckdb
 
-import access
 import store
 from loaders.ingest import MAX_MB, TEMPLATE, LoadError, ingest, is_disk_full, normalise_header
-from loaders.settings import SettingsError, get_client, read_settings_file, save_client, transaction
+from loaders.settings import SettingsError, read_settings_file, save_client, transaction
 from loaders.shapes import FORMATS, ShapeError, read_mapping
 
 
@@ -74,11 +73,7 @@ def main(argv=None) -> int:
         try:
             with store.connection(args.db) as con:
                 with transaction(con):
-                    before = (get_client(con, settings.name) or {}).get("settings_toml")
-                    changed = save_client(con, settings)
-                    access.record(con, access.local_user(), "settings", get_client(con, settings.name)["client"],
-                                  file=str(args.config), before=before,
-                                  after=get_client(con, settings.name)["settings_toml"])
+                    changed = save_client(con, settings, file=str(args.config))
         except (SettingsError, store.DamagedDatabase, store.DatabaseBusy) as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 1

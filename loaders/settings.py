@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import tomli_w
 
+import access
 from store import OUTCOMES, STAGES
 
 # Every setting with its default and the help text the glossary and the docs show.
@@ -185,8 +186,9 @@ def has_data(con, client: str) -> bool:
                            [client]).fetchall()[0][0] for t in CLIENT_TABLES[:4])
 
 
-def save_client(con, s: ClientSettings) -> int:
-    """Create or update the client and its dictionary; re-map its stored stage events.
+def save_client(con, s: ClientSettings, *, user: str | None = None, **detail) -> int:
+    """Create or update the client and its dictionary; re-map its stored stage events. The change
+    is recorded in the audit log, before and after, under `user` (default: the OS user), with `detail`.
 
     A new spelling of the same name (`ACME Corp` for `Acme Corp`) renames the client everywhere.
     A new time zone re-derives the stored local dates (`rederive_local_dates`). The date order
@@ -220,6 +222,8 @@ def save_client(con, s: ClientSettings) -> int:
     if s.stages:
         con.executemany("INSERT INTO stage_dictionary VALUES (?, ?, ?, ?)",
                         [[s.name, match_key(w), w, st] for w, st in s.stages.items()])
+    access.record(con, user or access.local_user(), "settings", s.name, before=old and old["settings_toml"],
+                  after=get_client(con, s.name)["settings_toml"], **detail)
     return apply_dictionary(con, s.name)
 
 
@@ -367,14 +371,15 @@ def describe_changes(old: ClientSettings, new: ClientSettings) -> list[str]:
     return out
 
 
-def save_settings(con, s: ClientSettings) -> list[str]:
+def save_settings(con, s: ClientSettings, *, user: str | None = None) -> list[str]:
     """Save settings edited in the dashboard in one transaction, exactly as `python -m loaders
-    client` would; return what changed, in words (settings, events re-mapped, dates moved)."""
+    client` would (recorded under `user`); return what changed, in words (settings, events
+    re-mapped, dates moved)."""
     with transaction(con):
         old = stored_settings(con, s.name)
         redate = bool(old and old.timezone != s.timezone and has_data(con, old.name))
         moved = moved_local_dates(con, old.name, old.timezone, s.timezone) if redate else 0
-        remapped = save_client(con, s)
+        remapped = save_client(con, s, user=user, via="Settings page")
     out = describe_changes(old, s) if old else [f"client {s.name} created"]
     if redate:
         out.append(f"{moved} stored time(s) now fall on another local date in {s.timezone}; "
