@@ -112,16 +112,14 @@ def scope_for(con, user: str) -> Scope:
 
 
 def _client_names(con, names) -> list[str]:
-    """The display names of `names` (matched trimmed and case-insensitively), or AccessError."""
-    known = dict(con.execute("SELECT client_key, client FROM clients").fetchall())
-    found, unknown = [], []
-    for name in names:
-        key = " ".join(str(name).split()).lower()
-        (found.append(known[key]) if key in known else unknown.append(name))
+    """The display names of `names` (matched as client names always are), or AccessError."""
+    from loaders.settings import get_client, list_clients   # (loaders record their loads through access)
+    found = [get_client(con, name) for name in names]
+    unknown = [name for name, info in zip(names, found) if info is None]
     if unknown:
         raise AccessError(f"unknown client(s): {', '.join(map(repr, unknown))}; known clients: "
-                          f"{', '.join(sorted(known.values())) or 'none yet (load a client first)'}")
-    return found
+                          f"{', '.join(list_clients(con)) or 'none yet (load a client first)'}")
+    return [info["client"] for info in found]
 
 
 def grant(con, who: str, role: str, clients=(), by: str | None = None) -> str:
@@ -204,11 +202,12 @@ def _jsonable(value):
     return str(value)
 
 
-def record(con, user: str, action: str, client: str | None = None, **detail) -> None:
+def record(con, user: str, action: str, client: str | None = None, *, at: dt.datetime | None = None,
+           **detail) -> None:
     """Append one row to the audit log (on a writing connection; inside the caller's transaction
-    when there is one)."""
+    when there is one). `at`: when it happened, if not now (a row that waited to be written)."""
     con.execute("INSERT INTO audit VALUES (?, ?, ?, ?, ?)",
-                [_now(), user, action, client, json.dumps(detail, default=_jsonable, sort_keys=True)])
+                [at or _now(), user, action, client, json.dumps(detail, default=_jsonable, sort_keys=True)])
 
 
 def audit(con, since: dt.date | None = None, user: str | None = None, client: str | None = None,

@@ -100,8 +100,7 @@ def user() -> str:
 @st.cache_data(show_spinner=False, max_entries=256)
 def _scope_of(db: str, version: tuple, who: str) -> Scope:
     try:
-        with store.connection(db, read_only=True, wait_seconds=30, on_wait=lambda m: None) as con:
-            return access.scope_for(con, who)
+        return _read(None, lambda con: access.scope_for(con, who))
     except FileNotFoundError:
         return Scope(user=who)
 
@@ -138,8 +137,8 @@ def record_for(who: str, action: str, client: str | None = None, **detail) -> No
             if pending.exists():
                 for line in pending.read_text(encoding="utf-8").splitlines():
                     old = json.loads(line)
-                    con.execute("INSERT INTO audit VALUES (?, ?, ?, ?, ?)",
-                                [old["at"], old["user"], old["action"], old["client"], json.dumps(old["detail"])])
+                    access.record(con, old["user"], old["action"], old["client"],
+                                  at=dt.datetime.fromisoformat(old["at"]), **old["detail"])
                 pending.unlink()
             access.record(con, who, action, client, **detail)
     except store.DatabaseBusy:
@@ -260,9 +259,9 @@ def _version() -> tuple:
     return store.data_version(db_path()[0])
 
 
-def _read(scope: Scope, fn):
-    """Run `fn(con)` on a short-lived read-only connection that sees only `scope`'s clients
-    (waits while a loader is writing)."""
+def _read(scope: Scope | None, fn):
+    """Run `fn(con)` on a short-lived read-only connection that sees only `scope`'s clients (None:
+    the whole database, for reading the grants themselves); waits while a loader is writing."""
     with store.connection(db_path()[0], read_only=True, wait_seconds=30, on_wait=lambda m: None,
                           scope=scope) as con:
         return fn(con)
@@ -359,13 +358,15 @@ def _quality(db: str, version: tuple, scope: Scope, filters: Filters) -> dict:
     return _read_report(scope, filters, views.data_quality)
 
 
-def write(fn, what: str, client: str):
+def write(fn, what: str, client: str | None):
     """Run `fn(con)` on a short-lived read-write connection (an edit made on a page for `client`)
     and return its result. The data version changes when it commits, so every cached view refreshes.
     `what` names the edit for the message shown while a command-line load holds the database.
-    Only a user with the csm role for `client` (or an admin) may write."""
-    if not scope().allows("csm", client):
-        st.error(f"Could not save {what}: your access to this client is read-only. Nothing was changed.")
+    Only a user with the csm role for `client` (or an admin) may write; with no client (access
+    itself), only an admin."""
+    if not (scope().admin if client is None else scope().allows("csm", client)):
+        st.error(f"Could not save {what}: " + ("only an admin may change access." if client is None else
+                                               "your access to this client is read-only.") + " Nothing was changed.")
         st.stop()
     try:
         with store.connection(db_path()[0], wait_seconds=30, on_wait=lambda m: None) as con:
@@ -504,17 +505,10 @@ def audit_log(since, who, client, action) -> pd.DataFrame:
 
 def change_grants(fn) -> None:
     """Run `fn(con, by)` (a grant or revoke) as this admin and say what changed; rerun to show it."""
-    if not scope().admin:
-        st.error("Only an admin may change access. Nothing was changed.")
-        st.stop()
     try:
-        with store.connection(db_path()[0], wait_seconds=30, on_wait=lambda m: None) as con:
-            done = fn(con, user())
+        done = write(lambda con: fn(con, user()), "the access change", None)
     except access.AccessError as exc:
         st.error(f"{as_text(exc)}. Nothing was changed.")
-        return
-    except store.DatabaseBusy:
-        st.error("A load from the command line is using the database. Nothing was changed; try again in a moment.")
         return
     st.session_state["_grants_changed"] = done
     st.rerun()
