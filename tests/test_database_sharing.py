@@ -68,16 +68,22 @@ def test_ingest_waits_while_another_process_holds_the_database_then_succeeds(tmp
     more = tmp_path / "more"
     more.mkdir()
     (more / "requisitions.csv").write_text("requisition_id,department,opened_at\nR3,Eng,2026-03-10\n")
+    # The other process holds the file until the loader has said it waits (a fixed hold could end
+    # before a slow machine has even started the loader).
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import duckdb, sys, time\n"
-         "con = duckdb.connect(sys.argv[1], read_only=True)\nprint('open', flush=True)\ntime.sleep(3)\n", str(db)],
-        stdout=subprocess.PIPE, text=True)
+        [sys.executable, "-c", "import duckdb, sys\n"
+         "con = duckdb.connect(sys.argv[1], read_only=True)\nprint('open', flush=True)\nsys.stdin.readline()\n",
+         str(db)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     assert holder.stdout.readline().strip() == "open"
-    result = _cli("loaders", "ingest", str(more), "--client", "Initech", db=db)
-    holder.wait(timeout=30)
-    assert result.returncode == 0, result.stderr
-    assert "database busy" in result.stderr and "retrying" in result.stderr
-    assert "read 1, loaded 1, rejected 0" in result.stdout
+    loader = subprocess.Popen([sys.executable, "-m", "loaders", "--db", str(db), "ingest", str(more), "--client",
+                               "Initech"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    first = loader.stderr.readline()      # blocks until the loader says something: that it waits
+    holder.communicate("done\n", timeout=30)
+    out, err = loader.communicate(timeout=120)
+    err = first + err
+    assert loader.returncode == 0, err
+    assert "database busy" in err and "retrying" in err
+    assert "read 1, loaded 1, rejected 0" in out
     assert _state(db)[0][0] == 3
 
 
