@@ -222,14 +222,15 @@ def csv_headers(path: Path) -> list[str]:
     return [h.strip() for h in row if h.strip()]
 
 
-def check_csv_width(path: Path, delimiter: str, encoding: str) -> None:
+def check_csv_width(path: Path, delimiter: str, encoding: str, rows: int = CSV_SNIFF_ROWS) -> None:
     """Refuse a CSV file with more than MAX_COLUMNS values in its header or in a row the readers
-    size their tables by (the first CSV_SNIFF_ROWS), before any table that wide is built: a file
-    of 100,000 columns took minutes and gigabytes to read. Rows further down with extra values are
-    read as the header's width (plus the extra columns of the first rows)."""
+    size their tables by (the first `rows`: DuckDB's lenient reader sizes by CSV_SNIFF_ROWS, Arrow's
+    strict one by the header alone), before any table that wide is built: a file of 100,000 columns
+    took minutes and gigabytes to read. Rows further down with extra values are read as the
+    header's width (plus the extra columns of the first rows)."""
     with open(path, encoding=encoding, errors="replace", newline="") as fh:
         try:
-            for n, row in enumerate(itertools.islice(csv.reader(fh, delimiter=delimiter), CSV_SNIFF_ROWS), 1):
+            for n, row in enumerate(itertools.islice(csv.reader(fh, delimiter=delimiter), rows), 1):
                 if len(row) > MAX_COLUMNS:
                     raise LoadError(
                         f"{path}: {'the header row' if n == 1 else f'row {n}'} has {len(row):,} values; a file may "
@@ -260,7 +261,9 @@ def read_csv_piece(con, path: Path, table: str, utf8: bool) -> list[str]:
                         "export the sheet as CSV (UTF-8) or load the .xlsx workbook itself")
     delim = sniff_delimiter(head[:4096])
     encoding = "utf-8" if utf8 else "latin-1"   # spreadsheet programs on Windows still save Latin-1
-    check_csv_width(path, delim, encoding)
+    # The header is measured before Arrow reads the file (Arrow refuses any row wider than it);
+    # the rows DuckDB's lenient reader sizes its table by, only when that reader is needed.
+    check_csv_width(path, delim, encoding, rows=1)
     arrow = _arrow_csv(path, head, delim, encoding)
     if arrow is not None:
         headers, arrow = arrow
@@ -268,6 +271,7 @@ def read_csv_piece(con, path: Path, table: str, utf8: bool) -> list[str]:
         con.register(f"{table}_arrow", arrow)
         source = f"{table}_arrow"
     else:
+        check_csv_width(path, delim, encoding)
         params = {"path": str(path), "delim": delim, "encoding": encoding}
         reader = ("read_csv($path, all_varchar = true, header = true, delim = $delim, quote = '\"', "
                   "escape = '\"', null_padding = true, strict_mode = false, encoding = $encoding, "
