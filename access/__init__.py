@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from store import transaction
+
 ROLES = ("viewer", "csm", "admin")
 _RANK = {role: i for i, role in enumerate(ROLES)}
 # A person: something@domain; a whole domain: @domain.
@@ -135,8 +137,7 @@ def grant(con, who: str, role: str, clients=(), by: str | None = None) -> str:
     names = _client_names(con, clients)
     now, by = _now(), by or local_user()
     before = list_grants(con, who)
-    con.execute("BEGIN")
-    try:
+    with transaction(con):
         if role == "admin":
             con.execute("DELETE FROM grants WHERE who = ?", [who])
             con.execute("INSERT INTO grants VALUES (?, 'admin', NULL, ?, ?)", [who, by, now])
@@ -147,10 +148,6 @@ def grant(con, who: str, role: str, clients=(), by: str | None = None) -> str:
                 con.execute("INSERT INTO grants VALUES (?, ?, ?, ?, ?)", [who, role, client, by, now])
         record(con, by, "grant", None, who=who, role=role, clients=names, before=before,
                after=list_grants(con, who))
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
     return f"{who}: {role}" + (f" of {', '.join(names)}" if names else " (every client)")
 
 
@@ -161,8 +158,7 @@ def revoke(con, who: str, clients=(), by: str | None = None) -> str:
     if before.empty:
         raise AccessError(f"{who} has no grant")
     names = _client_names(con, clients) if clients else []
-    con.execute("BEGIN")
-    try:
+    with transaction(con):
         if names:
             con.execute("DELETE FROM grants WHERE who = ? AND list_contains(?, client)", [who, names])
         else:
@@ -170,10 +166,6 @@ def revoke(con, who: str, clients=(), by: str | None = None) -> str:
         after = list_grants(con, who)
         record(con, by or local_user(), "revoke", None, who=who, clients=names or "all", before=before,
                after=after)
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
     return f"{who}: " + ("no access left" if after.empty else "now " + _describe(after))
 
 

@@ -5,7 +5,6 @@ import datetime as dt
 import json
 import re
 import tomllib
-from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -13,7 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import tomli_w
 
 import access
-from store import OUTCOMES, STAGES
+from store import OUTCOMES, STAGES, transaction
 
 # Every setting with its default and the help text the glossary and the docs show.
 SETTINGS_HELP = {
@@ -308,18 +307,6 @@ def apply_dictionary(con, client: str) -> int:
         WHERE stage_events.rowid = resolved.rid AND stage_events.stage IS DISTINCT FROM resolved.stage
         """, [client]).fetchall()
     return changed[0][0] if changed else 0
-
-
-@contextmanager
-def transaction(con):
-    """Everything inside commits together or not at all."""
-    con.execute("BEGIN TRANSACTION")
-    try:
-        yield
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
-    con.execute("COMMIT")
 
 
 def stored_settings(con, name: str) -> ClientSettings | None:

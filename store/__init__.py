@@ -273,6 +273,18 @@ def connect(path: Path | str | None = None, *, read_only: bool = False, wait_sec
 
 
 @contextmanager
+def transaction(con):
+    """Everything inside commits together or not at all."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
+
+
+@contextmanager
 def connection(path: Path | str | None = None, *, read_only: bool = False, **kwargs):
     """`connect` as a context manager that always closes, so the file lock is held briefly."""
     con = connect(path, read_only=read_only, **kwargs)
