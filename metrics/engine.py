@@ -50,18 +50,65 @@ class Filters:
     date_to: dt.date | None = None
     as_of: dt.date | None = None
     requisition: str | None = None   # one requisition only (its story on Requisition detail)
+    compare: str = "previous"   # what the KPIs compare with: one of COMPARISONS
 
     @property
     def filtered(self) -> bool:
         return bool(self.departments or self.recruiters or self.hiring_managers or self.requisition)
 
     def previous(self) -> "Filters | None":
-        """The period of equal length just before this one (None for an open-ended period)."""
-        if self.date_from is None or self.date_to is None:
+        """The period the KPIs compare with (None for an open-ended period or with `compare="none"`).
+
+        "previous": a calendar month, quarter or year (or the part of one up to a day: quarter to
+        date) compares with the same part of the month, quarter or year before; any other period
+        with the days of equal length just before it. "last_year": the same dates one year earlier.
+        """
+        if self.compare == "none" or self.date_from is None or self.date_to is None:
             return None
-        length = (self.date_to - self.date_from).days + 1
-        return replace(self, date_from=self.date_from - dt.timedelta(days=length),
-                       date_to=self.date_from - dt.timedelta(days=1))
+        if self.compare == "last_year":
+            return replace(self, date_from=_years_before(self.date_from, 1), date_to=_years_before(self.date_to, 1))
+        unit = calendar_unit(self.date_from, self.date_to)
+        if unit is None:
+            length = (self.date_to - self.date_from).days + 1
+            return replace(self, date_from=self.date_from - dt.timedelta(days=length),
+                           date_to=self.date_from - dt.timedelta(days=1))
+        months = {"month": 1, "quarter": 3, "year": 12}[unit]
+        start = _months_before(self.date_from, months)
+        end_of_unit = self.date_from - dt.timedelta(days=1)
+        if self.date_to == _unit_end(self.date_from, months):   # a whole month, quarter or year
+            return replace(self, date_from=start, date_to=end_of_unit)
+        # Part of one (to date): the same number of days into the unit before, within it.
+        return replace(self, date_from=start,
+                       date_to=min(start + (self.date_to - self.date_from), end_of_unit))
+
+    def comparison(self) -> str | None:
+        """What the KPIs compare with, in words: `Q2 2026 (2026-04-01 to 2026-06-30)`, `the same period
+        last year (...)`, `the previous 90 days (...)`; None when there is no comparison."""
+        prev = self.previous()
+        if prev is None:
+            return None
+        return f"{self.comparison_name()} ({prev.period_text()})"
+
+    def comparison_name(self) -> str | None:
+        """The short name of the comparison period, for a KPI card: `Q2 2026`, `Oct 2026`, `2025`,
+        `the same period last year`, `the previous 90 days`; None when there is no comparison."""
+        prev = self.previous()
+        if prev is None:
+            return None
+        if self.compare == "last_year":
+            return "the same period last year"
+        unit = calendar_unit(self.date_from, self.date_to)
+        whole = unit and self.date_to == _unit_end(self.date_from, {"month": 1, "quarter": 3, "year": 12}[unit])
+        if unit == "year":
+            return f"{prev.date_from.year}" if whole else f"the same days of {prev.date_from.year}"
+        if unit == "quarter":
+            name = f"Q{(prev.date_from.month - 1) // 3 + 1} {prev.date_from.year}"
+            return name if whole else f"the same days of {name}"
+        if unit == "month":
+            name = f"{prev.date_from:%b %Y}"
+            return name if whole else f"the same days of {name}"
+        days = (self.date_to - self.date_from).days + 1
+        return "the previous day" if days == 1 else f"the previous {days} days"
 
     def describe(self) -> str:
         """The filters in words, for captions and footnotes."""
@@ -77,6 +124,38 @@ class Filters:
         """The period in words: `2026-07-01 to 2026-09-30`, `start to as of` for all time."""
         return (f"{self.date_from.isoformat() if self.date_from else 'start'} to "
                 f"{self.date_to.isoformat() if self.date_to else 'as of'}")
+
+
+# What the KPIs may compare with (Filters.compare).
+COMPARISONS = {"previous": "Previous period", "last_year": "Same period last year", "none": "No comparison"}
+
+
+def calendar_unit(start: dt.date, end: dt.date) -> str | None:
+    """"year", "quarter" or "month" when [start, end] begins on the first day of one and ends within
+    it (the largest such unit); None for any other period."""
+    for unit, months in (("year", 12), ("quarter", 3), ("month", 1)):
+        if start.day == 1 and (start.month - 1) % months == 0 and start <= end <= _unit_end(start, months):
+            return unit
+    return None
+
+
+def _unit_end(start: dt.date, months: int) -> dt.date:
+    """The last day of the `months`-long unit that begins on `start`."""
+    return _months_before(start, -months) - dt.timedelta(days=1)
+
+
+def _months_before(day: dt.date, months: int) -> dt.date:
+    """The first-of-month `day` moved `months` months back (forward when negative)."""
+    index = day.year * 12 + day.month - 1 - months
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+def _years_before(day: dt.date, years: int) -> dt.date:
+    """The same date `years` years earlier; 29 February becomes 28 February."""
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:
+        return day.replace(year=day.year - years, day=28)
 
 
 def local_today(timezone: str) -> dt.date:
