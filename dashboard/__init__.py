@@ -30,7 +30,8 @@ import store
 import metrics
 from access import Scope
 from loaders.settings import get_client, get_dictionary, list_clients
-from metrics import Filters, Report, UnknownClient, last_loaded, local_today, options, stage_labels, views
+from metrics import (COMPARISONS, Filters, Report, UnknownClient, last_loaded, latest_data, local_today, options,
+                     stage_labels, views)
 
 PRESETS = ("Last 30 days", "Last 90 days", "This quarter", "Last quarter", "Year to date", "All time", "Custom")
 DEFAULT_PRESET = "Last 90 days"
@@ -283,6 +284,7 @@ def _client_info(db: str, version: tuple, scope: Scope, client: str) -> dict:
         info["stage_labels"] = stage_labels(con, info["client"])
         info["dictionary"] = get_dictionary(con, info["client"])
         info["last_loaded"] = last_loaded(con, info["client"])
+        info["latest_data"] = latest_data(con, info["client"])
         return info
     return _read(scope, fetch)
 
@@ -321,6 +323,23 @@ def _deadlines(db: str, version: tuple, scope: Scope, filters: Filters) -> dict:
 @st.cache_data(show_spinner=False, max_entries=64)
 def _hm_responsiveness(db: str, version: tuple, scope: Scope, filters: Filters) -> dict:
     return _read_report(scope, filters, views.hm_responsiveness)
+
+
+# The requisitions table of the Time to fill page: who, what and the two dates the day count spans.
+FILLED_COLUMNS = ["requisition_id", "title", "department", "recruiter", "hiring_manager", "start_on", "first_hire_on",
+                  "ttf_days"]
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _time_to_fill(db: str, version: tuple, scope: Scope, filters: Filters, grain: str) -> dict:
+    # The deck's "Time to fill by department" reads views.by(rep, "time_to_fill", ...) too: same numbers.
+    def read(rep):
+        rows = rep.rows("time_to_fill", subset="n")
+        return {"filters": rep.filters, "totals": rep.totals("time_to_fill"), "rows": rows,
+                "trend": rep.aggregate("time_to_fill", grain=grain),
+                "by": views.by(rep, "time_to_fill", ("department", "recruiter")),
+                "filled": rows.sort_values(["first_hire_on", "requisition_id"], ascending=[False, True])[FILLED_COLUMNS]}
+    return _read_report(scope, filters, read)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -421,6 +440,12 @@ def deadlines(filters: Filters) -> dict:
 def hm_responsiveness(filters: Filters) -> dict:
     """The Hiring-manager responsiveness page's data: totals, per manager and department, still waiting."""
     return _cached(_hm_responsiveness, filters)
+
+
+def time_to_fill(filters: Filters, grain: str) -> dict:
+    """The Time to fill page's data: totals, the filled requisitions (newest hire first), trend, by
+    department and recruiter."""
+    return _cached(_time_to_fill, filters, grain)
 
 
 def requisitions(filters: Filters) -> pd.DataFrame:
@@ -567,10 +592,72 @@ def _param_date(name: str) -> dt.date | None:
     return day
 
 
-def _init(key: str, value) -> None:
-    """Seed a widget's state from the URL the first time this session sees it."""
-    if key not in st.session_state:
+# The filters a user sets follow them from page to page. A widget drawn by a page is a new widget on
+# every page, so the filters live in one dict of the session (`_view`), outside every page: each run
+# seeds the sidebar's widgets from it, a widget's change writes back to it, and every run writes it
+# to the URL. A URL whose filters differ from those the session last wrote (a link, the browser's
+# back button, a reload, a copied URL in a new tab) says what to show; a URL without filters (a
+# click in the sidebar's navigation) keeps the session's.
+FILTER_PARAMS = ("client", "department", "recruiter", "hm", "period", "from", "to", "as_of", "compare")
+_MULTI = (("departments", "department", "department"), ("recruiters", "recruiter", "recruiter"),
+          ("hiring_managers", "hiring_manager", "hm"))
+# How `compare` is written in a URL (the default, "previous", is left out; "0" is what older links say).
+_COMPARE_PARAM = {"none": "0", "last_year": "last_year"}
+
+
+def _view() -> dict:
+    return st.session_state.setdefault("_view", {})
+
+
+def _view_from_url(qp) -> dict:
+    """The filters a URL names (a missing one takes its default); a value that cannot be used is
+    said on the page and left out."""
+    view = {"client": " ".join(qp.get("client", "").split()) or None}
+    for key, _, param in _MULTI:
+        view[key] = qp.get_all(param)
+    period = qp.get("period")
+    if period and period not in PRESETS:
+        st.warning(f"The link's period `{as_text(period[:40])}` is not one of: {', '.join(PRESETS)}; "
+                   f"it was left out, and the sidebar shows {DEFAULT_PRESET} instead.")
+    view["preset"] = period if period in PRESETS else DEFAULT_PRESET
+    date_from, date_to = _param_date("from"), _param_date("to")
+    if date_from or date_to:
+        view["custom"] = (date_from, date_to)
+    view["as_of"] = _param_date("as_of")   # None: the client's latest data
+    view["grain"] = qp.get("grain")
+    view["compare"] = {"0": "none", "none": "none", "last_year": "last_year"}.get(qp.get("compare", ""), "previous")
+    return view
+
+
+def _changed(key: str) -> None:
+    """A sidebar widget's change, written to the session's filters (before the rerun draws them)."""
+    view, value = _view(), st.session_state[key]
+    if key == "period_dates":
+        # A custom period applies once both dates are chosen; the first click alone changes nothing.
+        if isinstance(value, (tuple, list)) and len(value) == 2:
+            view["custom"] = tuple(value)
+        return
+    if key == "as_of":
+        view["as_of"] = None if value == st.session_state.get("_latest_data") else value
+        return
+    view[key] = value
+
+
+def sticky_value(key: str):
+    """A choice kept in the session's filters (`_view`): what `sticky` widgets show."""
+    return _view().get(key)
+
+
+def sticky(draw, label: str, key: str, value, **kwargs):
+    """Draw a widget showing `value` (from the session's filters, `_view`) that writes its changes back
+    there, so that the same widget on another page shows the same choice."""
+    current = st.session_state.get(key)
+    # A half-chosen custom period stays on screen until its second date is chosen.
+    if not (key == "period_dates" and isinstance(current, (tuple, list)) and len(current) == 1):
+        # Set on every run, even when equal: a page's widget is a new widget that would otherwise
+        # start from its default instead of the state left by the same widget on another page.
         st.session_state[key] = value
+    return draw(label, key=key, on_change=_changed, args=(key,), **kwargs)
 
 
 def sidebar_filters(role: str = "viewer") -> Filters | None:
@@ -586,71 +673,87 @@ def sidebar_filters(role: str = "viewer") -> Filters | None:
         empty_state()
         return None
     qp = st.query_params
-    if "_open_client" in st.session_state:  # a click on another page asked for this client
-        st.session_state["client"] = st.session_state.pop("_open_client")
-    wanted = " ".join(qp.get("client", "").split()).lower()
-    match = next((c for c in names if c.lower() == wanted), None)
-    # A client the link names that is not here, or not shared with this user (the two are told
-    # apart nowhere), is said so: never silently replaced by another client.
-    if st.session_state.get("client") not in names:
-        st.session_state["client"] = match if wanted else names[0]
+    in_url = {k: qp.get_all(k) for k in FILTER_PARAMS if qp.get_all(k)}
+    view = _view()
+    if in_url and in_url != st.session_state.get("_view_url") or not view:
+        view.clear()
+        view.update(_view_from_url(qp))
+        st.session_state["_view_url"] = in_url
     sb = st.sidebar
-    # Empty (with a placeholder) only while the link's client is unknown; otherwise it cannot be cleared.
-    unknown = {"index": None, "placeholder": "Choose a client"} if st.session_state["client"] is None else {}
-    client = sb.selectbox("Client", names, key="client", **unknown)
+    wanted = (view.get("client") or "").lower()
+    client = next((c for c in names if c.lower() == wanted), None)
+    if client is None and view.get("client") and not in_url and view["client"] in clients():
+        # The client chosen on another page is not one this page's role may open (Upload, Settings).
+        sb.caption(f"{as_text(view['client'])} is not among the clients you can open here.")
+        client = names[0]
+    elif client is None and not view.get("client"):
+        client = view["client"] = names[0]
     if client is None:
-        st.error(f"There is no client named “{as_text(qp.get('client', '')[:80])}” that you can open. "
+        # A client the link names that is not here, or not shared with this user (the two are told
+        # apart nowhere), is said so: never silently replaced by another client.
+        st.session_state.pop("client", None)
+        sb.selectbox("Client", names, key="client", index=None, placeholder="Choose a client",
+                     on_change=_changed, args=("client",))
+        st.error(f"There is no client named “{as_text(view['client'][:80])}” that you can open. "
                  "Check the link, or choose a client in the sidebar.")
         who_is_here()
         st.stop()
+    client = sticky(sb.selectbox, "Client", "client", client, options=names)
     info = client_info(client)
     opts = info["options"]
-    for key, col, param in (("departments", "department", "department"), ("recruiters", "recruiter", "recruiter"),
-                            ("hiring_managers", "hiring_manager", "hm")):
-        _init(key, [v for v in qp.get_all(param) if v in opts[col]])
-        st.session_state[key] = [v for v in st.session_state[key] if v in opts[col]]
-    today = local_today(info["timezone"])
-    _init("as_of", _param_date("as_of") or today)
-    if qp.get("period") and qp.get("period") not in PRESETS and "preset" not in st.session_state:
-        st.warning(f"The link's period `{as_text(qp.get('period')[:40])}` is not one of: {', '.join(PRESETS)}; "
-                   f"it was left out, and the sidebar shows {DEFAULT_PRESET} instead.")
-    _init("preset", qp.get("period") if qp.get("period") in PRESETS else DEFAULT_PRESET)
-    _init("date_from", _param_date("from") or today - dt.timedelta(days=89))
-    _init("date_to", _param_date("to") or today)
-
-    departments = sb.multiselect("Departments", opts["department"], key="departments", placeholder="All departments")
-    recruiters = sb.multiselect("Recruiters", opts["recruiter"], key="recruiters", placeholder="All recruiters")
-    hms = sb.multiselect("Hiring managers", opts["hiring_manager"], key="hiring_managers",
-                         placeholder="All hiring managers")
-    preset = sb.selectbox("Period", PRESETS, key="preset")
+    chosen = {}
+    for key, col, _ in _MULTI:
+        view[key] = [v for v in view.get(key, []) if v in opts[col]]
+        chosen[key] = sticky(sb.multiselect, key.replace("_", " ").capitalize(), key, view[key],
+                              options=opts[col], placeholder=f"All {key.replace('_', ' ')}")
+    latest = info.get("latest_data") or local_today(info["timezone"])
+    st.session_state["_latest_data"] = latest
+    as_of = view.get("as_of") or latest
+    preset = sticky(sb.selectbox, "Period", "preset", view.get("preset", DEFAULT_PRESET), options=PRESETS)
     custom = (None, None)
     if preset == "Custom":
-        custom = (sb.date_input("From", key="date_from"), sb.date_input("To", key="date_to"))
-    as_of = sb.date_input("As of", key="as_of", help="The day the report describes: later events are ignored.")
-    _init("compare", qp.get("compare") != "0")
-    compare = sb.toggle("Compare with the previous period", key="compare",
-                        help="KPI cards show the change against the period of equal length just before.")
+        default = (as_of - dt.timedelta(days=89), as_of)
+        custom = tuple(view.get("custom") or default)
+        custom = (custom[0] or default[0], custom[1] or default[1])
+        picked = sticky(sb.date_input, "From – to", "period_dates", custom, format="YYYY-MM-DD",
+                         help="Choose the first and the last day; the period applies once both are chosen.")
+        if len(picked) < 2:
+            sb.caption("Choose the last day of the period: until then the pages show "
+                       f"{custom[0]:%d %b %Y} to {custom[1]:%d %b %Y}.")
+    as_of = sticky(sb.date_input, "As of", "as_of", as_of, format="YYYY-MM-DD",
+                    help="The day the report describes: later events are ignored. By default, the client's "
+                         "latest data.")
+    sb.caption(f"Latest data: {latest:%d %b %Y}" if info.get("latest_data") else "No dated event loaded yet.")
+    compare = sticky(sb.selectbox, "Compare with", "compare", view.get("compare", "previous"),
+                      options=list(COMPARISONS), format_func=COMPARISONS.get,
+                      help="What the KPI cards and the deck compare with: the previous period (a quarter with the "
+                           "quarter before, a month with the month before, other periods with the days just "
+                           "before), or the same dates one year earlier.")
     date_from, date_to = _period(preset, as_of, custom)
     if date_from and date_to and date_from > date_to:
         sb.error("The period starts after it ends; showing all time instead.")
         date_from = date_to = None
 
-    params = {"client": client, "period": preset, "as_of": as_of.isoformat()}
+    params = {"client": client, "period": preset}
     if preset == "Custom":
-        params.update({"from": date_from.isoformat() if date_from else "", "to": date_to.isoformat() if date_to else ""})
-    for key, values in (("department", departments), ("recruiter", recruiters), ("hm", hms)):
-        if values:
-            params[key] = values
-    if not compare:
-        params["compare"] = "0"
+        params.update({"from": custom[0].isoformat(), "to": custom[1].isoformat()})
+    if view.get("as_of"):
+        params["as_of"] = as_of.isoformat()
+    for key, _, param in _MULTI:
+        if chosen[key]:
+            params[param] = list(chosen[key])
+    if compare in _COMPARE_PARAM:
+        params["compare"] = _COMPARE_PARAM[compare]
     # A requisition belongs to one client: switching client leaves it behind.
     same_client = not qp.get("client") or " ".join(qp.get("client", "").split()).lower() == client.lower()
     params.update({key: qp.get(key) for key in PAGE_PARAMS if qp.get(key) and (key != "req" or same_client)})
-    if dict(qp.to_dict()) != {k: (v[-1] if isinstance(v, list) else v) for k, v in params.items()} or any(
-            isinstance(v, list) and qp.get_all(k) != v for k, v in params.items()):
+    as_lists = {k: v if isinstance(v, list) else [v] for k, v in params.items()}
+    if {k: qp.get_all(k) for k in qp} != as_lists:
         qp.from_dict(params)
-    return Filters(client=client, departments=tuple(departments), recruiters=tuple(recruiters),
-                   hiring_managers=tuple(hms), date_from=date_from, date_to=date_to, as_of=as_of)
+    st.session_state["_view_url"] = {k: v for k, v in as_lists.items() if k in FILTER_PARAMS}
+    return Filters(client=client, departments=tuple(chosen["departments"]), recruiters=tuple(chosen["recruiters"]),
+                   hiring_managers=tuple(chosen["hiring_managers"]), date_from=date_from, date_to=date_to,
+                   as_of=as_of, compare=compare)
 
 
 def page(title: str, role: str = "viewer") -> Filters:
@@ -692,7 +795,6 @@ def period_params(*extra: str) -> dict:
 
 def open_client_overview(client: str) -> None:
     """Go to the client's Overview with the same period and as-of date (a click on Portfolio)."""
-    st.session_state["_open_client"] = client
     st.switch_page("pages/overview.py", query_params={**period_params("compare"), "client": client})
 
 
@@ -725,8 +827,8 @@ def requisition_picker(filters: Filters) -> str | None:
 
 
 def comparing() -> bool:
-    """Whether the KPI cards compare with the previous period (a sidebar toggle, kept in the URL)."""
-    return st.session_state.get("compare", True)
+    """Whether the KPI cards compare with another period (the sidebar's "Compare with", kept in the URL)."""
+    return _view().get("compare", "previous") != "none"
 
 
 def data_as_of(filters: Filters) -> str:

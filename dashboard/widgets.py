@@ -208,12 +208,13 @@ GRAINS = {"Week": "week", "Month": "month", "Quarter": "quarter"}
 
 
 def grain_picker() -> str:
-    """The trends' time grain (week, month or quarter), kept in the URL like the filters."""
-    wanted = st.query_params.get("grain", "month")
-    if "grain" not in st.session_state:
-        st.session_state["grain"] = next((k for k, v in GRAINS.items() if v == wanted), "Month")
-    label = st.segmented_control("Trend by", list(GRAINS), key="grain", required=True)
-    grain = GRAINS[label]
+    """The trends' time grain (week, month or quarter): one choice for every page's trends, kept in
+    the URL like the filters."""
+    wanted = (dashboard.sticky_value("grain") or "month").lower()
+    label = dashboard.sticky(st.segmented_control, "Trend by", "grain",
+                             next((k for k, v in GRAINS.items() if v == wanted), "Month"), options=list(GRAINS),
+                             required=True)
+    grain = GRAINS.get(label, "month")
     if st.query_params.get("grain", "month") != grain:
         st.query_params["grain"] = grain
     return grain

@@ -567,6 +567,27 @@ def stage_labels(con, client: str) -> dict:
             for s in ("applied", "screened", "submitted", "interviewed", "offered", "hired")}
 
 
+def latest_data(con, client: str) -> dt.date | None:
+    """The last day on which the client's data records something (a stage entered or left, a
+    requisition opened, assigned or closed, an application, a deadline delivered or revised): the
+    default as-of date, so that a report never claims fresher data than was loaded. Days after
+    today in the client's time zone (a typo in a file) do not count."""
+    today = local_today(_timezone(con, client))
+    row = con.execute("""
+        SELECT max(day) FROM (
+            SELECT unnest([entered_on, exited_on]) AS day FROM stage_events WHERE client = $c
+            UNION ALL SELECT unnest([opened_on, assigned_on, closed_on]) FROM requisitions WHERE client = $c
+            UNION ALL SELECT applied_on FROM applications WHERE client = $c
+            UNION ALL SELECT unnest([delivered_on, revised_on]) FROM commitments WHERE client = $c)
+        WHERE day <= $t""", {"c": client, "t": today}).fetchone()
+    return row[0] if row else None
+
+
+def _timezone(con, client: str) -> str:
+    row = con.execute("SELECT timezone FROM clients WHERE client = ?", [client]).fetchone()
+    return row[0] if row and row[0] else "UTC"
+
+
 def last_loaded(con, client: str):
     """When data for the client was last loaded (None if never): the "data as of" of captions."""
     rows = con.execute("SELECT max(loaded_at) FROM files WHERE client = ? OR list_contains(clients, ?)",

@@ -78,9 +78,9 @@ def test_a_url_with_filters_reproduces_them(sample_db, monkeypatch):
                to="2026-07-31", as_of="2026-09-01", department=dept, recruiter=recruiter, grain="week", compare="0")
     assert not at.exception
     s = at.session_state
-    assert (s["client"], s["preset"], s["date_from"], s["date_to"], s["as_of"]) == (
-        "Globex UK", "Custom", dt.date(2026, 2, 1), dt.date(2026, 7, 31), dt.date(2026, 9, 1))
-    assert (s["departments"], s["recruiters"], s["grain"], s["compare"]) == ([dept], [recruiter], "Week", False)
+    assert (s["client"], s["preset"], s["period_dates"], s["as_of"]) == (
+        "Globex UK", "Custom", (dt.date(2026, 2, 1), dt.date(2026, 7, 31)), dt.date(2026, 9, 1))
+    assert (s["departments"], s["recruiters"], s["grain"], s["compare"]) == ([dept], [recruiter], "Week", "none")
     # ...and the numbers are those of these filters.
     f = Filters("Globex UK", departments=(dept,), recruiters=(recruiter,), date_from=dt.date(2026, 2, 1),
                 date_to=dt.date(2026, 7, 31), as_of=dt.date(2026, 9, 1))
