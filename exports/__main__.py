@@ -1,5 +1,6 @@
-"""Command line: `python -m exports deck --client NAME [--from DATE] [--to DATE] [--as-of DATE] -o FILE.pptx`,
-or every client's deck into a folder: `python -m exports deck --all-clients --out DIR`."""
+"""Command line: `python -m exports deck --client NAME [--from DATE] [--to DATE] [--as-of DATE]
+[--compare previous|last_year|none] [--internal-appendix] -o FILE.pptx`, or every client's deck into a
+folder: `python -m exports deck --all-clients --out DIR`."""
 from __future__ import annotations
 
 import argparse
@@ -10,15 +11,16 @@ import access
 import store
 from exports.deck import DeckError, build, file_name
 from loaders.settings import get_client, list_clients
-from metrics import Filters, UnknownClient
+from metrics import COMPARISONS, Filters, UnknownClient
 from metrics.__main__ import _date
 
 
-def _record(db, client: str, filters: Filters, path: Path) -> None:
-    """The deck in the audit log, under the OS user who ran the command."""
+def _record(db, client: str, filters: Filters, path: Path, internal: bool) -> None:
+    """The deck in the audit log, under the OS user who ran the command (saying so when it holds
+    the internal appendix, which is not for the client)."""
     with store.connection(db) as con:
         access.record(con, access.local_user(), "download", client, what="deck", via="command line",
-                      filters=filters.describe(), file=str(path))
+                      filters=filters.describe(), file=str(path), **({"internal_appendix": True} if internal else {}))
 
 
 def _decks(args) -> int:
@@ -27,8 +29,10 @@ def _decks(args) -> int:
         return 2
 
     def filters(client: str) -> Filters:
-        return Filters(client=client, date_from=args.date_from, date_to=args.date_to, as_of=args.as_of)
+        return Filters(client=client, date_from=args.date_from, date_to=args.date_to, as_of=args.as_of,
+                       compare=args.compare)
 
+    with_internal = " (with the internal appendix: not for the client)" if args.internal_appendix else ""
     try:
         if not args.all_clients:
             out = Path(args.output)
@@ -38,10 +42,10 @@ def _decks(args) -> int:
             out.parent.mkdir(parents=True, exist_ok=True)
             # A read-only connection: a loader that holds the file makes us wait ("database busy, retrying").
             with store.connection(args.db, read_only=True) as con:
-                build(con, filters(args.client), out)
+                build(con, filters(args.client), out, internal=args.internal_appendix)
                 client = get_client(con, args.client)["client"]
-            _record(args.db, client, filters(client), out)
-            print(f"{out}: review deck for {client}")
+            _record(args.db, client, filters(client), out, args.internal_appendix)
+            print(f"{out}: review deck for {client}{with_internal}")
             return 0
         out_dir = Path(args.out)
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -59,13 +63,13 @@ def _decks(args) -> int:
             with store.connection(args.db, read_only=True) as con:
                 path = out_dir / file_name(filters(client))
                 try:
-                    build(con, filters(client), path)
+                    build(con, filters(client), path, internal=args.internal_appendix)
                 except DeckError as exc:
                     failed += 1
                     tqdm.write(f"FAILED {client}: {exc}", file=sys.stderr)
                     continue
-            _record(args.db, client, filters(client), path)
-            tqdm.write(f"{path}: review deck for {client}")
+            _record(args.db, client, filters(client), path, args.internal_appendix)
+            tqdm.write(f"{path}: review deck for {client}{with_internal}")
         return 1 if failed else 0
     except (UnknownClient, FileNotFoundError, store.DatabaseBusy, store.DamagedDatabase, DeckError) as exc:
         print(f"error: {exc.args[0] if exc.args else exc}", file=sys.stderr)
@@ -83,6 +87,13 @@ def main(argv=None) -> int:
     p.add_argument("--to", dest="date_to", type=_date, help="last day of the period (default: all time)")
     p.add_argument("--as-of", dest="as_of", type=_date, help="the day the report describes (default: the "
                                                              "client's local today)")
+    p.add_argument("--compare", choices=list(COMPARISONS), default="previous",
+                   help="what the KPIs compare with: the previous period (a calendar quarter with the quarter "
+                        "before, a month with the month before, any other period with the days of equal length "
+                        "just before), the same period last year, or none (default: previous)")
+    p.add_argument("--internal-appendix", action="store_true",
+                   help="add the internal appendix (the rules every metric follows, data quality): for the "
+                        "delivery team, not for the client")
     p.add_argument("-o", "--output", help="the .pptx file to write (with --client)")
     p.add_argument("--out", help="the folder to write the decks into (with --all-clients)")
     p.add_argument("--db", help="database file (default: $RECRUITING_DB, else the app's default)")

@@ -1,16 +1,18 @@
 """The client review deck: a 16:9 PowerPoint file a CSM presents, with native (editable) charts.
 
-    build(con, filters) -> bytes            # the Overview's button and `python -m exports deck`
+    build(con, filters, internal=False) -> bytes   # the Overview's button and `python -m exports deck`
 
 Every number comes from one `metrics.Report` through `metrics.views`, the functions the dashboard's
 pages read, so a slide shows what its page shows; each chart's headline is its chart builder's
 title (`charts`), and its footnote is the screen's (`charts.caption`: definition, filters, n,
 data as of). Charts are python-pptx chart data, not pictures: PowerPoint edits them.
 
-Slides: title; executive summary (each KPI against target and the previous period, red/amber/
+Slides: title; executive summary (each KPI against target and the comparison period, red/amber/
 green, one sentence each); one slide per metric; "we and the client"; deadlines (misses by side
-and reason, revisions) and the upcoming ones; an appendix with the glossary for the client's
-settings and the data-quality summary.
+and reason, revisions) and the upcoming ones; "How we measure" in the client's words (its settings,
+targets, stage words and each definition with its settings filled in). Only on request
+(`internal=True`), an internal appendix for the delivery team: the rules every metric follows
+(which name file formats and libraries) and the data-quality summary.
 """
 from __future__ import annotations
 
@@ -36,7 +38,7 @@ from xlsxwriter import Workbook
 import charts
 import store
 from exports.files import formula_like, plain_title
-from loaders.settings import get_dictionary, stored_settings
+from loaders.settings import CANONICAL_WORDS, get_dictionary, stored_settings
 from metrics import METRICS, RULES, Filters, Report, days_word, last_loaded, render, stage_labels, views
 
 PPTX_MIME = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
@@ -47,6 +49,9 @@ TEXT, GREY, LIGHT = RGBColor(0x22, 0x22, 0x22), RGBColor(0x66, 0x66, 0x66), RGBC
 # At most this many groups in a breakdown chart (the worst first, as on the screen): more would not read.
 MAX_BARS = 15
 MAX_ROWS = 10   # rows of a table on one slide
+# The funnel's steps: (from stage, to stage, the rate's summary key and target key).
+CONVERSION_STEPS = (("submitted", "interviewed", "submit_to_interview"),
+                    ("interviewed", "offered", "interview_to_offer"), ("offered", "hired", "offer_to_hire"))
 
 
 class DeckError(ValueError):
@@ -84,10 +89,11 @@ class _ChartData(CategoryChartData):
 
 # -- reading: one report, the pages' own functions ---------------------------------------------
 
-def collect(con, filters: Filters) -> dict:
+def collect(con, filters: Filters, internal: bool = False) -> dict:
     """Everything the deck shows, read from one `Report` for `filters` with the functions the
     dashboard's pages use (`metrics.views`; for the time-to-submit and conversion slides, only the
-    parts of their pages' data that the slides show)."""
+    parts of their pages' data that the slides show). The data-quality checks, which only the
+    internal appendix shows, are read when `internal`."""
     rep = Report(con, filters)
     try:
         client = rep.filters.client
@@ -95,7 +101,7 @@ def collect(con, filters: Filters) -> dict:
         info = {**rep.settings, "stage_labels": stage_labels(con, client), "dictionary": get_dictionary(con, client),
                 "last_loaded": last_loaded(con, client), "branding": settings.branding if settings else {}}
         overview = views.overview(rep)
-        return {
+        data = {
             "filters": rep.filters, "info": info, "overview": overview,
             "time_to_submit": {"totals": rep.totals("time_to_submit"), "rows": rep.rows("time_to_submit"),
                                "awaiting": overview["awaiting"]},
@@ -103,16 +109,19 @@ def collect(con, filters: Filters) -> dict:
             "deadlines": views.deadlines(rep),
             "hm": views.hm_responsiveness(rep),
             "time_to_fill": {"totals": rep.totals("time_to_fill"), "by": views.by(rep, "time_to_fill", ("department",))},
-            "quality": views.data_quality(rep),
         }
+        if internal:
+            data["quality"] = views.data_quality(rep)
+        return data
     finally:
         rep.close()
 
 
-def build(con, filters: Filters, path: Path | str | None = None) -> bytes:
-    """The review deck for `filters` as .pptx bytes (also written to `path` when given)."""
-    data = collect(con, filters)
-    prs = render_deck(data)
+def build(con, filters: Filters, path: Path | str | None = None, internal: bool = False) -> bytes:
+    """The review deck for `filters` as .pptx bytes (also written to `path` when given). With
+    `internal`, the internal appendix (rules, data quality) follows the client's slides."""
+    data = collect(con, filters, internal=internal)
+    prs = render_deck(data, internal=internal)
     buf = io.BytesIO()
     prs.save(buf)
     if path is not None:
@@ -408,9 +417,9 @@ class Deck:
         return box
 
     def table(self, slide, header: list[str], rows: list[list[str]], widths: list[float], *, top=Inches(1.75),
-              name="Table", font=11, status_col: int | None = None, row_height: float = 0.4):
+              left=None, name="Table", font=11, status_col: int | None = None, row_height: float = 0.4):
         """A plain table; `status_col` colours its cells red/amber/green by their text."""
-        shape = slide.shapes.add_table(len(rows) + 1, len(header), Emu(MARGIN), top,
+        shape = slide.shapes.add_table(len(rows) + 1, len(header), left if left is not None else Emu(MARGIN), top,
                                        Inches(sum(widths)), Inches(0.4 + row_height * len(rows)))
         shape.name = name
         tbl = shape.table
@@ -456,8 +465,9 @@ def _drop_empty_placeholders(slide, keep=(1, 3)) -> None:
 
 # -- the review -----------------------------------------------------------------------------------
 
-def render_deck(d: dict) -> Presentation:
-    """Lay out the deck from `collect`'s data."""
+def render_deck(d: dict, internal: bool = False) -> Presentation:
+    """Lay out the deck from `collect`'s data; with `internal`, the internal appendix too (its
+    data-quality slide needs `collect(..., internal=True)`)."""
     f, info = d["filters"], d["info"]
     deck = Deck(info["branding"])
     as_of = charts.data_as_of(f.as_of, info["last_loaded"])
@@ -465,6 +475,7 @@ def render_deck(d: dict) -> Presentation:
     ov, targets, labels = d["overview"], info["targets"], info["stage_labels"]
     kpis = {k["metric"]: k for k in ov["kpis"]}
     compare = f.previous() is not None
+    against = _comparison_header(f)
 
     def cap(metric, n):
         return charts.caption(metric, info, scope, n, as_of)
@@ -477,7 +488,7 @@ def render_deck(d: dict) -> Presentation:
             rows.append(("Target", f"{'≤' if k['lower_is_better'] else '≥'} {charts.fmt_value(k['target'], k['unit'])}"
                          f" · {status}", status))
         if compare:
-            rows.append(("Previous period", charts.fmt_value(k["previous"], k["unit"]), None))
+            rows.append((f"Compared with: {against}", charts.fmt_value(k["previous"], k["unit"]), None))
         return rows + list(extra)
 
     _title_slide(deck, f, info, as_of)
@@ -510,8 +521,7 @@ def render_deck(d: dict) -> Presentation:
     else:
         _nothing(deck, s, "No candidate was submitted in this period.")
     steps = []
-    for a, b, key in (("submitted", "interviewed", "submit_to_interview"), ("interviewed", "offered", "interview_to_offer"),
-                      ("offered", "hired", "offer_to_hire")):
+    for a, b, key in CONVERSION_STEPS:
         status = charts.target_status(conv[key], targets.get(key), False)
         tgt = f" (target ≥ {charts.fmt_value(targets[key], 'rate')})" if targets.get(key) is not None else ""
         steps.append((f"{labels[a]} → {labels[b]}{tgt}", f"{charts.fmt_value(conv[key], 'rate')}  ({conv[b]} of {conv[a]})",
@@ -579,8 +589,10 @@ def render_deck(d: dict) -> Presentation:
                       cap("hm_feedback_days", summ["hm_feedback_days"]["n"])])
 
     _deadline_detail_slides(deck, dl, f, cap("deadline_adherence", dt_["due"]), scope, as_of)
-    _glossary_slides(deck, info)
-    _quality_slide(deck, d["quality"], f, as_of)
+    _how_we_measure_slides(deck, f, info)
+    if internal:
+        _rules_slide(deck)
+        _quality_slide(deck, d["quality"], f, as_of)
     return deck.prs
 
 
@@ -630,59 +642,103 @@ def _title_slide(deck: Deck, f: Filters, info: dict, as_of: str) -> None:
         s.shapes.add_picture(str(deck.logo), MARGIN, Inches(0.9), height=Inches(1.0))
 
 
+def _comparison_header(f: Filters) -> str:
+    """The comparison period as a column header or figure label: `Q2 2026`, `Same period last year`,
+    `Previous 92 days` (`Filters.comparison_name`, capitalised)."""
+    name = f.comparison_name() or "previous period"
+    name = name[4:] if name.startswith("the ") else name
+    return name[0].upper() + name[1:]
+
+
+def _comparison_words(f: Filters) -> str:
+    """What the KPIs compare with, as a sentence for the summary's legend."""
+    if f.previous() is not None:
+        return f"Change: against {f.comparison()}, with the same as-of date."
+    if f.compare == "none":
+        return "No comparison period was chosen for this review."
+    return "All time: there is no earlier period to compare with."
+
+
 def _summary_slide(deck: Deck, kpis: list[dict], compare: bool, f: Filters) -> None:
     on = sum(charts.target_status(k["value"], k["target"], k["lower_is_better"]) == "on target" for k in kpis)
     with_target = sum(k["target"] is not None for k in kpis)
-    s = deck.slide("Executive summary", finding=(f"{on} of {with_target} KPIs with a target are on target" if with_target
-                                                 else f"No targets set for {f.client}: add them to the client's settings",
-                                                 _period_words(f) + (
-                                                     f", compared with {f.previous().period_text()}" if compare else "")))
-    header = ["KPI", "This period", "Previous", "Target", "Status", "What changed"]
+    s = deck.slide("Executive summary", finding=(
+        f"{on} of {with_target} KPIs with a target are on target" if with_target
+        else f"No targets set for {f.client}: add them to the client's settings",
+        _period_words(f) + (f", compared with {f.comparison()}" if compare else "")))
+    # With no comparison the column would only hold dashes: the sentence column takes its room.
+    header = (["KPI", "This period"] + ([_comparison_header(f)] if compare else [])
+              + ["Target", "Status", "What changed"])
+    widths = [2.2, 1.2] + ([1.4] if compare else []) + [1.1, 1.55, 4.88 if compare else 6.28]
     rows = []
     for k in kpis:
         status = charts.target_status(k["value"], k["target"], k["lower_is_better"])
-        rows.append([METRICS[k["metric"]].title, charts.fmt_value(k["value"], k["unit"]),
-                     charts.fmt_value(k["previous"], k["unit"]) if compare else "—",
-                     "—" if k["target"] is None else
-                     f"{'≤' if k['lower_is_better'] else '≥'} {charts.fmt_value(k['target'], k['unit'])}",
-                     status, kpi_sentence(k, compare)])
-    deck.table(s, header, rows, [2.2, 1.2, 1.1, 1.1, 1.55, 5.18], name="KPI table", font=13, status_col=4,
+        rows.append([METRICS[k["metric"]].title, charts.fmt_value(k["value"], k["unit"])]
+                    + ([charts.fmt_value(k["previous"], k["unit"])] if compare else [])
+                    + ["—" if k["target"] is None else
+                       f"{'≤' if k['lower_is_better'] else '≥'} {charts.fmt_value(k['target'], k['unit'])}",
+                       status, kpi_sentence(k, compare)])
+    deck.table(s, header, rows, widths, name="KPI table", font=13, status_col=len(header) - 2,
                top=Inches(1.8), row_height=0.8)
     box = deck.text(s, Emu(MARGIN), Inches(6.7), deck.width - 2 * MARGIN, Inches(0.5), name="Legend")
-    deck.para(box, "Status: on target; near target = within 10% of the target; off target. Change: against the "
-                   "period of equal length just before, with the same as-of date.", size=9, colour=GREY, first=True)
+    deck.para(box, "Status: on target; near target = within 10% of the target; off target. " + _comparison_words(f),
+              size=9, colour=GREY, first=True)
+
+
+# The report's placeholder groups (`Report.aggregate`), as a reader says them: in parentheses again
+# in a finding ("from 4.0 d ((not set))") they would read as a glitch.
+_PLACEHOLDER_GROUPS = {"(not set)": "Not set", "(unknown requisition)": "Unknown requisition"}
+
+
+def _group_names(table: pd.DataFrame, by: str) -> pd.DataFrame:
+    """A breakdown with its placeholder groups in words ("(not set)" as "Not set")."""
+    if table.empty:
+        return table
+    return table.assign(**{by: table[by].replace(_PLACEHOLDER_GROUPS)})
 
 
 def _breakdown_slide(deck: Deck, title: str, metric: str, by: str, table: pd.DataFrame, target, figures, caption):
-    """One bar per group (worst first, as `charts.by_dimension` orders them), with n in each label."""
-    fig = charts.by_dimension(table, metric, by, target)
-    s = deck.slide(title, finding=headline(fig))
+    """One bar per group (worst first, as `charts.by_dimension` orders them), with n in each label;
+    at most MAX_BARS bars, the worst."""
     col, n_col, words = charts.GROUP_VALUE[metric]
     m = METRICS[metric]
+    table = _group_names(table, by)
     data = table[table[col].notna()].sort_values(col, ascending=not m.lower_is_better) if not table.empty else table
+    shown = data.head(MAX_BARS)
+    # The finding is the chart builder's for the bars on the slide: its "from ... to ..." then names
+    # only groups the reader can see, and says they are the worst of more when some are left out.
+    main, detail = headline(charts.by_dimension(shown, metric, by, target))
+    if len(data) > MAX_BARS:
+        worst = {(True, "days"): "slowest", (False, "rate"): "lowest"}.get((m.lower_is_better, m.unit), "worst")
+        detail = f"the {MAX_BARS} {worst} of {len(data)} {by.replace('_', ' ')}s: {detail}"
+        figures = list(figures) + [("Shown", f"the {MAX_BARS} {worst} of {len(data)}", None)]
+    s = deck.slide(title, finding=(main, detail))
     if data.empty:
         _nothing(deck, s, "Nothing to compare in this period.")
     else:
-        shown = data.head(MAX_BARS)
         names = [f"{g} (n = {n})" for g, n in zip(shown[by], shown[n_col])]
         fmt = "0%" if m.unit == "rate" else "0.0"
         deck.chart(s, XL_CHART_TYPE.BAR_CLUSTERED, names, [(words.capitalize(), list(shown[col]))], number_format=fmt,
                    name=f"Chart: {metric}", axis_title=by.replace("_", " "))
-        if len(data) > MAX_BARS:
-            figures = list(figures) + [("Shown", f"the {MAX_BARS} slowest of {len(data)}", None)]
     deck.figures(s, figures)
     deck.footnote(s, [caption])
 
 
 def _deadline_detail_slides(deck: Deck, dl: dict, f: Filters, caption: str, scope: str, as_of: str) -> None:
     t = dl["totals"]
-    reasons = dl["by"]["reason"]
+    reasons = _group_names(dl["by"]["reason"], "reason")
     fig = charts.misses_by_reason(reasons, t)
+    # The finding names the most frequent reason, which is always on the chart; the totals count every miss.
     s = deck.slide("Deadlines: misses by side and reason", finding=headline(fig))
     missed = reasons[reasons["missed"] > 0].sort_values("missed", ascending=False) if not reasons.empty else reasons
+    notes = [caption, "A revision counts as in time when it was communicated before the original due date; "
+                      "adherence is still judged against the original due date."]
     if missed.empty:
         _nothing(deck, s, "No deadline was missed in this period.")
     else:
+        if len(missed) > MAX_BARS:
+            notes.append(f"The chart shows the {MAX_BARS} most frequent of {len(missed)} reasons; "
+                         "the figures count every miss.")
         missed = missed.head(MAX_BARS)
         deck.chart(s, XL_CHART_TYPE.BAR_STACKED, [f"{r} ({n})" for r, n in zip(missed["reason"], missed["missed"])],
                    [("RPO side", list(missed["missed_rpo"])), ("Client side", list(missed["missed_client"]))],
@@ -696,8 +752,7 @@ def _deadline_detail_slides(deck: Deck, dl: dict, f: Filters, caption: str, scop
         ("SLA deadlines met", f"{t['sla_met']} of {t['sla_due']}", None),
         ("Commitments met", f"{t['commitments_met']} of {t['commitments_due']}", None),
     ])
-    deck.footnote(s, [caption, "A revision counts as in time when it was communicated before the original due date; "
-                               "adherence is still judged against the original due date."])
+    deck.footnote(s, notes)
 
     up = dl["upcoming"]
     s = deck.slide("Upcoming deadlines", finding=(
@@ -706,9 +761,9 @@ def _deadline_detail_slides(deck: Deck, dl: dict, f: Filters, caption: str, scop
     if up.empty:
         _nothing(deck, s, "No deadline falls due in the next 14 days.")
     else:
-        rows = [[f"{r.due_on:%d %b %Y}", f"{r.days_left}", "SLA" if r.kind == "sla" else "Commitment",
+        rows = [[f"{r.due_on:%d %b %Y}", f"{r.days_left}", "SLA deadline" if r.kind == "sla" else "Commitment",
                  _clip(r.requisition_id, 14), _clip(r.description, 60), _clip(r.department, 22),
-                 _clip(r.recruiter, 22), _clip(r.side, 8)]
+                 _clip(r.recruiter, 22), _side(r.side)]
                 for r in up.head(MAX_ROWS).itertuples()]
         deck.table(s, ["Due", "Days left", "Kind", "Requisition", "What was promised", "Department", "Recruiter",
                        "Side"], rows, [1.3, 0.9, 1.2, 1.2, 3.6, 1.9, 1.6, 0.63], name="Upcoming table", font=10)
@@ -720,36 +775,108 @@ def _deadline_detail_slides(deck: Deck, dl: dict, f: Filters, caption: str, scop
                       f"Filters: {scope}. {as_of}."], top=Inches(6.9))
 
 
+def _side(side) -> str:
+    """A deadline's side as a reader says it: RPO or Client (an empty side counts as the RPO's)."""
+    return "Client" if side == "client" else "RPO"
+
+
 def _clip(text, n: int) -> str:
     """A table cell's text, at most `n` characters; an empty value as a dash."""
     text = "—" if charts.is_missing(text) or text == "" else str(text)
     return text if len(text) <= n else text[: n - 1] + "…"
 
 
-def _glossary_slides(deck: Deck, info: dict) -> None:
-    settings_line = (f"{info['client']}: time zone {info['timezone']}, {days_word(info['day_count'])}"
-                     + (f" ({len(info['holidays'])} holidays)" if info["holidays"] else "")
-                     + f"; SLA {info['sla_first_submittals']} submittal(s) within {info['sla_within_days']} days.")
-    metrics = list(METRICS.values())
-    for part, group in enumerate((metrics[:3], metrics[3:]), start=1):
-        s = deck.slide(f"Appendix: how each number is computed ({part} of 2)",
-                       finding=(f"Definitions with {info['client']}'s settings", settings_line))
-        box = deck.text(s, Emu(MARGIN), Inches(1.75), deck.width - 2 * MARGIN, Inches(5.4), name="Glossary")
-        first = True
-        for m in group:
-            target = info["targets"].get(m.target_key)
-            deck.para(box, m.title + (f"  (target {'≤' if m.lower_is_better else '≥'} "
-                                      f"{charts.fmt_value(target, m.unit)})" if target is not None else ""),
-                      size=14, bold=True, colour=deck.accent, first=first, space_after=2)
-            first = False
-            deck.para(box, render(m, info), size=12, space_after=10)
-        if part == 2:
-            deck.para(box, "Stage dictionary: the client's words and the stage each counts as", size=14, bold=True,
-                      colour=deck.accent, space_after=2)
-            words = "; ".join(f"{w} = {stage}" for w, stage in info["dictionary"]) or "(none: canonical names only)"
-            deck.para(box, words + ". A word not listed is kept as unmapped and never counts as reaching a stage.",
-                      size=12, space_after=10)
-    s = deck.slide("Appendix: rules that apply to every metric")
+def _target_text(target, m_unit: str, lower_is_better: bool) -> str:
+    return "not set" if target is None else f"{'≤' if lower_is_better else '≥'} {charts.fmt_value(target, m_unit)}"
+
+
+def _settings_lines(f: Filters, info: dict) -> list[tuple[str, str]]:
+    """The client's settings every number follows, as (label, sentence) in the client's words."""
+    days = days_word(info["day_count"])
+    if info["day_count"] == "business":
+        counted = "business days, Monday to Friday, less your holidays"
+        if not info["holidays"]:
+            counted += " (none set)."
+        else:
+            # The period's own holidays, when few enough to read; a whole year's would crowd the slide.
+            within = [h for h in info["holidays"]
+                      if (f.date_from is None or h >= f.date_from) and h <= (f.date_to or f.as_of)]
+            listed = "; in this period: " + ", ".join(f"{h:%d %b %Y}" for h in within) if 0 < len(within) <= 6 else ""
+            counted += f" ({len(info['holidays'])} set{listed})."
+    else:
+        counted = "calendar days; every day counts, weekends and holidays included."
+    k, n = info["sla_first_submittals"], info["sla_within_days"]
+    lines = [
+        ("Time zone", f"{info['timezone']}; every date is a local date there."),
+        ("Days counted", counted),
+        ("SLA", f"{k} submittal{'s' if k != 1 else ''} within {n} {days} of a requisition's start."),
+        ("Period", (f"{f.period_text()}, both days included." if f.date_from or f.date_to
+                    else "All time, to the as-of date.")),
+        ("As of", f"{f.as_of:%d %b %Y}; anything dated later is not counted yet."),
+    ]
+    if f.previous() is not None:
+        lines.append(("Compared with", f"{f.comparison()}."))
+    return lines
+
+
+def _stage_words(info: dict) -> list[list[str]]:
+    """Each stage with the client's words for it (its dictionary), in stage order."""
+    words: dict[str, list[str]] = {}
+    for word, stage in info["dictionary"]:
+        words.setdefault(stage, []).append(word)
+    return [[stage.capitalize(), _clip(", ".join(words[stage]), 110) if stage in words else "—"]
+            for stage in CANONICAL_WORDS]
+
+
+def _how_we_measure_slides(deck: Deck, f: Filters, info: dict) -> None:
+    """The client-facing appendix: the client's settings, targets and stage words, then what each
+    number means with those settings filled in (`metrics.render`). Only the client's words: how the
+    files are read and stored is in the internal appendix."""
+    targets = info["targets"]
+    s = deck.slide("How we measure (1 of 2)", finding=(
+        f"{info['client']}'s settings, targets and stage words",
+        "Every number in this review follows them; the next slide says what each number counts."))
+    half = (deck.width - 2 * MARGIN - Inches(0.4)) / 2
+    box = deck.text(s, Emu(MARGIN), Inches(1.75), half, Inches(2.6), name="Settings")
+    deck.para(box, "Settings", size=14, bold=True, colour=deck.accent, first=True, space_after=4)
+    for label, sentence in _settings_lines(f, info):
+        deck.para(box, f"{label}: ", size=12, bold=True, space_after=3)
+        run = box.text_frame.paragraphs[-1].add_run()
+        run.text, run.font.size, run.font.color.rgb = sentence, Pt(12), TEXT
+    rows = []
+    for m in METRICS.values():
+        if m.key == "interview_conversion":
+            labels = info["stage_labels"]
+            rows += [[f"{labels[a]} → {labels[b]}", _target_text(targets.get(key), "rate", False)]
+                     for a, b, key in CONVERSION_STEPS]
+            continue
+        rows.append([m.title + (" (median)" if m.kpi == "median" else ""),
+                     _target_text(targets.get(m.target_key), m.unit, m.lower_is_better)])
+    deck.table(s, ["Target", "Value"], rows, [4.5, 1.3], top=Inches(4.35), name="Targets", font=11, row_height=0.3)
+    right = Emu(MARGIN + half + Inches(0.4))
+    deck.table(s, ["Stage", "Your words for it"], _stage_words(info), [1.5, 4.5], top=Inches(1.75), left=right,
+               name="Stage words", font=11, row_height=0.32)
+    note = deck.text(s, right, Inches(5.1), half, Inches(1.2), name="Stage note")
+    deck.para(note, "A candidate who reaches a stage has passed the stages before it, even one skipped. A word "
+                    "not in this list is kept as it is and never counts as reaching a stage.",
+              size=11, colour=GREY, first=True)
+
+    s = deck.slide("How we measure (2 of 2)", finding=(
+        "What each number counts", f"With {info['client']}'s settings: time zone {info['timezone']}, "
+                                   f"{days_word(info['day_count'])}."))
+    box = deck.text(s, Emu(MARGIN), Inches(1.7), deck.width - 2 * MARGIN, Inches(5.6), name="Definitions")
+    for i, m in enumerate(METRICS.values()):
+        target = targets.get(m.target_key)
+        deck.para(box, m.title + (f"  (target {_target_text(target, m.unit, m.lower_is_better)})"
+                                  if target is not None else ""),
+                  size=14, bold=True, colour=deck.accent, first=i == 0, space_after=1)
+        deck.para(box, render(m, info), size=12, space_after=8)
+
+
+def _rules_slide(deck: Deck) -> None:
+    """Internal: the rules every metric follows, as the glossary page states them (file formats,
+    loading, the day-count function): for the delivery team, not for the client."""
+    s = deck.slide("Internal appendix: rules that apply to every metric")
     box = deck.text(s, Emu(MARGIN), Inches(1.2), deck.width - 2 * MARGIN, Inches(6.0), name="Rules")
     for i, rule in enumerate(RULES):
         deck.para(box, f"• {rule}", size=13, first=i == 0, space_after=6)
@@ -774,7 +901,7 @@ def _quality_slide(deck: Deck, q: dict, f: Filters, as_of: str) -> None:
          "Treated as commitments with no requisition."),
     ]
     issues = sum(1 for _, n, _ in checks[1:] if n)
-    s = deck.slide("Appendix: data quality", finding=(
+    s = deck.slide("Internal appendix: data quality", finding=(
         "No data-quality issue found" if not issues else f"{issues} of {len(checks) - 1} checks list rows to look at",
         "Nothing is dropped silently: the dashboard's Data page lists every row counted here."))
     deck.table(s, ["Check", "Rows", "What it means"], [[a, str(n), _clip(c, 110)] for a, n, c in checks],

@@ -1,10 +1,12 @@
 """The client review deck, reopened with python-pptx: its slides, native charts holding the
-metrics' numbers, footnotes, 16:9, branding; LibreOffice renders it; the Overview's button and
-the batch command build it with the same code."""
+metrics' numbers, footnotes, 16:9, branding; the client's "How we measure" and, only on request,
+the internal appendix; LibreOffice renders it; the Overview's button and the batch command build it
+with the same code."""
 from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 import shutil
 import subprocess
 import sys
@@ -36,11 +38,12 @@ SLIDES = [
     "We and the client: both sides of the hiring speed",
     "Deadlines: misses by side and reason",
     "Upcoming deadlines",
-    "Appendix: how each number is computed (1 of 2)",
-    "Appendix: how each number is computed (2 of 2)",
-    "Appendix: rules that apply to every metric",
-    "Appendix: data quality",
+    "How we measure (1 of 2)",
+    "How we measure (2 of 2)",
 ]
+INTERNAL = ["Internal appendix: rules that apply to every metric", "Internal appendix: data quality"]
+# Words of how we read and store files, which a client's deck never shows.
+INTERNAL_WORDS = ("numpy", "busday", "DataLoader", "upsert", "snapshot", "Greenhouse", "Bullhorn", "sha256", "SQL")
 # chart name -> its native chart type
 CHARTS = {
     "Chart: time_to_submit": XL_CHART_TYPE.COLUMN_CLUSTERED,
@@ -67,6 +70,31 @@ def decks(sample_db) -> dict:
     """Each sample client's deck for one six-month period, as bytes."""
     with store.connection(sample_db, read_only=True) as con:
         return {c: deck.build(con, _filters(c)) for c in CLIENTS}
+
+
+@pytest.fixture(scope="module")
+def internal_deck(sample_db) -> bytes:
+    """Globex UK's deck with the internal appendix."""
+    with store.connection(sample_db, read_only=True) as con:
+        return deck.build(con, _filters("Globex UK"), internal=True)
+
+
+def _texts(slide) -> list[str]:
+    """Every text on a slide: text boxes, table cells and chart categories."""
+    out = []
+    for shape in slide.shapes:
+        if shape.has_text_frame:
+            out.append(shape.text_frame.text)
+        if shape.has_table:
+            out += [cell.text for row in shape.table.rows for cell in row.cells]
+        if shape.has_chart:
+            out += [str(c) for c in shape.chart.plots[0].categories]
+    return out
+
+
+def _finding(slide) -> tuple[str, str]:
+    main, _, detail = next(s for s in slide.shapes if s.name == "Finding").text_frame.text.partition("\n")
+    return main, detail
 
 
 def _charts(prs) -> dict:
@@ -185,9 +213,9 @@ def test_executive_summary_gives_each_kpi_against_target_and_previous_period(dec
         assert row[5] == deck.kpi_sentence(k, compare=True) and f"n = {k['n']}" in row[5]
 
 
-def test_data_quality_appendix_counts_the_data_pages_rows(decks, sample_db):
+def test_data_quality_appendix_counts_the_data_pages_rows(internal_deck, sample_db):
     from metrics import views
-    table = next(s for s in _open(decks["Globex UK"]).slides[-1].shapes if s.name == "Quality table").table
+    table = next(s for s in _open(internal_deck).slides[-1].shapes if s.name == "Quality table").table
     counts = {table.cell(i, 0).text: int(table.cell(i, 1).text) for i in range(1, len(table.rows))}
     with store.connection(sample_db, read_only=True) as con:
         rep = Report(con, _filters("Globex UK"))
@@ -198,6 +226,102 @@ def test_data_quality_appendix_counts_the_data_pages_rows(decks, sample_db):
     assert counts["Unmapped stage words"] == len(q["unmapped"]) == 1
     assert counts["Out-of-order events"] == len(q["out_of_order"]) == 1
     assert counts["Commitments with an unknown requisition"] == 2
+
+
+@pytest.mark.parametrize("client", CLIENTS)
+def test_default_deck_says_how_we_measure_in_the_clients_words_and_holds_no_internal_slide(decks, sample_db, client):
+    import charts
+    from loaders.settings import get_client, get_dictionary
+    prs = _open(decks[client])
+    titles = [s.shapes.title.text for s in prs.slides]
+    assert not [t for t in titles if t.startswith("Internal appendix")]
+    measure = [s for s in prs.slides if s.shapes.title.text.startswith("How we measure")]
+    assert len(measure) == 2
+    text = "\n".join(t for s in measure for t in _texts(s))
+    with store.connection(sample_db, read_only=True) as con:
+        settings, dictionary = get_client(con, client), get_dictionary(con, client)
+    rates = {"submit_to_interview", "interview_to_offer", "offer_to_hire", "deadline_adherence"}
+    for key, value in settings["targets"].items():
+        assert charts.fmt_value(value, "rate" if key in rates else "days") in text, key
+    for word, _ in dictionary:
+        assert word in text, word
+    assert settings["timezone"] in text
+    assert ("business days" if settings["day_count"] == "business" else "calendar days") in text
+    everything = "\n".join(t for s in prs.slides for t in _texts(s))
+    for word in INTERNAL_WORDS:
+        assert word.lower() not in everything.lower(), word
+    # People's words: no raw keys, no "None" for a blank, no doubled parentheses.
+    raw = re.search(r".{0,30}\b(sla|rpo|None)\b.{0,30}", everything)
+    assert raw is None, raw
+    assert "((" not in everything
+
+
+def test_internal_appendix_follows_the_clients_slides_only_on_request(internal_deck):
+    prs = _open(internal_deck)
+    assert [s.shapes.title.text for s in prs.slides] == [t.format(client="Globex UK") for t in SLIDES + INTERNAL]
+    rules = "\n".join(_texts(prs.slides[len(SLIDES)]))
+    assert "numpy.busday_count" in rules and "DataLoader" in rules
+
+
+@pytest.mark.parametrize("compare, header, words", [
+    ("previous", "Q2 2026", "compared with Q2 2026 (2026-04-01 to 2026-06-30)"),
+    ("last_year", "Same period last year", "compared with the same period last year (2025-07-01 to 2025-09-30)"),
+    ("none", None, None),
+])
+def test_executive_summary_names_the_period_it_compares_with(sample_db, compare, header, words):
+    q3 = Filters("Acme Corp", date_from=dt.date(2026, 7, 1), date_to=dt.date(2026, 9, 30), as_of=AS_OF, compare=compare)
+    with store.connection(sample_db, read_only=True) as con:
+        prs = _open(deck.build(con, q3))
+        rep = Report(con, q3)
+        kpis = rep.kpis()
+        rep.close()
+    summary = prs.slides[1]
+    _, detail = _finding(summary)
+    table = next(s for s in summary.shapes if s.name == "KPI table").table
+    columns = [table.cell(0, j).text for j in range(len(table.columns))]
+    legend = next(s for s in summary.shapes if s.name == "Legend").text_frame.text
+    if header is None:
+        assert detail == "Period 2026-07-01 to 2026-09-30" and columns == ["KPI", "This period", "Target", "Status",
+                                                                           "What changed"]
+        assert "No comparison" in legend
+        return
+    import charts
+    assert detail == f"Period 2026-07-01 to 2026-09-30, {words}"
+    assert columns[2] == header and words.removeprefix("compared with ") in legend
+    assert [table.cell(i + 1, 2).text for i in range(len(kpis))] == [charts.fmt_value(k["previous"], k["unit"])
+                                                                     for k in kpis]
+    # The figures beside each metric's chart name the same period.
+    figures = next(s for s in prs.slides[2].shapes if s.name == "Figures").text_frame.text
+    assert f"Compared with: {header}" in figures
+
+
+@pytest.mark.parametrize("most", [deck.MAX_BARS, 3])
+def test_a_breakdowns_finding_names_only_groups_on_its_chart(sample_db, monkeypatch, most):
+    monkeypatch.setattr(deck, "MAX_BARS", most)
+    with store.connection(sample_db, read_only=True) as con:
+        prs = _open(deck.build(con, _filters("Acme Corp")))
+        rep = Report(con, _filters("Acme Corp"))
+        managers = rep.aggregate("hm_feedback_days", by="hiring_manager")["median"].notna().sum()
+        rep.close()
+    assert managers > deck.MAX_BARS       # Acme's hiring managers do not all fit on the chart
+    for name, (slide, chart) in _charts(prs).items():
+        if name not in ("Chart: hm_feedback_days", "Chart: time_to_fill"):
+            continue
+        on_chart = {str(c).rsplit(" (n = ", 1)[0] for c in chart.plots[0].categories}
+        _, detail = _finding(slide)
+        named = set(re.findall(r"\(([^()]+)\)", detail))
+        assert named and named <= on_chart, (name, detail)
+    hm_slide, _ = _charts(prs)["Chart: hm_feedback_days"]
+    _, detail = _finding(hm_slide)
+    assert detail.startswith(f"the {deck.MAX_BARS} slowest of {managers} hiring managers: median feedback time from ")
+    figures = next(s for s in hm_slide.shapes if s.name == "Figures").text_frame.text
+    assert f"the {deck.MAX_BARS} slowest of {managers}" in figures
+
+
+def test_placeholder_groups_read_as_words_and_real_names_stay_as_they_are():
+    import pandas as pd
+    table = pd.DataFrame({"reason": ["(not set)", "(unknown requisition)", "(Contract)"]})
+    assert list(deck._group_names(table, "reason")["reason"]) == ["Not set", "Unknown requisition", "(Contract)"]
 
 
 def test_kpi_sentence_says_what_changed_and_whether_it_is_better():
@@ -278,14 +402,32 @@ def test_batch_command_writes_one_deck_per_sample_client(sample_db_copy, tmp_pat
     assert [f.name for f in files] == [f"{slug}-review-2026-05-01-to-2026-10-31.pptx"
                                        for slug in ("acme-corp", "globex-uk", "northwind-health")]
     for client, path in zip(CLIENTS, files):
-        assert Presentation(str(path)).slides[0].shapes.title.text == f"{client}: recruiting review"
+        assert [s.shapes.title.text for s in Presentation(str(path)).slides] == [t.format(client=client)
+                                                                                 for t in SLIDES]
+
+
+def test_internal_appendix_flag_adds_the_internal_slides_to_every_clients_deck(sample_db_copy, tmp_path):
+    run = _exports("--all-clients", "--internal-appendix", "--compare", "last_year", "--out", str(tmp_path),
+                   "--from", "2026-07-01", "--to", "2026-09-30", "--as-of", AS_OF.isoformat(), "--quiet",
+                   db=sample_db_copy)
+    assert run.returncode == 0, run.stderr
+    for client, path in zip(CLIENTS, sorted(tmp_path.glob("*.pptx"))):
+        prs = Presentation(str(path))
+        assert [s.shapes.title.text for s in prs.slides] == [t.format(client=client) for t in SLIDES + INTERNAL]
+        assert "compared with the same period last year (2025-07-01 to 2025-09-30)" in _finding(prs.slides[1])[1]
+    assert run.stdout.count("(with the internal appendix: not for the client)") == len(CLIENTS)
+    with store.connection(sample_db_copy, read_only=True) as con:
+        marked = con.execute("SELECT count(*) FROM audit WHERE action = 'download' "
+                             "AND detail->>'internal_appendix' = 'true'").fetchone()[0]
+    assert marked == len(CLIENTS)
 
 
 def test_deck_command_writes_one_file_and_refuses_an_unknown_client(sample_db_copy, tmp_path):
     out = tmp_path / "globex.pptx"
-    ok = _exports("--client", " globex uk", "--as-of", AS_OF.isoformat(), "-o", str(out), db=sample_db_copy)
+    ok = _exports("--client", " globex uk", "--as-of", AS_OF.isoformat(), "--internal-appendix", "-o", str(out),
+                  db=sample_db_copy)
     assert ok.returncode == 0, ok.stderr
-    assert len(Presentation(str(out)).slides) == len(SLIDES)
+    assert [s.shapes.title.text for s in Presentation(str(out)).slides][-3:] == SLIDES[-1:] + INTERNAL
     bad = _exports("--client", "Globex", "-o", str(tmp_path / "x.pptx"), db=sample_db_copy)
     assert bad.returncode == 1 and "unknown client 'Globex'" in bad.stderr and "Globex UK" in bad.stderr
     missing = _exports("--client", "Globex UK", "-o", str(tmp_path / "x.pptx"), db=tmp_path / "none.duckdb")
