@@ -8,6 +8,7 @@ canonical rows) or loaded into the real database through `dashboard.write`.
 """
 from __future__ import annotations
 
+import json
 import struct
 import zipfile
 import zlib
@@ -19,6 +20,7 @@ import streamlit as st
 
 import dashboard
 import store
+from dashboard import widgets
 from loaders.ingest import (MAX_MB, TEMPLATE, LoadError, Report, csv_headers, expand_paths, ingest,
                             normalise_header, read_xlsx_sheets, without_folder)
 from loaders.settings import parse_settings, save_client
@@ -141,30 +143,89 @@ def load(paths: list[Path], client: str, fmt: str, mapping: Mapping | None, *,
 
     def tell(done, total, name):
         bar.progress(done / total if total else 1.0, text=f"Loading {name}" if name else "Loaded")
-    return dashboard.write(lambda con: ingest(con, paths, client=client, fmt=fmt, mapping=mapping, progress=tell,
-                                              allowed_clients=allowed_clients, shown_from=_saved_in(paths),
-                                              user=dashboard.user()),
-                           "the uploaded files", client)
+    try:
+        return dashboard.write(lambda con: ingest(con, paths, client=client, fmt=fmt, mapping=mapping, progress=tell,
+                                                  allowed_clients=allowed_clients, shown_from=_saved_in(paths),
+                                                  user=dashboard.user()),
+                               "the uploaded files", client)
+    finally:
+        bar.empty()   # the report below says what happened
 
 
 def _name(r: Report) -> str:
     return r.path + (f" [{r.sheet}]" if r.sheet else "")
 
 
-def report_table(reports: list[Report]) -> pd.DataFrame:
-    """One row per file (or sheet): what it was read as and what happened to its rows."""
+# Stored words as people say them: the tables a file loads into, the side of a missed deadline, the
+# kinds of deadline.
+VALUE_WORDS = {
+    "kind": {"requisitions": "Requisitions", "applications": "Applications", "stage_events": "Stage events",
+             "commitments": "Commitments", "sla": "SLA deadline", "commitment": "Commitment"},
+    "side": {"rpo": "RPO", "client": "Client"},
+}
+VALUE_WORDS["table"] = VALUE_WORDS["kind"]
+# The columns of the Upload preview and the Data page that the dashboard's common labels
+# (`widgets.COLUMN_LABELS`) do not name.
+LABELS = {
+    "file": "File", "sheet": "Sheet", "kind": "Table", "table": "Table", "rows_read": "Rows read",
+    "rows_loaded": "Loaded", "rows_rejected": "Rejected", "dropped_personal_columns": "Personal data dropped",
+    "loaded_at": st.column_config.DatetimeColumn("Loaded (UTC)", format="YYYY-MM-DD HH:mm"), "sha256": "SHA-256",
+    "row": "Row", "column": "Column", "raw": "Values in the file", "duplicate": "Duplicate",
+    "stage_word": "Stage word", "events": "Events", "applications": "Applications",
+    "later_stage_word": "Later stage word", "earlier_stage_word": "Earlier stage word",
+    "later_entered_at": st.column_config.DatetimeColumn("Later stage entered (UTC)", format="YYYY-MM-DD HH:mm"),
+    "earlier_entered_at": st.column_config.DatetimeColumn("Earlier stage entered (UTC)", format="YYYY-MM-DD HH:mm"),
+    "time_to_submit_days": "Time to submit (days)", "time_to_fill_days": "Time to fill (days)",
+    "commitment_id": "Commitment", "promised_count": "Promised",
+}
+# Kept to trace a row back to its file (the columns the template does not know, the row number),
+# not for reading: the rejected rows and the Data page name the file and row.
+HIDDEN_COLUMNS = ("extra", "source_row")
+
+
+def column_words(name: str) -> str:
+    """A column named by its normalised header (`candidate_email`) as a person reads it: `Candidate email`."""
+    words = str(name).replace("_", " ").strip()
+    return words[:1].upper() + words[1:]
+
+
+def _format_words(r: Report) -> str:
+    return "the import template" if r.format == "template" else str(r.format)
+
+
+def _kind_words(kind: str | None) -> str:
+    return VALUE_WORDS["kind"].get(kind, kind or "").lower()
+
+
+def _dropped(r: Report) -> str:
+    return ", ".join(map(column_words, r.dropped_columns))
+
+
+def report_table(reports: list[Report], loaded: bool = False) -> pd.DataFrame:
+    """One row per file (or sheet): what it was read as, what happened to its rows and which
+    personal data columns were dropped; headers in people's words."""
     return pd.DataFrame([{
-        "file": _name(r), "read as": r.format, "table": r.kind, "rows read": r.rows_read,
-        "loaded": r.rows_loaded, "rejected": r.rows_rejected,
-        "note": r.error or r.skipped or "; ".join(
+        "File": _name(r), "Read as": _format_words(r).replace("the import", "Import") if r.format else "",
+        "Table": VALUE_WORDS["kind"].get(r.kind, r.kind or ""), "Rows read": r.rows_read,
+        "Loaded" if loaded else "To load": r.rows_loaded, "Rejected": r.rows_rejected,
+        "Personal data dropped": _dropped(r),
+        "Note": r.error or r.skipped or "; ".join(
             r.notes + [f"row {row}, {col}: {why}" for row, col, why in r.rejected_sample]
             + (["..."] if r.rows_rejected > len(r.rejected_sample) else [])),
     } for r in reports])
 
 
 def rejected_of(loaded: list[Report], rejected: pd.DataFrame) -> pd.DataFrame:
-    """The rejected rows (the Data page's table) of the files just loaded."""
-    return rejected[rejected["file"].isin({Path(r.path).name for r in loaded})]
+    """The rejected rows (the Data page's table) of the files just loaded. The table names files,
+    not loads, and lists them oldest load first: of a file loaded before under the same name, only
+    the last rows (as many as this load rejected) are this load's."""
+    parts = []
+    for r in loaded:
+        if r.rows_rejected and not r.error:
+            same = rejected[(rejected["file"] == Path(r.path).name)
+                            & (rejected["sheet"].fillna("") == (r.sheet or ""))]
+            parts.append(same.tail(r.rows_rejected))
+    return pd.concat(parts) if parts else rejected.iloc[:0]
 
 
 def unmapped_words(reports: list[Report]) -> pd.DataFrame:
@@ -177,18 +238,90 @@ def unmapped_words(reports: list[Report]) -> pd.DataFrame:
     return pd.DataFrame(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])), columns=["stage_word", "events"])
 
 
-def report_lines(reports: list[Report]) -> list[str]:
-    """Each file in a sentence: what it was read as and what would happen to its rows."""
+def report_lines(reports: list[Report], loaded: bool = False) -> list[str]:
+    """Each file in a sentence: what it was read as, what would happen (or, `loaded`, happened)
+    to its rows, and which personal data columns were dropped (never stored)."""
     lines = []
     for r in reports:
         name = _name(r)
         if r.error or r.skipped:
             lines.append(f"- **{name}**: {'cannot be loaded' if r.error else 'skipped'}: {r.error or r.skipped}")
-        else:
-            lines.append(f"- **{name}**: read as {r.format} into {r.kind}: {r.rows_read} read, "
-                         f"{r.rows_loaded} to load, {r.rows_rejected} rejected"
-                         + "".join(f"; {note}" for note in r.notes))
+            continue
+        lines.append(f"- **{name}**: read as {_format_words(r)} into {_kind_words(r.kind)}: {r.rows_read} "
+                     f"row{'s' if r.rows_read != 1 else ''} read, {r.rows_loaded} {'loaded' if loaded else 'to load'}, "
+                     f"{r.rows_rejected} rejected" + "".join(f"; {note}" for note in r.notes) + "."
+                     + (f" Dropped personal data columns (never stored): {dashboard.as_text(_dropped(r))}."
+                        if r.dropped_columns else ""))
     return lines
+
+
+def _cell(value, time_format: str | None) -> str:
+    """One value of a column with blanks, as text: blank, a date or time, a whole number."""
+    if value is None or (not isinstance(value, (list, dict)) and pd.isna(value)):
+        return ""
+    if time_format:
+        return pd.Timestamp(value).strftime(time_format)
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _time_format(values: pd.Series, label) -> str | None:
+    """How a column of dates or times with blanks reads as text (None for any other column): as
+    its label says (a stored DATE arrives as a time at midnight), else a date when every time is midnight."""
+    if not pd.api.types.is_datetime64_any_dtype(values):
+        return None
+    kind = label.get("type_config", {}).get("type") if isinstance(label, dict) else None
+    if kind == "date" or (kind is None and (values.dropna() == values.dropna().dt.normalize()).all()):
+        return "%Y-%m-%d"
+    return "%Y-%m-%d %H:%M"
+
+
+def _raw_text(raw) -> str:
+    """A rejected row's values as the file had them (`commitment_id: CMT-0030 · due_date: 31/31/2026`),
+    its blank cells left out, instead of a JSON object."""
+    try:
+        values = json.loads(raw) if isinstance(raw, str) else raw
+    except ValueError:
+        return str(raw)
+    if not isinstance(values, dict):
+        return "" if values is None else str(values)
+    return " · ".join(f"{k}: {v}" for k, v in values.items() if v not in (None, ""))
+
+
+def readable(table: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
+    """A stored table as a person reads it, and the column labels to show it with: the internal
+    `extra` and `source_row` columns hidden, stored words in people's words (`rpo` -> RPO,
+    `stage_events` -> Stage events), raw values as `column: value`, and blanks blank. Streamlit
+    draws a missing value as "None", so a column with blanks is shown as text (times to the minute)."""
+    shown = table.drop(columns=[c for c in HIDDEN_COLUMNS if c in table.columns]).reset_index(drop=True)
+    labels = {**widgets.COLUMN_LABELS, **LABELS}
+    config = {}
+    for col in shown.columns:
+        label = labels.get(col, column_words(col))
+        values = shown[col]
+        if col in VALUE_WORDS:
+            values = values.map(lambda v, words=VALUE_WORDS[col]: words.get(v, v) if isinstance(v, str) else v)
+        if col == "raw":
+            values = values.map(_raw_text)
+        if col == "dropped_personal_columns":   # stored as normalised headers, joined by ", "
+            values = values.map(lambda v: ", ".join(map(column_words, v.split(", "))) if isinstance(v, str) and v
+                                else v)
+        if values.isna().any():
+            time_format = _time_format(values, label)
+            numeric = pd.api.types.is_numeric_dtype(values)
+            values = pd.Series([_cell(v, time_format) for v in values], index=shown.index, dtype=object)
+            label = st.column_config.TextColumn(label["label"] if isinstance(label, dict) else label,
+                                                alignment="right" if numeric else None)
+        shown[col] = values
+        config[col] = label
+    return shown, config
+
+
+def show_table(table: pd.DataFrame) -> None:
+    """`table` drawn as `readable` makes it."""
+    shown, config = readable(table)
+    st.dataframe(shown, hide_index=True, width="stretch", column_config=config)
 
 
 def mapping_editor(headers: list[str], client: str) -> Mapping | None:

@@ -6,7 +6,7 @@ from pathlib import Path
 import streamlit as st
 
 import dashboard
-from dashboard import editing, upload, widgets
+from dashboard import editing, upload
 from exports.files import table_csv
 from loaders.ingest import LoadError
 
@@ -62,8 +62,8 @@ with tempfile.TemporaryDirectory(prefix="recruiting-upload-") as folder:
         editing.map_stage_words(client, unmapped)
     for kind, rows in preview.items():
         shown = "its one row as it" if len(rows) == 1 else f"the first {len(rows)} rows as they"
-        st.markdown(f"**{kind}**: {shown} would be stored")
-        st.dataframe(rows, hide_index=True, width="stretch", column_config=widgets.COLUMN_LABELS)
+        st.markdown(f"**{upload.VALUE_WORDS['kind'][kind]}**: {shown} would be stored")
+        upload.show_table(rows)
 
     if st.button("Load into the database", type="primary", disabled=all(r.error for r in reports)):
         try:
@@ -75,7 +75,8 @@ with tempfile.TemporaryDirectory(prefix="recruiting-upload-") as folder:
         (st.warning if failed else st.success)(
             f"Loaded {sum(r.rows_loaded for r in loaded)} rows from {len(loaded) - len(failed)} file(s)"
             + (f"; {len(failed)} file(s) could not be loaded (see the note)" if failed else "") + ".")
-        st.dataframe(upload.report_table(loaded), hide_index=True, width="stretch")
+        st.markdown("\n".join(upload.report_lines(loaded, loaded=True)))
+        st.dataframe(upload.report_table(loaded, loaded=True), hide_index=True, width="stretch")
         rejected = upload.rejected_of(loaded, dashboard.data_quality(filters)["rejected"])
         if not rejected.empty:
             st.download_button(f"Download the {len(rejected)} rejected row(s) (CSV)",

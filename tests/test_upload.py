@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import shutil
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -74,7 +75,7 @@ def test_upload_messages_name_the_users_files_not_the_servers_folder(sample_db_c
     assert reports[0].error.startswith("export.zip/applications.csv: missing required column(s) requisition_id")
     assert reports[1].error.startswith("requisitions.csv: the file is empty")
     assert not [r.error for r in reports if str(tmp_path) in r.error]
-    assert list(upload.report_table(reports)["file"]) == ["export.zip/applications.csv", "requisitions.csv"]
+    assert list(upload.report_table(reports)["File"]) == ["export.zip/applications.csv", "requisitions.csv"]
     assert upload.report_lines(reports)[0].startswith("- **export.zip/applications.csv**: cannot be loaded: export.zip/")
 
 
@@ -103,6 +104,93 @@ def test_the_rejected_rows_download_is_formula_safe(sample_db_copy, monkeypatch)
     with store.connection(sample_db_copy, read_only=True) as con:
         assert con.execute("SELECT detail->>'what' FROM audit WHERE action = 'download'").fetchall() == [
             ("rejected rows",)]
+
+
+# An applications export carrying a candidate's e-mail and phone (never stored), blank cells and a
+# column the template does not know (kept in `extra`), and a commitment missed on the RPO's side.
+PERSONAL = """
+    application_id,requisition_id,candidate_id,Candidate Email,Phone,source,applied_at,status,Referral note
+    GXA-90001,GX-1001,C-9001,a@example.com,+44 20 7946 0001,LinkedIn,2026-11-01 10:00:00,active,a friend
+    GXA-90002,GX-1001,,b@example.com,,,2026-11-02 11:00:00,,
+"""
+COMMITMENTS = """
+    commitment_id,requisition_id,description,promised_count,due_date,delivered_on,side,reason
+    CMT-9001,GX-1001,2 CVs sent,2,01/11/2026,,rpo,Slow sourcing
+    CMT-9002,,Calibration call,,05/11/2026,03/11/2026,,
+"""
+DROPPED = "Dropped personal data columns (never stored): Candidate email, Phone."
+# Stored names and values a person should never read on the Upload page.
+RAW_KEYS = ("rows_read", "rows_loaded", "dropped_personal_columns", "dropped_columns", "source_row", "extra",
+            "commitment_id", "promised_count")
+
+
+def test_the_dry_run_names_the_dropped_personal_data_columns(sample_db_copy, tmp_path):
+    paths = write_tables(tmp_path / "up", {"applications.csv": PERSONAL})
+    reports, _ = upload.dry_run(paths, "Globex UK", "auto", None)
+    (line,) = upload.report_lines(reports)
+    assert line == ("- **applications.csv**: read as the import template into applications: 2 rows read, 2 to load, "
+                    "0 rejected. " + DROPPED)
+    assert list(upload.report_table(reports)["Personal data dropped"]) == ["Candidate email, Phone"]
+
+
+def test_the_preview_hides_extra_and_source_row_and_shows_blanks_as_empty(sample_db_copy, tmp_path):
+    paths = write_tables(tmp_path / "up", {"applications.csv": PERSONAL, "commitments.csv": COMMITMENTS})
+    _, preview = upload.dry_run(paths, "Globex UK", "auto", None)
+    assert {"extra", "source_row"} <= set(preview["applications"].columns)   # stored, but not for reading
+    apps, labels = upload.readable(preview["applications"])
+    assert not {"extra", "source_row"} & set(apps.columns)
+    assert list(apps["candidate_id"]) == ["C-9001", ""] and list(apps["source"]) == ["LinkedIn", ""]
+    assert list(apps["applied_at"].astype(str)) == ["2026-11-01 10:00:00", "2026-11-02 11:00:00"]  # no blank: a time
+    commitments, labels = upload.readable(preview["commitments"])
+    assert list(commitments["side"]) == ["RPO", ""]
+    assert list(commitments["promised_count"]) == ["2", ""] and list(commitments["delivered_on"]) == ["", "2026-11-03"]
+    assert labels["commitment_id"] == "Commitment" and labels["promised_count"]["label"] == "Promised"
+    for table in (apps, commitments):
+        assert not table.isna().any().any()
+        assert not {"None", "nan", "NaT", "<NA>"} & set(table.astype(str).stack())
+
+
+def _upload_page(monkeypatch, files: dict[str, bytes], load: bool):
+    """The Upload page run in AppTest with `files` dropped on it (and Load clicked when `load`)."""
+    import streamlit
+    from streamlit.testing.v1 import AppTest
+    monkeypatch.setattr(streamlit, "file_uploader", lambda *a, **k: [Uploaded(n, d) for n, d in files.items()])
+    button = streamlit.button
+    monkeypatch.setattr(streamlit, "button",
+                        lambda label, *a, **k: (load and label == "Load into the database") or button(label, *a, **k))
+    at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "pages" / "upload.py"), default_timeout=90)
+    at.query_params["client"] = "Globex UK"
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def _words_on(at) -> str:
+    """What the page says: its text, messages and the headers of its tables."""
+    import json
+    parts = [str(e.value) for kind in ("subheader", "caption", "markdown", "success", "warning", "info", "error")
+             for e in getattr(at, kind)]
+    for d in at.dataframe:
+        config = json.loads(d.proto.columns or "{}")
+        parts += [(config.get(str(c)) or {}).get("label") or str(c) for c in d.value.columns]
+    return "\n".join(parts)
+
+
+def test_the_load_report_names_the_dropped_personal_data_columns_in_words(sample_db_copy, monkeypatch):
+    at = _upload_page(monkeypatch, {"applications.csv": textwrap.dedent(PERSONAL).lstrip().encode(),
+                                    "commitments.csv": textwrap.dedent(COMMITMENTS).lstrip().encode()}, load=True)
+    assert "Loaded 4 rows from 2 file(s)." in [s.value for s in at.success]
+    reports = [m.value for m in at.markdown if m.value.startswith("- **applications.csv**")]
+    assert len(reports) == 2 and all(DROPPED in r for r in reports), reports   # the dry run's and the load's
+    assert "2 rows read, 2 loaded, 0 rejected" in reports[1]
+    words = _words_on(at)
+    assert not [key for key in RAW_KEYS if key in words], words
+    assert "Personal data dropped" in words and "Rows read" in words
+    for d in at.dataframe:
+        cells = set(d.value.astype(str).stack())
+        assert not {"None", "nan", "NaT", "<NA>", "rpo", "template"} & cells, d.value
+    # Sample Globex UK's own commitments.csv had a rejected row: not this load's, so not offered.
+    assert not [b for b in at.get("download_button") if "rejected" in b.proto.label]
 
 
 def _choose(page, widget, option) -> None:
