@@ -2,7 +2,7 @@
 import streamlit as st
 
 import dashboard
-from dashboard import editing, widgets
+from dashboard import editing, upload
 
 filters = dashboard.page("Data", role="csm")
 q = dashboard.data_quality(filters)
@@ -10,7 +10,8 @@ editing.show_saved()
 st.caption(dashboard.as_text(f"{filters.client} · {dashboard.data_as_of(filters)}"))
 
 SECTIONS = (
-    ("files", "Files loaded", "Every file with its sha256 and rows read, loaded and rejected."),
+    ("files", "Files loaded", "Every file with its SHA-256 fingerprint, its rows read, loaded and rejected, and the "
+                              "personal data columns dropped (never stored)."),
     ("rejected", "Rejected rows", "Rows that could not be loaded, with the reason and their raw values."),
     ("duplicates", "Duplicates", "Rows whose key repeated within one file (the first was kept, the others "
                                  "rejected), and candidates with more than one application on a requisition."),
@@ -29,8 +30,8 @@ for key, title, help_text in SECTIONS:
     st.subheader(f"{title} ({len(table)})")
     st.caption(help_text)
     if table.empty:
-        st.write("None.")
+        st.write("Nothing to list.")
     else:
-        st.dataframe(table, hide_index=True, width="stretch", column_config=widgets.COLUMN_LABELS)
+        upload.show_table(table)
     if key == "unmapped" and not table.empty:
         editing.map_stage_words(filters.client, table)

@@ -96,7 +96,7 @@ def test_data_page_lists_the_duplicates_rejected_within_a_file(db):
     at = _page()
     assert "Duplicates (2)" in [s.value for s in at.subheader]
     table = next(d.value for d in at.dataframe if "duplicate" in d.value.columns)
-    assert sorted(zip(table["table"], table["row"])) == [("requisitions", 167), ("stage_events", 4300)]
+    assert sorted(zip(table["table"], table["row"])) == [("Requisitions", 167), ("Stage events", 4300)]
     assert all("duplicate" in reason for reason in table["duplicate"])
 
 
@@ -116,3 +116,47 @@ def test_data_page_shows_data_as_of_and_every_file_with_its_sha256(db):
     sample = ROOT / "sample_data" / "globex"
     assert dict(zip(files["file"], files["sha256"])) == {
         p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sample.glob("*.csv")}
+
+
+# Stored names a person should never read on the Data page: its tables' own column names, and
+# stored words with people's words of their own.
+RAW_KEYS = ("rows_read", "rows_loaded", "rows_rejected", "dropped_personal_columns", "loaded_at", "sha256",
+            "stage_word", "later_stage_word", "commitment_id", "source_row", "extra")
+
+
+def shown_labels(at: AppTest) -> list[str]:
+    """The column headers the page's tables show (their labels, else their names)."""
+    import json
+    labels = []
+    for d in at.dataframe:
+        config = json.loads(d.proto.columns or "{}")
+        for name in d.value.columns:
+            label = (config.get(name) or config.get(f"_pos:{list(d.value.columns).index(name)}") or {}).get("label")
+            labels.append(label or str(name))
+    return labels
+
+
+def page_text(at: AppTest) -> str:
+    """Everything the page writes in words: headings, captions, text, messages and table headers."""
+    parts = [e.value for kind in ("title", "subheader", "caption", "markdown", "text", "success", "info", "warning",
+                                  "error") for e in getattr(at, kind)]
+    return "\n".join(map(str, parts + shown_labels(at)))
+
+
+def test_data_page_shows_people_s_words_and_blanks_as_blanks(db):
+    at = _page()
+    text = page_text(at)
+    assert not [key for key in RAW_KEYS if key in text], text
+    assert {"Rows read", "Personal data dropped", "SHA-256", "Table", "Commitment"} <= set(shown_labels(at))
+    for d in at.dataframe:
+        assert not d.value.isna().any().any(), d.value      # drawn as "None" by Streamlit
+        for value in ("sla", "rpo", "commitment", "stage_events", "None", "nan", "NaT"):
+            assert value not in set(d.value.astype(str).stack()), (value, d.value)
+    files = next(d.value for d in at.dataframe if "sha256" in d.value.columns)
+    assert set(files["sheet"]) == {""}     # CSV files have no sheet
+    # Northwind's applications.csv had a candidate_name column: named as a person reads it.
+    northwind = _page("Northwind Health")
+    files = next(d.value for d in northwind.dataframe if "sha256" in d.value.columns)
+    assert "Candidate name" in set(files["dropped_personal_columns"])
+    rejected = next(d.value for d in at.dataframe if "raw" in d.value.columns and "reason" in d.value.columns)
+    assert all(not v.startswith("{") for v in rejected["raw"]), rejected["raw"]
