@@ -71,6 +71,7 @@ def settings_form(info: dict) -> dict | None:
                                   "every stored time; dates loaded without a time of day keep their date.")
         day_count = right.radio("Day count", ("calendar", "business"), horizontal=True, key=k("day_count"),
                                 index=("calendar", "business").index(info["day_count"]),
+                                format_func=lambda mode: f"{mode.capitalize()} days",
                                 help=SETTINGS_HELP["day_count"][1])
         holidays = left.text_area("Holidays (YYYY-MM-DD, one per line)", key=k("holidays"), height=120,
                                   value="\n".join(h.isoformat() for h in info["holidays"]),
@@ -163,7 +164,7 @@ def map_stage_words(client: str, unmapped: pd.DataFrame) -> None:
     client's dictionary and re-maps the stored events (no reload)."""
     with st.form(_key(client, "map_words"), border=True):
         st.markdown("**Map into the client's dictionary**")
-        left, middle, right = st.columns([3, 2, 1], vertical_alignment="bottom")
+        left, middle, right = st.columns([5, 3, 2], vertical_alignment="bottom")   # the button's label whole at 1280 px
         words = left.multiselect("Stage word(s)", unmapped["stage_word"].tolist(), key=_key(client, "map_words.words"),
                                  placeholder="Choose the unmapped word(s)")
         stage = middle.selectbox("Counts as", CANONICAL_WORDS, index=None, key=_key(client, "map_words.stage"),
