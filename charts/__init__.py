@@ -27,6 +27,7 @@ import plotly.io as pio
 from plotly.subplots import make_subplots
 
 from metrics import METRICS, render
+from metrics.engine import DAY_COLUMNS
 from store import OUTCOMES, STAGES
 
 # Okabe-Ito: distinguishable with the common colour-vision deficiencies, and in greyscale print.
@@ -124,7 +125,7 @@ def drill_spec(fig: go.Figure, curve: int, index: int) -> dict | None:
     if meta.get("by"):
         point = html.unescape(str(point))    # the builder escaped it (`_data_as_text`)
         spec.update(by=meta["by"], value=point)
-        label.append(f"{meta['by'].replace('_', ' ')} {point}")
+        label.append(f"{meta['by'].replace('_', ' ')} {group_name(meta['by'], point)}")
     elif meta.get("grain"):
         period = pd.Timestamp(point).date()
         spec.update(grain=meta["grain"], period=period)
@@ -164,15 +165,57 @@ def _empty(fig: go.Figure, message: str) -> go.Figure:
 
 
 def _count_ticks(largest) -> dict:
-    """Axis settings for counts: whole-number ticks, about five of them."""
-    return dict(tick0=0, dtick=max(1, math.ceil((largest or 1) / 5)), rangemode="tozero")
+    """Axis settings for counts: whole-number ticks at a round step (1, 2, 5, 10, 20, 25, 50, ...),
+    at most six of them, from zero; a small count still gets an axis up to 2 (not 0 to 1 in halves)."""
+    largest = max(math.ceil(largest) if not is_missing(largest) else 0, 2)
+    step = next(s * 10 ** e for e in range(10) for s in (1, 2, 2.5, 5) if largest / (s * 10 ** e) <= 6
+                and (s * 10 ** e) % 1 == 0)
+    return dict(tick0=0, dtick=step, tickformat=",d", range=[0, largest * 1.08], rangemode="tozero")
 
 
-def _target_line(fig: go.Figure, target, label: str) -> None:
-    """The target as a dashed line, labelled `label.format(target)`; nothing when there is none."""
-    if target is not None:
-        fig.add_hline(y=target, line=dict(color=TARGET, dash="dash", width=2),
-                      annotation_text=label.format(target), annotation_position="top left")
+# Placeholder groups and codes as people say them (a group's value itself stays the drill-down key).
+GROUP_WORDS = {"kind": {"sla": "SLA deadlines", "commitment": "Commitments"},
+               "side": {"rpo": "RPO side", "client": "Client side"}}
+
+
+def group_name(by: str, value) -> str:
+    """A breakdown's group in words: `(unknown requisition)` as "Unknown requisition", `(not set)`
+    as "Not set", a deadline's kind `sla` as "SLA deadlines", a blank as "Not set"."""
+    if is_missing(value) or value == "":
+        return "Not set"
+    value = str(value)
+    if value in GROUP_WORDS.get(by, {}):
+        return GROUP_WORDS[by][value]
+    if value.startswith("(") and value.endswith(")"):
+        return value[1].upper() + value[2:-1]
+    return value
+
+
+def _label_width(text: str) -> int:
+    """About how many pixels a label in the template's font takes (a 14 px sans-serif)."""
+    return 8 * len(html.unescape(text)) + 8
+
+
+def _target_line(fig: go.Figure, target, label: str, colour: str = TARGET, yanchor: str = "middle") -> None:
+    """The target as a dashed line across the plot, labelled `label.format(target)` in the right
+    margin, outside the plotting area, where no bar, point or value label is; nothing when there is
+    no target."""
+    if target is None:
+        return
+    text = label.format(target)
+    fig.add_hline(y=target, line=dict(color=colour, dash="dash", width=2))
+    fig.add_annotation(text=text, xref="paper", x=1, xanchor="left", xshift=6, yref="y", y=target,
+                       yanchor=yanchor, showarrow=False, align="left", font=dict(size=12, color=colour))
+    right = max(_label_width(line) for line in text.split("<br>")) + 16
+    fig.update_layout(margin=dict(r=max(fig.layout.margin.r or 30, right)))
+
+
+def _target_above(fig: go.Figure, target, text: str, xref: str = "x") -> None:
+    """The target as a dashed vertical line, labelled above the plotting area (over the line's top
+    end, under the title), never over a bar or a value label."""
+    fig.add_vline(x=target, line=dict(color=TARGET, dash="dash", width=2))
+    fig.add_annotation(text=text, xref=xref, x=target, yref="paper", y=1, yanchor="bottom", yshift=2,
+                       showarrow=False, font=dict(size=12, color=TARGET), bgcolor="white")
 
 
 def _days_title(what: str, value, target) -> str:
@@ -188,52 +231,83 @@ def _days_title(what: str, value, target) -> str:
             f"the {target:g}-day target</sup>")
 
 
+# What a duration metric's trend and distribution say, in words.
+DURATION_WORDS = {
+    "time_to_submit": {"median": "Median time to submit", "half": "Half the requisitions had a first submittal",
+                       "axis": "days to first submittal", "bars": "requisitions",
+                       "none": "No requisition had its first submittal in this period",
+                       "title_none": "Time to submit: no first submittals in this period"},
+    "time_to_fill": {"median": "Median time to fill", "half": "Half the filled requisitions were filled",
+                     "axis": "days from start to first hire", "bars": "requisitions filled",
+                     "none": "No requisition had its first hire in this period",
+                     "title_none": "Time to fill: no requisition filled in this period"},
+}
+
+
 @_data_as_text
-def time_to_submit_trend(trend: pd.DataFrame, target: float | None, totals: dict, grain: str = "month") -> go.Figure:
-    """Median and 90th percentile time to submit per week/month/quarter, with the target as a line."""
-    fig = go.Figure(layout=dict(template=TEMPLATE, title=_days_title("Median time to submit", totals.get("median"),
-                                                                      target)))
+def duration_trend(metric: str, trend: pd.DataFrame, target: float | None, totals: dict,
+                   grain: str = "month") -> go.Figure:
+    """A duration metric's median and 90th percentile per week/month/quarter, with the target as a line."""
+    words = DURATION_WORDS[metric]
+    fig = go.Figure(layout=dict(template=TEMPLATE, title=_days_title(words["median"], totals.get("median"), target)))
     if trend.empty:
-        return _empty(fig, "No requisition had its first submittal in this period")
+        return _empty(fig, words["none"])
     fig.add_bar(x=trend["period"], y=trend["median"], name="Median", marker_color=PALETTE[0],
-                customdata=trend[["n", "p90"]], meta=_drill("time_to_submit", grain=grain, count="customdata"),
+                customdata=trend[["n", "p90"]], meta=_drill(metric, grain=grain, count="customdata"),
                 hovertemplate=GRAIN_HOVER[grain] + "<br>median %{y:.1f} d<br>p90 %{customdata[1]:.1f} d"
-                "<br>n = %{customdata[0]} requisitions<extra></extra>")
+                f"<br>n = %{{customdata[0]}} {words['bars']}<extra></extra>")
     fig.add_scatter(x=trend["period"], y=trend["p90"], name="90th percentile", mode="lines+markers",
                     line=dict(color=PALETTE[1], width=3), hovertemplate="p90 %{y:.1f} d<extra></extra>")
     _target_line(fig, target, "target {:g} d")
-    fig.update_yaxes(title_text="days")
+    fig.update_yaxes(title_text="days", rangemode="tozero")
     fig.update_xaxes(**GRAIN_AXIS[grain])
     return fig
 
 
 @_data_as_text
-def time_to_submit_distribution(rows: pd.DataFrame, target: float | None, totals: dict) -> go.Figure:
-    """How many requisitions took each number of days to a first submittal, with the spread as a
-    box (median, quartiles, outliers) above and the target as a line."""
+def distribution(metric: str, rows: pd.DataFrame, target: float | None, totals: dict) -> go.Figure:
+    """How many requisitions took each number of days (one bar per day count, whose click lists
+    them), with the spread as a box (median, quartiles, outliers) above and the target as a line."""
+    words, days = DURATION_WORDS[metric], DAY_COLUMNS[metric]
     p90 = totals.get("p90")
-    title = ("Time to submit: no first submittals in this period" if is_missing(totals.get("median")) else
-             f"Half the requisitions had a first submittal within {totals['median']:.1f} days"
+    title = (words["title_none"] if is_missing(totals.get("median")) else
+             f"{words['half']} within {totals['median']:.1f} days"
              f"<br><sup>9 in 10 within {p90:.1f} days; n = {totals['n']}</sup>")
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.22, 0.78], vertical_spacing=0.04)
-    fig.update_layout(template=TEMPLATE, title=title, showlegend=False)
+    fig.update_layout(template=TEMPLATE, title=title, showlegend=False, margin=dict(t=100))
     if rows.empty:
-        return _empty(fig, "No requisition had its first submittal in this period")
-    counts = rows.groupby("tts_days").size().reset_index(name="requisitions")
-    fig.add_box(x=rows["tts_days"], name="", marker_color=PALETTE[0], boxpoints="outliers", row=1, col=1,
+        return _empty(fig, words["none"])
+    counts = rows.groupby(days).size().reset_index(name="requisitions")
+    fig.add_box(x=rows[days], name="", marker_color=PALETTE[0], boxpoints="outliers", row=1, col=1,
                 hovertemplate="%{x} days<extra></extra>")
-    fig.add_bar(x=counts["tts_days"], y=counts["requisitions"], marker_color=PALETTE[0], name="Requisitions",
-                meta=_drill("time_to_submit", subset="n", days=True),
-                hovertemplate="%{x} days: %{y} requisitions<extra></extra>", row=2, col=1)
+    # One bar per day count, each 0.8 days wide: a few requisitions make a few slim bars, not one
+    # bar as wide as the chart.
+    fig.add_bar(x=counts[days], y=counts["requisitions"], marker_color=PALETTE[0], name=words["bars"].capitalize(),
+                width=0.8, meta=_drill(metric, subset="n", days=True),
+                hovertemplate="%{x} days: %{y} " + words["bars"] + "<extra></extra>", row=2, col=1)
+    lo, hi = float(counts[days].min()), float(counts[days].max())
     if target is not None:
+        lo, hi = min(lo, target), max(hi, target)
         for row in (1, 2):
-            fig.add_vline(x=target, line=dict(color=TARGET, dash="dash", width=2), row=row, col=1,
-                          **({"annotation_text": f"target {target:g} d", "annotation_position": "top right"}
-                             if row == 2 else {}))
+            fig.add_vline(x=target, line=dict(color=TARGET, dash="dash", width=2), row=row, col=1)
+        fig.add_annotation(text=f"target {target:g} d", xref="x2", x=target, yref="paper", y=1, yanchor="bottom",
+                           yshift=2, showarrow=False, font=dict(size=12, color=TARGET), bgcolor="white")
+    # At least ten days across, so that three requisitions read as a spread of days.
+    pad = max(1.0, (10 - (hi - lo)) / 2)
+    left, right = lo - pad, hi + pad
+    if lo >= 0 and left < -0.6:      # no empty days below zero: the room goes to the right
+        left, right = -0.6, right + (-0.6 - left)
+    fig.update_xaxes(range=[left, right], zeroline=False, **({"dtick": 1} if right - left <= 14 else {}))
+    fig.update_xaxes(ticks="", showline=False, row=1, col=1)
     fig.update_yaxes(visible=False, row=1, col=1)
-    fig.update_yaxes(title_text="requisitions", row=2, col=1)
-    fig.update_xaxes(title_text="days to first submittal", row=2, col=1)
+    fig.update_yaxes(title_text=words["bars"], row=2, col=1, **_count_ticks(counts["requisitions"].max()))
+    fig.update_xaxes(title_text=words["axis"], row=2, col=1)
     return fig
+
+
+# The time-to-submit charts by their names on the Time to submit and Overview pages and in the deck.
+time_to_submit_trend = functools.partial(duration_trend, "time_to_submit")
+time_to_submit_distribution = functools.partial(distribution, "time_to_submit")
 
 
 @_data_as_text
@@ -275,7 +349,7 @@ def conversion_trend(trend: pd.DataFrame, totals: dict, grain: str = "month", ta
                                     label="submitted"),
                         hovertemplate=GRAIN_HOVER[grain] + f"<br>{name}: " + "%{y:.0%}<br>cohort %{customdata[0]}"
                         "<extra></extra>")
-    _target_line(fig, target, "submit → interview target {:.0%}")
+    _target_line(fig, target, "target {:.0%}<br>submit → interview")
     fig.update_yaxes(tickformat=".0%", range=[0, 1.05], title_text="conversion")
     fig.update_xaxes(**GRAIN_AXIS[grain])
     return fig
@@ -327,26 +401,38 @@ def by_dimension(table: pd.DataFrame, metric: str, by: str, target: float | None
     if data.empty:
         fig.update_layout(title=f"{m.title} by {dim}: no data in this period")
         return _empty(fig, "Nothing to compare in this period")
+    names = [group_name(by, g) for g in data[by]]
     # Worst first: the group a reader should ask about sits at the top.
-    worst, best = data.iloc[0], data.iloc[-1]
     title = f"{m.title} by {dim}"
     if len(data) > 1:
-        title += (f"<br><sup>{words} from {fmt_value(worst[col], m.unit)} ({worst[by]}) to "
-                  f"{fmt_value(best[col], m.unit)} ({best[by]})</sup>")
-    fig.update_layout(title=title, height=max(320, 120 + 28 * len(data)), margin=dict(l=200))
+        title += (f"<br><sup>{words} from {fmt_value(data[col].iloc[0], m.unit)} ({names[0]}) to "
+                  f"{fmt_value(data[col].iloc[-1], m.unit)} ({names[-1]})</sup>")
     text = [f"{fmt_value(v, m.unit)} (n = {n})" for v, n in zip(data[col], data[n_col])]
-    # Short bars (a 0% group) carry their label outside, where it has room.
-    longest = data[col].abs().max() or 1
-    fig.add_bar(y=data[by], x=data[col], orientation="h", marker_color=PALETTE[0], text=text, cliponaxis=False,
-                textposition=["inside" if abs(v) >= 0.3 * longest else "outside" for v in data[col]],
-                customdata=data[[n_col]], name=words,
+    values = [float(v) for v in data[col]]
+    # Each value label sits just past its bar's end, outside the bar. The axis is made long enough
+    # for the longest label, reckoned for the narrowest plot the pages draw (a half-width column).
+    plot_px = 360
+    share = min(0.45, max(map(_label_width, text)) / plot_px)
+    top = max(values + [target or 0, 0]) / (1 - share) or 1
+    label_span = share * top
+    # A label that would reach across the target line (its bar ends just short of the target) goes
+    # inside its bar, at the end, when the bar is long enough to hold it.
+    positions = ["inside" if target is not None and v < target < v + label_span and v >= label_span else "outside"
+                 for v in values]
+    fig.add_bar(y=data[by], x=values, orientation="h", marker_color=PALETTE[0], text=text, cliponaxis=False,
+                textposition=positions, insidetextanchor="end", textfont=dict(size=13),
+                customdata=list(zip(data[n_col], names)), name=words,
                 meta=_drill(metric, subset=n_col, by=by, key="y", count="customdata", label=m.counts),
-                hovertemplate="%{y}: %{text}<extra></extra>")
+                hovertemplate="%{customdata[1]}: %{text}<extra></extra>")
     if target is not None:
-        fig.add_vline(x=target, line=dict(color=TARGET, dash="dash", width=2),
-                      annotation_text=f"target {fmt_value(target, m.unit)}", annotation_position="top")
-    fig.update_yaxes(autorange="reversed", type="category")
-    fig.update_xaxes(title_text=words, **({"tickformat": ".0%", "range": [0, 1.05]} if m.unit == "rate" else {}))
+        _target_above(fig, target, f"target {fmt_value(target, m.unit)}")
+    plot_height = 34 * len(data) + 40
+    fig.update_layout(title=title, height=plot_height + 130, margin=dict(l=200, t=100 if target is not None else 80),
+                      # At most 30 px a bar: one or two groups make slim bars, not a wall of blue.
+                      bargap=max(0.2, 1 - 30 * len(data) / plot_height))
+    fig.update_yaxes(autorange="reversed", type="category", tickvals=list(data[by]), ticktext=names)
+    fig.update_xaxes(title_text=words, range=[0, top],
+                     **({"tickformat": ".0%", "tickvals": [0, 0.25, 0.5, 0.75, 1]} if m.unit == "rate" else {}))
     return fig
 
 
@@ -374,7 +460,7 @@ def adherence_by_month(trend: pd.DataFrame, target: float | None, totals: dict) 
         fig.add_scatter(x=trend["period"], y=[target] * len(trend), name=f"Target {target:.0%}", yaxis="y2",
                         mode="lines", line=dict(color=TARGET, dash="dash", width=2), hoverinfo="skip")
     fig.update_xaxes(**MONTH_AXIS)
-    fig.update_layout(yaxis=dict(title="deadlines"),
+    fig.update_layout(yaxis=dict(title="deadlines", **_count_ticks((trend["met"] + trend["missed"] + trend["pending"]).max())),
                       yaxis2=dict(title="adherence", overlaying="y", side="right", range=[0, 1.05],
                                   tickvals=[0, 0.25, 0.5, 0.75, 1], tickformat=".0%", showgrid=False),
                       legend=dict(traceorder="normal"))
@@ -392,9 +478,11 @@ def misses_by_reason(table: pd.DataFrame, totals: dict) -> go.Figure:
         return _empty(fig, "No misses")
     rpo, client = totals.get("missed_rpo") or 0, totals.get("missed_client") or 0
     top = data.iloc[0]
-    fig.update_layout(title=f"{missed} deadlines missed: {rpo} on the RPO's side, {client} on the client's"
-                      f"<br><sup>most often: {top['reason']} ({top['missed']})</sup>",
-                      height=max(320, 140 + 30 * len(data)), margin=dict(l=240))
+    fig.update_layout(title=f"{missed} deadlines missed<br><sup>{rpo} on the RPO's side, {client} on the client's; "
+                      f"most often: {top['reason']} ({top['missed']})</sup>",
+                      height=max(320, 200 + 30 * len(data)), margin=dict(l=240, b=100),
+                      bargap=max(0.2, 1 - 30 * len(data) / (max(320, 200 + 30 * len(data)) - 180)),
+                      legend=dict(orientation="h", yref="container", yanchor="bottom", y=0, xanchor="left", x=0))
     for col, name, colour in (("missed_rpo", "RPO side", PALETTE[0]), ("missed_client", "Client side", PALETTE[1])):
         fig.add_bar(y=data["reason"], x=data[col], name=name, orientation="h", marker_color=colour,
                     meta=_drill("deadline_adherence", subset=col, by="reason", key="y", count="x",
@@ -416,6 +504,7 @@ def we_scorecard(tts_trend: pd.DataFrame, hm_trend: pd.DataFrame, tts: dict, hm:
         "<br><sup>medians over the period: our speed beside the client's</sup>")))
     if tts_trend.empty and hm_trend.empty:
         return _empty(fig, "No submittals in this period")
+    other_key = {"time_to_submit_median": "hm_feedback_median", "hm_feedback_median": "time_to_submit_median"}
     for trend, metric, name, colour, target_key in (
             (tts_trend, "time_to_submit", "Our speed: time to submit", PALETTE[0], "time_to_submit_median"),
             (hm_trend, "hm_feedback_days", "Client's speed: HM feedback", PALETTE[1], "hm_feedback_median")):
@@ -425,9 +514,12 @@ def we_scorecard(tts_trend: pd.DataFrame, hm_trend: pd.DataFrame, tts: dict, hm:
                         line=dict(color=colour, width=3), customdata=trend[["n"]],
                         meta=_drill(metric, subset="n", grain="month", count="customdata", label=name),
                         hovertemplate="%{x|%b %Y}: median %{y:.1f} d (n = %{customdata[0]})<extra></extra>")
-        if targets.get(target_key) is not None:
-            fig.add_hline(y=targets[target_key], line=dict(color=colour, dash="dot", width=2),
-                          annotation_text=f"target {targets[target_key]:g} d", annotation_position="top left")
+        # With both targets, the higher one's label sits above its line and the lower one's below
+        # (ours above on a tie): two close targets never print their labels on each other.
+        mine, other = targets.get(target_key), targets.get(other_key[target_key])
+        _target_line(fig, mine, ("our" if metric == "time_to_submit" else "HM") + " target {:g} d", colour,
+                     yanchor="middle" if mine is None or other is None else
+                     "bottom" if (mine, metric == "time_to_submit") > (other, metric != "time_to_submit") else "top")
     fig.update_yaxes(title_text="days (median)", rangemode="tozero")
     fig.update_xaxes(**MONTH_AXIS)
     return fig
