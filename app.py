@@ -21,6 +21,7 @@ PAGES = {
         ("pages/time_to_submit.py", "Time to submit", ":material/timer:", "viewer"),
         ("pages/conversion.py", "Interview conversion", ":material/filter_alt:", "viewer"),
         ("pages/deadlines.py", "Deadline adherence", ":material/event_available:", "viewer"),
+        ("pages/time_to_fill.py", "Time to fill", ":material/how_to_reg:", "viewer"),
         ("pages/hm_responsiveness.py", "Hiring-manager responsiveness", ":material/forum:", "viewer"),
         ("pages/requisition.py", "Requisition detail", ":material/work:", "viewer"),
     ],
