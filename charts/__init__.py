@@ -210,11 +210,13 @@ def _target_line(fig: go.Figure, target, label: str, colour: str = TARGET, yanch
     fig.update_layout(margin=dict(r=max(fig.layout.margin.r or 30, right)))
 
 
-def _target_above(fig: go.Figure, target, text: str, xref: str = "x") -> None:
-    """The target as a dashed vertical line, labelled above the plotting area (over the line's top
-    end, under the title), never over a bar or a value label."""
-    fig.add_vline(x=target, line=dict(color=TARGET, dash="dash", width=2))
+def _target_above(fig: go.Figure, target, text: str, span: tuple[float, float], xref: str = "x") -> None:
+    """The target's label above the plotting area (over the top end of its line, under the title),
+    never over a bar or a value label; near an end of the axis's `span` it reaches inwards, not off
+    the chart."""
+    where = (target - span[0]) / ((span[1] - span[0]) or 1)
     fig.add_annotation(text=text, xref=xref, x=target, yref="paper", y=1, yanchor="bottom", yshift=2,
+                       xanchor="right" if where > 0.8 else "left" if where < 0.2 else "center",
                        showarrow=False, font=dict(size=12, color=TARGET), bgcolor="white")
 
 
@@ -290,13 +292,13 @@ def distribution(metric: str, rows: pd.DataFrame, target: float | None, totals: 
         lo, hi = min(lo, target), max(hi, target)
         for row in (1, 2):
             fig.add_vline(x=target, line=dict(color=TARGET, dash="dash", width=2), row=row, col=1)
-        fig.add_annotation(text=f"target {target:g} d", xref="x2", x=target, yref="paper", y=1, yanchor="bottom",
-                           yshift=2, showarrow=False, font=dict(size=12, color=TARGET), bgcolor="white")
     # At least ten days across, so that three requisitions read as a spread of days.
     pad = max(1.0, (10 - (hi - lo)) / 2)
     left, right = lo - pad, hi + pad
     if lo >= 0 and left < -0.6:      # no empty days below zero: the room goes to the right
         left, right = -0.6, right + (-0.6 - left)
+    if target is not None:
+        _target_above(fig, target, f"target {target:g} d", (left, right), xref="x2")
     fig.update_xaxes(range=[left, right], zeroline=False, **({"dtick": 1} if right - left <= 14 else {}))
     fig.update_xaxes(ticks="", showline=False, row=1, col=1)
     fig.update_yaxes(visible=False, row=1, col=1)
@@ -425,7 +427,8 @@ def by_dimension(table: pd.DataFrame, metric: str, by: str, target: float | None
                 meta=_drill(metric, subset=n_col, by=by, key="y", count="customdata", label=m.counts),
                 hovertemplate="%{customdata[1]}: %{text}<extra></extra>")
     if target is not None:
-        _target_above(fig, target, f"target {fmt_value(target, m.unit)}")
+        fig.add_vline(x=target, line=dict(color=TARGET, dash="dash", width=2))
+        _target_above(fig, target, f"target {fmt_value(target, m.unit)}", (0, top))
     plot_height = 34 * len(data) + 40
     fig.update_layout(title=title, height=plot_height + 130, margin=dict(l=200, t=100 if target is not None else 80),
                       # At most 30 px a bar: one or two groups make slim bars, not a wall of blue.
