@@ -292,6 +292,48 @@ def chart_table(fig: go.Figure) -> pd.DataFrame:
 
 # -- table files ---------------------------------------------------------------------------------
 
+# Dates and times of the fact tables, as people read them (the dashboard's date and time columns).
+DATE_HEADERS = {
+    "start_on": "Start", "opened_on": "Opened", "assigned_on": "Assigned", "closed_on": "Closed",
+    "first_sub_on": "First submittal", "kth_sub_on": "SLA submittal", "first_hire_on": "First hire",
+    "sla_due_on": "SLA due", "sub_on": "Submitted", "hire_on": "Hired on", "feedback_on": "Feedback",
+    "due_on": "Due", "delivered_on": "Delivered", "revised_due_date": "Revised due", "revised_on": "Revised on",
+    "entered_on": "Entered (local date)", "exited_on": "Exited (local date)", "applied_on": "Applied",
+    "due_date": "Due"}
+TIME_HEADERS = {
+    "entered_at": "Entered (UTC)", "exited_at": "Exited (UTC)", "sub_at": "Submitted (UTC)",
+    "opened_at": "Opened (UTC)", "assigned_at": "Assigned (UTC)", "closed_at": "Closed (UTC)",
+    "applied_at": "Applied (UTC)"}
+# Every stored column a table on screen or in a file may hold, in people's words: one list for the
+# screen's headers and the downloads' (`header`).
+HEADERS = {
+    "requisition_id": "Requisition", "title": "Title", "department": "Department", "recruiter": "Recruiter",
+    "hiring_manager": "Hiring manager", "application_id": "Application", "candidate_id": "Candidate",
+    "source": "Source", "status": "Status", "age_days": "Age (days)",
+    "tts_days": "Time to submit (days)", "ttf_days": "Time to fill (days)", "feedback_days": "Feedback (days)",
+    "days_left": "Days left", "kind": "Kind", "deadline_id": "Deadline", "description": "What was promised",
+    "side": "Side", "reason": "Reason", "raw_stage": "Client's word", "stage": "Stage",
+    "revised_in_time": "Revised in time", "revised": "Revised", "interviewed": "Interviewed", "offered": "Offered",
+    "hired": "Hired", "ended": "Outcome known", "submittals": "Submittals", "hires": "Hires", "openings": "Openings",
+    "known_req": "Known requisition", "given_reason": "Reason given",
+    "submitted": "Submitted", "in_process": "In process", "awaiting_interview": "Awaiting interview",
+    "awaiting_offer": "Awaiting offer", "awaiting_hire": "Awaiting hire", "awaiting_feedback": "Awaiting feedback",
+    "submit_to_interview": "Submit → interview", "interview_to_offer": "Interview → offer",
+    "offer_to_hire": "Offer → hire", "rate": "Adherence", "due": "Due", "met": "Met", "missed": "Missed",
+    "pending": "Pending", "missed_rpo": "Missed, our side", "missed_client": "Missed, client's side",
+    "sla_due": "SLA deadlines due", "sla_met": "SLA deadlines met", "commitments_due": "Commitments due",
+    "commitments_met": "Commitments met", "median": "Median (days)", "mean": "Mean (days)",
+    "p90": "90th percentile (days)", "n": "n",
+    **DATE_HEADERS, **TIME_HEADERS,
+}
+
+
+def header(name) -> str:
+    """A stored column's header for people, on screen and in CSV and XLSX files: `tts_days` ->
+    `Time to submit (days)`, `first_sub_on` -> `First submittal`; a name without one stays as it is."""
+    return HEADERS.get(name, str(name))
+
+
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -307,10 +349,11 @@ def safe_text(value):
     return "'" + value if formula_like(value) else value
 
 
-def table_csv(table: pd.DataFrame) -> bytes:
+def table_csv(table: pd.DataFrame, people: bool = False) -> bytes:
     """The table as CSV (UTF-8 with a byte-order mark, so Excel reads accents and arrows): a header
-    row and exactly the table's rows, formula-safe. The context (filters, data as of) goes in the
-    file name and the XLSX's About sheet, so the file stays plain data that any tool loads."""
+    row (with `people`, in people's words: `header`) and exactly the table's rows, formula-safe,
+    blanks empty. The context (filters, data as of) goes in the file name and the XLSX's About
+    sheet, so the file stays plain data that any tool loads."""
     out = table.copy()
     for col in out.columns:
         if pd.api.types.is_datetime64_any_dtype(out[col]):
@@ -319,7 +362,7 @@ def table_csv(table: pd.DataFrame) -> bytes:
         elif not pd.api.types.is_numeric_dtype(out[col]):
             # Element by element: `map` would turn a column of counts and rates into floats.
             out[col] = pd.Series([safe_text(v) for v in out[col]], index=out.index, dtype=object)
-    out.columns = [safe_text(str(c)) for c in out.columns]
+    out.columns = [safe_text(header(c) if people else str(c)) for c in out.columns]
     # CRLF line ends (RFC 4180): a field holding a bare carriage return is then quoted too.
     return out.to_csv(index=False, date_format="%Y-%m-%d %H:%M:%S", lineterminator="\r\n").encode("utf-8-sig")
 
@@ -374,11 +417,12 @@ def _write(ws, row: int, col: int, value, number_format: str | None = None):
     return cell
 
 
-def table_xlsx(table: pd.DataFrame, context: dict[str, str]) -> bytes:
+def table_xlsx(table: pd.DataFrame, context: dict[str, str], people: bool = False) -> bytes:
     """The table as an Excel workbook: sheet "Data" (bold coloured header row, frozen, with an
-    autofilter; rates as percentages, day counts with one decimal, dates as dates; column widths
-    to fit) and sheet "About" with `context` (the chart or table title, what it counts, filters,
-    n, data as of), one row each. Text is always a string cell, never a formula.
+    autofilter; with `people`, headers in people's words (`header`); rates as percentages, day counts
+    with one decimal, dates as dates, blanks empty; column widths to fit) and sheet "About" with
+    `context` (the chart or table title, what it counts, filters, n, data as of), one row each.
+    Text is always a string cell, never a formula.
 
     `context` must state "Filters" and "Data as of". A `unit` column (as `chart_table` gives)
     formats its row's `value` (and `target`) by that unit.
@@ -392,10 +436,10 @@ def table_xlsx(table: pd.DataFrame, context: dict[str, str]) -> bytes:
     kinds = {c: _column_kind(str(c), table[c]) for c in table.columns}
     widths = {}
     for j, name in enumerate(table.columns, start=1):
-        cell = _write(ws, 1, j, str(name))
+        cell = _write(ws, 1, j, header(name) if people else str(name))
         cell.font, cell.fill = HEADER_FONT, HEADER_FILL
         cell.alignment = Alignment(vertical="center")
-        widths[j] = len(str(name))
+        widths[j] = len(cell.value)
     units = table["unit"].tolist() if "unit" in table.columns else None
     for i, values in enumerate(table.itertuples(index=False, name=None), start=2):
         for j, (name, value) in enumerate(zip(table.columns, values), start=1):
