@@ -12,15 +12,16 @@ f, totals = data["filters"], data["totals"]
 info = dashboard.client_info(f.client)
 labels, targets = info["stage_labels"], info["targets"]
 widgets.scope(f)
+widgets.definition("interview_conversion", info)
 
 widgets.conversion_steps(totals, labels, targets)
-left, right = st.columns(2)
+left, right, rows = widgets.chart_columns()
 with left:
     widgets.chart(charts.conversion_funnel(totals, labels), "interview_conversion", totals["submitted"], f, info,
-                  key="funnel")
+                  key="funnel", rows_in=rows)
 with right:
     widgets.chart(charts.in_process(totals, labels), "interview_conversion", totals["submitted"], f, info,
-                  key="in_process")
+                  key="in_process", rows_in=rows)
 widgets.chart(charts.conversion_trend(data["trend"], totals, grain, targets.get("submit_to_interview")),
               "interview_conversion", totals["submitted"], f, info, key="trend")
 for by, table in data["by"].items():

@@ -11,17 +11,18 @@ f, totals = data["filters"], data["totals"]
 info = dashboard.client_info(f.client)
 target = info["targets"].get("deadline_adherence")
 widgets.scope(f)
+widgets.definition("deadline_adherence", info)
 
 widgets.deadline_figures(totals, target)
 widgets.chart(charts.adherence_by_month(data["trend"], target, totals), "deadline_adherence", totals["due"], f, info,
               key="by-month")
-left, right = st.columns(2)
+left, right, rows = widgets.chart_columns()
 with left:
     widgets.chart(charts.misses_by_reason(data["by"]["reason"], totals), "deadline_adherence", totals["due"], f,
-                  info, key="misses")
+                  info, key="misses", rows_in=rows)
 with right:
     widgets.chart(charts.by_dimension(data["by"]["kind"], "deadline_adherence", "kind", target),
-                  "deadline_adherence", totals["due"], f, info, key="by-kind")
+                  "deadline_adherence", totals["due"], f, info, key="by-kind", rows_in=rows)
 for by in ("department", "recruiter"):
     widgets.chart(charts.by_dimension(data["by"][by], "deadline_adherence", by, target),
                   "deadline_adherence", totals["due"], f, info, key=f"by-{by}")

@@ -11,6 +11,7 @@ f, totals = data["filters"], data["totals"]
 info = dashboard.client_info(f.client)
 target = info["targets"].get("hm_feedback_median")
 widgets.scope(f)
+widgets.definition("hm_feedback_days", info)
 
 for by, table in data["by"].items():
     widgets.chart(charts.by_dimension(table, "hm_feedback_days", by, target), "hm_feedback_days", totals["n"], f, info,

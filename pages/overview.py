@@ -15,22 +15,22 @@ summary, targets = data["summary"], info["targets"]
 widgets.scope(f)
 dashboard.review_deck_button(f)
 
-widgets.kpi_cards(data["kpis"], info)
+widgets.kpi_cards(data["kpis"], f, info)
 
 st.subheader("We and the client: both sides of the hiring speed")
 widgets.chart(charts.we_scorecard(data["tts_trend"], data["hm_trend"], summary["time_to_submit"],
                                   summary["hm_feedback_days"], targets),
               "time_to_submit", summary["time_to_submit"]["n"], f, info, key="we",
               also=("hm_feedback_days", summary["hm_feedback_days"]["n"]))
-left, right = st.columns(2)
+left, right, rows = widgets.chart_columns()
 with left:
     widgets.chart(charts.time_to_submit_trend(data["tts_trend"], targets.get("time_to_submit_median"),
                                               summary["time_to_submit"]),
-                  "time_to_submit", summary["time_to_submit"]["n"], f, info, key="tts_trend")
+                  "time_to_submit", summary["time_to_submit"]["n"], f, info, key="tts_trend", rows_in=rows)
 with right:
     conv = summary["interview_conversion"]
     widgets.chart(charts.conversion_funnel(conv, info["stage_labels"]),
-                  "interview_conversion", conv["submitted"], f, info, key="funnel")
+                  "interview_conversion", conv["submitted"], f, info, key="funnel", rows_in=rows)
 adh = summary["deadline_adherence"]
 widgets.chart(charts.adherence_by_month(data["adherence_trend"], targets.get("deadline_adherence"), adh),
               "deadline_adherence", adh["due"], f, info, key="adherence")

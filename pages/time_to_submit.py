@@ -13,14 +13,15 @@ f, totals = data["filters"], data["totals"]
 info = dashboard.client_info(f.client)
 target = info["targets"].get("time_to_submit_median")
 widgets.scope(f)
+widgets.definition("time_to_submit", info)
 
-left, right = st.columns(2)
+left, right, rows = widgets.chart_columns()
 with left:
     widgets.chart(charts.time_to_submit_distribution(data["rows"], target, totals),
-                  "time_to_submit", totals["n"], f, info, key="distribution")
+                  "time_to_submit", totals["n"], f, info, key="distribution", rows_in=rows)
 with right:
     widgets.chart(charts.time_to_submit_trend(data["trend"], target, totals, grain),
-                  "time_to_submit", totals["n"], f, info, key="trend")
+                  "time_to_submit", totals["n"], f, info, key="trend", rows_in=rows)
 for by, table in data["by"].items():
     widgets.chart(charts.by_dimension(table, "time_to_submit", by, target),
                   "time_to_submit", totals["n"], f, info, key=f"by-{by}")
