@@ -1,0 +1,148 @@
+"""The sidebar's filters follow the user in a real browser (Chromium through Playwright): through
+every link of the navigation, the browser's back button, a reload and a copied URL, the client,
+departments, period, as-of date and comparison stay those the user chose, on screen and in the URL."""
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+
+import store
+from browser_support import settled
+
+try:
+    from playwright.sync_api import expect
+except ImportError:   # collected anyway: the `browser` marker skips (or, under CI, fails) each test
+    expect = None
+
+pytestmark = pytest.mark.browser
+CLIENT = "Globex UK"
+FROM, TO = "2026-07-01", "2026-09-30"
+LATEST = "2026-11-20"   # the sample data's last day
+
+
+@pytest.fixture
+def page(browser, server):
+    ctx = browser.new_context(viewport={"width": 1440, "height": 1000})
+    yield ctx.new_page()
+    ctx.close()
+    server.warn_deprecations()
+
+
+def _sidebar(page):
+    return page.locator('[data-testid="stSidebar"]')
+
+
+def _combo(page, label: str) -> str:
+    return _sidebar(page).get_by_role("combobox", name=label, exact=True).input_value()
+
+
+def _choose(page, kind: str, label: str, option: str) -> None:
+    box = _sidebar(page).locator(f'[data-testid="{kind}"]').filter(has_text=label)
+    # Scrolled into view first: a menu opened while the sidebar still scrolls closes again.
+    box.scroll_into_view_if_needed()
+    page.wait_for_timeout(300)
+    box.click()
+    page.get_by_role("option", name=option, exact=True).click()
+    page.keyboard.press("Escape")
+    settled(page)
+
+
+def _dates(sidebar, label: str) -> str:
+    """A date input's date or dates, as ISO dates (its form inputs hold them so)."""
+    box = sidebar.locator('[data-testid="stDateInput"]').filter(has_text=label)
+    if not box.count():
+        return ""
+    box.locator("input[type=date]").first.wait_for(state="attached")
+    return " to ".join(i.input_value() for i in box.locator("input[type=date]").all())
+
+
+def _filters_shown(page) -> dict:
+    """What the sidebar shows and what the URL says."""
+    sidebar = _sidebar(page)
+    params = parse_qs(urlparse(page.url).query)
+    return {
+        "client": _combo(page, "Client"), "period": _combo(page, "Period"), "compare": _combo(page, "Compare with"),
+        "dates": _dates(sidebar, "From"), "as_of": _dates(sidebar, "As of"),
+        "departments": sidebar.locator('[data-testid="stMultiSelect"]').filter(has_text="Departments").inner_text(),
+        "url": {k: v for k, v in params.items() if k in ("client", "period", "from", "to", "department", "compare")},
+    }
+
+
+def _wait_for_title(page, title: str) -> None:
+    page.wait_for_function("t => [...document.querySelectorAll('h1')].some(h => h.innerText.trim() === t)",
+                           arg=title, timeout=60000)
+    settled(page)
+
+
+def test_filters_survive_every_sidebar_link_the_back_button_and_a_reload(server, page):
+    with store.connection(server.db, read_only=True) as con:
+        (department,), = con.execute("SELECT min(department) FROM requisitions WHERE client = ?", [CLIENT]).fetchall()
+    page.goto(f"{server.url}/?client=Globex+UK&period=Custom&from={FROM}&to={TO}")
+    _wait_for_title(page, "Overview")
+    # The rest is chosen as a user does, in the sidebar.
+    _choose(page, "stMultiSelect", "Departments", department)
+    _choose(page, "stSelectbox", "Compare with", "Same period last year")
+    chosen = _filters_shown(page)
+    assert chosen["client"] == CLIENT and chosen["period"] == "Custom" and department in chosen["departments"]
+    assert chosen["dates"] == f"{FROM} to {TO}"
+    assert chosen["as_of"] == LATEST and chosen["compare"] == "Same period last year"
+    assert chosen["url"] == {"client": [CLIENT], "period": ["Custom"], "from": [FROM], "to": [TO],
+                             "department": [department], "compare": ["last_year"]}
+    scope = f"{CLIENT}; department: {department}; period {FROM} to {TO}"
+
+    nav = page.locator('[data-testid="stSidebarNav"]')
+    more = page.locator('[data-testid="stSidebarNavViewButton"]')
+    if more.count() and "more" in more.inner_text().lower():
+        more.click()
+    titles = [t.strip().splitlines()[-1] for t in nav.locator("a").all_inner_texts()]
+    assert len(titles) >= 12, titles
+    seen = []
+    for title in titles + ["Overview"]:
+        if more.count() and "more" in more.inner_text().lower():
+            more.click()
+        nav.locator("a").filter(has_text=title).first.click()
+        _wait_for_title(page, {"Access": "Access"}.get(title, title))
+        if not _sidebar(page).get_by_role("combobox", name="Client", exact=True).count():
+            continue    # a page without the client filters (Access, Audit log): the next page still has them
+        seen.append(title)
+        assert _filters_shown(page) == chosen, title
+        if title not in ("Portfolio", "Requisition detail", "Upload", "Data", "Glossary", "Settings", "Access",
+                         "Audit log"):
+            expect(page.get_by_text(scope).first).to_be_visible(timeout=30000)
+    assert {"Overview", "Time to submit", "Interview conversion", "Deadline adherence",
+            "Hiring-manager responsiveness", "Requisition detail", "Portfolio", "Glossary"} <= set(seen)
+
+    # A change of period, then the browser's back button: the view before the change; a reload keeps it.
+    nav.locator("a").filter(has_text="Time to submit").first.click()
+    _wait_for_title(page, "Time to submit")
+    _choose(page, "stSelectbox", "Period", "Last quarter")
+    page.wait_for_function("() => new URLSearchParams(location.search).get('period') === 'Last quarter'")
+    page.go_back()
+    page.wait_for_function("() => new URLSearchParams(location.search).get('period') === 'Custom'")
+    settled(page)
+    assert _filters_shown(page) == chosen
+    expect(page.get_by_text(scope).first).to_be_visible(timeout=30000)
+    page.reload()
+    _wait_for_title(page, "Time to submit")
+    assert _filters_shown(page) == chosen
+    expect(page.get_by_text(scope).first).to_be_visible(timeout=30000)
+
+    # The URL, copied into a new window (a new session), opens the same view.
+    copied = page.url
+    other = page.context.browser.new_context(viewport={"width": 1440, "height": 1000}).new_page()
+    other.goto(copied)
+    _wait_for_title(other, "Time to submit")
+    assert _filters_shown(other) == chosen
+    other.context.close()
+
+
+def test_the_default_view_is_the_clients_latest_data_not_today(server, page):
+    page.goto(f"{server.url}/?client=Globex+UK")
+    _wait_for_title(page, "Overview")
+    shown = _filters_shown(page)
+    assert shown["as_of"] == LATEST and shown["period"] == "Last 90 days" and shown["compare"] == "Previous period"
+    expect(_sidebar(page).get_by_text("Latest data: 20 Nov 2026")).to_be_visible()
+    expect(page.get_by_text(f"{CLIENT}; period 2026-08-23 to {LATEST}").first).to_be_visible()
+    # The as-of date is not written into the URL while it follows the latest data.
+    assert "as_of" not in parse_qs(urlparse(page.url).query)
