@@ -495,13 +495,22 @@ def review_deck_button(filters: Filters) -> None:
     except deck.DeckError as exc:
         problem = str(exc)
     me = scope()
-    st.download_button("Download review deck", data=audited(lambda: _read(me, lambda con: deck.build(con, filters)),
-                                    "deck", filters, file=deck.file_name(filters)),
-                       file_name=deck.file_name(filters), mime=deck.PPTX_MIME, on_click="ignore",
-                       icon=":material/slideshow:", key="review_deck", disabled=problem is not None,
-                       help="A 16:9 PowerPoint deck for these filters: executive summary against targets and the "
-                            "previous period, a slide per metric with editable charts, deadlines, glossary and "
-                            "data quality.")
+    with st.container(horizontal=True, gap="medium", vertical_alignment="center"):
+        button = st.empty()
+        internal = st.checkbox("With the internal appendix", key="deck_internal",
+                               help="Adds the rules every metric follows and the data-quality checks, for the "
+                                    "account team: not for the client. Its file name ends in -internal.")
+    name = deck.file_name(filters)
+    if internal:
+        name = name.removesuffix(".pptx") + "-internal.pptx"
+    button.download_button(
+        "Download review deck", data=audited(lambda: _read(me, lambda con: deck.build(con, filters, internal=internal)),
+                                             "deck", filters, file=name, internal_appendix=internal),
+        file_name=name, mime=deck.PPTX_MIME, on_click="ignore", icon=":material/slideshow:", key="review_deck",
+        disabled=problem is not None,
+        help="A 16:9 PowerPoint deck for these filters: executive summary against targets and "
+             f"{filters.comparison() or 'no other period'}, a slide per metric with editable charts, deadlines and "
+             "how we measure, in the client's words.")
     if problem:
         st.warning(f"The review deck cannot be built: {problem}.")
 

@@ -162,7 +162,10 @@ RULES = (
     "Stage events for application ids not in the applications table are listed on the Data page and "
     "not counted.",
     "SLA deadlines exist for requisitions that had started by the as-of date.",
-    "Previous period: the period of equal length just before, with the same as-of date.",
+    "Comparison (the KPIs' change): by default the previous period: a calendar month, quarter or year (or "
+    "the part of one up to a day, such as quarter to date) with the same part of the one before, any other "
+    "period with the days of equal length just before it; or the same dates one year earlier. The as-of "
+    "date stays the same.",
     "In process: a cohort application with no hire, rejection or withdrawal event by the as-of date.",
     "Snapshots (one row per application with its current stage, such as Greenhouse Harvest v1 jobs and "
     "applications): they carry requisitions and applications but no stage history, so time to submit, "
