@@ -234,7 +234,7 @@ def group_table(table, metric: str, by: str, filters, key: str) -> None:
     event = st.dataframe(table, hide_index=True, width="stretch", key=key, on_select="rerun",
                          selection_mode="single-row", column_config=labels)
     m, dim = METRICS[metric], by.replace("_", " ")
-    downloads(filters, [metric, "by", by], lambda: table, key=key,
+    downloads(filters, [metric, "by", by], lambda: table, key=key, people=False,   # stored names, as its readers expect
               context=about(filters, "Table", f"{m.title} by {dim}", metrics=[metric], n=f"{len(table)} rows"))
     selected = event.selection.rows if event else []
     if selected:
