@@ -766,14 +766,15 @@ def test_reopened_requisition_keeps_its_first_start_when_assigned_at_is_known(ma
 
 
 def test_kpis_show_targets_and_previous_period(make_db):
-    # Period June [06-01, 06-30] (30 days) -> previous period [05-02, 05-31], same as-of.
+    # Period June [06-01, 06-30], a calendar month -> previous period May [05-01, 05-31] (not the
+    # 30 days before, [05-02, 05-31]), same as-of.
     #   R1 opened 06-01, first submittal 06-05 -> 4 (June)
     #   R4 opened 05-30, first submittal 06-01 -> 2 (June's first day: not the previous period's)
     #   R2 opened 05-02, first submittal 05-10 -> 8 (previous period)
-    #   R3 opened 04-01, first submittal 05-01 -> 30: the day BEFORE the previous period, so out
-    # time_to_submit: value median(4, 2) = 3, n 2; previous 8 (19 if 05-01 were included, 5 if
-    # 06-01 were); target 5.
-    # Conversion: June cohort A1 (interviewed 06-07), A2, A5: 1/3; May cohort A3 (R2): 0.0.
+    #   R3 opened 04-01, first submittal 05-01 -> 30: May's first day, so in
+    # time_to_submit: value median(4, 2) = 3, n 2; previous median(8, 30) = 19 (8 with the 30 days
+    # before, 5 if 06-01 were included); target 5.
+    # Conversion: June cohort A1 (interviewed 06-07), A2, A5: 1/3; May cohort A3 (R2), A4 (R3): 0.0.
     # Target 0.5. time_to_fill has no target configured -> None.
     toml = CHICAGO_TOML + "[targets]\ntime_to_submit_median = 5\nsubmit_to_interview = 0.5\n"
     con = make_db(toml, {
@@ -804,7 +805,7 @@ def test_kpis_show_targets_and_previous_period(make_db):
     kpis = {k["metric"]: k for k in report(con, date_from="2026-06-01", date_to="2026-06-30",
                                             as_of="2026-07-15").kpis()}
     tts = kpis["time_to_submit"]
-    assert (tts["value"], tts["previous"], tts["target"], tts["n"]) == (3.0, 8.0, 5.0, 2)
+    assert (tts["value"], tts["previous"], tts["target"], tts["n"]) == (3.0, 19.0, 5.0, 2)
     conv = kpis["interview_conversion"]
     assert conv["value"] == pytest.approx(1 / 3)
     assert (conv["previous"], conv["target"], conv["n"]) == (0.0, 0.5, 3)
