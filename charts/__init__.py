@@ -26,7 +26,7 @@ import plotly.graph_objects as go
 import plotly.io as pio
 from plotly.subplots import make_subplots
 
-from metrics import METRICS, render
+from metrics import METRICS, fmt_value, is_missing, render
 from metrics.engine import DAY_COLUMNS
 from store import OUTCOMES, STAGES
 
@@ -80,31 +80,6 @@ def _data_as_text(builder):
     def build(*args, **kwargs):
         return builder(*map(_escaped, args), **{k: _escaped(v) for k, v in kwargs.items()})
     return build
-
-
-def is_missing(value) -> bool:
-    """True for an empty value: None, NaN or NaT."""
-    return value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NaT
-
-
-def fmt_value(value, unit: str) -> str:
-    """A KPI value for people: rates as percentages, days with one decimal, n/a when empty."""
-    if is_missing(value):
-        return "n/a"
-    return f"{value:.0%}" if unit == "rate" else f"{value:.1f} d"
-
-
-def target_status(value, target, lower_is_better: bool) -> str:
-    """Red/amber/green against a target: on target, near target (within 10%), off target."""
-    if is_missing(target):
-        return "no target"
-    if is_missing(value):
-        return "no data"
-    if lower_is_better:
-        ratio = target / value if value else float("inf")
-    else:
-        ratio = value / target if target else 1.0
-    return "on target" if ratio >= 1 else ("near target" if ratio >= 0.9 else "off target")
 
 
 def drill_spec(fig: go.Figure, curve: int, index: int) -> dict | None:
@@ -381,14 +356,10 @@ def in_process(totals: dict, labels: dict) -> go.Figure:
     return fig
 
 
-# What a metric's per-group chart shows: the column, the count behind it and how it is named.
-GROUP_VALUE = {
-    "time_to_submit": ("median", "n", "median time to submit"),
-    "time_to_fill": ("median", "n", "median time to fill"),
-    "hm_feedback_days": ("median", "n", "median feedback time"),
-    "interview_conversion": ("submit_to_interview", "submitted", "submit-to-interview"),
-    "deadline_adherence": ("rate", "due", "adherence"),
-}
+# How a metric's per-group chart names its bars' value (the metric's `kpi`, with n its `n_key`).
+KPI_WORDS = {"time_to_submit": "median time to submit", "time_to_fill": "median time to fill",
+             "hm_feedback_days": "median feedback time", "interview_conversion": "submit-to-interview",
+             "deadline_adherence": "adherence"}
 
 
 @_data_as_text
@@ -396,7 +367,7 @@ def by_dimension(table: pd.DataFrame, metric: str, by: str, target: float | None
     """The metric's headline number per department, recruiter, hiring manager or source, with n
     on each bar and the target as a line; the title names the fastest/best and slowest/worst."""
     m = METRICS[metric]
-    col, n_col, words = GROUP_VALUE[metric]
+    col, n_col, words = m.kpi, m.n_key, KPI_WORDS[metric]
     dim = by.replace("_", " ")
     data = table[table[col].notna()].sort_values(col, ascending=not m.lower_is_better) if not table.empty else table
     fig = go.Figure(layout=dict(template=TEMPLATE))
@@ -507,10 +478,10 @@ def we_scorecard(tts_trend: pd.DataFrame, hm_trend: pd.DataFrame, tts: dict, hm:
         "<br><sup>medians over the period: our speed beside the client's</sup>")))
     if tts_trend.empty and hm_trend.empty:
         return _empty(fig, "No submittals in this period")
-    other_key = {"time_to_submit_median": "hm_feedback_median", "hm_feedback_median": "time_to_submit_median"}
-    for trend, metric, name, colour, target_key in (
-            (tts_trend, "time_to_submit", "Our speed: time to submit", PALETTE[0], "time_to_submit_median"),
-            (hm_trend, "hm_feedback_days", "Client's speed: HM feedback", PALETTE[1], "hm_feedback_median")):
+    ours, theirs = (targets.get(METRICS[m].target_key) for m in ("time_to_submit", "hm_feedback_days"))
+    for trend, metric, name, colour, mine, other in (
+            (tts_trend, "time_to_submit", "Our speed: time to submit", PALETTE[0], ours, theirs),
+            (hm_trend, "hm_feedback_days", "Client's speed: HM feedback", PALETTE[1], theirs, ours)):
         if trend.empty:
             continue
         fig.add_scatter(x=trend["period"], y=trend["median"], name=name, mode="lines+markers",
@@ -519,7 +490,6 @@ def we_scorecard(tts_trend: pd.DataFrame, hm_trend: pd.DataFrame, tts: dict, hm:
                         hovertemplate="%{x|%b %Y}: median %{y:.1f} d (n = %{customdata[0]})<extra></extra>")
         # With both targets, the higher one's label sits above its line and the lower one's below
         # (ours above on a tie): two close targets never print their labels on each other.
-        mine, other = targets.get(target_key), targets.get(other_key[target_key])
         _target_line(fig, mine, ("our" if metric == "time_to_submit" else "HM") + " target {:g} d", colour,
                      yanchor="middle" if mine is None or other is None else
                      "bottom" if (mine, metric == "time_to_submit") > (other, metric != "time_to_submit") else "top")

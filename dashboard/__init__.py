@@ -335,7 +335,8 @@ def _time_to_fill(db: str, version: tuple, scope: Scope, filters: Filters, grain
     # The deck's "Time to fill by department" reads views.by(rep, "time_to_fill", ...) too: same numbers.
     def read(rep):
         rows = rep.rows("time_to_fill", subset="n")
-        return {"filters": rep.filters, "totals": rep.totals("time_to_fill"), "rows": rows,
+        return {"filters": rep.filters, "totals": rep.totals("time_to_fill"), "target": rep.target("time_to_fill"),
+                "rows": rows,
                 "trend": rep.aggregate("time_to_fill", grain=grain),
                 "by": views.by(rep, "time_to_fill", ("department", "recruiter")),
                 "filled": rows.sort_values(["first_hire_on", "requisition_id"], ascending=[False, True])[FILLED_COLUMNS]}
@@ -463,12 +464,7 @@ def requisition(filters: Filters, requisition_id: str | None) -> dict:
 
 def portfolio(filters: Filters) -> pd.DataFrame:
     """Every client's KPIs for the same period and as-of date, each with its own target and status."""
-    import charts
-    table = pd.DataFrame(_cached(_portfolio, filters))
-    if not table.empty:
-        table["status"] = [charts.target_status(v, t, low) for v, t, low in
-                           zip(table["value"], table["target"], table["lower_is_better"])]
-    return table
+    return pd.DataFrame(_cached(_portfolio, filters))
 
 
 def drill(filters: Filters, spec: dict) -> pd.DataFrame:

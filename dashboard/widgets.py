@@ -14,7 +14,8 @@ import streamlit as st
 import charts
 import dashboard
 from exports import files
-from metrics import METRICS, days_word, render
+from metrics import (CONVERSION_STEPS, METRICS, change, change_words, days_word, render, target_status,
+                     target_words)
 
 
 # How stored columns read on screen: the words of `files.header` (the downloads' headers too), with
@@ -33,17 +34,15 @@ STATUS_CSS = {"✓ on target": "color: #007A55", "~ near target": "color: #B36B0
               "✗ off target": "color: #C0392B; font-weight: 600"}
 
 
-def target_text(value, target, unit: str, lower_is_better: bool) -> str:
-    """The target and the red/amber/green status against it, for a caption: `target ≥ 45% ● on target`."""
-    if target is None:
-        return "no target"
-    status = STATUS_BADGES.get(charts.target_status(value, target, lower_is_better), "")
-    return f"target {'≤' if lower_is_better else '≥'} {charts.fmt_value(target, unit)} {status}"
+def target_text(status: str, target, unit: str, lower_is_better: bool) -> str:
+    """The target and the red/amber/green `status` against it, for a caption: `target ≥ 45% ● on target`."""
+    words = target_words(target, unit, lower_is_better)
+    return "no target" if words is None else f"target {words} {STATUS_BADGES.get(status, '')}"
 
 
 def kpi_cards(kpis: list[dict], filters, info: dict) -> None:
-    """One card per KPI: value, change against the comparison period (named: "vs Q2 2026"), target
-    and n; a caption under the cards gives the comparison period's dates."""
+    """One card per KPI (`Report.kpis`): value, change against the comparison period (named: "vs Q2
+    2026"), target and status, and n; a caption under the cards gives the comparison period's dates."""
     compare = filters.previous() is not None
     # A card has room for a short name only ("vs last year"); the caption under the cards says it in full.
     against = (filters.comparison_name() or "").removeprefix("the ").replace("same period last year", "last year")
@@ -51,22 +50,14 @@ def kpi_cards(kpis: list[dict], filters, info: dict) -> None:
     with st.container(horizontal=True, gap="small"):
         for k in kpis:
             unit = k["unit"]
-            delta, colour, arrow = None, "inverse" if k["lower_is_better"] else "normal", "auto"
-            if compare and k["value"] is not None and k["previous"] is not None:
-                diff = k["value"] - k["previous"]
-                if unit == "rate":
-                    diff = round(diff * 100)
-                    delta = f"{diff:+d} pts" if diff else "±0 pts"
-                else:
-                    diff = round(diff, 1)
-                    delta = f"{diff:+.1f} d" if diff else "±0.0 d"
-                if not diff:
-                    colour, arrow = "off", "off"
+            shown = change(k["value"], k["previous"], unit) if compare else None
+            delta = None if shown is None else change_words(shown, unit, signed=True)
+            colour, arrow = ("off", "off") if shown == 0 else ("inverse" if k["lower_is_better"] else "normal", "auto")
             with st.container(border=True, width=KPI_CARD_WIDTH):
                 st.metric(k["short"], charts.fmt_value(k["value"], unit), delta=delta, delta_color=colour,
                           delta_arrow=arrow, delta_description=f"vs {against}" if delta else None,
                           help=render(METRICS[k["metric"]], info))
-                st.caption(f"{target_text(k['value'], k['target'], unit, k['lower_is_better'])}  \nn = {k['n']}"
+                st.caption(f"{target_text(k['status'], k['target'], unit, k['lower_is_better'])}  \nn = {k['n']}"
                            + (f"; nothing in {against}" if compare and not delta else ""))
     if compare:
         st.caption(dashboard.as_text(f"Changes against {filters.comparison()}."))
@@ -97,15 +88,15 @@ def chart_scope(metric: str, n, filters) -> str:
     return f"Filters: {filters.describe()}. n = {n} {METRICS[metric].counts}. {dashboard.data_as_of(filters)}."
 
 
-def chart(fig, metric: str, n, filters, info: dict, key: str, also: tuple[str, int] | None = None,
+def chart(fig, metric: str, totals: dict, filters, info: dict, key: str, also: tuple[str, dict] | None = None,
           rows_in=None) -> None:
-    """A chart with its footnote (filters, n, data as of; `also` names a second metric the chart
-    shows, and its n) and its downloads (PNG, SVG with the full footnote, definition included;
+    """A chart with its footnote (filters, n: the metric's `n_key` of its `totals`, data as of;
+    `also` names a second metric the chart shows, and its totals) and its downloads (PNG, SVG with the full footnote, definition included;
     CSV, XLSX). Selecting a bar or point (click, or drag a box) lists the rows behind that number,
     with a CSV and XLSX of them, under the chart or in `rows_in` (a full-width container below the
     columns, `chart_columns`)."""
     event = st.plotly_chart(fig, width="stretch", key=key, on_select="rerun", selection_mode=("points", "box"))
-    shown = ((metric, n),) + ((also,) if also else ())
+    shown = [(m, t[METRICS[m].n_key]) for m, t in ((metric, totals),) + ((also,) if also else ())]
     for m, count in shown:
         st.caption(dashboard.as_text(chart_scope(m, count, filters)))
     footnotes = [charts.caption(m, info, filters.describe(), count, dashboard.data_as_of(filters))
@@ -239,7 +230,7 @@ def group_table(table, metric: str, by: str, filters, key: str) -> None:
     selected = event.selection.rows if event else []
     if selected:
         row = table.iloc[selected[0]]
-        subset = charts.GROUP_VALUE[metric][1]
+        subset = METRICS[metric].n_key
         spec = {"metric": metric, "subset": subset, "by": by, "value": row[by],
                 "count": int(row[subset]), "label": f"{dim} {row[by]}"}
         drill_rows(filters, spec, key=f"{key}-rows")
@@ -321,19 +312,18 @@ def requisition_table(table, filters, empty: str, name: str | None = None) -> No
 
 def conversion_steps(totals: dict, labels: dict, targets: dict) -> None:
     """Each conversion step in the client's words: counts, rate against target, N:1."""
-    steps = (("submitted", "interviewed", "submit_to_interview"), ("interviewed", "offered", "interview_to_offer"),
-             ("offered", "hired", "offer_to_hire"))
     # Two cards a row: a step's title is the client's own stage words, often long ("Client
     # Submission → 1st Interview / 2nd Interview"), and a card cuts its title rather than wrap it.
     cols = [c for _ in range(2) for c in st.columns(2)]
-    for col, (a, b, key) in zip(cols, steps):
+    for col, (a, b, key) in zip(cols, CONVERSION_STEPS):
         rate, target = totals.get(key), targets.get(key)
         ratio = f"{totals[a] / totals[b]:.1f}:1" if totals.get(b) else "n/a"
         with col:
             st.metric(dashboard.as_text(f"{labels[a]} → {labels[b]}"), charts.fmt_value(rate, "rate"), border=True,
                       help=dashboard.as_text(f"{totals[b]} of {totals[a]} reached {labels[b]}; {ratio} means "
                                              f"{ratio.split(':')[0]} {labels[a].lower()} per {labels[b].lower()}."))
-            st.caption(f"{totals[b]} of {totals[a]} · {ratio}  \n{target_text(rate, target, 'rate', False)}")
+            status = target_status(rate, target, False)
+            st.caption(f"{totals[b]} of {totals[a]} · {ratio}  \n{target_text(status, target, 'rate', False)}")
     with cols[-1]:
         st.metric("Still in process", totals.get("in_process") or 0, border=True,
                   help="Cohort applications with no hire, rejection or withdrawal yet: shown apart, not as lost.")
@@ -344,8 +334,9 @@ def deadline_figures(totals: dict, target) -> None:
     """The adherence figures in a row: rate against target, met, missed by side, pending, revised."""
     cols = st.columns(5)
     cols[0].metric("Adherence", charts.fmt_value(totals.get("rate"), "rate"), border=True)
+    status = target_status(totals.get("rate"), target, False)
     cols[0].caption(f"met / due = {totals['met']} / {totals['due']}" +
-                    (f"  \n{target_text(totals.get('rate'), target, 'rate', False)}" if target is not None else ""))
+                    (f"  \n{target_text(status, target, 'rate', False)}" if target is not None else ""))
     cols[1].metric("Met", totals["met"], border=True)
     cols[1].caption(f"SLA {totals['sla_met']} of {totals['sla_due']}, commitments "
                     f"{totals['commitments_met']} of {totals['commitments_due']}")

@@ -39,7 +39,8 @@ import charts
 import store
 from exports.files import formula_like, plain_title
 from loaders.settings import CANONICAL_WORDS, get_dictionary, stored_settings
-from metrics import METRICS, RULES, Filters, Report, days_word, last_loaded, render, stage_labels, views
+from metrics import (CONVERSION_STEPS, METRICS, RULES, Filters, Report, days_word, last_loaded, quality, render,
+                     stage_labels, target_status, target_words, views)
 
 PPTX_MIME = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
 WIDTH, HEIGHT = Inches(13.333), Inches(7.5)
@@ -49,9 +50,6 @@ TEXT, GREY, LIGHT = RGBColor(0x22, 0x22, 0x22), RGBColor(0x66, 0x66, 0x66), RGBC
 # At most this many groups in a breakdown chart (the worst first, as on the screen): more would not read.
 MAX_BARS = 15
 MAX_ROWS = 10   # rows of a table on one slide
-# The funnel's steps: (from stage, to stage, the rate's summary key and target key).
-CONVERSION_STEPS = (("submitted", "interviewed", "submit_to_interview"),
-                    ("interviewed", "offered", "interview_to_offer"), ("offered", "hired", "offer_to_hire"))
 
 
 class DeckError(ValueError):
@@ -144,39 +142,6 @@ def headline(fig) -> tuple[str, str]:
     """A chart builder's title as (headline, detail): the finding the screen states, as plain text."""
     main, _, rest = (fig.layout.title.text or "").partition("<br>")
     return plain_title(main), plain_title(rest)
-
-
-def _diff_text(value, previous, unit: str) -> tuple[str, float]:
-    diff = value - previous
-    if unit == "rate":
-        shown = round(diff * 100)
-        return f"{abs(shown)} pt{'s' if abs(shown) != 1 else ''}", shown
-    shown = round(diff, 1)
-    return f"{abs(shown):.1f} d", shown
-
-
-def kpi_sentence(k: dict, compare: bool) -> str:
-    """One sentence saying what changed in a KPI: the value, against the previous period and the
-    target, with n."""
-    m = METRICS[k["metric"]]
-    value, previous, unit = k["value"], k["previous"], k["unit"]
-    if charts.is_missing(value):
-        return f"{m.title}: no data in this period (n = {k['n']})."
-    now = charts.fmt_value(value, unit)
-    if not compare or charts.is_missing(previous):
-        change = f"{m.title} was {now}" + ("" if not compare else "; no previous period to compare with")
-    else:
-        words, shown = _diff_text(value, previous, unit)
-        if not shown:
-            change = f"{m.title} held steady at {now}"
-        else:
-            better = (shown < 0) == k["lower_is_better"]
-            change = (f"{m.title} {'improved' if better else 'worsened'} to {now} from "
-                      f"{charts.fmt_value(previous, unit)} ({'down' if shown < 0 else 'up'} {words})")
-    status = charts.target_status(value, k["target"], k["lower_is_better"])
-    target = ("no target set" if k["target"] is None else
-              f"{status} (target {'≤' if k['lower_is_better'] else '≥'} {charts.fmt_value(k['target'], unit)})")
-    return f"{change}; {target}; n = {k['n']} {m.counts}."
 
 
 def distribution_bins(days: pd.Series, most: int = 20) -> tuple[list[str], list[int]]:
@@ -482,11 +447,10 @@ def render_deck(d: dict, internal: bool = False) -> Presentation:
 
     def kpi_rows(metric: str, extra: list[tuple[str, str, str | None]] = ()) -> list:
         k = kpis[metric]
-        status = charts.target_status(k["value"], k["target"], k["lower_is_better"])
+        status = k["status"]
         rows = [(k["short"], charts.fmt_value(k["value"], k["unit"]), status)]
         if k["target"] is not None:
-            rows.append(("Target", f"{'≤' if k['lower_is_better'] else '≥'} {charts.fmt_value(k['target'], k['unit'])}"
-                         f" · {status}", status))
+            rows.append(("Target", f"{target_words(k['target'], k['unit'], k['lower_is_better'])} · {status}", status))
         if compare:
             rows.append((f"Compared with: {against}", charts.fmt_value(k["previous"], k["unit"]), None))
         return rows + list(extra)
@@ -497,7 +461,7 @@ def render_deck(d: dict, internal: bool = False) -> Presentation:
     # Time to submit: the distribution as binned columns.
     tts = d["time_to_submit"]
     t = tts["totals"]
-    fig = charts.time_to_submit_distribution(tts["rows"], targets.get("time_to_submit_median"), t)
+    fig = charts.time_to_submit_distribution(tts["rows"], kpis["time_to_submit"]["target"], t)
     s = deck.slide("Time to submit", finding=headline(fig))
     bins, counts = distribution_bins(tts["rows"]["tts_days"]) if not tts["rows"].empty else ([], [])
     if bins:
@@ -522,8 +486,8 @@ def render_deck(d: dict, internal: bool = False) -> Presentation:
         _nothing(deck, s, "No candidate was submitted in this period.")
     steps = []
     for a, b, key in CONVERSION_STEPS:
-        status = charts.target_status(conv[key], targets.get(key), False)
-        tgt = f" (target ≥ {charts.fmt_value(targets[key], 'rate')})" if targets.get(key) is not None else ""
+        status = target_status(conv[key], targets.get(key), False)
+        tgt = f" (target {target_words(targets[key], 'rate', False)})" if targets.get(key) is not None else ""
         steps.append((f"{labels[a]} → {labels[b]}{tgt}", f"{charts.fmt_value(conv[key], 'rate')}  ({conv[b]} of {conv[a]})",
                       status if targets.get(key) is not None else None))
     steps.append(("Still in process", f"{conv['in_process'] or 0} of {conv['submitted']}", None))
@@ -533,7 +497,7 @@ def render_deck(d: dict, internal: bool = False) -> Presentation:
     # Deadline adherence: met / missed / pending per month of the original due date.
     dl = d["deadlines"]
     dt_ = dl["totals"]
-    fig = charts.adherence_by_month(dl["trend"], targets.get("deadline_adherence"), dt_)
+    fig = charts.adherence_by_month(dl["trend"], kpis["deadline_adherence"]["target"], dt_)
     s = deck.slide("Deadline adherence", finding=headline(fig))
     if not dl["trend"].empty:
         deck.chart(s, XL_CHART_TYPE.COLUMN_STACKED, [_period_label(p) for p in dl["trend"]["period"]],
@@ -549,11 +513,11 @@ def render_deck(d: dict, internal: bool = False) -> Presentation:
     # Time to fill by department.
     ttf = d["time_to_fill"]
     _breakdown_slide(deck, "Time to fill", "time_to_fill", "department", ttf["by"]["department"],
-                     targets.get("time_to_fill_median"), kpi_rows("time_to_fill"), cap("time_to_fill", ttf["totals"]["n"]))
+                     kpis["time_to_fill"]["target"], kpi_rows("time_to_fill"), cap("time_to_fill", ttf["totals"]["n"]))
     # Hiring-manager feedback time by hiring manager.
     hm = d["hm"]
     _breakdown_slide(deck, "Hiring-manager feedback time", "hm_feedback_days", "hiring_manager",
-                     hm["by"]["hiring_manager"], targets.get("hm_feedback_median"),
+                     hm["by"]["hiring_manager"], kpis["hm_feedback_days"]["target"],
                      kpi_rows("hm_feedback_days", [("Waiting for feedback", str(len(hm["waiting"])), None)]),
                      cap("hm_feedback_days", hm["totals"]["n"]))
 
@@ -569,10 +533,11 @@ def render_deck(d: dict, internal: bool = False) -> Presentation:
         series = [("Our speed: time to submit (median)", by_month(ov["tts_trend"])),
                   ("Client's speed: HM feedback (median)", by_month(ov["hm_trend"]))]
         colours, dashed = [deck.accent_hex, charts.PALETTE[1]], []
-        for key, what, colour in (("time_to_submit_median", "Our target", deck.accent_hex),
-                                  ("hm_feedback_median", "Client's target", charts.PALETTE[1])):
-            if targets.get(key) is not None:
-                series.append((f"{what} ({targets[key]:g} d)", [targets[key]] * len(months)))
+        for metric, what, colour in (("time_to_submit", "Our target", deck.accent_hex),
+                                     ("hm_feedback_days", "Client's target", charts.PALETTE[1])):
+            target = kpis[metric]["target"]
+            if target is not None:
+                series.append((f"{what} ({target:g} d)", [target] * len(months)))
                 colours.append(colour)
                 dashed.append(len(series) - 1)
         deck.chart(s, XL_CHART_TYPE.LINE_MARKERS, [_period_label(m) for m in months], series, number_format="0.0",
@@ -660,7 +625,7 @@ def _comparison_words(f: Filters) -> str:
 
 
 def _summary_slide(deck: Deck, kpis: list[dict], compare: bool, f: Filters) -> None:
-    on = sum(charts.target_status(k["value"], k["target"], k["lower_is_better"]) == "on target" for k in kpis)
+    on = sum(k["status"] == "on target" for k in kpis)
     with_target = sum(k["target"] is not None for k in kpis)
     s = deck.slide("Executive summary", finding=(
         f"{on} of {with_target} KPIs with a target are on target" if with_target
@@ -672,12 +637,9 @@ def _summary_slide(deck: Deck, kpis: list[dict], compare: bool, f: Filters) -> N
     widths = [2.2, 1.2] + ([1.4] if compare else []) + [1.1, 1.55, 4.88 if compare else 6.28]
     rows = []
     for k in kpis:
-        status = charts.target_status(k["value"], k["target"], k["lower_is_better"])
         rows.append([METRICS[k["metric"]].title, charts.fmt_value(k["value"], k["unit"])]
                     + ([charts.fmt_value(k["previous"], k["unit"])] if compare else [])
-                    + ["—" if k["target"] is None else
-                       f"{'≤' if k['lower_is_better'] else '≥'} {charts.fmt_value(k['target'], k['unit'])}",
-                       status, kpi_sentence(k, compare)])
+                    + [target_words(k["target"], k["unit"], k["lower_is_better"]) or "—", k["status"], k["sentence"]])
     deck.table(s, header, rows, widths, name="KPI table", font=13, status_col=len(header) - 2,
                top=Inches(1.8), row_height=0.8)
     box = deck.text(s, Emu(MARGIN), Inches(6.7), deck.width - 2 * MARGIN, Inches(0.5), name="Legend")
@@ -700,8 +662,8 @@ def _group_names(table: pd.DataFrame, by: str) -> pd.DataFrame:
 def _breakdown_slide(deck: Deck, title: str, metric: str, by: str, table: pd.DataFrame, target, figures, caption):
     """One bar per group (worst first, as `charts.by_dimension` orders them), with n in each label;
     at most MAX_BARS bars, the worst."""
-    col, n_col, words = charts.GROUP_VALUE[metric]
     m = METRICS[metric]
+    col, n_col, words = m.kpi, m.n_key, charts.KPI_WORDS[metric]
     table = _group_names(table, by)
     data = table[table[col].notna()].sort_values(col, ascending=not m.lower_is_better) if not table.empty else table
     shown = data.head(MAX_BARS)
@@ -754,12 +716,12 @@ def _deadline_detail_slides(deck: Deck, dl: dict, f: Filters, caption: str, scop
     ])
     deck.footnote(s, notes)
 
-    up = dl["upcoming"]
+    up, days = dl["upcoming"], dl["upcoming_days"]
     s = deck.slide("Upcoming deadlines", finding=(
-        f"{len(up)} deadline{'s' if len(up) != 1 else ''} due in the next 14 days with nothing delivered yet",
+        f"{len(up)} deadline{'s' if len(up) != 1 else ''} due in the next {days} days with nothing delivered yet",
         f"From {f.as_of:%d %b %Y}: warn the client early, and revise before the due date where one cannot be met."))
     if up.empty:
-        _nothing(deck, s, "No deadline falls due in the next 14 days.")
+        _nothing(deck, s, f"No deadline falls due in the next {days} days.")
     else:
         rows = [[f"{r.due_on:%d %b %Y}", f"{r.days_left}", "SLA deadline" if r.kind == "sla" else "Commitment",
                  _clip(r.requisition_id, 14), _clip(r.description, 60), _clip(r.department, 22),
@@ -771,7 +733,7 @@ def _deadline_detail_slides(deck: Deck, dl: dict, f: Filters, caption: str, scop
             box = deck.text(s, Emu(MARGIN), Inches(6.4), deck.width - 2 * MARGIN, Inches(0.4), name="More")
             deck.para(box, f"... and {len(up) - MAX_ROWS} more on the dashboard's Deadline adherence page.",
                       size=10, colour=GREY, first=True)
-    deck.footnote(s, [f"SLA deadlines and commitments due from the as-of date to 14 days later, whatever the period. "
+    deck.footnote(s, [f"SLA deadlines and commitments due from the as-of date to {days} days later, whatever the period. "
                       f"Filters: {scope}. {as_of}."], top=Inches(6.9))
 
 
@@ -784,10 +746,6 @@ def _clip(text, n: int) -> str:
     """A table cell's text, at most `n` characters; an empty value as a dash."""
     text = "—" if charts.is_missing(text) or text == "" else str(text)
     return text if len(text) <= n else text[: n - 1] + "…"
-
-
-def _target_text(target, m_unit: str, lower_is_better: bool) -> str:
-    return "not set" if target is None else f"{'≤' if lower_is_better else '≥'} {charts.fmt_value(target, m_unit)}"
 
 
 def _settings_lines(f: Filters, info: dict) -> list[tuple[str, str]]:
@@ -847,11 +805,11 @@ def _how_we_measure_slides(deck: Deck, f: Filters, info: dict) -> None:
     for m in METRICS.values():
         if m.key == "interview_conversion":
             labels = info["stage_labels"]
-            rows += [[f"{labels[a]} → {labels[b]}", _target_text(targets.get(key), "rate", False)]
+            rows += [[f"{labels[a]} → {labels[b]}", target_words(targets.get(key), "rate", False) or "not set"]
                      for a, b, key in CONVERSION_STEPS]
             continue
         rows.append([m.title + (" (median)" if m.kpi == "median" else ""),
-                     _target_text(targets.get(m.target_key), m.unit, m.lower_is_better)])
+                     target_words(targets.get(m.target_key), m.unit, m.lower_is_better) or "not set"])
     deck.table(s, ["Target", "Value"], rows, [4.5, 1.3], top=Inches(4.35), name="Targets", font=11, row_height=0.3)
     right = Emu(MARGIN + half + Inches(0.4))
     deck.table(s, ["Stage", "Your words for it"], _stage_words(info), [1.5, 4.5], top=Inches(1.75), left=right,
@@ -867,7 +825,7 @@ def _how_we_measure_slides(deck: Deck, f: Filters, info: dict) -> None:
     box = deck.text(s, Emu(MARGIN), Inches(1.7), deck.width - 2 * MARGIN, Inches(5.6), name="Definitions")
     for i, m in enumerate(METRICS.values()):
         target = targets.get(m.target_key)
-        deck.para(box, m.title + (f"  (target {_target_text(target, m.unit, m.lower_is_better)})"
+        deck.para(box, m.title + (f"  (target {target_words(target, m.unit, m.lower_is_better)})"
                                   if target is not None else ""),
                   size=14, bold=True, colour=deck.accent, first=i == 0, space_after=1)
         deck.para(box, render(m, info), size=12, space_after=8)
@@ -883,27 +841,16 @@ def _rules_slide(deck: Deck) -> None:
 
 
 def _quality_slide(deck: Deck, q: dict, f: Filters, as_of: str) -> None:
+    """Internal: each data-quality check (`metrics.quality.CHECKS`, the Data page's sections) with its rows."""
     unmapped = q["unmapped"]
-    checks = [
-        ("Files loaded", len(q["files"]), "Every file with its sha256 and rows read, loaded and rejected."),
-        ("Rows rejected", len(q["rejected"]), "Rows that could not be loaded, kept with their reason and raw values."),
-        ("Duplicates", len(q["duplicates"]), "Keys repeated within a file (first row kept), and candidates applied "
-                                             "twice to one requisition."),
-        ("Unmapped stage words", len(unmapped),
-         (f"{int(unmapped['events'].sum())} event(s), never counted as reaching a stage: "
-          + ", ".join(unmapped["stage_word"].head(4)) if len(unmapped) else "Every stage word is mapped.")),
-        ("Out-of-order events", len(q["out_of_order"]), "A later stage entered before an earlier one."),
-        ("Negative durations", len(q["negative"]), "Kept in the metrics as they are; usually a start date entered late."),
-        ("Events of unknown applications", len(q["events_of_unknown_applications"]), "Not counted in any metric."),
-        ("Applications with an unknown requisition", len(q["applications_with_unknown_requisition"]),
-         "Counted only when no department, recruiter or hiring-manager filter is set."),
-        ("Commitments with an unknown requisition", len(q["commitments_with_unknown_requisition"]),
-         "Treated as commitments with no requisition."),
-    ]
+    # The unmapped words are named, so the team knows which to map before the review.
+    named = {"unmapped": f" {int(unmapped['events'].sum())} event(s): " + ", ".join(unmapped["stage_word"].head(4))
+             if len(unmapped) else ""}
+    checks = [(title, len(q[key]), meaning + named.get(key, "")) for key, title, meaning in quality.CHECKS]
     issues = sum(1 for _, n, _ in checks[1:] if n)
     s = deck.slide("Internal appendix: data quality", finding=(
         "No data-quality issue found" if not issues else f"{issues} of {len(checks) - 1} checks list rows to look at",
         "Nothing is dropped silently: the dashboard's Data page lists every row counted here."))
-    deck.table(s, ["Check", "Rows", "What it means"], [[a, str(n), _clip(c, 110)] for a, n, c in checks],
+    deck.table(s, ["Check", "Rows", "What it means"], [[a, str(n), _clip(c, 160)] for a, n, c in checks],
                [3.9, 0.9, 7.53], name="Quality table", font=10, top=Inches(1.75))
     deck.footnote(s, [f"{f.client}: every row loaded for the client, whatever the filters. {as_of}."], top=Inches(6.9))

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import tomli_w
 
 import access
+from metrics.definitions import TARGET_UNITS
 from store import OUTCOMES, STAGES, transaction
 
 # Every setting with its default and the help text the glossary and the docs show.
@@ -33,10 +34,10 @@ SETTINGS_HELP = {
 }
 BRANDING_KEYS = ("logo", "accent", "template")
 
-TARGET_KEYS = ("time_to_submit_median", "submit_to_interview", "interview_to_offer", "offer_to_hire",
-               "deadline_adherence", "time_to_fill_median", "hm_feedback_median")
-# Targets that are rates, written as fractions (0.45 for 45%); the others are medians in days.
-RATE_TARGETS = ("submit_to_interview", "interview_to_offer", "offer_to_hire", "deadline_adherence")
+# The targets a file may set are the metrics' own (`metrics.definitions.TARGET_UNITS`). Rates are
+# written as fractions (0.45 for 45%); the others are medians in days.
+TARGET_KEYS = tuple(TARGET_UNITS)
+RATE_TARGETS = tuple(key for key, unit in TARGET_UNITS.items() if unit == "rate")
 CANONICAL_WORDS = STAGES + OUTCOMES
 
 

@@ -6,7 +6,10 @@ so the words and the numbers cannot drift apart.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
+
+import pandas as pd
 
 
 @dataclass(frozen=True)
@@ -18,6 +21,7 @@ class Metric:
     date: str                      # the fact's date column that places a row in a period
     aggregates: dict               # output name -> SQL aggregate over the fact table
     kpi: str                       # the aggregate shown as this metric's headline number
+    n_key: str                     # the count behind the headline number: its "n"
     unit: str                      # days | rate
     lower_is_better: bool
     target_key: str
@@ -79,7 +83,7 @@ _FEEDBACK = {
 METRICS: dict[str, Metric] = {m.key: m for m in (
     Metric(
         key="time_to_submit", title="Time to submit", short="Time to submit", fact="req", date="first_sub_on",
-        aggregates=_STATS("tts_days"), subsets={"n": "tts_days IS NOT NULL"}, kpi="median", unit="days",
+        aggregates=_STATS("tts_days"), subsets={"n": "tts_days IS NOT NULL"}, kpi="median", n_key="n", unit="days",
         lower_is_better=True,
         target_key="time_to_submit_median", counts="requisitions",
         definition=(
@@ -98,7 +102,8 @@ METRICS: dict[str, Metric] = {m.key: m for m in (
             "interview_to_offer": "count(*) FILTER (WHERE offered) / nullif(count(*) FILTER (WHERE interviewed), 0)",
             "offer_to_hire": "count(*) FILTER (WHERE hired) / nullif(count(*) FILTER (WHERE offered), 0)",
         },
-        kpi="submit_to_interview", unit="rate", lower_is_better=False, target_key="submit_to_interview",
+        kpi="submit_to_interview", n_key="submitted", unit="rate", lower_is_better=False,
+        target_key="submit_to_interview",
         counts="submitted candidates",
         definition=(
             "Cohort: the applications whose submittal falls in the period. Submit-to-interview = "
@@ -113,7 +118,7 @@ METRICS: dict[str, Metric] = {m.key: m for m in (
             **_counts(_DEADLINES),
             "rate": "count(*) FILTER (WHERE status = 'met') / nullif(count(*) FILTER (WHERE status <> 'pending'), 0)",
         },
-        kpi="rate", unit="rate", lower_is_better=False, target_key="deadline_adherence",
+        kpi="rate", n_key="due", unit="rate", lower_is_better=False, target_key="deadline_adherence",
         counts="deadlines due",
         definition=(
             "Two kinds of deadlines. SLA: each requisition is due {sla_k} submittal(s) within {sla_n} "
@@ -127,7 +132,8 @@ METRICS: dict[str, Metric] = {m.key: m for m in (
             "the RPO's.")),
     Metric(
         key="time_to_fill", title="Time to fill", short="Time to fill", fact="req", date="first_hire_on",
-        aggregates=_STATS("ttf_days"), subsets={"n": "ttf_days IS NOT NULL"}, kpi="median", unit="days", lower_is_better=True,
+        aggregates=_STATS("ttf_days"), subsets={"n": "ttf_days IS NOT NULL"}, kpi="median", n_key="n", unit="days",
+        lower_is_better=True,
         target_key="time_to_fill_median", counts="requisitions filled",
         definition=(
             "Days from the requisition's start to the first time any application on it reached 'hired', "
@@ -137,7 +143,7 @@ METRICS: dict[str, Metric] = {m.key: m for m in (
         key="hm_feedback_days", title="Hiring-manager feedback time", short="HM feedback time", fact="app", date="sub_on",
         subsets=_FEEDBACK,
         aggregates={**_STATS("feedback_days"), **_counts({"awaiting_feedback": _FEEDBACK["awaiting_feedback"]})},
-        kpi="median", unit="days", lower_is_better=True, target_key="hm_feedback_median",
+        kpi="median", n_key="n", unit="days", lower_is_better=True, target_key="hm_feedback_median",
         counts="submittals with feedback",
         definition=(
             "Days from a submittal to the application's next stage event of any kind (rejections and "
@@ -145,6 +151,19 @@ METRICS: dict[str, Metric] = {m.key: m for m in (
             "{days_word} on local dates in {timezone}; over the applications submitted in the period that "
             "have such an event.")),
 )}
+
+# Interview conversion's funnel, step by step: from stage, to stage, and the step's rate, whose key
+# is the same in the totals and in a client's targets (a client may set a target for every step).
+CONVERSION_STEPS = (("submitted", "interviewed", "submit_to_interview"),
+                    ("interviewed", "offered", "interview_to_offer"), ("offered", "hired", "offer_to_hire"))
+
+# Every target a client's settings may set, in the order the settings list them, with its unit (a
+# rate is written as a fraction): each metric's own, and one per conversion step.
+TARGET_UNITS = {key: m.unit for m in METRICS.values()
+                for key in ([k for _, _, k in CONVERSION_STEPS] if m.key == "interview_conversion" else [m.target_key])}
+
+# The deadlines a CSM warns the client about: those due within this many calendar days of the as-of date.
+UPCOMING_DAYS = 14
 
 # Rules the definitions above leave implicit, decided as a careful analyst would; the glossary
 # prints them so every choice is in the open.
@@ -190,3 +209,75 @@ def render(metric: Metric, settings: dict) -> str:
         sla_k=settings.get("sla_first_submittals", 1),
         sla_n=settings.get("sla_within_days", 10),
     )
+
+
+# -- each metric's value in words: the screen, the deck and the digest say it the same way --------
+
+def is_missing(value) -> bool:
+    """True for an empty value: None, NaN or NaT."""
+    return value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NaT
+
+
+def fmt_value(value, unit: str) -> str:
+    """A KPI value for people: rates as percentages, days with one decimal, n/a when empty."""
+    if is_missing(value):
+        return "n/a"
+    return f"{value:.0%}" if unit == "rate" else f"{value:.1f} d"
+
+
+def target_status(value, target, lower_is_better: bool) -> str:
+    """Red/amber/green against a target: on target, near target (within 10%), off target; no target,
+    no data."""
+    if is_missing(target):
+        return "no target"
+    if is_missing(value):
+        return "no data"
+    if lower_is_better:
+        ratio = target / value if value else float("inf")
+    else:
+        ratio = value / target if target else 1.0
+    return "on target" if ratio >= 1 else ("near target" if ratio >= 0.9 else "off target")
+
+
+def target_words(target, unit: str, lower_is_better: bool) -> str | None:
+    """The target with its comparator: `≤ 5.0 d`, `≥ 45%`; None when no target is set."""
+    if is_missing(target):
+        return None
+    return f"{'≤' if lower_is_better else '≥'} {fmt_value(target, unit)}"
+
+
+def change(value, previous, unit: str) -> float | None:
+    """The change from `previous` to `value` as it is shown: whole percentage points for a rate,
+    tenths of a day for days (so a change that shows as 0 is no change); None when either is missing."""
+    if is_missing(value) or is_missing(previous):
+        return None
+    diff = value - previous
+    return round(diff * 100) if unit == "rate" else round(diff, 1)
+
+
+def change_words(shown: float, unit: str, signed: bool = False) -> str:
+    """A change (`change`) in words: `5 pts`, `1 pt`, `1.5 d`; `signed`: `+5 pts`, `-1.5 d`, `±0 pts`."""
+    size = f"{int(abs(shown))} pt{'s' if abs(shown) != 1 else ''}" if unit == "rate" else f"{abs(shown):.1f} d"
+    return size if not signed else ("±" if not shown else "+" if shown > 0 else "-") + size
+
+
+def kpi_sentence(k: dict, compare: bool) -> str:
+    """One sentence saying what changed in a KPI (a `Report.kpis` entry): the value, against the
+    comparison period (when `compare`) and the target, with n."""
+    m = METRICS[k["metric"]]
+    value, previous, unit = k["value"], k["previous"], k["unit"]
+    if is_missing(value):
+        return f"{m.title}: no data in this period (n = {k['n']})."
+    now = fmt_value(value, unit)
+    shown = change(value, previous, unit)
+    if not compare or shown is None:
+        what = f"{m.title} was {now}" + ("" if not compare else "; no previous period to compare with")
+    elif not shown:
+        what = f"{m.title} held steady at {now}"
+    else:
+        better = (shown < 0) == k["lower_is_better"]
+        what = (f"{m.title} {'improved' if better else 'worsened'} to {now} from {fmt_value(previous, unit)} "
+                f"({'down' if shown < 0 else 'up'} {change_words(shown, unit)})")
+    target = target_words(k["target"], unit, k["lower_is_better"])
+    status = target_status(value, k["target"], k["lower_is_better"])
+    return f"{what}; {'no target set' if target is None else f'{status} (target {target})'}; n = {k['n']} {m.counts}."

@@ -17,9 +17,11 @@ import itertools
 from dataclasses import dataclass, replace
 from zoneinfo import ZoneInfo
 
-from loaders.settings import get_client, list_clients
+# The module, not its names: loaders.settings reads the metrics' target keys (definitions.py) while it loads.
+from loaders import settings as client_settings
 from store import STAGE_RANK_SQL
-from metrics.definitions import METRICS, Metric
+from metrics import definitions
+from metrics.definitions import METRICS, Metric, kpi_sentence, target_status
 
 # What each fact table can be broken down by.
 _REQ_DIMS = ("department", "recruiter", "hiring_manager")
@@ -182,10 +184,10 @@ class Report:
 
     def __init__(self, con, filters: Filters):
         self.con = con
-        client = get_client(con, filters.client)
+        client = client_settings.get_client(con, filters.client)
         if client is None:
             raise UnknownClient(f"unknown client {filters.client!r}; known clients: "
-                                + (", ".join(list_clients(con)) or "none"))
+                                + (", ".join(client_settings.list_clients(con)) or "none"))
         self.settings = client
         as_of = filters.as_of or local_today(client["timezone"])
         self.filters = replace(filters, client=client["client"], as_of=as_of)
@@ -442,15 +444,16 @@ class Report:
             WHERE sub_on IS NOT NULL AND {self._period_sql('sub_on')} AND {cond}
             ORDER BY age_days DESC, application_id""", **{"from": f.date_from, "to": f.date_to}).df()
 
-    def upcoming(self, days: int = 14):
-        """Deadlines nothing was delivered for yet that fall due from the as-of date to `days`
-        calendar days after it: what a CSM warns the client about. Not limited to the period."""
+    def upcoming(self):
+        """Deadlines nothing was delivered for yet that fall due from the as-of date to
+        `UPCOMING_DAYS` calendar days after it: what a CSM warns the client about. Not limited to
+        the period."""
         return self._exec(f"""
             SELECT kind, deadline_id, requisition_id, department, recruiter, hiring_manager, description,
                    due_on, revised_due_date, side, datediff('day', $as_of, due_on) AS days_left
             FROM {self.t('deadline')}
             WHERE status = 'pending' AND due_on BETWEEN $as_of AND $as_of + $days::INTEGER
-            ORDER BY due_on, kind, deadline_id""", days=days).df()
+            ORDER BY due_on, kind, deadline_id""", days=definitions.UPCOMING_DAYS).df()
 
     def requisition(self, requisition_id: str) -> dict | None:
         """One requisition's story at the as-of date: its facts (dates, SLA due date, day counts),
@@ -502,21 +505,25 @@ class Report:
             "hm_feedback_days": {k: hm[k] for k in ("n", "median", "mean")},
         }
 
+    def target(self, metric: str) -> float | None:
+        """The client's target for the metric's headline number (None when not set)."""
+        return self.settings["targets"].get(METRICS[metric].target_key)
+
     def kpis(self, compare: bool = True) -> list[dict]:
-        """Each metric's headline number with its target, n and (with `compare`) the previous
-        period's value."""
+        """Each metric's headline number with its target, n, (with `compare`) the comparison
+        period's value, its status against the target (`target_status`) and the sentence saying
+        what changed (`kpi_sentence`): what the KPI cards, the deck's summary and the digest show."""
         prev = self.filters.previous() if compare else None
         out = []
         for m in METRICS.values():
             now = self.totals(m.key)
             before = self.totals(m.key, prev) if prev else None
-            n_key = "n" if "n" in now else ("submitted" if m.key == "interview_conversion" else "due")
-            out.append({
-                "metric": m.key, "title": m.title, "short": m.short, "unit": m.unit, "value": now[m.kpi], "n": now[n_key],
-                "previous": before[m.kpi] if before else None,
-                "target": self.settings["targets"].get(m.target_key),
-                "lower_is_better": m.lower_is_better, "totals": now,
-            })
+            target = self.target(m.key)
+            k = {"metric": m.key, "title": m.title, "short": m.short, "unit": m.unit, "value": now[m.kpi],
+                 "n": now[m.n_key], "previous": before[m.kpi] if before else None, "target": target,
+                 "lower_is_better": m.lower_is_better, "totals": now,
+                 "status": target_status(now[m.kpi], target, m.lower_is_better)}
+            out.append({**k, "sentence": kpi_sentence(k, compare=prev is not None)})
         return out
 
     def close(self) -> None:
@@ -536,7 +543,7 @@ def summary(con, filters: Filters) -> dict:
 def requisitions(con, filters: Filters):
     """The client's requisitions passing the requisition filters, newest start first (a list to
     choose from: no report is built)."""
-    client = get_client(con, filters.client)
+    client = client_settings.get_client(con, filters.client)
     if client is None:
         raise UnknownClient(f"unknown client {filters.client!r}")
     return con.execute(f"""

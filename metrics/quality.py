@@ -8,6 +8,25 @@ from __future__ import annotations
 from metrics.engine import Report
 from store import STAGE_RANK_SQL
 
+# The checks, in the order the Data page and the deck's internal appendix list them: the key of its
+# table in `views.data_quality`, its title and what its rows mean.
+CHECKS = (
+    ("files", "Files loaded", "Every file with its SHA-256 fingerprint, its rows read, loaded and rejected, and the "
+                              "personal data columns dropped (never stored)."),
+    ("rejected", "Rejected rows", "Rows that could not be loaded, with the reason and their raw values."),
+    ("duplicates", "Duplicates", "Rows whose key repeated within one file (the first was kept, the others "
+                                 "rejected), and candidates with more than one application on a requisition."),
+    ("unmapped", "Unmapped stage words", "Stored, but never counted as reaching a stage until the client's "
+                                         "dictionary maps them."),
+    ("out_of_order", "Out-of-order events", "A later stage entered before an earlier one."),
+    ("negative", "Negative durations", "Kept in the metrics as they are; usually a start date entered late."),
+    ("events_of_unknown_applications", "Events of unknown applications", "Not counted in any metric."),
+    ("applications_with_unknown_requisition", "Applications with an unknown requisition",
+     "Counted only when no department, recruiter or hiring-manager filter is set."),
+    ("commitments_with_unknown_requisition", "Commitments with an unknown requisition",
+     "Treated as commitments with no requisition."),
+)
+
 # The files that held rows of the client (loaded with --client, or naming it in a client column).
 CLIENT_FILES = "SELECT file_id FROM files WHERE client = ? OR list_contains(clients, ?)"
 

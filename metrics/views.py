@@ -5,7 +5,7 @@ so a slide shows exactly the numbers of the page it stands for. No Streamlit her
 """
 from __future__ import annotations
 
-from metrics import quality
+from metrics import definitions, quality
 from metrics.engine import Report
 
 
@@ -31,7 +31,7 @@ def overview(rep: Report) -> dict:
 def time_to_submit(rep: Report, grain: str) -> dict:
     """Time to submit: totals, per-requisition rows, trend, breakdowns, awaiting list."""
     return {
-        "filters": rep.filters, "totals": rep.totals("time_to_submit"),
+        "filters": rep.filters, "totals": rep.totals("time_to_submit"), "target": rep.target("time_to_submit"),
         "rows": rep.rows("time_to_submit"), "trend": rep.aggregate("time_to_submit", grain=grain),
         "by": by(rep, "time_to_submit", ("department", "recruiter")), "awaiting": rep.awaiting(),
     }
@@ -41,26 +41,28 @@ def conversion(rep: Report, grain: str) -> dict:
     """Interview conversion: cohort totals, trend by cohort, breakdowns."""
     return {
         "filters": rep.filters, "totals": rep.totals("interview_conversion"),
+        "target": rep.target("interview_conversion"),
         "trend": rep.aggregate("interview_conversion", grain=grain),
         "by": by(rep, "interview_conversion", ("department", "recruiter", "source")),
     }
 
 
 def deadlines(rep: Report) -> dict:
-    """Deadline adherence: totals, months, misses by side and reason, revisions, upcoming."""
+    """Deadline adherence: totals, months, misses by side and reason, revisions, the deadlines due in
+    the next `upcoming_days`."""
     return {
-        "filters": rep.filters, "totals": rep.totals("deadline_adherence"),
+        "filters": rep.filters, "totals": rep.totals("deadline_adherence"), "target": rep.target("deadline_adherence"),
         "trend": rep.aggregate("deadline_adherence", grain="month"),
         "by": by(rep, "deadline_adherence", ("kind", "reason", "department", "recruiter")),
         "revisions": rep.rows("deadline_adherence", subset="revised"),
-        "upcoming": rep.upcoming(14),
+        "upcoming": rep.upcoming(), "upcoming_days": definitions.UPCOMING_DAYS,
     }
 
 
 def hm_responsiveness(rep: Report) -> dict:
     """Hiring-manager responsiveness: totals, per manager and department, still waiting."""
     return {
-        "filters": rep.filters, "totals": rep.totals("hm_feedback_days"),
+        "filters": rep.filters, "totals": rep.totals("hm_feedback_days"), "target": rep.target("hm_feedback_days"),
         "by": by(rep, "hm_feedback_days", ("hiring_manager", "department")),
         "waiting": rep.awaiting_feedback(),
     }

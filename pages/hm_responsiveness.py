@@ -7,14 +7,13 @@ from dashboard import widgets
 
 filters = dashboard.page("Hiring-manager responsiveness")
 data = dashboard.hm_responsiveness(filters)
-f, totals = data["filters"], data["totals"]
+f, totals, target = data["filters"], data["totals"], data["target"]
 info = dashboard.client_info(f.client)
-target = info["targets"].get("hm_feedback_median")
 widgets.scope(f)
 widgets.definition("hm_feedback_days", info)
 
 for by, table in data["by"].items():
-    widgets.chart(charts.by_dimension(table, "hm_feedback_days", by, target), "hm_feedback_days", totals["n"], f, info,
+    widgets.chart(charts.by_dimension(table, "hm_feedback_days", by, target), "hm_feedback_days", totals, f, info,
                   key=f"by-{by}")
     with st.expander(f"All feedback figures by {by.replace('_', ' ')}"):
         widgets.group_table(table, "hm_feedback_days", by, f, key=f"table-{by}")

@@ -12,6 +12,7 @@ data = dashboard.overview(filters)
 f = data["filters"]
 info = dashboard.client_info(f.client)
 summary, targets = data["summary"], info["targets"]
+kpis = {k["metric"]: k for k in data["kpis"]}
 widgets.scope(f)
 dashboard.review_deck_button(f)
 
@@ -20,20 +21,20 @@ widgets.kpi_cards(data["kpis"], f, info)
 st.subheader("We and the client: both sides of the hiring speed")
 widgets.chart(charts.we_scorecard(data["tts_trend"], data["hm_trend"], summary["time_to_submit"],
                                   summary["hm_feedback_days"], targets),
-              "time_to_submit", summary["time_to_submit"]["n"], f, info, key="we",
-              also=("hm_feedback_days", summary["hm_feedback_days"]["n"]))
+              "time_to_submit", summary["time_to_submit"], f, info, key="we",
+              also=("hm_feedback_days", summary["hm_feedback_days"]))
 left, right, rows = widgets.chart_columns()
 with left:
-    widgets.chart(charts.time_to_submit_trend(data["tts_trend"], targets.get("time_to_submit_median"),
+    widgets.chart(charts.time_to_submit_trend(data["tts_trend"], kpis["time_to_submit"]["target"],
                                               summary["time_to_submit"]),
-                  "time_to_submit", summary["time_to_submit"]["n"], f, info, key="tts_trend", rows_in=rows)
+                  "time_to_submit", summary["time_to_submit"], f, info, key="tts_trend", rows_in=rows)
 with right:
     conv = summary["interview_conversion"]
     widgets.chart(charts.conversion_funnel(conv, info["stage_labels"]),
-                  "interview_conversion", conv["submitted"], f, info, key="funnel", rows_in=rows)
+                  "interview_conversion", conv, f, info, key="funnel", rows_in=rows)
 adh = summary["deadline_adherence"]
-widgets.chart(charts.adherence_by_month(data["adherence_trend"], targets.get("deadline_adherence"), adh),
-              "deadline_adherence", adh["due"], f, info, key="adherence")
+widgets.chart(charts.adherence_by_month(data["adherence_trend"], kpis["deadline_adherence"]["target"], adh),
+              "deadline_adherence", adh, f, info, key="adherence")
 
 st.subheader(f"Requisitions awaiting a first submittal ({len(data['awaiting'])})")
 widgets.requisition_table(data["awaiting"], f, empty="None: every open requisition has at least one submittal.")

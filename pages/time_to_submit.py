@@ -9,22 +9,21 @@ from metrics import days_word
 filters = dashboard.page("Time to submit")
 grain = widgets.grain_picker()
 data = dashboard.time_to_submit(filters, grain)
-f, totals = data["filters"], data["totals"]
+f, totals, target = data["filters"], data["totals"], data["target"]
 info = dashboard.client_info(f.client)
-target = info["targets"].get("time_to_submit_median")
 widgets.scope(f)
 widgets.definition("time_to_submit", info)
 
 left, right, rows = widgets.chart_columns()
 with left:
     widgets.chart(charts.time_to_submit_distribution(data["rows"], target, totals),
-                  "time_to_submit", totals["n"], f, info, key="distribution", rows_in=rows)
+                  "time_to_submit", totals, f, info, key="distribution", rows_in=rows)
 with right:
     widgets.chart(charts.time_to_submit_trend(data["trend"], target, totals, grain),
-                  "time_to_submit", totals["n"], f, info, key="trend", rows_in=rows)
+                  "time_to_submit", totals, f, info, key="trend", rows_in=rows)
 for by, table in data["by"].items():
     widgets.chart(charts.by_dimension(table, "time_to_submit", by, target),
-                  "time_to_submit", totals["n"], f, info, key=f"by-{by}")
+                  "time_to_submit", totals, f, info, key=f"by-{by}")
 
 st.subheader(f"Requisitions awaiting a first submittal ({len(data['awaiting'])})")
 st.caption("Open at the end of the period (or the as-of date), started, with no submittal yet; age in "

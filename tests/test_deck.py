@@ -21,7 +21,7 @@ import store
 from exports import deck
 from loaders.settings import (SettingsError, describe_changes, parse_settings, save_client, settings_document,
                               settings_toml, stored_settings)
-from metrics import Filters, Report, stage_labels
+from metrics import Filters, Report, kpi_sentence, stage_labels
 
 pytestmark = pytest.mark.deck
 ROOT = Path(__file__).resolve().parent.parent
@@ -209,8 +209,8 @@ def test_executive_summary_gives_each_kpi_against_target_and_previous_period(dec
     for row, k in zip(rows, kpis):
         assert row[1] == charts.fmt_value(k["value"], k["unit"])
         assert row[2] == charts.fmt_value(k["previous"], k["unit"])
-        assert row[4] == charts.target_status(k["value"], k["target"], k["lower_is_better"])
-        assert row[5] == deck.kpi_sentence(k, compare=True) and f"n = {k['n']}" in row[5]
+        assert row[4] == k["status"]
+        assert row[5] == k["sentence"] and f"n = {k['n']}" in row[5]
 
 
 def test_data_quality_appendix_counts_the_data_pages_rows(internal_deck, sample_db):
@@ -222,7 +222,7 @@ def test_data_quality_appendix_counts_the_data_pages_rows(internal_deck, sample_
         q = views.data_quality(rep)
         rep.close()
     # sample_data/README.md lists Globex's deliberate problems, which the Data page shows too.
-    assert counts["Rows rejected"] == len(q["rejected"]) == 4
+    assert counts["Rejected rows"] == len(q["rejected"]) == 4
     assert counts["Unmapped stage words"] == len(q["unmapped"]) == 1
     assert counts["Out-of-order events"] == len(q["out_of_order"]) == 1
     assert counts["Commitments with an unknown requisition"] == 2
@@ -326,13 +326,13 @@ def test_placeholder_groups_read_as_words_and_real_names_stay_as_they_are():
 
 def test_kpi_sentence_says_what_changed_and_whether_it_is_better():
     base = {"metric": "time_to_submit", "unit": "days", "lower_is_better": True, "n": 12}
-    assert deck.kpi_sentence({**base, "value": 4.0, "previous": 5.5, "target": 5.0}, True) == (
+    assert kpi_sentence({**base, "value": 4.0, "previous": 5.5, "target": 5.0}, True) == (
         "Time to submit improved to 4.0 d from 5.5 d (down 1.5 d); on target (target ≤ 5.0 d); n = 12 requisitions.")
     rate = {"metric": "interview_conversion", "unit": "rate", "lower_is_better": False, "n": 40}
-    assert deck.kpi_sentence({**rate, "value": 0.40, "previous": 0.50, "target": 0.45}, True).startswith(
+    assert kpi_sentence({**rate, "value": 0.40, "previous": 0.50, "target": 0.45}, True).startswith(
         "Interview conversion worsened to 40% from 50% (down 10 pts); off target (target ≥ 45%)")
-    assert "held steady at 4.0 d" in deck.kpi_sentence({**base, "value": 4.0, "previous": 4.02, "target": None}, True)
-    assert deck.kpi_sentence({**base, "value": None, "previous": 3.0, "target": 5.0, "n": 0}, True) == (
+    assert "held steady at 4.0 d" in kpi_sentence({**base, "value": 4.0, "previous": 4.02, "target": None}, True)
+    assert kpi_sentence({**base, "value": None, "previous": 3.0, "target": 5.0, "n": 0}, True) == (
         "Time to submit: no data in this period (n = 0).")
 
 

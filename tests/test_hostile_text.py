@@ -143,9 +143,7 @@ def figures(html_db) -> dict:
     ov, tts, conv = views.overview(rep), views.time_to_submit(rep, "month"), views.conversion(rep, "month")
     dl = views.deadlines(rep)
     story = rep.requisition("R1")
-    kpis = pd.DataFrame([{"client": rep.filters.client, **k,
-                          "status": charts.target_status(k["value"], k["target"], k["lower_is_better"])}
-                         for k in rep.kpis(compare=False)])
+    kpis = pd.DataFrame([{"client": rep.filters.client, **k} for k in rep.kpis(compare=False)])
     figs = {
         "we": charts.we_scorecard(ov["tts_trend"], ov["hm_trend"], ov["summary"]["time_to_submit"],
                                   ov["summary"]["hm_feedback_days"], {}),

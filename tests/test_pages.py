@@ -16,7 +16,7 @@ from streamlit.testing.v1 import AppTest
 import charts
 import store
 from loaders.settings import parse_settings, save_client
-from metrics import METRICS, Filters, Report, requisitions
+from metrics import METRICS, Filters, Report, requisitions, target_status
 
 ROOT = Path(__file__).resolve().parent.parent
 CLIENTS = ("Acme Corp", "Globex UK", "Northwind Health")
@@ -153,7 +153,7 @@ def test_portfolio_shows_every_clients_kpis_against_its_own_target(sample_db, mo
         assert row["Submit → interview"] == pytest.approx(100 * kpis["interview_conversion"]["value"])
         # The KPIs off or near their target are named in words.
         for key, k in kpis.items():
-            status = charts.target_status(k["value"], k["target"], k["lower_is_better"])
+            status = k["status"]
             named = METRICS[key].short in row["Needs attention"]
             assert named == (status in ("off target", "near target")), (client, key, status)
 
@@ -227,11 +227,11 @@ def test_a_requisitions_story_read_alone_equals_its_story_within_the_whole_clien
 
 def test_a_kpi_without_a_target_is_never_shown_off_target():
     # A portfolio table holds NaN where one client has no target that another has.
-    assert charts.target_status(5.0, float("nan"), True) == "no target"
-    assert charts.target_status(5.0, None, True) == "no target"
-    assert charts.target_status(None, 3.0, True) == "no data"
-    assert charts.target_status(3.3, 3.0, True) == "near target"
-    assert charts.target_status(0.40, 0.45, False) == "off target"
+    assert target_status(5.0, float("nan"), True) == "no target"
+    assert target_status(5.0, None, True) == "no target"
+    assert target_status(None, 3.0, True) == "no data"
+    assert target_status(3.3, 3.0, True) == "near target"
+    assert target_status(0.40, 0.45, False) == "off target"
 
 
 def test_a_cleared_requisition_leaves_the_url_and_a_client_switch_leaves_it_behind(sample_db, monkeypatch):
