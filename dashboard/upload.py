@@ -21,6 +21,7 @@ import streamlit as st
 import dashboard
 import store
 from dashboard import widgets
+from exports import files
 from loaders.ingest import (MAX_MB, TEMPLATE, LoadError, Report, csv_headers, expand_paths, ingest,
                             normalise_header, read_xlsx_sheets, without_folder)
 from loaders.settings import parse_settings, save_client
@@ -159,9 +160,9 @@ def _name(r: Report) -> str:
 # Stored words as people say them: the tables a file loads into, the side of a missed deadline, the
 # kinds of deadline.
 VALUE_WORDS = {
+    **files.VALUE_WORDS,
     "kind": {"requisitions": "Requisitions", "applications": "Applications", "stage_events": "Stage events",
-             "commitments": "Commitments", "sla": "SLA deadline", "commitment": "Commitment"},
-    "side": {"rpo": "RPO", "client": "Client"},
+             "commitments": "Commitments", **files.VALUE_WORDS["kind"]},
 }
 VALUE_WORDS["table"] = VALUE_WORDS["kind"]
 # The columns of the Upload preview and the Data page that the dashboard's common labels

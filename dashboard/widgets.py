@@ -270,8 +270,8 @@ def _table_name(table) -> str:
 
 def _linked(table, filters) -> tuple[pd.DataFrame, dict]:
     """A table to show and its column labels: each requisition id a link to its story (with the
-    same client, period and as-of date), and blanks blank."""
-    shown = table.copy()
+    same client, period and as-of date), stored codes in words (`files.in_words`), and blanks blank."""
+    shown = files.in_words(table).copy()
     labels = dict(COLUMN_LABELS)
     if "requisition_id" in shown:
         shown["requisition_id"] = [requisition_url(filters, r) if isinstance(r, str) else None
@@ -372,8 +372,13 @@ def requisition_facts(req: dict, sla, info: dict) -> None:
     outcome = ("Filled" if req["hires"] else "Closed, no hire" if not charts.is_missing(req["closed_on"]) else "Open")
     cols[3].metric("Outcome", outcome, border=True)
     cols[3].caption(f"opened {date(req['opened_on'])}, assigned {date(req['assigned_on'])}, closed "
-                    f"{date(req['closed_on'])}; {req['submittals']} submittal(s), {req['hires']} hire(s); "
+                    f"{date(req['closed_on'])}; {_count_of(req['submittals'], 'submittal')}, "
+                    f"{_count_of(req['hires'], 'hire')}; "
                     f"ATS status {req['status'] or '(not set)'}")
+
+
+def _count_of(n, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 PORTFOLIO_KEY = ("Bars: each client's value (green on target, amber within 10% of it, red off target, grey no "

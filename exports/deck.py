@@ -40,7 +40,7 @@ import store
 from exports.files import formula_like, plain_title
 from loaders.settings import CANONICAL_WORDS, get_dictionary, stored_settings
 from metrics import (CONVERSION_STEPS, METRICS, RULES, Filters, Report, days_word, last_loaded, quality, render,
-                     stage_labels, target_status, target_words, views)
+                     sla_promise, stage_labels, target_status, target_words, views)
 
 PPTX_MIME = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
 WIDTH, HEIGHT = Inches(13.333), Inches(7.5)
@@ -763,11 +763,10 @@ def _settings_lines(f: Filters, info: dict) -> list[tuple[str, str]]:
             counted += f" ({len(info['holidays'])} set{listed})."
     else:
         counted = "calendar days; every day counts, weekends and holidays included."
-    k, n = info["sla_first_submittals"], info["sla_within_days"]
     lines = [
         ("Time zone", f"{info['timezone']}; every date is a local date there."),
         ("Days counted", counted),
-        ("SLA", f"{k} submittal{'s' if k != 1 else ''} within {n} {days} of a requisition's start."),
+        ("SLA", f"{sla_promise(info)} of a requisition's start."),
         ("Period", (f"{f.period_text()}, both days included." if f.date_from or f.date_to
                     else "All time, to the as-of date.")),
         ("As of", f"{f.as_of:%d %b %Y}; anything dated later is not counted yet."),

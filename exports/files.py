@@ -328,6 +328,25 @@ HEADERS = {
 }
 
 
+# Stored codes in people's words, wherever a table shows or a file carries them.
+VALUE_WORDS = {
+    "kind": {"sla": "SLA deadline", "commitment": "Commitment"},
+    "side": {"rpo": "RPO", "client": "Client"},
+    "status": {"met": "Met", "missed": "Missed", "pending": "Pending"},
+}
+
+
+def in_words(table: pd.DataFrame) -> pd.DataFrame:
+    """The table with stored codes in people's words (`sla` -> SLA deadline, `rpo` -> RPO)."""
+    out = table
+    for col, words in VALUE_WORDS.items():
+        if col in table.columns:
+            if out is table:
+                out = table.copy()
+            out[col] = [words.get(v, v) if isinstance(v, str) else v for v in table[col]]
+    return out
+
+
 def header(name) -> str:
     """A stored column's header for people, on screen and in CSV and XLSX files: `tts_days` ->
     `Time to submit (days)`, `first_sub_on` -> `First submittal`; a name without one stays as it is."""
@@ -351,10 +370,10 @@ def safe_text(value):
 
 def table_csv(table: pd.DataFrame, people: bool = False) -> bytes:
     """The table as CSV (UTF-8 with a byte-order mark, so Excel reads accents and arrows): a header
-    row (with `people`, in people's words: `header`) and exactly the table's rows, formula-safe,
+    row (with `people`, headers and stored codes in people's words: `header`, `in_words`) and exactly the table's rows, formula-safe,
     blanks empty. The context (filters, data as of) goes in the file name and the XLSX's About
     sheet, so the file stays plain data that any tool loads."""
-    out = table.copy()
+    out = (in_words(table) if people else table).copy()
     for col in out.columns:
         if pd.api.types.is_datetime64_any_dtype(out[col]):
             if _column_kind(str(col), out[col]) == "date":
@@ -419,7 +438,7 @@ def _write(ws, row: int, col: int, value, number_format: str | None = None):
 
 def table_xlsx(table: pd.DataFrame, context: dict[str, str], people: bool = False) -> bytes:
     """The table as an Excel workbook: sheet "Data" (bold coloured header row, frozen, with an
-    autofilter; with `people`, headers in people's words (`header`); rates as percentages, day counts
+    autofilter; with `people`, headers and stored codes in people's words (`header`, `in_words`); rates as percentages, day counts
     with one decimal, dates as dates, blanks empty; column widths to fit) and sheet "About" with
     `context` (the chart or table title, what it counts, filters, n, data as of), one row each.
     Text is always a string cell, never a formula.
@@ -430,6 +449,8 @@ def table_xlsx(table: pd.DataFrame, context: dict[str, str], people: bool = Fals
     missing = [k for k in REQUIRED_CONTEXT if not context.get(k)]
     if missing:
         raise ValueError(f"an exported table must state {' and '.join(missing)}")
+    if people:
+        table = in_words(table)
     wb = Workbook()
     ws = wb.active
     ws.title = "Data"

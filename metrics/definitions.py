@@ -37,6 +37,13 @@ def days_word(day_count: str) -> str:
     return "business days" if day_count == "business" else "calendar days"
 
 
+def sla_promise(settings: dict) -> str:
+    """The client's SLA in words: `1 submittal within 10 calendar days`."""
+    k, n = settings.get("sla_first_submittals", 1), settings.get("sla_within_days", 10)
+    return (f"{k} submittal{'' if k == 1 else 's'} within {n} "
+            f"{days_word(settings.get('day_count', 'calendar'))}")
+
+
 def _counts(subsets: dict) -> dict:
     """One count aggregate per named subset, so a count and the rows behind it share one condition."""
     return {name: f"count(*) FILTER (WHERE {cond})" for name, cond in subsets.items()}
@@ -121,8 +128,7 @@ METRICS: dict[str, Metric] = {m.key: m for m in (
         kpi="rate", n_key="due", unit="rate", lower_is_better=False, target_key="deadline_adherence",
         counts="deadlines due",
         definition=(
-            "Two kinds of deadlines. SLA: each requisition is due {sla_k} submittal(s) within {sla_n} "
-            "{days_word} of its start; met when the local date of submittal number {sla_k} is on or before the due "
+            "Two kinds of deadlines. SLA: each requisition is due {sla_promise} of its start; met when the local date of submittal number {sla_k} is on or before the due "
             "date; an SLA miss is the RPO's side. Commitments from the tracker: met when delivered on or "
             "before the original due date, whatever revisions followed. A deadline counts in the period of "
             "its original due date; it is missed when delivered late or when its due date is before the "
@@ -207,7 +213,7 @@ def render(metric: Metric, settings: dict) -> str:
         days_word=days_word(settings.get("day_count", "calendar")),
         timezone=settings.get("timezone", "UTC"),
         sla_k=settings.get("sla_first_submittals", 1),
-        sla_n=settings.get("sla_within_days", 10),
+        sla_promise=sla_promise(settings),
     )
 
 

@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 from loaders import settings as client_settings
 from store import STAGE_RANK_SQL
 from metrics import definitions
-from metrics.definitions import METRICS, Metric, kpi_sentence, target_status
+from metrics.definitions import METRICS, Metric, kpi_sentence, sla_promise, target_status
 
 # What each fact table can be broken down by.
 _REQ_DIMS = ("department", "recruiter", "hiring_manager")
@@ -204,7 +204,8 @@ class Report:
         params = {"client": f.client, "as_of": f.as_of, "k": self.settings["sla_first_submittals"],
                   "n": self.settings["sla_within_days"], "deps": list(f.departments),
                   "recs": list(f.recruiters), "hms": list(f.hiring_managers), "req": f.requisition,
-                  "filtered": f.filtered, "hol": self.holidays, **self._holiday_params()}
+                  "filtered": f.filtered, "hol": self.holidays, **self._holiday_params(),
+                  "sla_promise": sla_promise(self.settings)}
         params.update(extra)
         return params
 
@@ -320,7 +321,7 @@ class Report:
             WITH d AS (
                 SELECT 'sla' AS kind, requisition_id AS deadline_id, requisition_id, true AS known_req,
                        department, recruiter, hiring_manager,
-                       $k || ' submittal(s) within ' || $n || ' days' AS description,
+                       $sla_promise AS description,
                        sla_due_on AS due_on, kth_sub_on AS delivered_on, NULL::DATE AS revised_due_date,
                        NULL::DATE AS revised_on, 'rpo' AS side, NULL::VARCHAR AS given_reason,
                        false AS revised, false AS revised_in_time

@@ -3,14 +3,14 @@ import streamlit as st
 
 import charts
 import dashboard
-from metrics import METRICS, RULES, render
+from metrics import METRICS, RULES, render, sla_promise
 
 filters = dashboard.page("Glossary")
 info = dashboard.client_info(filters.client)
 name = dashboard.as_text(info["client"])
 st.write(f"Definitions for **{name}**: time zone {info['timezone']}, {info['day_count']} days"
          + (f", holidays {', '.join(h.isoformat() for h in info['holidays'])}" if info["holidays"] else "")
-         + f"; SLA {info['sla_first_submittals']} submittal(s) within {info['sla_within_days']} days.")
+         + f"; SLA {sla_promise(info)} of a requisition's start.")
 for m in METRICS.values():
     st.subheader(m.title)
     st.write(render(m, info))

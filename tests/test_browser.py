@@ -270,7 +270,9 @@ def _check_data(page, db, client, period, req):
 def _check_glossary(page, db, client, period, req):
     doc = _settings_file(client)
     _visible_text(page, f"Definitions for {client}: time zone {doc['timezone']}, {doc['day_count']} days")
-    _visible_text(page, f"SLA {doc['sla']['first_submittals']} submittal(s) within {doc['sla']['within_days']} days.")
+    k, n = doc["sla"]["first_submittals"], doc["sla"]["within_days"]
+    _visible_text(page, f"SLA {k} {'submittal' if k == 1 else 'submittals'} within {n} {doc['day_count']} days of a "
+                        "requisition's start.")
 
 
 def _check_settings(page, db, client, period, req):

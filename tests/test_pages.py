@@ -27,6 +27,7 @@ PAGES = {
     "time_to_submit": ("Time to submit", 4),
     "conversion": ("Interview conversion", 6),
     "deadlines": ("Deadline adherence", 5),
+    "time_to_fill": ("Time to fill", 4),
     "hm_responsiveness": ("Hiring-manager responsiveness", 2),
     "requisition": ("Requisition detail", 1),
     "portfolio": ("Portfolio", 1),
