@@ -384,8 +384,8 @@ def by_dimension(table: pd.DataFrame, metric: str, by: str, target: float | None
     values = [float(v) for v in data[col]]
     # Each value label sits just past its bar's end, outside the bar. The axis is made long enough
     # for the longest label, reckoned for the narrowest plot the pages draw (a half-width column).
-    plot_px = 360
-    share = min(0.45, max(map(_label_width, text)) / plot_px)
+    plot_px = 300
+    share = min(0.5, max(map(_label_width, text)) / plot_px)
     top = max(values + [target or 0, 0]) / (1 - share) or 1
     label_span = share * top
     # A label that would reach across the target line (its bar ends just short of the target) goes
@@ -401,7 +401,10 @@ def by_dimension(table: pd.DataFrame, metric: str, by: str, target: float | None
         fig.add_vline(x=target, line=dict(color=TARGET, dash="dash", width=2))
         _target_above(fig, target, f"target {fmt_value(target, m.unit)}", (0, top))
     plot_height = 34 * len(data) + 40
-    fig.update_layout(title=title, height=plot_height + 130, margin=dict(l=200, t=100 if target is not None else 80),
+    # The names' margin as wide as the longest name (12 px ticks), so that a half-width chart keeps
+    # its room for the bars and their labels.
+    left = max(60, min(200, int(0.85 * max(map(_label_width, names))) + 16))
+    fig.update_layout(title=title, height=plot_height + 130, margin=dict(l=left, t=100 if target is not None else 80),
                       # At most 30 px a bar: one or two groups make slim bars, not a wall of blue.
                       bargap=max(0.2, 1 - 30 * len(data) / plot_height))
     fig.update_yaxes(autorange="reversed", type="category", tickvals=list(data[by]), ticktext=names)
@@ -529,7 +532,9 @@ def portfolio(table: pd.DataFrame) -> go.Figure:
     KPI, bars coloured red/amber/green by target status, targets as diamonds)."""
     kpis = list(dict.fromkeys(table["metric"]))
     fig = make_subplots(rows=1, cols=len(kpis), subplot_titles=[METRICS[k].short for k in kpis],
-                        shared_yaxes=True, horizontal_spacing=0.03)
+                        shared_yaxes=True, horizontal_spacing=0.05)
+    # Titles in small type: five side by side in a 1280 px page must not run into each other.
+    fig.update_annotations(font_size=12)
     off = table[table["status"] == "off target"]
     fig.update_layout(template=TEMPLATE, showlegend=False, height=max(300, 150 + 40 * table["client"].nunique()),
                       margin=dict(l=160), title=(f"{len(off)} KPIs off target across {table['client'].nunique()} clients"
@@ -544,7 +549,10 @@ def portfolio(table: pd.DataFrame) -> go.Figure:
         fig.add_scatter(y=rows["client"], x=rows["target"], mode="markers", row=1, col=i,
                         name=f"{METRICS[key].short} target",
                         marker=dict(symbol="diamond", size=12, color=TARGET), hovertemplate="target %{x}<extra></extra>")
+        # Few ticks, none at the right edge, where it would run into the next chart's 0.
         if unit == "rate":
-            fig.update_xaxes(tickformat=".0%", range=[0, 1.05], row=1, col=i)
+            fig.update_xaxes(tickformat=".0%", range=[0, 1.1], tickvals=[0, 0.5, 1], row=1, col=i)
+        else:
+            fig.update_xaxes(nticks=3, row=1, col=i)
     fig.update_yaxes(autorange="reversed", type="category")
     return fig
