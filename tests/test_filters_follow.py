@@ -146,3 +146,42 @@ def test_the_default_view_is_the_clients_latest_data_not_today(server, page):
     expect(page.get_by_text(f"{CLIENT}; period 2026-08-23 to {LATEST}").first).to_be_visible()
     # The as-of date is not written into the URL while it follows the latest data.
     assert "as_of" not in parse_qs(urlparse(page.url).query)
+
+
+def _card(page, label: str) -> str:
+    """The text of the KPI card whose label is `label`."""
+    card = page.locator('[data-testid="stMetric"]').filter(
+        has=page.locator('[data-testid="stMetricLabel"]', has_text=label))
+    return card.first.inner_text()
+
+
+def _median_change(db, quarter: tuple[str, str], before: tuple[str, str]) -> str:
+    """Time to submit's change between two periods as a card shows it, worked out from the summary."""
+    import datetime as dt
+    from metrics import Filters, summary
+    with store.connection(db, read_only=True) as con:
+        now, then = (summary(con, Filters(CLIENT, date_from=dt.date.fromisoformat(a), date_to=dt.date.fromisoformat(b),
+                                          as_of=dt.date.fromisoformat(LATEST)))["time_to_submit"]["median"]
+                     for a, b in (quarter, before))
+    diff = round(now - then, 1)
+    return f"{'+' if diff > 0 else '-' if diff < 0 else '±'}{abs(diff):.1f} d"
+
+
+def test_a_quarter_compares_with_the_quarter_before_or_the_same_quarter_last_year(server, page):
+    page.goto(f"{server.url}/?client=Globex+UK&period=Custom&from={FROM}&to={TO}")
+    _wait_for_title(page, "Overview")
+    expect(page.get_by_text("Changes against Q2 2026 (2026-04-01 to 2026-06-30).")).to_be_visible()
+    card = _card(page, "Time to submit")
+    assert "vs Q2 2026" in card, card
+    assert _median_change(server.db, (FROM, TO), ("2026-04-01", "2026-06-30")) in card, card
+
+    _choose(page, "stSelectbox", "Compare with", "Same period last year")
+    expect(page.get_by_text("Changes against the same period last year (2025-07-01 to 2025-09-30).")).to_be_visible()
+    card = _card(page, "Time to submit")
+    assert "vs last year" in card, card
+    assert _median_change(server.db, (FROM, TO), ("2025-07-01", "2025-09-30")) in card, card
+    assert parse_qs(urlparse(page.url).query)["compare"] == ["last_year"]
+
+    _choose(page, "stSelectbox", "Compare with", "No comparison")
+    expect(page.get_by_text("Changes against")).to_have_count(0)
+    assert " vs " not in _card(page, "Time to submit")
