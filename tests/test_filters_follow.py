@@ -185,3 +185,24 @@ def test_a_quarter_compares_with_the_quarter_before_or_the_same_quarter_last_yea
     _choose(page, "stSelectbox", "Compare with", "No comparison")
     expect(page.get_by_text("Changes against")).to_have_count(0)
     assert " vs " not in _card(page, "Time to submit")
+
+
+def test_a_custom_period_applies_once_both_of_its_dates_are_chosen(server, page):
+    page.set_viewport_size({"width": 1440, "height": 1300})   # the calendar opens within the window
+    page.goto(f"{server.url}/time_to_submit?client=Globex+UK&period=Custom&from={FROM}&to={TO}")
+    _wait_for_title(page, "Time to submit")
+    field = _sidebar(page).locator('[data-testid="stDateInput"]').filter(has_text="From").locator(
+        '[data-testid="stDateInputField"]')
+    field.scroll_into_view_if_needed()
+    box = field.bounding_box()
+    page.mouse.click(box["x"] + box["width"] - 12, box["y"] + box["height"] / 2)   # its calendar button
+    days = page.get_by_role("grid", name="Choose date range, July 2026").get_by_role("gridcell")
+    days.get_by_text("15", exact=True).first.click()
+    page.wait_for_timeout(1500)
+    settled(page)
+    # One date chosen: the view and its URL are as they were.
+    expect(page.get_by_text(f"{CLIENT}; period {FROM} to {TO}").first).to_be_visible()
+    assert "from=2026-07-01" in page.evaluate("() => location.search")
+    days.get_by_text("20", exact=True).first.click()
+    expect(page.get_by_text(f"{CLIENT}; period 2026-07-15 to 2026-07-20").first).to_be_visible(timeout=30000)
+    page.wait_for_function("() => location.search.includes('from=2026-07-15&to=2026-07-20')")
