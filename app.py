@@ -58,7 +58,8 @@ def main() -> None:
                            url_path="access" if path == "pages/grants.py" else None)
             allowed[page.url_path], needs[page.url_path] = ok, role
             nav.setdefault(section, []).append(page)
-    page = st.navigation(nav)
+    # Every page listed: with "View more" the Glossary, Settings and administration would hide.
+    page = st.navigation(nav, expanded=True)
     if not allowed[page.url_path]:
         st.title(page.title)
         st.warning(f"The {page.title} page is not available to you: it needs the {needs[page.url_path]} role, "

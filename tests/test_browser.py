@@ -350,7 +350,11 @@ def test_overview_deep_link_switch_client_and_reload(server, page):
 
 def _choose(page, widget: str, label: str, option: str) -> None:
     """Pick `option` in the sidebar selectbox or multiselect labelled `label`."""
-    page.locator(f'[data-testid="stSidebar"] [data-testid="{widget}"]').filter(has_text=label).click()
+    box = page.locator(f'[data-testid="stSidebar"] [data-testid="{widget}"]').filter(has_text=label)
+    # Scrolled into view first: a menu opened while the sidebar still scrolls closes again.
+    box.scroll_into_view_if_needed()
+    page.wait_for_timeout(300)
+    box.click()
     page.get_by_role("option", name=option, exact=True).click()
     page.keyboard.press("Escape")
 

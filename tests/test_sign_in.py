@@ -62,10 +62,7 @@ def _sign_out(page, server) -> None:
 
 
 def _nav(page) -> list[str]:
-    """The page names in the sidebar's navigation (all of them: "View more" opened)."""
-    more = page.locator('[data-testid="stSidebarNavViewButton"]')
-    if more.count() and "more" in more.inner_text().lower():
-        more.click()
+    """The page names in the sidebar's navigation (app.py lists them all, no "View more")."""
     return [t.strip().splitlines()[-1] for t in page.locator('[data-testid="stSidebarNav"] a').all_inner_texts()]
 
 
