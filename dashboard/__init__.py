@@ -798,6 +798,12 @@ def period_params(*extra: str) -> dict:
     return {k: v for k, v in st.query_params.to_dict().items() if k in ("period", "from", "to", "as_of") + extra}
 
 
+def view_params() -> dict[str, list[str]]:
+    """Every filter of the view as the URL holds it (several departments are several values), for
+    links that open the same view on another page (`urlencode(..., doseq=True)`)."""
+    return {k: st.query_params.get_all(k) for k in FILTER_PARAMS if st.query_params.get_all(k)}
+
+
 def open_client_overview(client: str) -> None:
     """Go to the client's Overview with the same period and as-of date (a click on Portfolio)."""
     st.switch_page("pages/overview.py", query_params={**period_params("compare"), "client": client})
@@ -831,20 +837,15 @@ def requisition_picker(filters: Filters) -> str | None:
     return chosen
 
 
-def comparing() -> bool:
-    """Whether the KPI cards compare with another period (the sidebar's "Compare with", kept in the URL)."""
-    return _view().get("compare", "previous") != "none"
-
-
 def data_as_of(filters: Filters) -> str:
     """"Data as of" for captions: the report's as-of date and when the data was last loaded."""
     import charts
     return charts.data_as_of(filters.as_of, client_info(filters.client).get("last_loaded"))
 
 
-__all__ = ["as_text", "audit", "audited", "auth_configured", "client_info", "clients", "comparing", "conversion",
+__all__ = ["as_text", "audit", "audited", "auth_configured", "client_info", "clients", "conversion",
            "data_as_of", "data_quality", "db_path", "deadlines", "drill", "empty_state", "ensure_database",
-           "hm_responsiveness", "no_access_page", "open_client_overview", "overview", "page", "period_params",
+           "hm_responsiveness", "no_access_page", "open_client_overview", "overview", "page", "period_params", "view_params",
            "portfolio", "PRESETS", "requisition", "requisition_picker", "requisitions", "review_deck_button",
            "run_safely", "scope", "sidebar_filters", "sign_in_gate", "time_to_submit", "UnknownClient", "user",
            "who_is_here", "write"]

@@ -253,10 +253,9 @@ def grain_picker() -> str:
 
 
 def requisition_url(filters, requisition_id: str) -> str:
-    """A link to one requisition's story, with the same client, period and as-of date."""
-    params = {**dashboard.period_params(), "client": filters.client, "req": requisition_id,
-              "as_of": filters.as_of.isoformat()}
-    return "requisition?" + urlencode(params)
+    """A link to one requisition's story in the same view: every filter of the sidebar."""
+    params = {**dashboard.view_params(), "client": [filters.client], "req": [requisition_id]}
+    return "requisition?" + urlencode(params, doseq=True)
 
 
 def _table_name(table) -> str:
@@ -430,7 +429,7 @@ def portfolio_table(table, filters) -> None:
     shown["Needs attention"] = ["; ".join(f"{STATUS_TEXT[status.at[c, k]][0]} {METRICS[k].short}" for k in keys
                                           if status.at[c, k] in ("off target", "near target")) or "—"
                                 for c in wide.index]
-    shown["Overview"] = ["./?" + urlencode({**dashboard.period_params(), "client": c}) for c in wide.index]
+    shown["Overview"] = ["./?" + urlencode({**dashboard.period_params("compare"), "client": c}) for c in wide.index]
     config["Overview"] = st.column_config.LinkColumn("Overview", display_text="Open")
 
     def colours(col):

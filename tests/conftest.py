@@ -277,3 +277,13 @@ def server(sample_db, tmp_path_factory):
     shutil.copy(sample_db, folder / "sample.duckdb")
     with browser_support.Server(folder / "sample.duckdb", folder) as srv:
         yield srv
+
+
+def open_page(db, monkeypatch, page: str, **params):
+    """Run one page file (`pages/<page>.py`) on `db` with `params` in its URL, as AppTest does."""
+    from streamlit.testing.v1 import AppTest
+    monkeypatch.setenv("RECRUITING_DB", str(db))
+    at = AppTest.from_file(str(ROOT / "pages" / f"{page}.py"), default_timeout=90)
+    for key, value in params.items():
+        at.query_params[key] = value
+    return at.run()

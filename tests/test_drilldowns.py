@@ -12,12 +12,12 @@ from urllib.parse import urlencode
 
 import pytest
 from openpyxl import load_workbook
-from streamlit.testing.v1 import AppTest
 
 import store
 from browser_support import settled
 from exports import files
-from metrics import METRICS, Filters, Report, render
+from metrics import METRICS, Filters, Report
+from conftest import open_page
 
 ROOT = Path(__file__).resolve().parent.parent
 AS_OF = dt.date(2026, 11, 20)
@@ -35,12 +35,6 @@ def _tts_rows(db):
             rep.close()
 
 
-def _page(db, monkeypatch, page: str, **params) -> AppTest:
-    monkeypatch.setenv("RECRUITING_DB", str(db))
-    at = AppTest.from_file(str(ROOT / "pages" / f"{page}.py"), default_timeout=90)
-    for key, value in params.items():
-        at.query_params[key] = value
-    return at.run()
 
 
 # -- files of drill rows ---------------------------------------------------------------------------
@@ -71,8 +65,8 @@ def test_drill_row_files_have_peoples_headers_and_blank_blanks(sample_db):
 # -- the words on the pages ------------------------------------------------------------------------
 
 def test_kpi_cards_say_which_period_they_compare_with(sample_db, monkeypatch):
-    at = _page(sample_db, monkeypatch, "overview", client="Acme Corp", period="Custom", **{"from": "2026-07-01"},
-               to="2026-09-30", as_of=AS_OF.isoformat())
+    at = open_page(sample_db, monkeypatch, "overview", client="Acme Corp", period="Custom", **{"from": "2026-07-01"},
+                   to="2026-09-30", as_of=AS_OF.isoformat())
     assert not at.exception, [e.value for e in at.exception]
     cards = [m for m in at.metric if m.label in {m.short for m in METRICS.values()}]
     assert len(cards) == len(METRICS)
@@ -81,8 +75,8 @@ def test_kpi_cards_say_which_period_they_compare_with(sample_db, monkeypatch):
 
 
 def test_time_to_submit_states_its_definition_once(sample_db, monkeypatch):
-    at = _page(sample_db, monkeypatch, "time_to_submit", client="Acme Corp", period="All time",
-               as_of=AS_OF.isoformat())
+    at = open_page(sample_db, monkeypatch, "time_to_submit", client="Acme Corp", period="All time",
+                   as_of=AS_OF.isoformat())
     assert not at.exception, [e.value for e in at.exception]
     phrase = "a reopened requisition keeps its first start"
     assert phrase in METRICS["time_to_submit"].definition

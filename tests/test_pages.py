@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from streamlit.testing.v1 import AppTest
 
 import charts
 import store
 from loaders.settings import parse_settings, save_client
 from metrics import METRICS, Filters, Report, requisitions, target_status
+from conftest import open_page
 
 ROOT = Path(__file__).resolve().parent.parent
 CLIENTS = ("Acme Corp", "Globex UK", "Northwind Health")
@@ -39,12 +39,6 @@ REQUISITION = {"Acme Corp": "1150", "Globex UK": "GX-1150", "Northwind Health": 
 
 
 
-def _page(db, monkeypatch, page: str, **params) -> AppTest:
-    monkeypatch.setenv("RECRUITING_DB", str(db))
-    at = AppTest.from_file(str(ROOT / "pages" / f"{page}.py"), default_timeout=90)
-    for key, value in params.items():
-        at.query_params[key] = value
-    return at.run()
 
 
 def _report(db, filters: Filters, fn):
@@ -59,7 +53,7 @@ def _report(db, filters: Filters, fn):
 @pytest.mark.parametrize("client", CLIENTS)
 @pytest.mark.parametrize("page", PAGES)
 def test_every_page_renders_for_every_sample_client_with_its_charts(sample_db, monkeypatch, page, client):
-    at = _page(sample_db, monkeypatch, page, client=client, as_of=AS_OF, req=REQUISITION[client])
+    at = open_page(sample_db, monkeypatch, page, client=client, as_of=AS_OF, req=REQUISITION[client])
     assert not at.exception, [e.value for e in at.exception]
     assert not at.error, [e.value for e in at.error]
     title, charts_expected = PAGES[page]
@@ -75,8 +69,9 @@ def test_a_url_with_filters_reproduces_them(sample_db, monkeypatch):
     with store.connection(sample_db, read_only=True) as con:
         dept, recruiter = con.execute("SELECT department, recruiter FROM requisitions WHERE client = 'Globex UK' "
                                       "ORDER BY requisition_id LIMIT 1").fetchall()[0]
-    at = _page(sample_db, monkeypatch, "time_to_submit", client="globex uk", period="Custom", **{"from": "2026-02-01"},
-               to="2026-07-31", as_of="2026-09-01", department=dept, recruiter=recruiter, grain="week", compare="0")
+    at = open_page(sample_db, monkeypatch, "time_to_submit", client="globex uk", period="Custom",
+                   **{"from": "2026-02-01"}, to="2026-07-31", as_of="2026-09-01", department=dept,
+                   recruiter=recruiter, grain="week", compare="0")
     assert not at.exception
     s = at.session_state
     assert (s["client"], s["preset"], s["period_dates"], s["as_of"]) == (
@@ -90,8 +85,8 @@ def test_a_url_with_filters_reproduces_them(sample_db, monkeypatch):
 
 
 def test_kpi_cards_hide_the_previous_period_when_comparison_is_off(sample_db, monkeypatch):
-    on = _page(sample_db, monkeypatch, "overview", client="Acme Corp", as_of=AS_OF)
-    off = _page(sample_db, monkeypatch, "overview", client="Acme Corp", as_of=AS_OF, compare="0")
+    on = open_page(sample_db, monkeypatch, "overview", client="Acme Corp", as_of=AS_OF)
+    off = open_page(sample_db, monkeypatch, "overview", client="Acme Corp", as_of=AS_OF, compare="0")
     assert any(m.delta for m in on.metric)
     assert not any(m.delta for m in off.metric)
     assert [m.value for m in on.metric] == [m.value for m in off.metric]
@@ -142,7 +137,7 @@ def test_drill_down_rows_count_equals_the_number_clicked_on_every_chart_point(sa
 
 
 def test_portfolio_shows_every_clients_kpis_against_its_own_target(sample_db, monkeypatch):
-    at = _page(sample_db, monkeypatch, "portfolio", client="Acme Corp", as_of=AS_OF, period="Year to date")
+    at = open_page(sample_db, monkeypatch, "portfolio", client="Acme Corp", as_of=AS_OF, period="Year to date")
     assert not at.exception
     table = at.dataframe[0].value
     assert list(table["Client"]) == list(CLIENTS)
@@ -160,7 +155,7 @@ def test_portfolio_shows_every_clients_kpis_against_its_own_target(sample_db, mo
 
 
 def test_requisition_detail_tells_one_requisitions_story(sample_db, monkeypatch):
-    at = _page(sample_db, monkeypatch, "requisition", client="Acme Corp", as_of=AS_OF, req="1150")
+    at = open_page(sample_db, monkeypatch, "requisition", client="Acme Corp", as_of=AS_OF, req="1150")
     assert not at.exception
     f = Filters("Acme Corp", as_of=dt.date(2026, 11, 20))
     story = _report(sample_db, f, lambda rep: rep.requisition("1150"))
@@ -176,7 +171,7 @@ def test_requisition_detail_tells_one_requisitions_story(sample_db, monkeypatch)
 
 
 def test_an_unknown_requisition_in_the_url_is_named_not_an_exception(sample_db, monkeypatch):
-    at = _page(sample_db, monkeypatch, "requisition", client="Acme Corp", as_of=AS_OF, req="NOPE-1")
+    at = open_page(sample_db, monkeypatch, "requisition", client="Acme Corp", as_of=AS_OF, req="NOPE-1")
     assert not at.exception
     assert any("NOPE-1" in w.value for w in at.warning)
 
@@ -192,15 +187,15 @@ def empty_client_db(tmp_path_factory, sample_db):
 
 @pytest.mark.parametrize("page", PAGES)
 def test_a_client_with_no_data_gets_sentences_not_exceptions(empty_client_db, monkeypatch, page):
-    at = _page(empty_client_db, monkeypatch, page, client="Initech", as_of=AS_OF)
+    at = open_page(empty_client_db, monkeypatch, page, client="Initech", as_of=AS_OF)
     assert not at.exception, [e.value for e in at.exception]
     assert at.title[0].value == PAGES[page][0]
 
 
 @pytest.mark.parametrize("page", [p for p in PAGES if p not in ("data", "glossary")])
 def test_a_filter_that_matches_nothing_gets_sentences_not_exceptions(sample_db, monkeypatch, page):
-    at = _page(sample_db, monkeypatch, page, client="Acme Corp", period="Custom", **{"from": "2010-01-01"},
-               to="2010-03-31", as_of="2010-03-31")
+    at = open_page(sample_db, monkeypatch, page, client="Acme Corp", period="Custom", **{"from": "2010-01-01"},
+                   to="2010-03-31", as_of="2010-03-31")
     assert not at.exception, [e.value for e in at.exception]
     # A chart with nothing to draw says so in a sentence instead of showing an empty axis.
     for chart in at.get("plotly_chart"):
@@ -236,7 +231,7 @@ def test_a_kpi_without_a_target_is_never_shown_off_target():
 
 
 def test_a_cleared_requisition_leaves_the_url_and_a_client_switch_leaves_it_behind(sample_db, monkeypatch):
-    at = _page(sample_db, monkeypatch, "requisition", client="Acme Corp", as_of=AS_OF, req="1150")
+    at = open_page(sample_db, monkeypatch, "requisition", client="Acme Corp", as_of=AS_OF, req="1150")
     assert "req" in at.query_params
     at.selectbox(key="req").set_value(None).run()
     assert not at.exception
@@ -246,3 +241,21 @@ def test_a_cleared_requisition_leaves_the_url_and_a_client_switch_leaves_it_behi
     at.selectbox(key="client").set_value("Globex UK").run()
     assert not at.exception and not at.warning
     assert "req" not in at.query_params and at.selectbox(key="req").value is None
+
+
+def test_requisition_links_in_a_table_carry_every_filter_of_the_view(sample_db, monkeypatch):
+    from urllib.parse import parse_qs, urlparse
+    view = {"client": "Globex UK", "period": "Custom", "from": "2026-07-01", "to": "2026-09-30", "compare": "last_year"}
+    first = open_page(sample_db, monkeypatch, "overview", **view)
+    awaiting = first.dataframe[-1].value
+    department = awaiting["department"].iloc[0]
+    at = open_page(sample_db, monkeypatch, "overview", **view, department=department)
+    links = at.dataframe[-1].value["requisition_id"]
+    assert len(links) >= 1
+    for link in links:
+        url = urlparse(link)
+        assert url.path == "requisition"
+        params = {k: v for k, v in parse_qs(url.query).items()}
+        assert params.pop("req")[0].startswith("GX-")
+        assert params == {"client": ["Globex UK"], "period": ["Custom"], "from": ["2026-07-01"], "to": ["2026-09-30"],
+                          "department": [department], "compare": ["last_year"]}
