@@ -325,22 +325,9 @@ def _hm_responsiveness(db: str, version: tuple, scope: Scope, filters: Filters) 
     return _read_report(scope, filters, views.hm_responsiveness)
 
 
-# The requisitions table of the Time to fill page: who, what and the two dates the day count spans.
-FILLED_COLUMNS = ["requisition_id", "title", "department", "recruiter", "hiring_manager", "start_on", "first_hire_on",
-                  "ttf_days"]
-
-
 @st.cache_data(show_spinner=False, max_entries=64)
 def _time_to_fill(db: str, version: tuple, scope: Scope, filters: Filters, grain: str) -> dict:
-    # The deck's "Time to fill by department" reads views.by(rep, "time_to_fill", ...) too: same numbers.
-    def read(rep):
-        rows = rep.rows("time_to_fill", subset="n")
-        return {"filters": rep.filters, "totals": rep.totals("time_to_fill"), "target": rep.target("time_to_fill"),
-                "rows": rows,
-                "trend": rep.aggregate("time_to_fill", grain=grain),
-                "by": views.by(rep, "time_to_fill", ("department", "recruiter")),
-                "filled": rows.sort_values(["first_hire_on", "requisition_id"], ascending=[False, True])[FILLED_COLUMNS]}
-    return _read_report(scope, filters, read)
+    return _read_report(scope, filters, lambda rep: views.time_to_fill(rep, grain))
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -845,7 +832,7 @@ def data_as_of(filters: Filters) -> str:
 
 __all__ = ["as_text", "audit", "audited", "auth_configured", "client_info", "clients", "conversion",
            "data_as_of", "data_quality", "db_path", "deadlines", "drill", "empty_state", "ensure_database",
-           "hm_responsiveness", "no_access_page", "open_client_overview", "overview", "page", "period_params", "view_params",
+           "hm_responsiveness", "no_access_page", "open_client_overview", "overview", "page", "period_params",
            "portfolio", "PRESETS", "requisition", "requisition_picker", "requisitions", "review_deck_button",
-           "run_safely", "scope", "sidebar_filters", "sign_in_gate", "time_to_submit", "UnknownClient", "user",
-           "who_is_here", "write"]
+           "run_safely", "scope", "sidebar_filters", "sign_in_gate", "time_to_fill", "time_to_submit", "UnknownClient",
+           "user", "view_params", "who_is_here", "write"]

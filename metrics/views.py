@@ -37,6 +37,23 @@ def time_to_submit(rep: Report, grain: str) -> dict:
     }
 
 
+# The requisitions table of the Time to fill page: who, what and the two dates the day count spans.
+FILLED_COLUMNS = ["requisition_id", "title", "department", "recruiter", "hiring_manager", "start_on", "first_hire_on",
+                  "ttf_days"]
+
+
+def time_to_fill(rep: Report, grain: str) -> dict:
+    """Time to fill: totals, per-requisition rows, trend, breakdowns (by department as the deck's
+    slide), and the requisitions filled in the period, newest first."""
+    rows = rep.rows("time_to_fill", subset="n")
+    return {
+        "filters": rep.filters, "totals": rep.totals("time_to_fill"), "target": rep.target("time_to_fill"),
+        "rows": rows, "trend": rep.aggregate("time_to_fill", grain=grain),
+        "by": by(rep, "time_to_fill", ("department", "recruiter")),
+        "filled": rows.sort_values(["first_hire_on", "requisition_id"], ascending=[False, True])[FILLED_COLUMNS],
+    }
+
+
 def conversion(rep: Report, grain: str) -> dict:
     """Interview conversion: cohort totals, trend by cohort, breakdowns."""
     return {
