@@ -235,6 +235,14 @@ def _check_hm_responsiveness(page, db, client, period, req):
     _visible_text(page, f"n = {hm['n']} {METRICS['hm_feedback_days'].counts}.")
 
 
+def _check_time_to_fill(page, db, client, period, req):
+    f = _summary(db, client, period)["time_to_fill"]
+    _visible_text(page, _period_caption(client, period))
+    _visible_text(page, f"n = {f['n']} {METRICS['time_to_fill'].counts}.")
+    _heading(page, f"Requisitions filled in the period ({f['n']})")
+    assert f"Half the filled requisitions were filled within {f['median']:.1f} days" in _chart_titles(page)
+
+
 def _check_requisition(page, db, client, period, req):
     (title,), = _query(db, "SELECT title FROM requisitions WHERE client = ? AND requisition_id = ?", [client, req])
     (apps,), = _query(db, "SELECT count(*) FROM applications WHERE client = ? AND requisition_id = ?", [client, req])
@@ -285,6 +293,7 @@ PAGES = [
     ("time_to_submit", "Time to submit", True, _check_time_to_submit),
     ("conversion", "Interview conversion", True, _check_conversion),
     ("deadlines", "Deadline adherence", True, _check_deadlines),
+    ("time_to_fill", "Time to fill", True, _check_time_to_fill),
     ("hm_responsiveness", "Hiring-manager responsiveness", True, _check_hm_responsiveness),
     ("requisition", "Requisition detail", True, _check_requisition),
     ("portfolio", "Portfolio", True, _check_portfolio),

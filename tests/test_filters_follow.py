@@ -51,8 +51,7 @@ def _choose(page, kind: str, label: str, option: str) -> None:
 def _dates(sidebar, label: str) -> str:
     """A date input's date or dates, as ISO dates (its form inputs hold them so)."""
     box = sidebar.locator('[data-testid="stDateInput"]').filter(has_text=label)
-    if not box.count():
-        return ""
+    expect(box).to_be_visible(timeout=30000)   # the sidebar may still be drawing
     inputs = box.locator("input[type=date]")
     inputs.first.wait_for(state="attached")
     # The form inputs are filled just after the widget is drawn.
@@ -63,10 +62,11 @@ def _dates(sidebar, label: str) -> str:
 def _filters_shown(page) -> dict:
     """What the sidebar shows and what the URL says."""
     sidebar = _sidebar(page)
-    params = parse_qs(urlparse(page.url).query)
+    params = parse_qs(page.evaluate("() => location.search").lstrip("?"))   # page.url may lag a replaced URL
+    period = _combo(page, "Period")
     return {
-        "client": _combo(page, "Client"), "period": _combo(page, "Period"), "compare": _combo(page, "Compare with"),
-        "dates": _dates(sidebar, "From"), "as_of": _dates(sidebar, "As of"),
+        "client": _combo(page, "Client"), "period": period, "compare": _combo(page, "Compare with"),
+        "dates": _dates(sidebar, "From") if period == "Custom" else "", "as_of": _dates(sidebar, "As of"),
         "departments": sidebar.locator('[data-testid="stMultiSelect"]').filter(has_text="Departments").inner_text(),
         "url": {k: v for k, v in params.items() if k in ("client", "period", "from", "to", "department", "compare")},
     }
