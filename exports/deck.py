@@ -39,7 +39,7 @@ import charts
 import store
 from exports.files import formula_like, plain_title
 from loaders.settings import CANONICAL_WORDS, get_dictionary, stored_settings
-from metrics import (CONVERSION_STEPS, METRICS, RULES, Filters, Report, days_word, last_loaded, quality, render,
+from metrics import (CONVERSION_STEPS, DATA_RULES, METRICS, RULES, Filters, Report, days_word, last_loaded, quality, render,
                      sla_promise, stage_labels, target_status, target_words, views)
 
 PPTX_MIME = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
@@ -835,8 +835,8 @@ def _rules_slide(deck: Deck) -> None:
     loading, the day-count function): for the delivery team, not for the client."""
     s = deck.slide("Internal appendix: rules that apply to every metric")
     box = deck.text(s, Emu(MARGIN), Inches(1.2), deck.width - 2 * MARGIN, Inches(6.0), name="Rules")
-    for i, rule in enumerate(RULES):
-        deck.para(box, f"• {rule}", size=13, first=i == 0, space_after=6)
+    for i, rule in enumerate(RULES + DATA_RULES):
+        deck.para(box, f"• {rule}", size=12, first=i == 0, space_after=4)
 
 
 def _quality_slide(deck: Deck, q: dict, f: Filters, as_of: str) -> None:

@@ -171,17 +171,20 @@ TARGET_UNITS = {key: m.unit for m in METRICS.values()
 # The deadlines a CSM warns the client about: those due within this many calendar days of the as-of date.
 UPCOMING_DAYS = 14
 
-# Rules the definitions above leave implicit, decided as a careful analyst would; the glossary
-# prints them so every choice is in the open.
+# Rules the definitions above leave implicit, decided as a careful analyst would; the Glossary
+# prints them so every choice is in the open. RULES are in the client's words, for everyone who
+# reads the numbers; DATA_RULES say how exports are read, for the account team (the Glossary shows
+# them to csms and admins, the deck only in its internal appendix).
 RULES = (
     "Period [from, to] is inclusive, on the client's local dates; an omitted bound means all time.",
     "As of: events dated after the as-of date are ignored (stage events, deliveries, revisions "
-    "communicated later), as if the report had been run that day. Default: the client's local today.",
+    "communicated later), as if the report had been run that day. The dashboard starts at the client's "
+    "latest data; a report from the command line at the client's local today.",
     "Times with no time of day (a bare date, a spreadsheet date cell at 00:00) are local dates in the "
     "client's time zone; times with a time of day and no offset are UTC.",
-    "Day counts: whole days between local dates; in business-day mode the weekdays in [start, end) that "
-    "are not client holidays (numpy.busday_count). Out-of-order data gives negative counts, kept and "
-    "listed on the Data page.",
+    "Day counts: whole days between local dates; with business days, the weekdays from the start day up "
+    "to the end day (the end day not counted) that are not client holidays. Out-of-order data gives "
+    "negative counts, kept and listed on the Data page.",
     "Department, recruiter and hiring-manager filters apply through the requisition. An application or "
     "commitment whose requisition is unknown counts only when none of these filters is set.",
     "Stage events for application ids not in the applications table are listed on the Data page and "
@@ -192,6 +195,9 @@ RULES = (
     "period with the days of equal length just before it; or the same dates one year earlier. The as-of "
     "date stays the same.",
     "In process: a cohort application with no hire, rejection or withdrawal event by the as-of date.",
+)
+DATA_RULES = (
+    "Business days are counted as numpy.busday_count counts them.",
     "Snapshots (one row per application with its current stage, such as Greenhouse Harvest v1 jobs and "
     "applications): they carry requisitions and applications but no stage history, so time to submit, "
     "interview conversion, SLA adherence, time to fill and hiring-manager feedback time count nothing from "

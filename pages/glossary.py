@@ -3,7 +3,7 @@ import streamlit as st
 
 import charts
 import dashboard
-from metrics import METRICS, RULES, render, sla_promise
+from metrics import DATA_RULES, METRICS, RULES, render, sla_promise
 
 filters = dashboard.page("Glossary")
 info = dashboard.client_info(filters.client)
@@ -20,6 +20,10 @@ for m in METRICS.values():
 st.subheader("Rules that apply to every metric")
 for rule in RULES:
     st.markdown(f"- {rule}")
+if dashboard.scope().allows("csm", info["client"]):   # the account team's, not the client's
+    with st.expander("How exports are read (for the account team)"):
+        for rule in DATA_RULES:
+            st.markdown(f"- {rule}")
 st.subheader("Stage dictionary")
 st.write(f"{name}'s own stage words and the canonical stage each counts as. A word not listed "
          "here is kept as unmapped (see the Data page) and never counts as reaching a stage.")

@@ -372,3 +372,21 @@ def test_a_damaged_database_is_named_with_what_to_do_on_the_page_and_in_the_acce
     code, _, err = _cli(capsys, damaged, "list")
     assert code == 1 and "is damaged" in err
     assert damaged.read_bytes() == before
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("who, sees", [("viewer@acme.example", False), ("csm@rpo.example", True)])
+def test_the_glossary_shows_how_exports_are_read_to_the_account_team_only(granted_db, monkeypatch, who, sees):
+    from metrics import DATA_RULES
+    monkeypatch.setenv("RECRUITING_DB", str(granted_db))
+    at = AppTest.from_file(str(ROOT / "pages" / "glossary.py"), default_timeout=90)
+    at.secrets["auth"] = AUTH
+    at.user = {"is_logged_in": True, "email": who, "name": "Test"}
+    at.query_params.update({"client": "Acme Corp"})
+    at.run()
+    assert not at.exception
+    shown = "\n".join(m.value for m in at.markdown)   # every text of the page, the expander's included
+    for word in ("numpy", "busday", "DataLoader", "Bullhorn", "Greenhouse"):
+        assert (word in shown) == sees, word
+    assert all((rule in shown) == sees for rule in DATA_RULES)
+    assert [e.label for e in at.expander] == (["How exports are read (for the account team)"] if sees else [])
