@@ -39,8 +39,8 @@ import charts
 import store
 from exports.files import formula_like, plain_title
 from loaders.settings import CANONICAL_WORDS, get_dictionary, stored_settings
-from metrics import (CONVERSION_STEPS, DATA_RULES, METRICS, RULES, Filters, Report, days_word, last_loaded, quality, render,
-                     sla_promise, stage_labels, target_status, target_words, views)
+from metrics import (CONVERSION_STEPS, DATA_RULES, METRICS, RULES, Filters, Report, days_word, last_loaded, quality,
+                     render, sla_promise, stage_labels, target_status, target_words, views)
 
 PPTX_MIME = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
 WIDTH, HEIGHT = Inches(13.333), Inches(7.5)
@@ -106,7 +106,8 @@ def collect(con, filters: Filters, internal: bool = False) -> dict:
             "conversion": {"totals": rep.totals("interview_conversion")},
             "deadlines": views.deadlines(rep),
             "hm": views.hm_responsiveness(rep),
-            "time_to_fill": {"totals": rep.totals("time_to_fill"), "by": views.by(rep, "time_to_fill", ("department",))},
+            "time_to_fill": {"totals": rep.totals("time_to_fill"),
+                             "by": views.by(rep, "time_to_fill", ("department",))},
         }
         if internal:
             data["quality"] = views.data_quality(rep)
@@ -523,7 +524,8 @@ def render_deck(d: dict, internal: bool = False) -> Presentation:
 
     # "We, not them": our speed beside the client's.
     summ = ov["summary"]
-    fig = charts.we_scorecard(ov["tts_trend"], ov["hm_trend"], summ["time_to_submit"], summ["hm_feedback_days"], targets)
+    fig = charts.we_scorecard(ov["tts_trend"], ov["hm_trend"], summ["time_to_submit"], summ["hm_feedback_days"],
+                              targets)
     s = deck.slide("We and the client: both sides of the hiring speed", finding=headline(fig))
     months = sorted(set(ov["tts_trend"]["period"]) | set(ov["hm_trend"]["period"]))
     if months:
