@@ -389,6 +389,35 @@ def test_overview_download_button_builds_the_deck_for_the_current_filters(sample
     assert recorded == [("Northwind Health", "deck", kwargs["file_name"])]
 
 
+def test_overview_deck_with_the_internal_appendix_only_when_ticked_and_named_so(sample_db_copy, monkeypatch):
+    from streamlit.runtime.media_file_manager import MediaFileManager
+    from streamlit.testing.v1 import AppTest
+    deferred = []
+    register = MediaFileManager.add_deferred
+    monkeypatch.setattr(MediaFileManager, "add_deferred",
+                        lambda self, fn, *a, **k: deferred.append((fn, k)) or register(self, fn, *a, **k))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
+    for key, value in {"client": "Acme Corp", "period": "Last quarter", "as_of": AS_OF.isoformat()}.items():
+        at.query_params[key] = value
+    at.run()
+    assert not at.exception and at.checkbox(key="deck_internal").value is False
+
+    def latest_deck():
+        fn, kwargs = [(fn, k) for fn, k in deferred if str(k.get("file_name", "")).endswith(".pptx")][-1]
+        return kwargs["file_name"], [s.shapes.title.text for s in _open(fn()).slides if s.shapes.title is not None]
+    name, titles = latest_deck()
+    assert not name.endswith("-internal.pptx") and not any(t.startswith("Internal appendix") for t in titles)
+    at.checkbox(key="deck_internal").check().run()
+    name, titles = latest_deck()
+    assert name.endswith("-internal.pptx")
+    assert [t for t in titles if t.startswith("Internal appendix")] == [
+        "Internal appendix: rules that apply to every metric", "Internal appendix: data quality"]
+    with store.connection(sample_db_copy, read_only=True) as con:
+        recorded = con.execute("SELECT detail->>'file', detail->>'internal_appendix' FROM audit "
+                               "WHERE action = 'download' ORDER BY at_utc").fetchall()
+    assert recorded[-1] == (name, "true")
+
+
 def _exports(*args, db) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "exports", "deck", "--db", str(db), *args], cwd=ROOT,
                           capture_output=True, text=True, timeout=300)
