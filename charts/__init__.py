@@ -460,10 +460,11 @@ def misses_by_reason(table: pd.DataFrame, totals: dict) -> go.Figure:
                       height=max(320, 200 + 30 * len(data)), margin=dict(l=240, b=100),
                       bargap=max(0.2, 1 - 30 * len(data) / (max(320, 200 + 30 * len(data)) - 180)),
                       legend=dict(orientation="h", yref="container", yanchor="bottom", y=0, xanchor="left", x=0))
-    for col, name, colour in (("missed_rpo", "RPO side", PALETTE[0]), ("missed_client", "Client side", PALETTE[1])):
+    for col, name, side, colour in (("missed_rpo", "RPO side", "the RPO's", PALETTE[0]),
+                                    ("missed_client", "Client side", "the client's", PALETTE[1])):
         fig.add_bar(y=data["reason"], x=data[col], name=name, orientation="h", marker_color=colour,
                     meta=_drill("deadline_adherence", subset=col, by="reason", key="y", count="x",
-                                label=f"missed, {name.lower()}"),
+                                label=f"missed on {side} side"),
                     hovertemplate="%{y}: %{x} (" + name + ")<extra></extra>")
     fig.update_yaxes(autorange="reversed", type="category")
     fig.update_xaxes(title_text="missed deadlines", **_count_ticks((data["missed_rpo"] + data["missed_client"]).max()))
