@@ -358,15 +358,21 @@ def test_libreoffice_renders_the_deck_one_page_per_slide(decks, tmp_path):
     assert pages == len(SLIDES)
 
 
-def test_overview_download_button_builds_the_deck_for_the_current_filters(sample_db_copy, monkeypatch):
+@pytest.fixture
+def deferred(monkeypatch) -> list:
+    """The deferred downloads a page offers, as (callable, keyword arguments). Streamlit runs a
+    deferred download's callable when the button is clicked, on its own thread; AppTest has no
+    browser to click it, so a test keeps the callable and calls it."""
     from streamlit.runtime.media_file_manager import MediaFileManager
-    from streamlit.testing.v1 import AppTest
-    # Streamlit runs a deferred download's callable when the button is clicked, on its own thread;
-    # AppTest has no browser to click it, so the test keeps the callable and calls it.
-    deferred = []
+    offered = []
     register = MediaFileManager.add_deferred
     monkeypatch.setattr(MediaFileManager, "add_deferred",
-                        lambda self, fn, *a, **k: deferred.append((fn, k)) or register(self, fn, *a, **k))
+                        lambda self, fn, *a, **k: offered.append((fn, k)) or register(self, fn, *a, **k))
+    return offered
+
+
+def test_overview_download_button_builds_the_deck_for_the_current_filters(sample_db_copy, deferred):
+    from streamlit.testing.v1 import AppTest
     # A copy: the download is recorded in the database's audit log.
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
     for key, value in {"client": "Northwind Health", "period": "Custom", "from": "2026-05-01", "to": "2026-10-31",
@@ -389,13 +395,8 @@ def test_overview_download_button_builds_the_deck_for_the_current_filters(sample
     assert recorded == [("Northwind Health", "deck", kwargs["file_name"])]
 
 
-def test_overview_deck_with_the_internal_appendix_only_when_ticked_and_named_so(sample_db_copy, monkeypatch):
-    from streamlit.runtime.media_file_manager import MediaFileManager
+def test_overview_deck_with_the_internal_appendix_only_when_ticked_and_named_so(sample_db_copy, deferred):
     from streamlit.testing.v1 import AppTest
-    deferred = []
-    register = MediaFileManager.add_deferred
-    monkeypatch.setattr(MediaFileManager, "add_deferred",
-                        lambda self, fn, *a, **k: deferred.append((fn, k)) or register(self, fn, *a, **k))
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
     for key, value in {"client": "Acme Corp", "period": "Last quarter", "as_of": AS_OF.isoformat()}.items():
         at.query_params[key] = value
