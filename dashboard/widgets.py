@@ -179,8 +179,10 @@ def downloads(filters, words, table, context: dict, key: str, fig=None, footnote
     half a second), so drawing the page costs nothing; where no Chromium is installed the image
     buttons are disabled and say what to install."""
     # A table's file is headed as the screen heads it; a chart's points keep `chart_table`'s
-    # names (series, value, unit), which the deck and scripts read.
-    people = people and fig is None
+    # names (series, value, unit), which scripts read, with stored codes in words as the chart shows them.
+    if fig is not None and people:
+        people, chart_points = False, table
+        table = lambda: files.in_words(chart_points())  # noqa: E731
 
     def name(ext):
         return file_name(filters, words, ext, client)
@@ -225,7 +227,7 @@ def group_table(table, metric: str, by: str, filters, key: str) -> None:
     event = st.dataframe(table, hide_index=True, width="stretch", key=key, on_select="rerun",
                          selection_mode="single-row", column_config=labels)
     m, dim = METRICS[metric], by.replace("_", " ")
-    downloads(filters, [metric, "by", by], lambda: table, key=key, people=False,   # stored names, as its readers expect
+    downloads(filters, [metric, "by", by], lambda: table, key=key,
               context=about(filters, "Table", f"{m.title} by {dim}", metrics=[metric], n=f"{len(table)} rows"))
     selected = event.selection.rows if event else []
     if selected:
@@ -444,7 +446,7 @@ def portfolio_table(table, filters) -> None:
     st.markdown("**Needs attention** (✗ off target, ~ within 10% of the target)  \n" + "  \n".join(
         dashboard.as_text(f"{c}: {text}") for c, text in zip(shown["Client"], shown["Needs attention"])))
     downloads(filters, ["portfolio_kpis"], lambda: portfolio_export(table), key="portfolio-table",
-              client="all_clients", people=False,   # one row per client and KPI: `portfolio_export`'s names
+              client="all_clients",
               context=about(filters, "Table", "Every client's KPIs against its own target",
                             scope=_portfolio_scope(filters), n=f"{table['client'].nunique()} clients"))
 

@@ -323,7 +323,8 @@ HEADERS = {
     "pending": "Pending", "missed_rpo": "Missed, our side", "missed_client": "Missed, client's side",
     "sla_due": "SLA deadlines due", "sla_met": "SLA deadlines met", "commitments_due": "Commitments due",
     "commitments_met": "Commitments met", "median": "Median (days)", "mean": "Mean (days)",
-    "p90": "90th percentile (days)", "n": "n",
+    "p90": "90th percentile (days)", "n": "n", "client": "Client", "kpi": "KPI", "value": "Value", "unit": "Unit",
+    "target": "Target",
     **DATE_HEADERS, **TIME_HEADERS,
 }
 

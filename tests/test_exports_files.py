@@ -339,7 +339,7 @@ def test_portfolio_and_breakdown_tables_download_as_csv_and_xlsx(sample_db, monk
     assert name == "all_clients-portfolio_kpis-2026_01_01_to_2026_11_20.xlsx"
     wb = _xlsx(make())
     ws = wb["Data"]
-    assert [c.value for c in ws[1]] == ["client", "kpi", "value", "unit", "target", "status", "n"]
+    assert [c.value for c in ws[1]] == ["Client", "KPI", "Value", "Unit", "Target", "Status", "n"]
     assert len({r[0] for r in ws.iter_rows(min_row=2, values_only=True)}) == 3
     rate = next(r for r in ws.iter_rows(min_row=2) if r[3].value == "rate")
     assert rate[2].number_format == "0.0%"
@@ -349,7 +349,19 @@ def test_portfolio_and_breakdown_tables_download_as_csv_and_xlsx(sample_db, monk
     assert {"dl-table-hiring_manager-csv", "dl-table-hiring_manager-xlsx"} <= set(_button_keys(at))
     make, name = deferred["dl-table-hiring_manager-csv"]
     assert "-hm_feedback_days-by-hiring_manager-" in name
-    assert _csv_rows(make())[0][0] == "hiring_manager"
+    assert _csv_rows(make())[0][:2] == ["Hiring manager", "n"]
+
+
+def test_downloads_write_stored_codes_in_peoples_words(sample_db, monkeypatch, deferred):
+    at = _page(sample_db, monkeypatch, "deadlines", period="All time")
+    make, _ = deferred["dl-by-kind-csv"]            # the chart's points
+    header, *rows = _csv_rows(make())
+    assert header[:2] == ["series", "kind"]         # a chart's file keeps its column names
+    assert sorted({r[1] for r in rows}) == ["Commitment", "SLA deadline"]
+    make, _ = deferred["dl-table-upcoming_deadlines-csv"]
+    header, *rows = _csv_rows(make())
+    kind, side = header.index("Kind"), header.index("Side")
+    assert {r[kind] for r in rows} <= {"Commitment", "SLA deadline"} and {r[side] for r in rows} <= {"RPO", "Client"}
 
 
 def test_an_empty_chart_exports_its_header_and_says_why_it_is_empty():
