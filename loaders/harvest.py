@@ -3,8 +3,8 @@ the API returns them page by page).
 
 - `jobs` are the requisitions: `id` (what applications point at; the customer's own
   `requisition_id` code is kept as provenance), `name`, `status`, `opened_at` (else `created_at`),
-  `closed_at`, the first of `departments`, of `hiring_team.hiring_managers` and of
-  `hiring_team.recruiters`, and the number of `openings`. An opening's own `closed_at` is when that
+  `closed_at`, the first of `departments` and of `hiring_team.hiring_managers`, the recruiter of
+  `hiring_team.recruiters` marked `responsible: true` (else the first), and the number of `openings`. An opening's own `closed_at` is when that
   seat was filled, not when the requisition started, so it is not used.
 - `applications`: `id`, `candidate_id`, the first of `jobs`, `source.public_name`, `applied_at`,
   `status` (v3's `in_process` is v1's `active`). Prospects (`prospect: true`, no job) are not
@@ -43,6 +43,13 @@ def _first(values, key: str = "name"):
     return values[0].get(key) if values and isinstance(values[0], dict) else None
 
 
+def _responsible(people) -> dict | None:
+    """The hiring team member Greenhouse marks `responsible: true` (a job lists every recruiter on its
+    team, and only the responsible one is credited); the first listed when none is marked."""
+    people = [p for p in (people or []) if isinstance(p, dict)]
+    return next((p for p in people if p.get("responsible") is True), people[0] if people else None)
+
+
 def tables(path: Path, items: list[dict]) -> tuple[list[tuple[str, pa.Table]], list[str]]:
     """The template tables one Harvest file gives, and notes for its load report."""
     kind = kind_of(path, items)
@@ -50,7 +57,7 @@ def tables(path: Path, items: list[dict]) -> tuple[list[tuple[str, pa.Table]], l
         rows = [{"__row": i, "requisition_id": o.get("id"), "title": o.get("name"),
                  "department": _first(o.get("departments")),
                  "hiring_manager": person(((o.get("hiring_team") or {}).get("hiring_managers") or [None])[0]),
-                 "recruiter": person(((o.get("hiring_team") or {}).get("recruiters") or [None])[0]),
+                 "recruiter": person(_responsible((o.get("hiring_team") or {}).get("recruiters"))),
                  "opened_at": o.get("opened_at") or o.get("created_at"), "closed_at": o.get("closed_at"),
                  "status": o.get("status"), "openings": len(o.get("openings") or []) or None,
                  "requisition_code": o.get("requisition_id")}

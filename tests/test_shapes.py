@@ -438,6 +438,20 @@ def test_greenhouse_harvest_jobs_and_applications_load_as_a_snapshot_and_say_wha
         ("101", "hired", "LinkedIn"), ("102", "rejected", None), ("201", "active", "Referral")]
 
 
+def test_a_greenhouse_job_credits_its_responsible_recruiter_not_the_first_listed(make_db):
+    # Harvest's GET jobs response lists every recruiter on the hiring team, each with `responsible`
+    # (developers.greenhouse.io/harvest.html, "GET: Retrieve Job": hiring_team.recruiters[].responsible).
+    jobs = [dict(HARVEST["jobs.json"][0], hiring_team={
+        "hiring_managers": [{"id": 9, "first_name": "Ada", "last_name": "King", "name": "Ada King"}],
+        "recruiters": [{"id": 8, "first_name": "Rex", "last_name": "Ruiz", "name": "Rex Ruiz", "responsible": False},
+                       {"id": 6, "first_name": "Una", "last_name": "Ode", "name": "Una Ode", "responsible": True}]})]
+    con = make_db(SETTINGS)
+    folder = make_db.folder()
+    _write_json(folder, {"jobs.json": jobs})
+    ingest(con, [folder], client="Acme")
+    assert con.execute("SELECT recruiter FROM requisitions").fetchall() == [("Una Ode",)]
+
+
 def test_a_greenhouse_export_folder_with_its_stage_history_gives_the_templates_summary(make_db):
     con = make_db(SETTINGS)
     folder = make_db.folder()
