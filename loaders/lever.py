@@ -3,7 +3,8 @@ Lever names them (`opportunities.json`, `postings.json`, `applications.json`, `s
 `archive_reasons.json`), each a list of objects or a page `{"data": [...], ...}`.
 
 - `postings` are the requisitions: `id, text, categories {department, team}, hiringManager, owner,
-  state, createdAt`.
+  state, createdAt`; a `closed` or `archived` posting ends at its `updatedAt` (Lever keeps no close
+  date), so it stops awaiting a first submittal.
 - `opportunities` are the applications (candidate x posting; the posting comes from the
   opportunity's `applications` in `applications.json`): `id, contact, origin, createdAt`.
 - their `stageChanges [{toStageId, updatedAt}]` are the stage events, named by `stages.json`; a
@@ -51,6 +52,18 @@ def _lookup(folder: Path, name: str, key: str = "text") -> dict:
     return {str(o.get("id")): o.get(key) for o in read_objects(path)}
 
 
+CLOSED_STATES = ("closed", "archived")
+
+
+def _closed_at(posting: dict):
+    """When a posting ended: Lever carries no close date, so a closed or archived posting's last
+    update (`updatedAt`) stands in for it; an open one has none. Without it a closed posting would
+    await a first submittal forever."""
+    if str(posting.get("state") or "").strip().lower() in CLOSED_STATES:
+        return posting.get("updatedAt")
+    return None
+
+
 def tables(path: Path, items: list[dict]) -> list[tuple[str, pa.Table]]:
     """The template tables one Lever file gives: (kind, all-text table in template columns)."""
     name = object_name(path)
@@ -58,10 +71,10 @@ def tables(path: Path, items: list[dict]) -> list[tuple[str, pa.Table]]:
         rows = [{"__row": i, "requisition_id": o.get("id"), "title": o.get("text"),
                  "department": (o.get("categories") or {}).get("department") or (o.get("categories") or {}).get("team"),
                  "hiring_manager": o.get("hiringManager"), "recruiter": o.get("owner"),
-                 "opened_at": o.get("createdAt"), "status": o.get("state")}
+                 "opened_at": o.get("createdAt"), "status": o.get("state"), "closed_at": _closed_at(o)}
                 for i, o in enumerate(items, start=1)]
         return [("requisitions", text_table(rows, ["requisition_id", "title", "department", "hiring_manager",
-                                               "recruiter", "opened_at", "status"]))]
+                                               "recruiter", "opened_at", "closed_at", "status"]))]
     if name != "opportunities":
         return []
     stages = _lookup(path.parent, "stages")

@@ -190,6 +190,8 @@ RULES = (
     "Stage events for application ids not in the applications table are listed on the Data page and "
     "not counted.",
     "SLA deadlines exist for requisitions that had started by the as-of date.",
+    "A requisition the ATS marks closed or archived without a close date (a Lever posting) ends on its last "
+    "update, so it no longer awaits a first submittal after that day.",
     "Comparison (the KPIs' change): by default the previous period: a calendar month, quarter or year (or "
     "the part of one up to a day, such as quarter to date) with the same part of the one before, any other "
     "period with the days of equal length just before it; or the same dates one year earlier. The as-of "

@@ -369,6 +369,24 @@ def test_lever_export_folder_loads_postings_opportunities_and_their_stage_change
     assert con.execute("SELECT department FROM requisitions WHERE requisition_id = 'R2'").fetchall() == [("Eng",)]
 
 
+def test_a_closed_lever_posting_ends_at_its_last_update_and_stops_awaiting_a_submittal(make_db):
+    # Lever's posting object has `state` (published, internal, closed, ...) and `updatedAt`, and no
+    # close date (hire.lever.co/developer/documentation, "Postings"). R3 was closed with no candidate.
+    postings = LEVER["postings.json"]["data"] + [
+        {"id": "R3", "text": "Designer", "categories": {"department": "Eng"}, "state": "closed",
+         "createdAt": _ms("2026-05-02T15:00:00"), "updatedAt": _ms("2026-05-25T18:00:00")}]
+    con = make_db(LEVER_SETTINGS)
+    folder = make_db.folder()
+    _write_json(folder, {**LEVER, "postings.json": {"data": postings, "hasNext": False}})
+    ingest(con, [folder], client="Acme")
+    assert con.execute("SELECT requisition_id, closed_on FROM requisitions ORDER BY 1").fetchall() == [
+        ("R1", None), ("R2", None), ("R3", D("2026-05-25"))]
+    # Before its close it awaited a first submittal; after it, it no longer does. R2's first
+    # submittal is on 05-08 (its manager's review), R1's on 05-03.
+    assert run_summary(con, as_of="2026-05-20")["time_to_submit"]["awaiting_first_submittal"] == 1
+    assert run_summary(con, as_of="2026-06-30")["time_to_submit"]["awaiting_first_submittal"] == 0
+
+
 def test_lever_archive_reason_missing_from_the_dictionary_is_loaded_unmapped_and_reported(make_db):
     con = make_db(SETTINGS)
     folder = make_db.folder()
