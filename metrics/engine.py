@@ -69,19 +69,24 @@ class Filters:
             return None
         if self.compare == "last_year":
             return replace(self, date_from=_years_before(self.date_from, 1), date_to=_years_before(self.date_to, 1))
-        unit = calendar_unit(self.date_from, self.date_to)
+        unit, whole = self._calendar_span()
         if unit is None:
             length = (self.date_to - self.date_from).days + 1
             return replace(self, date_from=self.date_from - dt.timedelta(days=length),
                            date_to=self.date_from - dt.timedelta(days=1))
-        months = {"month": 1, "quarter": 3, "year": 12}[unit]
-        start = _months_before(self.date_from, months)
+        start = _months_before(self.date_from, _UNIT_MONTHS[unit])
         end_of_unit = self.date_from - dt.timedelta(days=1)
-        if self.date_to == _unit_end(self.date_from, months):   # a whole month, quarter or year
+        if whole:
             return replace(self, date_from=start, date_to=end_of_unit)
         # Part of one (to date): the same number of days into the unit before, within it.
         return replace(self, date_from=start,
                        date_to=min(start + (self.date_to - self.date_from), end_of_unit))
+
+    def _calendar_span(self) -> tuple[str | None, bool]:
+        """The calendar month, quarter or year the period begins and lies in (`calendar_unit`; None
+        for any other period), and whether the period is the whole of it."""
+        unit = calendar_unit(self.date_from, self.date_to)
+        return unit, unit is not None and self.date_to == _unit_end(self.date_from, _UNIT_MONTHS[unit])
 
     def comparison(self) -> str | None:
         """What the KPIs compare with, in words: `Q2 2026 (2026-04-01 to 2026-06-30)`, `the same period
@@ -99,8 +104,7 @@ class Filters:
             return None
         if self.compare == "last_year":
             return "the same period last year"
-        unit = calendar_unit(self.date_from, self.date_to)
-        whole = unit and self.date_to == _unit_end(self.date_from, {"month": 1, "quarter": 3, "year": 12}[unit])
+        unit, whole = self._calendar_span()
         if unit == "year":
             return f"{prev.date_from.year}" if whole else f"the same days of {prev.date_from.year}"
         if unit == "quarter":
@@ -128,6 +132,8 @@ class Filters:
                 f"{self.date_to.isoformat() if self.date_to else 'as of'}")
 
 
+# The calendar units a period may be, largest first, and their length in months.
+_UNIT_MONTHS = {"year": 12, "quarter": 3, "month": 1}
 # What the KPIs may compare with (Filters.compare).
 COMPARISONS = {"previous": "Previous period", "last_year": "Same period last year", "none": "No comparison"}
 
@@ -135,7 +141,7 @@ COMPARISONS = {"previous": "Previous period", "last_year": "Same period last yea
 def calendar_unit(start: dt.date, end: dt.date) -> str | None:
     """"year", "quarter" or "month" when [start, end] begins on the first day of one and ends within
     it (the largest such unit); None for any other period."""
-    for unit, months in (("year", 12), ("quarter", 3), ("month", 1)):
+    for unit, months in _UNIT_MONTHS.items():
         if start.day == 1 and (start.month - 1) % months == 0 and start <= end <= _unit_end(start, months):
             return unit
     return None
