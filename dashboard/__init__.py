@@ -617,7 +617,8 @@ def _view_from_url(qp) -> dict:
         view["custom"] = (date_from, date_to)
     view["as_of"] = _param_date("as_of")   # None: the client's latest data
     view["grain"] = qp.get("grain")
-    view["compare"] = {"0": "none", "none": "none", "last_year": "last_year"}.get(qp.get("compare", ""), "previous")
+    written = {param: choice for choice, param in _COMPARE_PARAM.items()}
+    view["compare"] = {**written, "none": "none"}.get(qp.get("compare", ""), "previous")
     return view
 
 
@@ -665,7 +666,7 @@ def sidebar_filters(role: str = "viewer") -> Filters | None:
         empty_state()
         return None
     qp = st.query_params
-    in_url = {k: qp.get_all(k) for k in FILTER_PARAMS if qp.get_all(k)}
+    in_url = view_params()
     view = _view()
     if in_url and in_url != st.session_state.get("_view_url") or not view:
         view.clear()
