@@ -256,17 +256,6 @@ def report_lines(reports: list[Report], loaded: bool = False) -> list[str]:
     return lines
 
 
-def _cell(value, time_format: str | None) -> str:
-    """One value of a column with blanks, as text: blank, a date or time, a whole number."""
-    if value is None or (not isinstance(value, (list, dict)) and pd.isna(value)):
-        return ""
-    if time_format:
-        return pd.Timestamp(value).strftime(time_format)
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
-
-
 def _time_format(values: pd.Series, label) -> str | None:
     """How a column of dates or times with blanks reads as text (None for any other column): as
     its label says (a stored DATE arrives as a time at midnight), else a date when every time is midnight."""
@@ -311,7 +300,7 @@ def readable(table: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
         if values.isna().any():
             time_format = _time_format(values, label)
             numeric = pd.api.types.is_numeric_dtype(values)
-            values = pd.Series([_cell(v, time_format) for v in values], index=shown.index, dtype=object)
+            values = widgets.gaps_as_text(values, time_format)
             label = st.column_config.TextColumn(label["label"] if isinstance(label, dict) else label,
                                                 alignment="right" if numeric else None)
         shown[col] = values

@@ -91,8 +91,8 @@ def chart_scope(metric: str, n, filters) -> str:
 def chart(fig, metric: str, totals: dict, filters, info: dict, key: str, also: tuple[str, dict] | None = None,
           rows_in=None) -> None:
     """A chart with its footnote (filters, n: the metric's `n_key` of its `totals`, data as of;
-    `also` names a second metric the chart shows, and its totals) and its downloads (PNG, SVG with the full footnote, definition included;
-    CSV, XLSX). Selecting a bar or point (click, or drag a box) lists the rows behind that number,
+    `also` names a second metric the chart shows, and its totals) and its downloads (PNG and SVG
+    with the full footnote, definition included; CSV, XLSX). Selecting a bar or point (click, or drag a box) lists the rows behind that number,
     with a CSV and XLSX of them, under the chart or in `rows_in` (a full-width container below the
     columns, `chart_columns`)."""
     event = st.plotly_chart(fig, width="stretch", key=key, on_select="rerun", selection_mode=("points", "box"))
@@ -269,6 +269,20 @@ def _table_name(table) -> str:
     return "requisitions"
 
 
+def gaps_as_text(values: pd.Series, time_format: str | None) -> pd.Series:
+    """A column with blanks as Streamlit should draw it (it writes "None" in a missing cell): text,
+    blanks empty, dates and times by `time_format`, whole numbers without ".0"."""
+    def cell(value) -> str:
+        if value is None or (not isinstance(value, (list, dict)) and pd.isna(value)):
+            return ""
+        if time_format:
+            return pd.Timestamp(value).strftime(time_format)
+        if isinstance(value, float) and value.is_integer():
+            return str(int(value))
+        return str(value)
+    return pd.Series([cell(v) for v in values], index=values.index, dtype=object)
+
+
 def _linked(table, filters) -> tuple[pd.DataFrame, dict]:
     """A table to show and its column labels: each requisition id a link to its story (with the
     same client, period and as-of date), stored codes in words (`files.in_words`), and blanks blank."""
@@ -285,13 +299,9 @@ def _linked(table, filters) -> tuple[pd.DataFrame, dict]:
         values = shown[col]
         if not values.isna().any() or pd.api.types.is_bool_dtype(values):
             continue
-        if pd.api.types.is_datetime64_any_dtype(values):
-            text = values.dt.strftime("%Y-%m-%d %H:%M" if col in files.TIME_HEADERS else "%Y-%m-%d")
-        elif pd.api.types.is_numeric_dtype(values):
-            text = pd.Series([None if pd.isna(v) else f"{v:g}" for v in values], index=values.index, dtype=object)
-        else:
-            text = values.astype(object)
-        shown[col] = text.where(values.notna(), "")
+        dated = pd.api.types.is_datetime64_any_dtype(values)
+        shown[col] = gaps_as_text(values, ("%Y-%m-%d %H:%M" if col in files.TIME_HEADERS else "%Y-%m-%d")
+                                  if dated else None)
         if col != "requisition_id":
             labels[col] = st.column_config.TextColumn(files.header(col))
     return shown, labels
