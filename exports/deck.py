@@ -37,7 +37,7 @@ from xlsxwriter import Workbook
 
 import charts
 import store
-from exports.files import formula_like, plain_title
+from exports.files import VALUE_WORDS, formula_like, in_words, plain_title
 from loaders.settings import CANONICAL_WORDS, get_dictionary, stored_settings
 from metrics import (CONVERSION_STEPS, DATA_RULES, METRICS, RULES, Filters, Report, days_word, last_loaded, quality,
                      render, sla_promise, stage_labels, target_status, target_words, views)
@@ -725,10 +725,11 @@ def _deadline_detail_slides(deck: Deck, dl: dict, f: Filters, caption: str, scop
     if up.empty:
         _nothing(deck, s, f"No deadline falls due in the next {days} days.")
     else:
-        rows = [[f"{r.due_on:%d %b %Y}", f"{r.days_left}", "SLA deadline" if r.kind == "sla" else "Commitment",
+        # Kinds and sides in words as the dashboard's tables say them; an empty side counts as the RPO's.
+        rows = [[f"{r.due_on:%d %b %Y}", f"{r.days_left}", r.kind,
                  _clip(r.requisition_id, 14), _clip(r.description, 60), _clip(r.department, 22),
-                 _clip(r.recruiter, 22), _side(r.side)]
-                for r in up.head(MAX_ROWS).itertuples()]
+                 _clip(r.recruiter, 22), r.side or VALUE_WORDS["side"]["rpo"]]
+                for r in in_words(up.head(MAX_ROWS)).itertuples()]
         deck.table(s, ["Due", "Days left", "Kind", "Requisition", "What was promised", "Department", "Recruiter",
                        "Side"], rows, [1.3, 0.9, 1.2, 1.2, 3.6, 1.9, 1.6, 0.63], name="Upcoming table", font=10)
         if len(up) > MAX_ROWS:
@@ -739,11 +740,6 @@ def _deadline_detail_slides(deck: Deck, dl: dict, f: Filters, caption: str, scop
                       f"Filters: {scope}. {as_of}."], top=Inches(6.9))
 
 
-def _side(side) -> str:
-    """A deadline's side as a reader says it: RPO or Client (an empty side counts as the RPO's)."""
-    return "Client" if side == "client" else "RPO"
-
-
 def _clip(text, n: int) -> str:
     """A table cell's text, at most `n` characters; an empty value as a dash."""
     text = "—" if charts.is_missing(text) or text == "" else str(text)
@@ -752,7 +748,6 @@ def _clip(text, n: int) -> str:
 
 def _settings_lines(f: Filters, info: dict) -> list[tuple[str, str]]:
     """The client's settings every number follows, as (label, sentence) in the client's words."""
-    days = days_word(info["day_count"])
     if info["day_count"] == "business":
         counted = "business days, Monday to Friday, less your holidays"
         if not info["holidays"]:
