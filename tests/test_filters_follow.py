@@ -62,7 +62,9 @@ def _dates(sidebar, label: str) -> str:
 def _filters_shown(page) -> dict:
     """What the sidebar shows and what the URL says."""
     sidebar = _sidebar(page)
-    params = parse_qs(page.evaluate("() => location.search").lstrip("?"))   # page.url may lag a replaced URL
+    # The filters reach the address bar a moment after the page is drawn (page.url may lag it too).
+    page.wait_for_function("() => location.search.includes('client=')", timeout=30000)
+    params = parse_qs(page.evaluate("() => location.search").lstrip("?"))
     period = _combo(page, "Period")
     return {
         "client": _combo(page, "Client"), "period": period, "compare": _combo(page, "Compare with"),
