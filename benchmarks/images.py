@@ -46,9 +46,9 @@ def sample_charts(db: Path, count: int) -> list[tuple[str, object, str]]:
                 tts, conv, dl = (rep.totals(k) for k in
                                  ("time_to_submit", "interview_conversion", "deadline_adherence"))
                 figs = [
-                    ("time_to_submit", charts.time_to_submit_trend(rep.aggregate("time_to_submit", grain="month"),
-                                                                  3, tts)),
-                    ("time_to_submit", charts.time_to_submit_distribution(rep.rows("time_to_submit"), 3, tts)),
+                    ("time_to_submit", charts.duration_trend("time_to_submit",
+                                                             rep.aggregate("time_to_submit", grain="month"), 3, tts)),
+                    ("time_to_submit", charts.distribution("time_to_submit", rep.rows("time_to_submit"), 3, tts)),
                     ("interview_conversion", charts.conversion_funnel(conv, {})),
                     ("deadline_adherence", charts.adherence_by_month(rep.aggregate("deadline_adherence", grain="month"),
                                                                      0.9, dl)),

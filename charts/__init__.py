@@ -283,8 +283,6 @@ def distribution(metric: str, rows: pd.DataFrame, target: float | None, totals: 
 
 
 # The time-to-submit charts by their names on the Time to submit and Overview pages and in the deck.
-time_to_submit_trend = functools.partial(duration_trend, "time_to_submit")
-time_to_submit_distribution = functools.partial(distribution, "time_to_submit")
 
 
 @_data_as_text

@@ -462,7 +462,7 @@ def render_deck(d: dict, internal: bool = False) -> Presentation:
     # Time to submit: the distribution as binned columns.
     tts = d["time_to_submit"]
     t = tts["totals"]
-    fig = charts.time_to_submit_distribution(tts["rows"], kpis["time_to_submit"]["target"], t)
+    fig = charts.distribution("time_to_submit", tts["rows"], kpis["time_to_submit"]["target"], t)
     s = deck.slide("Time to submit", finding=headline(fig))
     bins, counts = distribution_bins(tts["rows"]["tts_days"]) if not tts["rows"].empty else ([], [])
     if bins:

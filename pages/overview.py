@@ -25,8 +25,8 @@ widgets.chart(charts.we_scorecard(data["tts_trend"], data["hm_trend"], summary["
               also=("hm_feedback_days", summary["hm_feedback_days"]))
 left, right, rows = widgets.chart_columns()
 with left:
-    widgets.chart(charts.time_to_submit_trend(data["tts_trend"], kpis["time_to_submit"]["target"],
-                                              summary["time_to_submit"]),
+    widgets.chart(charts.duration_trend("time_to_submit", data["tts_trend"], kpis["time_to_submit"]["target"],
+                                        summary["time_to_submit"]),
                   "time_to_submit", summary["time_to_submit"], f, info, key="tts_trend", rows_in=rows)
 with right:
     conv = summary["interview_conversion"]

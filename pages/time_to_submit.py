@@ -16,10 +16,10 @@ widgets.definition("time_to_submit", info)
 
 left, right, rows = widgets.chart_columns()
 with left:
-    widgets.chart(charts.time_to_submit_distribution(data["rows"], target, totals),
+    widgets.chart(charts.distribution("time_to_submit", data["rows"], target, totals),
                   "time_to_submit", totals, f, info, key="distribution", rows_in=rows)
 with right:
-    widgets.chart(charts.time_to_submit_trend(data["trend"], target, totals, grain),
+    widgets.chart(charts.duration_trend("time_to_submit", data["trend"], target, totals, grain),
                   "time_to_submit", totals, f, info, key="trend", rows_in=rows)
 for by, table in data["by"].items():
     widgets.chart(charts.by_dimension(table, "time_to_submit", by, target),

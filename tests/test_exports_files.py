@@ -65,8 +65,8 @@ def _xlsx(data: bytes):
 def _figures(rep) -> dict:
     tts, conv, dl = (rep.totals(k) for k in ("time_to_submit", "interview_conversion", "deadline_adherence"))
     return {
-        "tts_trend": charts.time_to_submit_trend(rep.aggregate("time_to_submit", grain="month"), 3, tts),
-        "distribution": charts.time_to_submit_distribution(rep.rows("time_to_submit"), 3, tts),
+        "tts_trend": charts.duration_trend("time_to_submit", rep.aggregate("time_to_submit", grain="month"), 3, tts),
+        "distribution": charts.distribution("time_to_submit", rep.rows("time_to_submit"), 3, tts),
         "funnel": charts.conversion_funnel(conv, {}),
         "adherence": charts.adherence_by_month(rep.aggregate("deadline_adherence", grain="month"), 0.9, dl),
         "by_source": charts.by_dimension(rep.aggregate("interview_conversion", by="source"), "interview_conversion",
@@ -353,7 +353,7 @@ def test_portfolio_and_breakdown_tables_download_as_csv_and_xlsx(sample_db, monk
 
 
 def test_downloads_write_stored_codes_in_peoples_words(sample_db, monkeypatch, deferred):
-    at = _page(sample_db, monkeypatch, "deadlines", period="All time")
+    _page(sample_db, monkeypatch, "deadlines", period="All time")
     make, _ = deferred["dl-by-kind-csv"]            # the chart's points
     header, *rows = _csv_rows(make())
     assert header[:2] == ["series", "kind"]         # a chart's file keeps its column names

@@ -147,8 +147,8 @@ def figures(html_db) -> dict:
     figs = {
         "we": charts.we_scorecard(ov["tts_trend"], ov["hm_trend"], ov["summary"]["time_to_submit"],
                                   ov["summary"]["hm_feedback_days"], {}),
-        "tts trend": charts.time_to_submit_trend(tts["trend"], None, tts["totals"]),
-        "tts distribution": charts.time_to_submit_distribution(tts["rows"], None, tts["totals"]),
+        "tts trend": charts.duration_trend("time_to_submit", tts["trend"], None, tts["totals"]),
+        "tts distribution": charts.distribution("time_to_submit", tts["rows"], None, tts["totals"]),
         "funnel": charts.conversion_funnel(conv["totals"], labels),
         "in process": charts.in_process(conv["totals"], labels),
         "conversion trend": charts.conversion_trend(conv["trend"], conv["totals"]),

@@ -97,8 +97,8 @@ def _figures(rep: Report, labels: dict, targets: dict) -> list:
     tts, conv, dl = (rep.totals(k) for k in ("time_to_submit", "interview_conversion", "deadline_adherence"))
     hm = rep.totals("hm_feedback_days")
     figs = [
-        charts.time_to_submit_trend(rep.aggregate("time_to_submit", grain="week"), 3, tts, "week"),
-        charts.time_to_submit_distribution(rep.rows("time_to_submit"), 3, tts),
+        charts.duration_trend("time_to_submit", rep.aggregate("time_to_submit", grain="week"), 3, tts, "week"),
+        charts.distribution("time_to_submit", rep.rows("time_to_submit"), 3, tts),
         charts.conversion_funnel(conv, labels),
         charts.conversion_trend(rep.aggregate("interview_conversion", grain="month"), conv),
         charts.in_process(conv, labels),

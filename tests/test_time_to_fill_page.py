@@ -6,7 +6,6 @@ from __future__ import annotations
 import ast
 import base64
 import datetime as dt
-import functools
 import json
 from pathlib import Path
 
@@ -78,7 +77,7 @@ def test_time_to_fill_page_opens_from_the_navigation_and_counts_what_the_summary
 
 def _recording(monkeypatch) -> set:
     """Record every chart builder call as (builder, metric, dimension), patching `charts` itself, which
-    the pages and the deck call through; the time-to-submit names are the generic builders for one metric."""
+    the pages and the deck call through."""
     calls = set()
 
     def record(name, args):
@@ -87,16 +86,12 @@ def _recording(monkeypatch) -> set:
         calls.add((name, metric, by))
 
     for name, builder in list(vars(charts).items()):
-        if isinstance(builder, functools.partial) and hasattr(builder.func, "__wrapped__"):
-            def wrapped(*args, _b=builder, **kwargs):
-                record(_b.func.__name__, _b.args + args)
-                return _b(*args, **kwargs)
-        elif callable(builder) and hasattr(builder, "__wrapped__") and not name.startswith("_"):
-            def wrapped(*args, _b=builder, **kwargs):
-                record(_b.__name__, args)
-                return _b(*args, **kwargs)
-        else:
+        if not (callable(builder) and hasattr(builder, "__wrapped__") and not name.startswith("_")):
             continue
+
+        def wrapped(*args, _b=builder, **kwargs):
+            record(_b.__name__, args)
+            return _b(*args, **kwargs)
         monkeypatch.setattr(charts, name, wrapped)
     return calls
 
@@ -127,7 +122,7 @@ def _three_requisitions() -> tuple[pd.DataFrame, dict]:
 
 def test_a_three_requisition_histogram_has_whole_number_counts_and_slim_bars():
     rows, totals = _three_requisitions()
-    fig = charts.time_to_submit_distribution(rows, 3, totals)
+    fig = charts.distribution("time_to_submit", rows, 3, totals)
     bars = next(t for t in fig.data if t.type == "bar")
     count_axis = fig.layout[bars.yaxis.replace("y", "yaxis")]
     assert count_axis.dtick == 1 and count_axis.tick0 == 0 and count_axis.tickformat == ",d"
@@ -155,9 +150,9 @@ def test_target_labels_sit_outside_the_plot_clear_of_bars_and_value_labels():
     # would reach across the line, so it sits inside its bar.
     assert dict(zip(bar.y, bar.textposition)) == {"Sales": "outside", "Finance": "inside", "HR": "outside"}
     assert by.layout.xaxis.range[1] > 28.0
-    for fig in (charts.time_to_submit_trend(pd.DataFrame({"period": pd.to_datetime(["2026-05-01", "2026-06-01"]),
-                                                          "n": [2, 1], "median": [5.0, 3.0], "p90": [5.0, 3.8]}),
-                                            3, totals),
+    trend = pd.DataFrame({"period": pd.to_datetime(["2026-05-01", "2026-06-01"]), "n": [2, 1],
+                          "median": [5.0, 3.0], "p90": [5.0, 3.8]})
+    for fig in (charts.duration_trend("time_to_submit", trend, 3, totals),
                 charts.conversion_trend(pd.DataFrame({"period": pd.to_datetime(["2026-05-01"]), "submitted": [4],
                                                       "submit_to_interview": [0.5], "interview_to_offer": [0.5],
                                                       "offer_to_hire": [1.0]}), {"submit_to_interview": 0.5},
@@ -165,7 +160,7 @@ def test_target_labels_sit_outside_the_plot_clear_of_bars_and_value_labels():
         label, = [a for a in fig.layout.annotations if a.text.startswith("target")]
         assert (label.xref, label.x, label.xanchor) == ("paper", 1, "left")   # in the right margin
         assert fig.layout.margin.r >= 8 * len(label.text.split("<br>")[0])
-    dist = charts.time_to_submit_distribution(rows, 3, totals)
+    dist = charts.distribution("time_to_submit", rows, 3, totals)
     label, = [a for a in dist.layout.annotations if a.text.startswith("target")]
     assert (label.yref, label.y, label.yanchor) == ("paper", 1, "bottom")
 
