@@ -128,7 +128,8 @@ METRICS: dict[str, Metric] = {m.key: m for m in (
         kpi="rate", n_key="due", unit="rate", lower_is_better=False, target_key="deadline_adherence",
         counts="deadlines due",
         definition=(
-            "Two kinds of deadlines. SLA: each requisition is due {sla_promise} of its start; met when the local date of submittal number {sla_k} is on or before the due "
+            "Two kinds of deadlines. SLA: each requisition is due {sla_promise} of its start; met when the "
+            "local date of submittal number {sla_k} is on or before the due "
             "date; an SLA miss is the RPO's side. Commitments from the tracker: met when delivered on or "
             "before the original due date, whatever revisions followed. A deadline counts in the period of "
             "its original due date; it is missed when delivered late or when its due date is before the "
