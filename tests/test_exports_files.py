@@ -311,8 +311,8 @@ def test_every_chart_on_a_page_has_png_svg_csv_and_xlsx_buttons(sample_db, monke
 
 @pytest.mark.requires("chromium")
 @pytest.mark.slow
-def test_a_png_button_renders_the_chart_with_its_footnote(sample_db, monkeypatch, deferred, images):
-    _page(sample_db, monkeypatch, "conversion")
+def test_a_png_button_renders_the_chart_with_its_footnote(sample_db_copy, monkeypatch, deferred, images):
+    _page(sample_db_copy, monkeypatch, "conversion")
     make, name = deferred["dl-funnel-png"]
     assert re.fullmatch(r"acme_corp-interview_conversion-funnel-\d{4}_\d\d_\d\d_to_2026_11_20\.png", name)
     width, height = _png_size(make())
@@ -332,8 +332,8 @@ def test_without_chromium_the_image_buttons_say_what_to_install(sample_db, monke
     assert any("apt-get install chromium" in c.value for c in at.caption)
 
 
-def test_portfolio_and_breakdown_tables_download_as_csv_and_xlsx(sample_db, monkeypatch, deferred):
-    at = _page(sample_db, monkeypatch, "portfolio", period="Year to date")
+def test_portfolio_and_breakdown_tables_download_as_csv_and_xlsx(sample_db_copy, monkeypatch, deferred):
+    at = _page(sample_db_copy, monkeypatch, "portfolio", period="Year to date")
     assert {"dl-portfolio-png", "dl-portfolio-table-xlsx"} <= set(_button_keys(at))
     make, name = deferred["dl-portfolio-table-xlsx"]
     assert name == "all_clients-portfolio_kpis-2026_01_01_to_2026_11_20.xlsx"
@@ -345,15 +345,15 @@ def test_portfolio_and_breakdown_tables_download_as_csv_and_xlsx(sample_db, monk
     assert rate[2].number_format == "0.0%"
     assert "every client" in {r[0].value: r[1].value for r in wb["About"].iter_rows()}["Filters"]
 
-    at = _page(sample_db, monkeypatch, "hm_responsiveness")
+    at = _page(sample_db_copy, monkeypatch, "hm_responsiveness")
     assert {"dl-table-hiring_manager-csv", "dl-table-hiring_manager-xlsx"} <= set(_button_keys(at))
     make, name = deferred["dl-table-hiring_manager-csv"]
     assert "-hm_feedback_days-by-hiring_manager-" in name
     assert _csv_rows(make())[0][:2] == ["Hiring manager", "n"]
 
 
-def test_downloads_write_stored_codes_in_peoples_words(sample_db, monkeypatch, deferred):
-    _page(sample_db, monkeypatch, "deadlines", period="All time")
+def test_downloads_write_stored_codes_in_peoples_words(sample_db_copy, monkeypatch, deferred):
+    _page(sample_db_copy, monkeypatch, "deadlines", period="All time")
     make, _ = deferred["dl-by-kind-csv"]            # the chart's points
     header, *rows = _csv_rows(make())
     assert header[:2] == ["series", "kind"]         # a chart's file keeps its column names
