@@ -26,7 +26,7 @@ import plotly.graph_objects as go
 import plotly.io as pio
 from plotly.subplots import make_subplots
 
-from metrics import METRICS, fmt_value, is_missing, render
+from metrics import METRICS, count_of, fmt_value, is_missing, render
 from metrics.engine import DAY_COLUMNS
 from store import OUTCOMES, STAGES
 
@@ -536,7 +536,8 @@ def portfolio(table: pd.DataFrame) -> go.Figure:
     fig.update_annotations(font_size=12)
     off = table[table["status"] == "off target"]
     fig.update_layout(template=TEMPLATE, showlegend=False, height=max(300, 150 + 40 * table["client"].nunique()),
-                      margin=dict(l=160), title=(f"{len(off)} KPIs off target across {table['client'].nunique()} clients"
+                      margin=dict(l=160), title=(f"{count_of(len(off), 'KPI')} off target across "
+                                                 f"{count_of(table['client'].nunique(), 'client')}"
                                                  if len(off) else "Every client on or near its targets"))
     for i, key in enumerate(kpis, start=1):
         rows = table[table["metric"] == key]

@@ -14,7 +14,7 @@ import streamlit as st
 import charts
 import dashboard
 from exports import files
-from metrics import (CONVERSION_STEPS, METRICS, change, change_words, days_word, render, target_status,
+from metrics import (CONVERSION_STEPS, METRICS, change, change_words, count_of, days_word, render, target_status,
                      target_words)
 
 
@@ -92,9 +92,9 @@ def chart(fig, metric: str, totals: dict, filters, info: dict, key: str, also: t
           rows_in=None) -> None:
     """A chart with its footnote (filters, n: the metric's `n_key` of its `totals`, data as of;
     `also` names a second metric the chart shows, and its totals) and its downloads (PNG and SVG
-    with the full footnote, definition included; CSV, XLSX). Selecting a bar or point (click, or drag a box) lists the rows behind that number,
-    with a CSV and XLSX of them, under the chart or in `rows_in` (a full-width container below the
-    columns, `chart_columns`)."""
+    with the full footnote, definition included; CSV, XLSX). Selecting a bar or point (click, or
+    drag a box) lists the rows behind that number, with a CSV and XLSX of them, under the chart or
+    in `rows_in` (a full-width container below the columns, `chart_columns`)."""
     event = st.plotly_chart(fig, width="stretch", key=key, on_select="rerun", selection_mode=("points", "box"))
     shown = [(m, t[METRICS[m].n_key]) for m, t in ((metric, totals),) + ((also,) if also else ())]
     for m, count in shown:
@@ -383,13 +383,9 @@ def requisition_facts(req: dict, sla, info: dict) -> None:
     outcome = ("Filled" if req["hires"] else "Closed, no hire" if not charts.is_missing(req["closed_on"]) else "Open")
     cols[3].metric("Outcome", outcome, border=True)
     cols[3].caption(f"opened {date(req['opened_on'])}, assigned {date(req['assigned_on'])}, closed "
-                    f"{date(req['closed_on'])}; {_count_of(req['submittals'], 'submittal')}, "
-                    f"{_count_of(req['hires'], 'hire')}; "
+                    f"{date(req['closed_on'])}; {count_of(req['submittals'], 'submittal')}, "
+                    f"{count_of(req['hires'], 'hire')}; "
                     f"ATS status {req['status'] or '(not set)'}")
-
-
-def _count_of(n, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 PORTFOLIO_KEY = ("Bars: each client's value (green on target, amber within 10% of it, red off target, grey no "

@@ -37,11 +37,15 @@ def days_word(day_count: str) -> str:
     return "business days" if day_count == "business" else "calendar days"
 
 
+def count_of(n: int, word: str) -> str:
+    """`1 hire`, `2 hires`: a count and its noun, plural unless it is one."""
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
 def sla_promise(settings: dict) -> str:
     """The client's SLA in words: `1 submittal within 10 calendar days`."""
     k, n = settings.get("sla_first_submittals", 1), settings.get("sla_within_days", 10)
-    return (f"{k} submittal{'' if k == 1 else 's'} within {n} "
-            f"{days_word(settings.get('day_count', 'calendar'))}")
+    return f"{count_of(k, 'submittal')} within {n} {days_word(settings.get('day_count', 'calendar'))}"
 
 
 def _counts(subsets: dict) -> dict:

@@ -183,3 +183,12 @@ def test_the_data_page_and_the_internal_appendix_list_the_same_quality_checks(sa
         assert slide_text.startswith(meaning[:100])
         assert f"{title} ({len(q[key])})" in headings
         assert any(c.startswith(meaning) for c in captions), title
+
+
+def test_counts_in_titles_are_singular_for_one():
+    import pandas as pd
+    from metrics import count_of
+    assert (count_of(1, "hire"), count_of(2, "hire"), count_of(0, "client")) == ("1 hire", "2 hires", "0 clients")
+    one = pd.DataFrame({"client": ["Globex UK", "Globex UK"], "metric": ["time_to_submit", "hm_feedback_days"],
+                        "value": [6.0, 5.0], "target": [6.0, 4.0], "status": ["on target", "off target"]})
+    assert charts.portfolio(one).layout.title.text == "1 KPI off target across 1 client"
