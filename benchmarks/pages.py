@@ -29,8 +29,8 @@ from pathlib import Path
 from benchmarks.run import AS_OF, CLIENT, PERIOD, _build_in_child, log, project_ingest
 
 ROOT = Path(__file__).resolve().parent.parent
-PAGES = ("overview", "time_to_submit", "conversion", "deadlines", "hm_responsiveness", "requisition", "portfolio",
-         "data", "glossary", "settings", "upload")
+PAGES = ("overview", "time_to_submit", "conversion", "deadlines", "time_to_fill", "hm_responsiveness", "requisition",
+         "portfolio", "data", "glossary", "settings", "upload")
 RUNS = 3
 
 
