@@ -42,7 +42,7 @@ from loaders import bullhorn, harvest, lever, tracker, xlsx
 from loaders.template import (KEYS, TEMPLATE, Col, is_personal, kind_from_headers, kind_from_name,  # noqa: F401
                               normalise_header, unique_headers)
 from loaders.shapes import SUPPORTED, Mapping, Shape, ShapeError, detect, find_lookup, stage_sql
-from loaders.vendor_json import read_objects
+from loaders.vendor_json import REJECT, read_objects
 
 
 DATA_SUFFIXES = {".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".json"}
@@ -422,7 +422,7 @@ def store_table(con, *, table: str, kind: str, file_id: int, report: Report, cli
         raise LoadError(f"{where}: missing required column(s) {', '.join(missing)} for {kind} "
                         f"(found: {', '.join(columns) or 'no columns'}); see the import template "
                         f"in the README" + ("; or pass --client NAME" if "client" in missing else ""))
-    extras = [c for c in columns if c not in names and c != "client" and c not in report.dropped_columns]
+    extras = [c for c in columns if c not in names and c not in ("client", REJECT) and c not in report.dropped_columns]
 
     def src(col):  # a column's clean value (see `cleaned` below), or NULL when the file lacks it
         return f"s.{_q(col)}" if col in columns else "NULL::VARCHAR"
@@ -430,7 +430,7 @@ def store_table(con, *, table: str, kind: str, file_id: int, report: Report, cli
     # Each column's clean value (trimmed, empty as NULL) is computed once, in the innermost query,
     # for every check and parser that reads it; extra columns are kept as the file wrote them.
     cleaned = ["s.__row"] + [f"{clean_sql('s.' + _q(c))} AS {_q(c)}" for c in columns if c in names or c == "client"]
-    cleaned += [f"s.{_q(e)}" for e in extras]
+    cleaned += [f"s.{_q(e)}" for e in extras + [REJECT] if e in columns]
     params = {"override": client_override, "override_key": match_key(client_override or "")}
     client_ref = f"coalesce({src('client')}, $override::VARCHAR)"
     # Resolve the file's client names once: most files name one client, which then becomes a
@@ -461,6 +461,8 @@ def store_table(con, *, table: str, kind: str, file_id: int, report: Report, cli
         f"WHEN {c['client']} IS NULL THEN 'client' || chr(9) || 'unknown client ''' || {client_ref} || "
         f"'''; create it first with: python -m loaders client SETTINGS.toml' END",
     ]
+    if REJECT in columns:   # a vendor module's own reason for a row it could not build (vendor_json.rejection)
+        errors.append(f"s.{REJECT}")
     if client_override and "client" in columns:
         errors.append(
             f"CASE WHEN {src('client')} IS NOT NULL AND lower({src('client')}) <> $override_key "
@@ -570,7 +572,7 @@ def _keep_rejected(con, table, kind, file_id, report, columns, named) -> None:
     con.execute(f"""INSERT INTO rejected_rows
         SELECT ?, k.client, ?, ?, ?, k.__row, split_part(k.__err, chr(9), 1), split_part(k.__err, chr(9), 2),
                json_object({', '.join(f"{_lit(named.get(c, c))}, s.{_q(c)}" for c in columns
-                                      if c not in report.dropped_columns)})
+                                      if c not in report.dropped_columns and c != REJECT)})
         FROM __checked k JOIN {table} s ON s.__row = k.__row
         WHERE k.__err IS NOT NULL""", [file_id, Path(report.path).name, report.sheet, kind])
 
@@ -891,7 +893,12 @@ def _apply_shape(con, path: Path, shape: Shape, table: str, cols: list[str]) -> 
     template column, the file's own header (for messages)."""
     if shape.lookup:
         lookup = find_lookup(path, shape)
-        read_csv_piece(con, lookup, "__lookup", fingerprint(lookup)[1])
+        if lookup.suffix.lower() == ".json":   # Harvest's job_stages.json
+            con.register("__lookup_arrow", harvest.job_stages(lookup))
+            con.execute("CREATE OR REPLACE TEMP TABLE __lookup AS SELECT * FROM __lookup_arrow")
+            con.unregister("__lookup_arrow")
+        else:
+            read_csv_piece(con, lookup, "__lookup", fingerprint(lookup)[1])
         con.execute(f"CREATE OR REPLACE TEMP TABLE __shaped AS {stage_sql(shape, table, '__lookup')}")
         drop_staged(con, "__lookup", table)
         return ("__shaped", [r[0] for r in con.execute("DESCRIBE __shaped").fetchall() if r[0] != "__row"],

@@ -11,8 +11,8 @@ Shapes supported here (JSON exports: `harvest.py` for Greenhouse Harvest, `bullh
   with entered and exited times; duplicates and rows with an empty `entered_on` are rejected and
   reported by the shared rules.
 - Greenhouse `application_history` (warehouse event log): one row per stage change; stage names
-  come from the `job_stage` export beside it, and a terminal row has an empty stage and the
-  outcome (`hired`, `rejected`) in `new_status`.
+  come from the `job_stage` export beside it (`job_stage.csv`, or Harvest's `job_stages.json`),
+  and a terminal row has an empty stage and the outcome (`hired`, `rejected`) in `new_status`.
 - `tracker`: recruiters' tracker workbooks (requisition tracker, submittal log, commitments):
   `tracker.py`.
 - `mapped`: any other ATS's flat file (CSV or a workbook sheet), with a column mapping saved per
@@ -79,12 +79,14 @@ def stage_sql(shape: Shape, table: str, lookup_table: str | None) -> str:
 
 
 def find_lookup(path: Path, shape: Shape) -> Path:
-    """The sibling export a shape needs (e.g. `job_stage.csv` beside `application_history.csv`)."""
+    """The sibling export a shape needs (e.g. `job_stage.csv`, or Harvest's `job_stages.json`, beside
+    `application_history.csv`)."""
     for candidate in sorted(path.parent.iterdir()):
         if candidate.is_file() and candidate.stem.lower().rstrip("s") == shape.lookup:
             return candidate
     raise ShapeError(f"{path}: {shape.name} names stages by id; put the {shape.lookup} export "
-                     f"(id, job_id, name) beside it as {shape.lookup}.csv and load again")
+                     f"(id, job_id, name) beside it as {shape.lookup}.csv (or Harvest's {shape.lookup}s.json) "
+                     "and load again")
 
 
 @dataclass(frozen=True)

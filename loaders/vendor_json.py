@@ -15,17 +15,28 @@ class JsonError(ShapeError):
 
 
 def read_objects(path: Path) -> list[dict]:
-    """The objects of one JSON export file: a list, or an API page `{"data": [...], ...}`."""
+    """The objects of one JSON export file: a list, one object, or an API page `{"data": [...], ...}`."""
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
         raise JsonError(f"{path}: not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from exc
     except UnicodeDecodeError as exc:
         raise JsonError(f"{path}: not UTF-8 text; JSON exports are UTF-8") from exc
-    items = doc.get("data") if isinstance(doc, dict) else doc
+    items = doc.get("data") if isinstance(doc, dict) and "data" in doc else doc
+    if isinstance(items, dict):   # one object: a `GET .../{id}` response, one candidate's activity feed
+        items = [items]
     if not isinstance(items, list) or not all(isinstance(o, dict) for o in items):
-        raise JsonError(f"{path}: expected a list of objects (or a page with \"data\": [...])")
+        raise JsonError(f"{path}: expected a list of objects, one object, or a page with \"data\": [...]")
     return items
+
+
+# A staged column a vendor module sets to reject its row with a reason of its own (`rejection`).
+REJECT = "__reject"
+
+
+def rejection(field: str, reason: str) -> str:
+    """A REJECT value: the row goes to the rejected rows, naming the source `field` and why."""
+    return f"{field}\t{reason}"
 
 
 def text(v) -> str | None:

@@ -442,11 +442,16 @@ def test_greenhouse_harvest_jobs_and_applications_load_as_a_snapshot_and_say_wha
     folder = make_db.folder()
     _write_json(folder, HARVEST)
     reports = ingest(con, [folder], client="Acme")
-    apps, jobs = reports
+    apps, outcomes, jobs = reports
     assert (jobs.format, jobs.rows_loaded, apps.format, apps.rows_loaded) == (
         "Greenhouse Harvest jobs", 2, "Greenhouse Harvest applications", 3)
     assert apps.notes[0] == "1 prospect(s) skipped: not applications to a requisition"
     assert "no stage history" in apps.notes[1]
+    # The outcomes the snapshot carries: 101's hire at its filled opening's close; 102 was rejected
+    # on a day the file does not say (no rejected_at, no last_activity_at), which is said, not guessed.
+    assert (outcomes.kind, outcomes.rows_loaded, outcomes.rows_rejected) == ("stage_events", 1, 1)
+    assert outcomes.rejected_sample[0][1:] == (
+        "status", "status is rejected, but it has no rejected_at and no last_activity_at: no date")
     reqs = con.execute("SELECT requisition_id, department, hiring_manager, recruiter, opened_on, openings, extra "
                        "FROM requisitions ORDER BY 1").fetchall()
     assert [r[:6] for r in reqs] == [("R1", "Eng", "Ada King", "Rex Ruiz", D("2026-05-01"), 1),
