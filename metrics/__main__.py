@@ -25,20 +25,26 @@ def _human(s: dict) -> str:
         return f"{v:.0%}" if pct else (f"{v:.1f}" if isinstance(v, float) else str(v))
     t, c, d, f, h = (s[k] for k in ("time_to_submit", "interview_conversion", "deadline_adherence",
                                     "time_to_fill", "hm_feedback_days"))
+    lines = [
+        ("Time to submit      ", t, f"median {num(t['median'])} d, mean {num(t['mean'])}, p90 {num(t['p90'])} "
+                                    f"(n={t['n']}); awaiting first submittal: {t['awaiting_first_submittal']}"),
+        ("Interview conversion ", c, f"submitted {c['submitted']}, interviewed {c['interviewed']} "
+                                     f"({num(c['submit_to_interview'], True)}), offered {c['offered']} "
+                                     f"({num(c['interview_to_offer'], True)}), hired {c['hired']} "
+                                     f"({num(c['offer_to_hire'], True)})"),
+        ("Deadline adherence  ", d, f"{num(d['rate'], True)}: met {d['met']} of {d['due']} due, pending "
+                                    f"{d['pending']}; missed by RPO {d['missed_by_side']['rpo']}, by client "
+                                    f"{d['missed_by_side']['client']}; revised {d['revised']} "
+                                    f"({d['revised_in_time']} in time)"),
+        ("Time to fill        ", f, f"median {num(f['median'])} d (n={f['n']})"),
+        ("HM feedback         ", h, f"median {num(h['median'])} d (n={h['n']})"),
+    ]
+    # A metric the loaded data cannot give says why instead of its (empty) numbers.
     return "\n".join([
         f"{s['client']}" + (f" / {s['department']}" if s["department"] else "")
-        + f"  period {s['from'] or 'start'} .. {s['to'] or 'as of'}  as of {s['as_of']}",
-        f"Time to submit      median {num(t['median'])} d, mean {num(t['mean'])}, p90 {num(t['p90'])} "
-        f"(n={t['n']}); awaiting first submittal: {t['awaiting_first_submittal']}",
-        f"Interview conversion submitted {c['submitted']}, interviewed {c['interviewed']} "
-        f"({num(c['submit_to_interview'], True)}), offered {c['offered']} ({num(c['interview_to_offer'], True)}), "
-        f"hired {c['hired']} ({num(c['offer_to_hire'], True)})",
-        f"Deadline adherence  {num(d['rate'], True)}: met {d['met']} of {d['due']} due, pending {d['pending']}; "
-        f"missed by RPO {d['missed_by_side']['rpo']}, by client {d['missed_by_side']['client']}; "
-        f"revised {d['revised']} ({d['revised_in_time']} in time)",
-        f"Time to fill        median {num(f['median'])} d (n={f['n']})",
-        f"HM feedback         median {num(h['median'])} d (n={h['n']})",
-    ])
+        + f"  period {s['from'] or 'start'} .. {s['to'] or 'as of'}  as of {s['as_of']}"]
+        + [label + (m.get("not_available") or text + (f" ({m['note']})" if m.get("note") else ""))
+           for label, m, text in lines])
 
 
 def main(argv=None) -> int:

@@ -27,6 +27,10 @@ class Metric:
     target_key: str
     definition: str                # plain-language definition; {placeholders} from the settings
     counts: str                    # what one row of the sample is, for "n = ..." captions
+    # What must have been loaded for the client to compute it (`engine.availability`): "history",
+    # a stage history (when each application entered each stage); "events", any stage event, the
+    # current stages a snapshot gives included (a hire is a hire whenever it was recorded).
+    needs: str = "history"
     # Named subsets of the fact rows, each the rows behind one count the charts show: a click on
     # a number lists `Report.rows(metric, subset=name)`, whose length is that number.
     subsets: dict = field(default_factory=dict)
@@ -144,7 +148,7 @@ METRICS: dict[str, Metric] = {m.key: m for m in (
     Metric(
         key="time_to_fill", title="Time to fill", short="Time to fill", fact="req", date="first_hire_on",
         aggregates=_STATS("ttf_days"), subsets={"n": "ttf_days IS NOT NULL"}, kpi="median", n_key="n", unit="days",
-        lower_is_better=True,
+        lower_is_better=True, needs="events",
         target_key="time_to_fill_median", counts="requisitions filled",
         definition=(
             "Days from the requisition's start to the first time any application on it reached 'hired', "
@@ -195,8 +199,13 @@ RULES = (
     "Stage events for application ids not in the applications table are listed on the Data page and "
     "not counted.",
     "SLA deadlines exist for requisitions that had started by the as-of date.",
-    "A requisition the ATS marks closed or archived without a close date (a Lever posting) ends on its last "
-    "update, so it no longer awaits a first submittal after that day.",
+    "A requisition whose status is closed, filled, cancelled or archived is closed even without a close date: "
+    "it neither awaits a first submittal nor counts as open (a Lever posting ends on its last update; any "
+    "other is listed on the Data page as closed without a close date).",
+    "Time to submit, SLA deadlines, interview conversion and hiring-manager feedback time need each "
+    "application's stage history (when it was submitted, interviewed, offered). For a client whose data "
+    "holds none, they read \"not available\" instead of a number; deadline adherence then counts the "
+    "commitments only, and time to fill counts the hires the data records.",
     "Comparison (the KPIs' change): by default the previous period: a calendar month, quarter or year (or "
     "the part of one up to a day, such as quarter to date) with the same part of the one before, any other "
     "period with the days of equal length just before it; or the same dates one year earlier. The as-of "
@@ -206,13 +215,19 @@ RULES = (
 DATA_RULES = (
     "Business days are counted as numpy.busday_count counts them.",
     "Snapshots (one row per application with its current stage, such as Greenhouse Harvest v1 jobs and "
-    "applications): they carry requisitions and applications but no stage history, so time to submit, "
-    "interview conversion, SLA adherence, time to fill and hiring-manager feedback time count nothing from "
-    "them until a history export (an event log or interval table) of the same applications is loaded; "
-    "requisition counts, openings and commitments are unaffected.",
+    "applications): they carry requisitions and applications but no stage history; a stage event a loader "
+    "derives from one is stored with extra {\"snapshot\": \"true\"}. A client has a stage history when it has "
+    "one stage event not so marked; until a history export (an event log or interval table) is loaded, the "
+    "metrics that need one say \"not available\"; time to fill counts the snapshot's hires, and requisition "
+    "counts, openings and commitments are unaffected.",
     "Recruiter trackers: a submittal log's milestone dates (submitted, interview, offer, start) are stage "
     "events at those dates; its outcome word goes through the client's dictionary. Bullhorn DataLoader "
     "files: a time of exactly 00:00 is a bare date.",
+    "Bullhorn: a placement is the stage word 'Placement: <its status>' ('Placement' when the export has no "
+    "status), a hire only when the client's dictionary maps that word to hired; a sendout is the word "
+    "'Sendout', a submittal only when the dictionary maps it. Every row is the client of its job order's client "
+    "corporation (the client's ats_companies setting, else its name); rows of a corporation that is no client "
+    "are rejected, never loaded as another client's.",
     "Loading: a newer export replaces the rows it carries (same client and id; a stage event is known by "
     "its application, stage word and time) and keeps the rest, so an export of recent events adds to the "
     "history; a reopened requisition keeps its first start; a key repeated within one file keeps its "
@@ -231,6 +246,15 @@ def render(metric: Metric, settings: dict) -> str:
 
 
 # -- each metric's value in words: the screen, the deck and the digest say it the same way --------
+
+# Why a metric has no number for a client (`engine.availability`): said wherever its number would be.
+NO_HISTORY = "no stage history loaded for this client"
+NOT_AVAILABLE = f"not available: {NO_HISTORY}"
+# What a reader can do about it, said once under the first "not available" of a screen or a slide.
+HISTORY_NEEDED = ("These numbers need the history of each application's stages (when each candidate was "
+                  "submitted, interviewed, offered), which the data loaded for this client does not hold.")
+# The requisition statuses that say it is closed (trimmed, any case), with or without a close date.
+CLOSED_STATUSES = ("closed", "filled", "cancelled", "canceled", "archived")
 
 def is_missing(value) -> bool:
     """True for an empty value: None, NaN or NaT."""
@@ -285,8 +309,11 @@ def kpi_sentence(k: dict, compare: bool) -> str:
     comparison period (when `compare`) and the target, with n."""
     m = METRICS[k["metric"]]
     value, previous, unit = k["value"], k["previous"], k["unit"]
+    if k.get("not_available"):
+        return f"{m.title}: {k['not_available']}."
+    note = f" {k['note']}." if k.get("note") else ""
     if is_missing(value):
-        return f"{m.title}: no data in this period (n = {k['n']})."
+        return f"{m.title}: no data in this period (n = {k['n']}).{note}"
     now = fmt_value(value, unit)
     shown = change(value, previous, unit)
     if not compare or shown is None:
@@ -299,4 +326,5 @@ def kpi_sentence(k: dict, compare: bool) -> str:
                 f"({'down' if shown < 0 else 'up'} {change_words(shown, unit)})")
     target = target_words(k["target"], unit, k["lower_is_better"])
     status = target_status(value, k["target"], k["lower_is_better"])
-    return f"{what}; {'no target set' if target is None else f'{status} (target {target})'}; n = {k['n']} {m.counts}."
+    return (f"{what}; {'no target set' if target is None else f'{status} (target {target})'}; n = {k['n']} "
+            f"{m.counts}.{note}")

@@ -21,7 +21,8 @@ from zoneinfo import ZoneInfo
 from loaders import settings as client_settings
 from store import STAGE_RANK_SQL
 from metrics import definitions
-from metrics.definitions import METRICS, Metric, kpi_sentence, sla_promise, target_status
+from metrics.definitions import (CLOSED_STATUSES, METRICS, NOT_AVAILABLE, Metric, kpi_sentence, sla_promise,
+                                 target_status)
 
 # What each fact table can be broken down by.
 _REQ_DIMS = ("department", "recruiter", "hiring_manager")
@@ -35,6 +36,42 @@ KEEP_SQL = """(len($deps::VARCHAR[]) = 0 OR list_contains($deps::VARCHAR[], depa
     AND (len($recs::VARCHAR[]) = 0 OR list_contains($recs::VARCHAR[], recruiter))
     AND (len($hms::VARCHAR[]) = 0 OR list_contains($hms::VARCHAR[], hiring_manager))
     AND ($req::VARCHAR IS NULL OR requisition_id = $req::VARCHAR)"""
+# SQL: a stage event a loader derived from a snapshot (extra {"snapshot": "true"}): it says where an
+# application stands, not when it got there, so it is no stage history.
+SNAPSHOT_EVENT_SQL = "lower(coalesce(json_extract_string(extra, '$.snapshot'), '')) = 'true'"
+# SQL: a requisition whose status says it is closed though it has no close date (parameter $closed:
+# CLOSED_STATUSES). It is closed: never open, never awaiting a first submittal.
+CLOSED_UNDATED_SQL = "(closed_on IS NULL AND coalesce(list_contains($closed::VARCHAR[], lower(trim(status))), false))"
+
+
+def has_stage_history(con, client: str) -> bool:
+    """Whether the client has a stage history: at least one stage event that is not a snapshot's.
+    Per client, whatever the filters: a filter that selects nothing still has a history to select from."""
+    return con.execute(f"SELECT EXISTS (SELECT 1 FROM stage_events WHERE client = ? AND NOT {SNAPSHOT_EVENT_SQL})",
+                       [client]).fetchone()[0]
+
+
+def availability(con, client: str) -> dict:
+    """What can be computed from what was loaded for the client: `stage_history` (`has_stage_history`),
+    `not_available` (metric -> why it has no number: `NOT_AVAILABLE`) and `notes` (metric -> what it
+    leaves out). Every page, the command line and the deck ask this, and say its words.
+
+    Without a stage history there is no submittal (a snapshot's current stage says nothing of when it
+    was reached): no time to submit, SLA deadline, interview conversion or feedback time. Deadline
+    adherence then counts the commitments alone, when there are any. Time to fill needs only a hire,
+    which a snapshot's events record; with no stage event at all it has none either.
+    """
+    history = has_stage_history(con, client)
+    missing, notes = {}, {}
+    if not history:
+        events, commitments = con.execute(
+            "SELECT EXISTS (SELECT 1 FROM stage_events WHERE client = $c), "
+            "EXISTS (SELECT 1 FROM commitments WHERE client = $c)", {"c": client}).fetchone()
+        missing = {m.key: NOT_AVAILABLE for m in METRICS.values() if m.needs == "history" or not events}
+        if commitments:
+            del missing["deadline_adherence"]
+            notes["deadline_adherence"] = f"SLA deadlines are {NOT_AVAILABLE}; commitments only"
+    return {"stage_history": history, "not_available": missing, "notes": notes}
 
 
 class UnknownClient(LookupError):
@@ -195,6 +232,7 @@ class Report:
             raise UnknownClient(f"unknown client {filters.client!r}; known clients: "
                                 + (", ".join(client_settings.list_clients(con)) or "none"))
         self.settings = client
+        self.available = availability(con, client["client"])
         as_of = filters.as_of or local_today(client["timezone"])
         self.filters = replace(filters, client=client["client"], as_of=as_of)
         self.business = client["day_count"] == "business"
@@ -211,7 +249,8 @@ class Report:
                   "n": self.settings["sla_within_days"], "deps": list(f.departments),
                   "recs": list(f.recruiters), "hms": list(f.hiring_managers), "req": f.requisition,
                   "filtered": f.filtered, "hol": self.holidays, **self._holiday_params(),
-                  "sla_promise": sla_promise(self.settings)}
+                  "sla_promise": sla_promise(self.settings),
+                  "history": self.available["stage_history"], "closed": list(CLOSED_STATUSES)}
         params.update(extra)
         return params
 
@@ -331,7 +370,8 @@ class Report:
                        sla_due_on AS due_on, kth_sub_on AS delivered_on, NULL::DATE AS revised_due_date,
                        NULL::DATE AS revised_on, 'rpo' AS side, NULL::VARCHAR AS given_reason,
                        false AS revised, false AS revised_in_time
-                FROM {p('req')} WHERE start_on <= $as_of
+                -- without a stage history there are no submittals to judge an SLA deadline by
+                FROM {p('req')} WHERE start_on <= $as_of AND $history
                 UNION ALL
                 SELECT 'commitment', c.commitment_id, c.requisition_id, q.requisition_id IS NOT NULL,
                        q.department, q.recruiter, q.hiring_manager, c.description,
@@ -409,6 +449,7 @@ class Report:
                    {self.days('start_on', '$end::DATE')} AS age_days
             FROM {self.t('req')}
             WHERE start_on <= $end::DATE AND (closed_on IS NULL OR closed_on > $end::DATE)
+              AND NOT {CLOSED_UNDATED_SQL}
               AND (first_sub_on IS NULL OR first_sub_on > $end::DATE)
             ORDER BY age_days DESC, requisition_id""", end=end).df()
 
@@ -493,23 +534,31 @@ class Report:
         dl = self.totals("deadline_adherence", f)
         ttf = self.totals("time_to_fill", f)
         hm = self.totals("hm_feedback_days", f)
+        na, notes = self.available["not_available"], self.available["notes"]
+
+        def said(metric: str, values: dict) -> dict:
+            # A metric that cannot be computed has no numbers, only the reason (keys stay present).
+            if metric in na:
+                values = {k: dict.fromkeys(v) if isinstance(v, dict) else None for k, v in values.items()}
+            return {**values, "not_available": na.get(metric), "note": notes.get(metric)}
         return {
             "client": f.client,
             "department": f.departments[0] if f.departments else None,
             "from": f.date_from.isoformat() if f.date_from else None,
             "to": f.date_to.isoformat() if f.date_to else None,
             "as_of": f.as_of.isoformat(),
-            "time_to_submit": {**{k: tts[k] for k in ("n", "median", "mean", "p90")},
-                               "awaiting_first_submittal": len(self.awaiting(f))},
-            "interview_conversion": {k: conv[k] for k in (
+            "stage_history": self.available["stage_history"],
+            "time_to_submit": said("time_to_submit", {**{k: tts[k] for k in ("n", "median", "mean", "p90")},
+                                                      "awaiting_first_submittal": len(self.awaiting(f))}),
+            "interview_conversion": said("interview_conversion", {k: conv[k] for k in (
                 "submitted", "interviewed", "offered", "hired", "submit_to_interview",
-                "interview_to_offer", "offer_to_hire", "in_process")},
-            "deadline_adherence": {
+                "interview_to_offer", "offer_to_hire", "in_process")}),
+            "deadline_adherence": said("deadline_adherence", {
                 **{k: dl[k] for k in ("due", "met", "missed", "rate", "pending")},
                 "missed_by_side": {"rpo": dl["missed_rpo"], "client": dl["missed_client"]},
-                **{k: dl[k] for k in ("revised", "revised_in_time")}},
-            "time_to_fill": {k: ttf[k] for k in ("n", "median", "mean", "p90")},
-            "hm_feedback_days": {k: hm[k] for k in ("n", "median", "mean")},
+                **{k: dl[k] for k in ("revised", "revised_in_time")}}),
+            "time_to_fill": said("time_to_fill", {k: ttf[k] for k in ("n", "median", "mean", "p90")}),
+            "hm_feedback_days": said("hm_feedback_days", {k: hm[k] for k in ("n", "median", "mean")}),
         }
 
     def target(self, metric: str) -> float | None:
@@ -526,10 +575,14 @@ class Report:
             now = self.totals(m.key)
             before = self.totals(m.key, prev) if prev else None
             target = self.target(m.key)
+            missing = self.available["not_available"].get(m.key)
             k = {"metric": m.key, "title": m.title, "short": m.short, "unit": m.unit, "value": now[m.kpi],
                  "n": now[m.n_key], "previous": before[m.kpi] if before else None, "target": target,
                  "lower_is_better": m.lower_is_better, "totals": now,
-                 "status": target_status(now[m.kpi], target, m.lower_is_better)}
+                 "status": target_status(now[m.kpi], target, m.lower_is_better),
+                 "not_available": missing, "note": self.available["notes"].get(m.key)}
+            if missing:   # no number: neither this period's, nor the comparison's, nor a status against target
+                k.update(value=None, n=None, previous=None, status="not available")
             out.append({**k, "sentence": kpi_sentence(k, compare=prev is not None)})
         return out
 

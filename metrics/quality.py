@@ -5,7 +5,8 @@ the numbers in front of a client.
 """
 from __future__ import annotations
 
-from metrics.engine import Report
+from metrics.definitions import CLOSED_STATUSES
+from metrics.engine import CLOSED_UNDATED_SQL, Report
 from store import STAGE_RANK_SQL
 
 # The checks, in the order the Data page and the deck's internal appendix list them: the key of its
@@ -20,6 +21,9 @@ CHECKS = (
                                          "dictionary maps them."),
     ("out_of_order", "Out-of-order events", "A later stage entered before an earlier one."),
     ("negative", "Negative durations", "Kept in the metrics as they are; usually a start date entered late."),
+    ("closed_without_close_date", "Closed without a close date",
+     "Requisitions whose status says closed, filled, cancelled or archived but that have no close date: "
+     "counted as closed (never open, never awaiting a first submittal); the source should give the date."),
     ("events_of_unknown_applications", "Events of unknown applications", "Not counted in any metric."),
     ("applications_with_unknown_requisition", "Applications with an unknown requisition",
      "Counted only when no department, recruiter or hiring-manager filter is set."),
@@ -102,6 +106,14 @@ def negative_durations(report: Report):
                first_hire_on, ttf_days AS time_to_fill_days
         FROM {report.t('req')}
         WHERE tts_days < 0 OR ttf_days < 0 ORDER BY requisition_id""").df()
+
+
+def closed_without_close_date(con, client: str):
+    """Requisitions whose status says they are closed but that have no close date."""
+    return con.execute(f"""
+        SELECT requisition_id, title, department, status, opened_on, assigned_on
+        FROM requisitions WHERE client = $client AND {CLOSED_UNDATED_SQL}
+        ORDER BY requisition_id""", {"client": client, "closed": list(CLOSED_STATUSES)}).df()
 
 
 def orphans(con, client: str) -> dict:

@@ -93,4 +93,5 @@ def data_quality(rep: Report) -> dict:
     return {"files": quality.files(con, c), "rejected": quality.rejected_rows(con, c),
             "unmapped": quality.unmapped_stages(con, c), "out_of_order": quality.out_of_order_events(con, c),
             "duplicates": quality.duplicates(con, c),
-            "negative": quality.negative_durations(rep), **quality.orphans(con, c)}
+            "negative": quality.negative_durations(rep),
+            "closed_without_close_date": quality.closed_without_close_date(con, c), **quality.orphans(con, c)}
