@@ -285,6 +285,8 @@ def _client_info(db: str, version: tuple, scope: Scope, client: str) -> dict:
         info["dictionary"] = get_dictionary(con, info["client"])
         info["last_loaded"] = last_loaded(con, info["client"])
         info["latest_data"] = latest_data(con, info["client"])
+        # What the loaded data cannot give (`metrics.availability`): every page says it the same way.
+        info.update(metrics.availability(con, info["client"]))
         return info
     return _read(scope, fetch)
 

@@ -14,8 +14,8 @@ import streamlit as st
 import charts
 import dashboard
 from exports import files
-from metrics import (CONVERSION_STEPS, METRICS, change, change_words, count_of, days_word, render, target_status,
-                     target_words)
+from metrics import (CLOSED_STATUSES, CONVERSION_STEPS, HISTORY_NEEDED, METRICS, NOT_AVAILABLE, change, change_words,
+                     count_of, days_word, render, target_status, target_words)
 
 
 # How stored columns read on screen: the words of `files.header` (the downloads' headers too), with
@@ -50,6 +50,11 @@ def kpi_cards(kpis: list[dict], filters, info: dict) -> None:
     with st.container(horizontal=True, gap="small"):
         for k in kpis:
             unit = k["unit"]
+            if k["not_available"]:
+                with st.container(border=True, width=KPI_CARD_WIDTH):
+                    st.metric(k["short"], "Not available", help=render(METRICS[k["metric"]], info))
+                    st.caption(k["not_available"].removeprefix("not available: ").capitalize())
+                continue
             shown = change(k["value"], k["previous"], unit) if compare else None
             delta = None if shown is None else change_words(shown, unit, signed=True)
             colour, arrow = ("off", "off") if shown == 0 else ("inverse" if k["lower_is_better"] else "normal", "auto")
@@ -66,6 +71,25 @@ def kpi_cards(kpis: list[dict], filters, info: dict) -> None:
 # Three cards a row in the main area at 1280 px (820 px wide), each wide enough for a delta and
 # "vs same days of Q3 2026" beside it (a narrower card cuts the words).
 KPI_CARD_WIDTH = 260
+
+
+def not_available(metric: str, info: dict, stop: bool = False, what: str | None = None) -> bool:
+    """Say that the client's data cannot give `metric` (`metrics.availability`), and why, in place of
+    its numbers (`what` names the part of the page; default the metric); with `stop`, end the page
+    there. True when not available (the page's notice, `scope`, says what would make it available)."""
+    if metric not in info["not_available"]:
+        return False
+    st.info(f"{what or METRICS[metric].title}: {info['not_available'][metric]}.", icon=":material/block:")
+    if stop:
+        st.stop()
+    return True
+
+
+def _titles(metrics) -> str:
+    """Metric titles in a sentence: `Time to submit, interview conversion and deadline adherence`."""
+    words = [METRICS[m].title for m in metrics]
+    words = [words[0]] + [w[0].lower() + w[1:] for w in words[1:]]
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
 
 
 def chart_columns():
@@ -94,7 +118,12 @@ def chart(fig, metric: str, totals: dict, filters, info: dict, key: str, also: t
     `also` names a second metric the chart shows, and its totals) and its downloads (PNG and SVG
     with the full footnote, definition included; CSV, XLSX). Selecting a bar or point (click, or
     drag a box) lists the rows behind that number, with a CSV and XLSX of them, under the chart or
-    in `rows_in` (a full-width container below the columns, `chart_columns`)."""
+    in `rows_in` (a full-width container below the columns, `chart_columns`). A metric the client's
+    data cannot give (`not_available`) gets the sentence saying why instead of a chart."""
+    missing = [m for m in (metric,) + ((also[0],) if also else ()) if m in info["not_available"]]
+    if missing:
+        not_available(missing[0], info, what=_titles(missing))
+        return
     event = st.plotly_chart(fig, width="stretch", key=key, on_select="rerun", selection_mode=("points", "box"))
     shown = [(m, t[METRICS[m].n_key]) for m, t in ((metric, totals),) + ((also,) if also else ())]
     for m, count in shown:
@@ -341,16 +370,18 @@ def conversion_steps(totals: dict, labels: dict, targets: dict) -> None:
         st.caption(f"of {totals['submitted']} submitted in the period")
 
 
-def deadline_figures(totals: dict, target) -> None:
-    """The adherence figures in a row: rate against target, met, missed by side, pending, revised."""
+def deadline_figures(totals: dict, target, info: dict) -> None:
+    """The adherence figures in a row: rate against target, met, missed by side, pending, revised
+    (SLA deadlines said not available when the client's data has no stage history)."""
     cols = st.columns(5)
     cols[0].metric("Adherence", charts.fmt_value(totals.get("rate"), "rate"), border=True)
     status = target_status(totals.get("rate"), target, False)
     cols[0].caption(f"met / due = {totals['met']} / {totals['due']}" +
                     (f"  \n{target_text(status, target, 'rate', False)}" if target is not None else ""))
     cols[1].metric("Met", totals["met"], border=True)
-    cols[1].caption(f"SLA {totals['sla_met']} of {totals['sla_due']}, commitments "
-                    f"{totals['commitments_met']} of {totals['commitments_due']}")
+    sla = ("SLA not available" if info["notes"].get("deadline_adherence")
+           else f"SLA {totals['sla_met']} of {totals['sla_due']}")
+    cols[1].caption(f"{sla}, commitments {totals['commitments_met']} of {totals['commitments_due']}")
     cols[2].metric("Missed", totals["missed"], border=True)
     cols[2].caption(f"RPO side {totals['missed_rpo']}, client side {totals['missed_client']}")
     cols[3].metric("Pending", totals["pending"], border=True)
@@ -369,18 +400,35 @@ def requisition_facts(req: dict, sla, info: dict) -> None:
     def count(v):
         return "—" if charts.is_missing(v) else f"{v:g} d"
     cols = st.columns(4)
-    cols[0].metric("Time to submit", count(req["tts_days"]), border=True,
-                   help=f"{days} from the start to the first submittal")
-    cols[0].caption(f"start {date(req['start_on'])} → first submittal {date(req['first_sub_on'])}")
-    status = sla["status"].iloc[0] if not sla.empty else "not started"
-    cols[1].metric(f"SLA: {info['sla_first_submittals']} in {info['sla_within_days']} {days}", status.capitalize(),
-                   border=True)
-    cols[1].caption(f"due {date(req['sla_due_on'])}; submittal {info['sla_first_submittals']} on "
-                    f"{date(req['kth_sub_on'])}")
-    cols[2].metric("Time to fill", count(req["ttf_days"]), border=True,
-                   help=f"{days} from the start to the first hire")
-    cols[2].caption(f"first hire {date(req['first_hire_on'])}")
-    outcome = ("Filled" if req["hires"] else "Closed, no hire" if not charts.is_missing(req["closed_on"]) else "Open")
+    missing = info["not_available"]
+    na = NOT_AVAILABLE.removeprefix("not available: ").capitalize()
+    if "time_to_submit" in missing:
+        cols[0].metric("Time to submit", "Not available", border=True)
+        cols[0].caption(f"start {date(req['start_on'])}; {na.lower()}")
+    else:
+        cols[0].metric("Time to submit", count(req["tts_days"]), border=True,
+                       help=f"{days} from the start to the first submittal")
+        cols[0].caption(f"start {date(req['start_on'])} → first submittal {date(req['first_sub_on'])}")
+    sla_title = f"SLA: {info['sla_first_submittals']} in {info['sla_within_days']} {days}"
+    if not info["stage_history"]:
+        cols[1].metric(sla_title, "Not available", border=True)
+        cols[1].caption(f"due {date(req['sla_due_on'])}; {na.lower()}")
+    else:
+        status = sla["status"].iloc[0] if not sla.empty else "not started"
+        cols[1].metric(sla_title, status.capitalize(), border=True)
+        cols[1].caption(f"due {date(req['sla_due_on'])}; submittal {info['sla_first_submittals']} on "
+                        f"{date(req['kth_sub_on'])}")
+    if "time_to_fill" in missing:
+        cols[2].metric("Time to fill", "Not available", border=True)
+        cols[2].caption(na)
+    else:
+        cols[2].metric("Time to fill", count(req["ttf_days"]), border=True,
+                       help=f"{days} from the start to the first hire")
+        cols[2].caption(f"first hire {date(req['first_hire_on'])}")
+    # A status that says closed closes the requisition even without a close date.
+    closed = (not charts.is_missing(req["closed_on"])
+              or str(req["status"] or "").strip().lower() in CLOSED_STATUSES)
+    outcome = "Filled" if req["hires"] else "Closed, no hire" if closed else "Open"
     cols[3].metric("Outcome", outcome, border=True)
     cols[3].caption(f"opened {date(req['opened_on'])}, assigned {date(req['assigned_on'])}, closed "
                     f"{date(req['closed_on'])}; {count_of(req['submittals'], 'submittal')}, "
@@ -451,12 +499,35 @@ def portfolio_table(table, filters) -> None:
                  column_order=[c for c in shown.columns if c != "Needs attention"])
     st.markdown("**Needs attention** (✗ off target, ~ within 10% of the target)  \n" + "  \n".join(
         dashboard.as_text(f"{c}: {text}") for c, text in zip(shown["Client"], shown["Needs attention"])))
+    # A blank cell is a KPI the client's data cannot give: said, with why, under the table.
+    missing = table[table["status"] == "not available"]
+    if not missing.empty:
+        st.markdown("**Not available** (" + NOT_AVAILABLE.removeprefix("not available: ") + ")  \n" + "  \n".join(
+            dashboard.as_text(f"{c}: {', '.join(rows['short'])}") for c, rows in missing.groupby("client", sort=False)))
     downloads(filters, ["portfolio_kpis"], lambda: portfolio_export(table), key="portfolio-table",
               client="all_clients",
               context=about(filters, "Table", "Every client's KPIs against its own target",
                             scope=_portfolio_scope(filters), n=f"{table['client'].nunique()} clients"))
 
 
+def awaiting_table(awaiting, filters, info: dict) -> None:
+    """The requisitions awaiting a first submittal, under their heading with their number; where the
+    client's data has no submittals to tell (`not_available`), the sentence saying so."""
+    if "time_to_submit" in info["not_available"]:
+        st.subheader("Requisitions awaiting a first submittal")
+        not_available("time_to_submit", info, what="Requisitions awaiting a first submittal")
+        return
+    st.subheader(f"Requisitions awaiting a first submittal ({len(awaiting)})")
+    requisition_table(awaiting, filters, empty="None: every open requisition has at least one submittal.")
+
+
 def scope(filters) -> None:
-    """The line under a page's title: the filters in words and "data as of"."""
+    """The line under a page's title: the filters in words and "data as of"; and, for a client whose
+    data cannot give every metric (`metrics.availability`), which ones it cannot give and why."""
     st.caption(dashboard.as_text(f"{filters.describe()} · {dashboard.data_as_of(filters)}"))
+    info = dashboard.client_info(filters.client)
+    missing, notes = info["not_available"], list(info["notes"].values())
+    if missing or notes:
+        said = [f"{_titles(missing)} {'is' if len(missing) == 1 else 'are'} {NOT_AVAILABLE}."] if missing else []
+        said += [f"{METRICS[m].title}: {note}." for m, note in info["notes"].items()]
+        st.warning(" ".join(said) + " " + HISTORY_NEEDED, icon=":material/history_toggle_off:")

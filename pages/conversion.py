@@ -13,6 +13,7 @@ info = dashboard.client_info(f.client)
 labels, targets = info["stage_labels"], info["targets"]
 widgets.scope(f)
 widgets.definition("interview_conversion", info)
+widgets.not_available("interview_conversion", info, stop=True)
 
 widgets.conversion_steps(totals, labels, targets)
 left, right, rows = widgets.chart_columns()

@@ -11,8 +11,9 @@ f, totals, target = data["filters"], data["totals"], data["target"]
 info = dashboard.client_info(f.client)
 widgets.scope(f)
 widgets.definition("deadline_adherence", info)
+widgets.not_available("deadline_adherence", info, stop=True)
 
-widgets.deadline_figures(totals, target)
+widgets.deadline_figures(totals, target, info)
 widgets.chart(charts.adherence_by_month(data["trend"], target, totals), "deadline_adherence", totals, f, info,
               key="by-month")
 left, right, rows = widgets.chart_columns()

@@ -11,6 +11,7 @@ f, totals, target = data["filters"], data["totals"], data["target"]
 info = dashboard.client_info(f.client)
 widgets.scope(f)
 widgets.definition("hm_feedback_days", info)
+widgets.not_available("hm_feedback_days", info, stop=True)
 
 for by, table in data["by"].items():
     widgets.chart(charts.by_dimension(table, "hm_feedback_days", by, target), "hm_feedback_days", totals, f, info,

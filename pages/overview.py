@@ -36,5 +36,4 @@ adh = summary["deadline_adherence"]
 widgets.chart(charts.adherence_by_month(data["adherence_trend"], kpis["deadline_adherence"]["target"], adh),
               "deadline_adherence", adh, f, info, key="adherence")
 
-st.subheader(f"Requisitions awaiting a first submittal ({len(data['awaiting'])})")
-widgets.requisition_table(data["awaiting"], f, empty="None: every open requisition has at least one submittal.")
+widgets.awaiting_table(data["awaiting"], f, info)

@@ -13,6 +13,7 @@ f, totals, target = data["filters"], data["totals"], data["target"]
 info = dashboard.client_info(f.client)
 widgets.scope(f)
 widgets.definition("time_to_fill", info)
+widgets.not_available("time_to_fill", info, stop=True)
 
 # The deck's "Time to fill" slide: by department, with the same builder.
 widgets.chart(charts.by_dimension(data["by"]["department"], "time_to_fill", "department", target),

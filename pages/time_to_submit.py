@@ -13,6 +13,7 @@ f, totals, target = data["filters"], data["totals"], data["target"]
 info = dashboard.client_info(f.client)
 widgets.scope(f)
 widgets.definition("time_to_submit", info)
+widgets.not_available("time_to_submit", info, stop=True)
 
 left, right, rows = widgets.chart_columns()
 with left:
