@@ -39,8 +39,9 @@ import charts
 import store
 from exports.files import VALUE_WORDS, formula_like, in_words, plain_title
 from loaders.settings import CANONICAL_WORDS, get_dictionary, stored_settings
-from metrics import (CONVERSION_STEPS, DATA_RULES, METRICS, RULES, Filters, Report, days_word, last_loaded, quality,
-                     render, sla_promise, stage_labels, target_status, target_words, views)
+from metrics import (CONVERSION_STEPS, DATA_RULES, HISTORY_NEEDED, METRICS, NOT_AVAILABLE, RULES, Filters, Report,
+                     days_word, last_loaded, quality, render, sla_promise, stage_labels, target_status, target_words,
+                     views)
 
 PPTX_MIME = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
 WIDTH, HEIGHT = Inches(13.333), Inches(7.5)
@@ -449,6 +450,10 @@ def render_deck(d: dict, internal: bool = False) -> Presentation:
     def kpi_rows(metric: str, extra: list[tuple[str, str, str | None]] = ()) -> list:
         k = kpis[metric]
         status = k["status"]
+        if k["not_available"]:
+            return [(k["short"], "Not available", None)]
+        if k["note"]:   # what the number leaves out, first under it
+            extra = [("Left out", _sentence(k["note"]), None)] + list(extra)
         rows = [(k["short"], charts.fmt_value(k["value"], k["unit"]), status)]
         if k["target"] is not None:
             rows.append(("Target", f"{target_words(k['target'], k['unit'], k['lower_is_better'])} · {status}", status))
@@ -456,106 +461,131 @@ def render_deck(d: dict, internal: bool = False) -> Presentation:
             rows.append((f"Compared with: {against}", charts.fmt_value(k["previous"], k["unit"]), None))
         return rows + list(extra)
 
+    def not_available(title: str, *metrics) -> bool:
+        """A slide for what the client's data cannot give (`metrics.availability`): the reason in
+        place of the chart, with the definition of what it would count. False when it can give it."""
+        missing = [m for m in metrics if kpis[m]["not_available"]]
+        if not missing:
+            return False
+        s = deck.slide(title, finding=(_sentence(NOT_AVAILABLE), ""))
+        _nothing(deck, s, HISTORY_NEEDED)
+        deck.figures(s, [row for m in missing for row in kpi_rows(m)])
+        deck.footnote(s, [f"{METRICS[m].title}: {render(METRICS[m], info)}" for m in missing]
+                      + [f"Filters: {scope}. {as_of}."])
+        return True
+
     _title_slide(deck, f, info, as_of)
     _summary_slide(deck, ov["kpis"], compare, f)
 
     # Time to submit: the distribution as binned columns.
-    tts = d["time_to_submit"]
-    t = tts["totals"]
-    fig = charts.distribution("time_to_submit", tts["rows"], kpis["time_to_submit"]["target"], t)
-    s = deck.slide("Time to submit", finding=headline(fig))
-    bins, counts = distribution_bins(tts["rows"]["tts_days"]) if not tts["rows"].empty else ([], [])
-    if bins:
-        deck.chart(s, XL_CHART_TYPE.COLUMN_CLUSTERED, bins, [("Requisitions", counts)], name="Chart: time_to_submit",
-                   axis_title=f"{days_word(info['day_count'])} from start to first submittal")
-    else:
-        _nothing(deck, s, "No requisition had its first submittal in this period.")
-    deck.figures(s, kpi_rows("time_to_submit", [
-        ("90th percentile", charts.fmt_value(t["p90"], "days"), None),
-        ("Awaiting a first submittal", str(len(tts["awaiting"])), None)]))
-    deck.footnote(s, [cap("time_to_submit", t["n"])])
+    if not not_available("Time to submit", "time_to_submit"):
+        tts = d["time_to_submit"]
+        t = tts["totals"]
+        fig = charts.distribution("time_to_submit", tts["rows"], kpis["time_to_submit"]["target"], t)
+        s = deck.slide("Time to submit", finding=headline(fig))
+        bins, counts = distribution_bins(tts["rows"]["tts_days"]) if not tts["rows"].empty else ([], [])
+        if bins:
+            deck.chart(s, XL_CHART_TYPE.COLUMN_CLUSTERED, bins, [("Requisitions", counts)], name="Chart: time_to_submit",
+                       axis_title=f"{days_word(info['day_count'])} from start to first submittal")
+        else:
+            _nothing(deck, s, "No requisition had its first submittal in this period.")
+        deck.figures(s, kpi_rows("time_to_submit", [
+            ("90th percentile", charts.fmt_value(t["p90"], "days"), None),
+            ("Awaiting a first submittal", str(len(tts["awaiting"])), None)]))
+        deck.footnote(s, [cap("time_to_submit", t["n"])])
 
     # Interview conversion: the funnel as a bar chart, in the client's stage words.
-    conv = d["conversion"]["totals"]
-    fig = charts.conversion_funnel(conv, labels)
-    s = deck.slide("Interview conversion", finding=headline(fig))
-    stages = ["submitted", "interviewed", "offered", "hired"]
-    if conv["submitted"]:
-        deck.chart(s, XL_CHART_TYPE.BAR_CLUSTERED, [labels[x] for x in stages],
-                   [("Applications", [conv[x] or 0 for x in stages])], name="Chart: interview_conversion")
-    else:
-        _nothing(deck, s, "No candidate was submitted in this period.")
-    steps = []
-    for a, b, key in CONVERSION_STEPS:
-        status = target_status(conv[key], targets.get(key), False)
-        tgt = f" (target {target_words(targets[key], 'rate', False)})" if targets.get(key) is not None else ""
-        steps.append((f"{labels[a]} → {labels[b]}{tgt}", f"{charts.fmt_value(conv[key], 'rate')}  ({conv[b]} of {conv[a]})",
-                      status if targets.get(key) is not None else None))
-    steps.append(("Still in process", f"{conv['in_process'] or 0} of {conv['submitted']}", None))
-    deck.figures(s, steps, title="Each step")
-    deck.footnote(s, [cap("interview_conversion", conv["submitted"])])
+    if not not_available("Interview conversion", "interview_conversion"):
+        conv = d["conversion"]["totals"]
+        fig = charts.conversion_funnel(conv, labels)
+        s = deck.slide("Interview conversion", finding=headline(fig))
+        stages = ["submitted", "interviewed", "offered", "hired"]
+        if conv["submitted"]:
+            deck.chart(s, XL_CHART_TYPE.BAR_CLUSTERED, [labels[x] for x in stages],
+                       [("Applications", [conv[x] or 0 for x in stages])], name="Chart: interview_conversion")
+        else:
+            _nothing(deck, s, "No candidate was submitted in this period.")
+        steps = []
+        for a, b, key in CONVERSION_STEPS:
+            status = target_status(conv[key], targets.get(key), False)
+            tgt = f" (target {target_words(targets[key], 'rate', False)})" if targets.get(key) is not None else ""
+            steps.append((f"{labels[a]} → {labels[b]}{tgt}", f"{charts.fmt_value(conv[key], 'rate')}  ({conv[b]} of {conv[a]})",
+                          status if targets.get(key) is not None else None))
+        steps.append(("Still in process", f"{conv['in_process'] or 0} of {conv['submitted']}", None))
+        deck.figures(s, steps, title="Each step")
+        deck.footnote(s, [cap("interview_conversion", conv["submitted"])])
 
     # Deadline adherence: met / missed / pending per month of the original due date.
     dl = d["deadlines"]
     dt_ = dl["totals"]
-    fig = charts.adherence_by_month(dl["trend"], kpis["deadline_adherence"]["target"], dt_)
-    s = deck.slide("Deadline adherence", finding=headline(fig))
-    if not dl["trend"].empty:
-        deck.chart(s, XL_CHART_TYPE.COLUMN_STACKED, [_period_label(p) for p in dl["trend"]["period"]],
-                   [("Met", dl["trend"]["met"]), ("Missed", dl["trend"]["missed"]), ("Pending", dl["trend"]["pending"])],
-                   name="Chart: deadline_adherence", colours=[charts.MET, charts.MISSED, charts.PENDING],
-                   axis_title="month of the original due date")
-    else:
-        _nothing(deck, s, "No deadline fell due in this period.")
-    deck.figures(s, kpi_rows("deadline_adherence", [
-        ("Met / due", f"{dt_['met']} of {dt_['due']}", None), ("Pending", str(dt_["pending"]), None)]))
-    deck.footnote(s, [cap("deadline_adherence", dt_["due"])])
+    if not not_available("Deadline adherence", "deadline_adherence"):
+        fig = charts.adherence_by_month(dl["trend"], kpis["deadline_adherence"]["target"], dt_)
+        s = deck.slide("Deadline adherence", finding=headline(fig))
+        if not dl["trend"].empty:
+            deck.chart(s, XL_CHART_TYPE.COLUMN_STACKED, [_period_label(p) for p in dl["trend"]["period"]],
+                       [("Met", dl["trend"]["met"]), ("Missed", dl["trend"]["missed"]), ("Pending", dl["trend"]["pending"])],
+                       name="Chart: deadline_adherence", colours=[charts.MET, charts.MISSED, charts.PENDING],
+                       axis_title="month of the original due date")
+        else:
+            _nothing(deck, s, "No deadline fell due in this period.")
+        deck.figures(s, kpi_rows("deadline_adherence", [
+            ("Met / due", f"{dt_['met']} of {dt_['due']}", None), ("Pending", str(dt_["pending"]), None)]))
+        deck.footnote(s, [cap("deadline_adherence", dt_["due"])])
 
     # Time to fill by department.
-    ttf = d["time_to_fill"]
-    _breakdown_slide(deck, "Time to fill", "time_to_fill", "department", ttf["by"]["department"],
-                     kpis["time_to_fill"]["target"], kpi_rows("time_to_fill"), cap("time_to_fill", ttf["totals"]["n"]))
+    if not not_available("Time to fill", "time_to_fill"):
+        ttf = d["time_to_fill"]
+        _breakdown_slide(deck, "Time to fill", "time_to_fill", "department", ttf["by"]["department"],
+                         kpis["time_to_fill"]["target"], kpi_rows("time_to_fill"), cap("time_to_fill", ttf["totals"]["n"]))
+
     # Hiring-manager feedback time by hiring manager.
-    hm = d["hm"]
-    _breakdown_slide(deck, "Hiring-manager feedback time", "hm_feedback_days", "hiring_manager",
-                     hm["by"]["hiring_manager"], kpis["hm_feedback_days"]["target"],
-                     kpi_rows("hm_feedback_days", [("Waiting for feedback", str(len(hm["waiting"])), None)]),
-                     cap("hm_feedback_days", hm["totals"]["n"]))
+    if not not_available("Hiring-manager feedback time", "hm_feedback_days"):
+        hm = d["hm"]
+        _breakdown_slide(deck, "Hiring-manager feedback time", "hm_feedback_days", "hiring_manager",
+                         hm["by"]["hiring_manager"], kpis["hm_feedback_days"]["target"],
+                         kpi_rows("hm_feedback_days", [("Waiting for feedback", str(len(hm["waiting"])), None)]),
+                         cap("hm_feedback_days", hm["totals"]["n"]))
 
     # "We, not them": our speed beside the client's.
-    summ = ov["summary"]
-    fig = charts.we_scorecard(ov["tts_trend"], ov["hm_trend"], summ["time_to_submit"], summ["hm_feedback_days"],
-                              targets)
-    s = deck.slide("We and the client: both sides of the hiring speed", finding=headline(fig))
-    months = sorted(set(ov["tts_trend"]["period"]) | set(ov["hm_trend"]["period"]))
-    if months:
-        def by_month(trend):
-            values = dict(zip(trend["period"], trend["median"]))
-            return [values.get(m) for m in months]
-        series = [("Our speed: time to submit (median)", by_month(ov["tts_trend"])),
-                  ("Client's speed: HM feedback (median)", by_month(ov["hm_trend"]))]
-        colours, dashed = [deck.accent_hex, charts.PALETTE[1]], []
-        for metric, what, colour in (("time_to_submit", "Our target", deck.accent_hex),
-                                     ("hm_feedback_days", "Client's target", charts.PALETTE[1])):
-            target = kpis[metric]["target"]
-            if target is not None:
-                series.append((f"{what} ({target:g} d)", [target] * len(months)))
-                colours.append(colour)
-                dashed.append(len(series) - 1)
-        deck.chart(s, XL_CHART_TYPE.LINE_MARKERS, [_period_label(m) for m in months], series, number_format="0.0",
-                   name="Chart: we", dashed=dashed, labels=False, colours=colours, axis_title="month")
-    else:
-        _nothing(deck, s, "No submittals in this period.")
-    ours, theirs = kpi_rows("time_to_submit")[0], kpi_rows("hm_feedback_days")[0]
-    deck.figures(s, [("We: median time to submit", ours[1], ours[2]),
-                     ("The client: median HM feedback time", theirs[1], theirs[2]),
-                     ("Awaiting a first submittal", str(summ["time_to_submit"]["awaiting_first_submittal"]), None),
-                     ("Submittals waiting for feedback", str(len(d["hm"]["waiting"])), None)],
-                 title="Over the period")
-    deck.footnote(s, [cap("time_to_submit", summ["time_to_submit"]["n"]),
-                      cap("hm_feedback_days", summ["hm_feedback_days"]["n"])])
+    if not not_available("We and the client: both sides of the hiring speed", "time_to_submit", "hm_feedback_days"):
+        summ = ov["summary"]
+        fig = charts.we_scorecard(ov["tts_trend"], ov["hm_trend"], summ["time_to_submit"], summ["hm_feedback_days"],
+                                  targets)
+        s = deck.slide("We and the client: both sides of the hiring speed", finding=headline(fig))
+        months = sorted(set(ov["tts_trend"]["period"]) | set(ov["hm_trend"]["period"]))
+        if months:
+            def by_month(trend):
+                values = dict(zip(trend["period"], trend["median"]))
+                return [values.get(m) for m in months]
+            series = [("Our speed: time to submit (median)", by_month(ov["tts_trend"])),
+                      ("Client's speed: HM feedback (median)", by_month(ov["hm_trend"]))]
+            colours, dashed = [deck.accent_hex, charts.PALETTE[1]], []
+            for metric, what, colour in (("time_to_submit", "Our target", deck.accent_hex),
+                                         ("hm_feedback_days", "Client's target", charts.PALETTE[1])):
+                target = kpis[metric]["target"]
+                if target is not None:
+                    series.append((f"{what} ({target:g} d)", [target] * len(months)))
+                    colours.append(colour)
+                    dashed.append(len(series) - 1)
+            deck.chart(s, XL_CHART_TYPE.LINE_MARKERS, [_period_label(m) for m in months], series, number_format="0.0",
+                       name="Chart: we", dashed=dashed, labels=False, colours=colours, axis_title="month")
+        else:
+            _nothing(deck, s, "No submittals in this period.")
+        ours, theirs = kpi_rows("time_to_submit")[0], kpi_rows("hm_feedback_days")[0]
+        deck.figures(s, [("We: median time to submit", ours[1], ours[2]),
+                         ("The client: median HM feedback time", theirs[1], theirs[2]),
+                         ("Awaiting a first submittal", str(summ["time_to_submit"]["awaiting_first_submittal"]), None),
+                         ("Submittals waiting for feedback", str(len(d["hm"]["waiting"])), None)],
+                     title="Over the period")
+        deck.footnote(s, [cap("time_to_submit", summ["time_to_submit"]["n"]),
+                          cap("hm_feedback_days", summ["hm_feedback_days"]["n"])])
 
-    _deadline_detail_slides(deck, dl, f, cap("deadline_adherence", dt_["due"]), scope, as_of)
+    if kpis["deadline_adherence"]["not_available"]:
+        for title in ("Deadlines: misses by side and reason", "Upcoming deadlines"):
+            not_available(title, "deadline_adherence")
+    else:
+        _deadline_detail_slides(deck, dl, f, cap("deadline_adherence", dt_["due"]), scope, as_of,
+                                kpis["deadline_adherence"]["note"])
     _how_we_measure_slides(deck, f, info)
     if internal:
         _rules_slide(deck)
@@ -567,6 +597,11 @@ def _period_words(f: Filters) -> str:
     if f.date_from is None and f.date_to is None:
         return f"All time, to {f.as_of:%d %b %Y}"
     return f"Period {f.period_text()}"
+
+
+def _sentence(text: str) -> str:
+    """A phrase of the metrics' wording (`not available: ...`) as it starts a line: capitalised."""
+    return text[0].upper() + text[1:]
 
 
 def _nothing(deck: Deck, slide, sentence: str) -> None:
@@ -628,9 +663,11 @@ def _comparison_words(f: Filters) -> str:
 
 def _summary_slide(deck: Deck, kpis: list[dict], compare: bool, f: Filters) -> None:
     on = sum(k["status"] == "on target" for k in kpis)
-    with_target = sum(k["target"] is not None for k in kpis)
+    # A KPI the data cannot give is neither on nor off its target: it is not counted among them.
+    with_target = sum(k["target"] is not None and not k["not_available"] for k in kpis)
     s = deck.slide("Executive summary", finding=(
         f"{on} of {with_target} KPIs with a target are on target" if with_target
+        else f"No KPI with a target is available for {f.client}" if any(k["target"] is not None for k in kpis)
         else f"No targets set for {f.client}: add them to the client's settings",
         _period_words(f) + (f", compared with {f.comparison()}" if compare else "")))
     # With no comparison the column would only hold dashes: the sentence column takes its room.
@@ -639,8 +676,10 @@ def _summary_slide(deck: Deck, kpis: list[dict], compare: bool, f: Filters) -> N
     widths = [2.2, 1.2] + ([1.4] if compare else []) + [1.1, 1.55, 4.88 if compare else 6.28]
     rows = []
     for k in kpis:
-        rows.append([METRICS[k["metric"]].title, charts.fmt_value(k["value"], k["unit"])]
-                    + ([charts.fmt_value(k["previous"], k["unit"])] if compare else [])
+        value, previous = ((charts.fmt_value(k["value"], k["unit"]), charts.fmt_value(k["previous"], k["unit"]))
+                           if not k["not_available"] else ("not available", "not available"))
+        rows.append([METRICS[k["metric"]].title, value]
+                    + ([previous] if compare else [])
                     + [target_words(k["target"], k["unit"], k["lower_is_better"]) or "—", k["status"], k["sentence"]])
     deck.table(s, header, rows, widths, name="KPI table", font=13, status_col=len(header) - 2,
                top=Inches(1.8), row_height=0.8)
@@ -688,7 +727,10 @@ def _breakdown_slide(deck: Deck, title: str, metric: str, by: str, table: pd.Dat
     deck.footnote(s, [caption])
 
 
-def _deadline_detail_slides(deck: Deck, dl: dict, f: Filters, caption: str, scope: str, as_of: str) -> None:
+def _deadline_detail_slides(deck: Deck, dl: dict, f: Filters, caption: str, scope: str, as_of: str,
+                            note: str | None = None) -> None:
+    """Misses by side and reason, and the upcoming deadlines; `note` says what the deadlines leave out
+    (SLA deadlines, for a client whose data has no stage history)."""
     t = dl["totals"]
     reasons = _group_names(dl["by"]["reason"], "reason")
     fig = charts.misses_by_reason(reasons, t)
@@ -696,7 +738,7 @@ def _deadline_detail_slides(deck: Deck, dl: dict, f: Filters, caption: str, scop
     s = deck.slide("Deadlines: misses by side and reason", finding=headline(fig))
     missed = reasons[reasons["missed"] > 0].sort_values("missed", ascending=False) if not reasons.empty else reasons
     notes = [caption, "A revision counts as in time when it was communicated before the original due date; "
-                      "adherence is still judged against the original due date."]
+                      "adherence is still judged against the original due date."] + ([_sentence(note) + "."] if note else [])
     if missed.empty:
         _nothing(deck, s, "No deadline was missed in this period.")
     else:
@@ -713,7 +755,7 @@ def _deadline_detail_slides(deck: Deck, dl: dict, f: Filters, caption: str, scop
         ("Missed on the RPO's side", str(t["missed_rpo"]), None),
         ("Missed on the client's side", str(t["missed_client"]), None),
         ("Revisions made in time", f"{t['revised_in_time']} of {t['revised']}", None),
-        ("SLA deadlines met", f"{t['sla_met']} of {t['sla_due']}", None),
+        ("SLA deadlines met", "Not available" if note else f"{t['sla_met']} of {t['sla_due']}", None),
         ("Commitments met", f"{t['commitments_met']} of {t['commitments_due']}", None),
     ])
     deck.footnote(s, notes)
@@ -737,7 +779,7 @@ def _deadline_detail_slides(deck: Deck, dl: dict, f: Filters, caption: str, scop
             deck.para(box, f"... and {len(up) - MAX_ROWS} more on the dashboard's Deadline adherence page.",
                       size=10, colour=GREY, first=True)
     deck.footnote(s, [f"SLA deadlines and commitments due from the as-of date to {days} days later, whatever the period. "
-                      f"Filters: {scope}. {as_of}."], top=Inches(6.9))
+                      f"Filters: {scope}. {as_of}." + (f" {_sentence(note)}." if note else "")], top=Inches(6.9))
 
 
 def _clip(text, n: int) -> str:
