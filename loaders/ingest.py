@@ -38,14 +38,14 @@ import access
 from loaders.parse import (TIME_HINT, cell_text, clean_sql, id_sql, instant_sql, int_bad_sql, int_sql,
                            iso_input, local_date_sql, time_struct, utc_offsets)
 from loaders.settings import canonical_stage_sql, get_client, match_key, match_key_sql
-from loaders import bullhorn, harvest, lever, tracker, xlsx
+from loaders import bullhorn, connectors, harvest, lever, tracker, xlsx
 from loaders.template import (KEYS, TEMPLATE, Col, is_personal, kind_from_headers, kind_from_name,  # noqa: F401
                               normalise_header, unique_headers)
 from loaders.shapes import SUPPORTED, Mapping, Shape, ShapeError, detect, find_lookup, stage_sql
 from loaders.vendor_json import REJECT, read_objects
 
 
-DATA_SUFFIXES = {".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".json"}
+DATA_SUFFIXES = {".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".json", ".jsonl", ".ndjson", ".parquet"}
 
 
 class LoadError(Exception):
@@ -802,7 +802,9 @@ def _pieces(con, path: Path, utf8: bool, fmt: str = "auto", mapping: Mapping | N
     None, reason, shape name) for a sheet or file left out."""
     if not path.exists():
         raise LoadError(f"{path}: no such file")
-    if path.suffix.lower() == ".json":
+    # JSON and JSON Lines are known by their content, whatever the file is called (`.txt`, `.jsonl`).
+    if path.suffix.lower() == ".json" or (path.suffix.lower() not in (".xlsx", ".xlsm", connectors.PARQUET)
+                                          and connectors.looks_like_json(path)):
         yield from _json_pieces(con, path, fmt)
         return
     if fmt == tracker.FORMAT and path.suffix.lower() not in (".xlsx", ".xlsm"):
@@ -815,7 +817,9 @@ def _pieces(con, path: Path, utf8: bool, fmt: str = "auto", mapping: Mapping | N
                             "(--mapping FILE); save the sheet as CSV")
         yield from _workbook_pieces(con, path, fmt, mapping)
         return
-    if fmt in ("auto", bullhorn.FORMAT) and mapping is None and bullhorn.is_dataloader(path, csv_headers(path)):
+    parquet = path.suffix.lower() == connectors.PARQUET
+    if (fmt in ("auto", bullhorn.FORMAT) and mapping is None and not parquet
+            and bullhorn.is_dataloader(path, csv_headers(path))):
         with open(path, "rb") as fh:
             delimiter = sniff_delimiter(fh.read(4096))
         check_csv_width(path, delimiter, "utf-8" if utf8 else "latin-1")
@@ -824,7 +828,7 @@ def _pieces(con, path: Path, utf8: bool, fmt: str = "auto", mapping: Mapping | N
         entity = bullhorn.entity(path, [])
         yield from _arrow_pieces(con, f"Bullhorn DataLoader {entity}", pieces, notes, bullhorn.SOURCE_NAMES[entity])
         return
-    cols = read_csv_piece(con, path, "__src0", utf8)
+    cols = connectors.stage_parquet(con, path, "__src0") if parquet else read_csv_piece(con, path, "__src0", utf8)
     if mapping is not None:
         shape = mapping.shape
         missing = [h for h in shape.signature if h not in cols]
@@ -837,11 +841,14 @@ def _pieces(con, path: Path, utf8: bool, fmt: str = "auto", mapping: Mapping | N
             yield None, template_kind, "__src0", (cols, {}, []), "template"
             return
         shapes = detect(cols, fmt) if fmt != "template" else []
+        if not shapes and fmt != "template" and (table := connectors.detect(cols, fmt, path.name)):
+            yield from _connector_pieces(con, path, table, cols)
+            return
         if not shapes:
             raise LoadError(f"{path}: cannot tell what this file is (columns: {', '.join(cols[:12])}"
                             f"{', ...' if len(cols) > 12 else ''}). Template files are named "
-                            f"{', '.join(k + '.csv' for k in TEMPLATE)} or hold their required columns; other "
-                            "exports: pass --format greenhouse, or --format mapped --mapping FILE")
+                            f"{', '.join(k + '.csv' for k in TEMPLATE)} or hold their required columns; "
+                            + connectors.unrecognised_hint(fmt))
         if len(shapes) > 1:
             raise LoadError(f"{path}: this file fits several formats ({'; '.join(s.name for s in shapes)}); "
                             f"pass --format to choose")
@@ -853,9 +860,33 @@ def _pieces(con, path: Path, utf8: bool, fmt: str = "auto", mapping: Mapping | N
     yield None, shape.kind, table, (cols, names, []), shape.name
 
 
+def _connector_pieces(con, path: Path, table, cols: list[str]):
+    """A data connector's warehouse table file (`connectors.py`), read with the sibling tables it needs."""
+    def stage(sibling: Path, name: str) -> list[str]:
+        if sibling.suffix.lower() == connectors.PARQUET:
+            return connectors.stage_parquet(con, sibling, name)
+        return read_csv_piece(con, sibling, name, fingerprint(sibling)[1])
+
+    def headers_of(p: Path) -> list[str]:
+        if p.suffix.lower() == connectors.PARQUET:
+            return connectors.parquet_headers(con, p)
+        return [normalise_header(h) for h in csv_headers(p)]
+    built = connectors.pieces(con, path, table, "__src0", cols, stage, lambda n: drop_staged(con, n), headers_of)
+    if not built:
+        yield None, None, None, f"{table.label}: read with the file that needs it, not loaded on its own", table.label
+    for kind, name, out_cols, names, notes in built:
+        yield None, kind, name, (out_cols, names, notes), table.label
+
+
 def _json_pieces(con, path: Path, fmt: str):
-    """The template tables of a vendor's JSON export file (Greenhouse Harvest, Bullhorn, Lever)."""
-    items = read_objects(path)
+    """The template tables of a vendor's JSON export file (Greenhouse Harvest, Bullhorn, Lever), a
+    JSON Lines file of its objects, or a data connector's record stream (`connectors.py`)."""
+    records = connectors.read_json(path)
+    if records.protocol:
+        for name, pieces, notes, names in connectors.stream_pieces(path, records, fmt):
+            yield from _arrow_pieces(con, name, pieces, notes, names)
+        return
+    items = records.items
     names = {}
     if fmt in ("auto", harvest.FORMAT) and (objects := harvest.kind_of(path, items)):
         name = f"Greenhouse Harvest {objects}"
@@ -864,13 +895,16 @@ def _json_pieces(con, path: Path, fmt: str):
         name = f"Bullhorn {entity}"
         pieces, notes = bullhorn.tables(path, items)
         names = bullhorn.SOURCE_NAMES[entity]
-    elif fmt in ("auto", lever.FORMAT) and lever.looks_like_lever(path, items):
-        name = f"Lever {lever.object_name(path)}"
-        pieces, notes = lever.tables(path, items), []
+    elif fmt in ("auto", lever.FORMAT) and (objects := lever.kind_of(path, items)):
+        name = f"Lever {objects}"
+        pieces, notes = lever.tables(path, items, kind=objects)
     else:
-        raise LoadError(f"{path}: not a recognised JSON export; this version reads Greenhouse Harvest jobs.json and "
-                        f"applications.json, Bullhorn's {', '.join(e + '.json' for e in bullhorn.ENTITIES.values())}, "
-                        f"and Lever's {', '.join(n + '.json' for n in lever.OBJECTS)}, named as the vendor names them")
+        raise LoadError(f"{path}: not a recognised JSON export; this version reads, by their fields, Greenhouse "
+                        f"Harvest jobs and applications, Bullhorn's {', '.join(bullhorn.ENTITIES.values())}, "
+                        f"Lever's {', '.join(lever.OBJECTS)}, and Airbyte or Singer record streams of them"
+                        + (f" (--format {fmt} was given: try the default, auto)" if fmt != "auto" else ""))
+    if records.rows != list(range(1, len(records.rows) + 1)):   # JSON Lines: objects' positions -> line numbers
+        pieces = [(kind, connectors.renumber(arrow, records.rows)) for kind, arrow in pieces]
     yield from _arrow_pieces(con, name, pieces, notes, names)
 
 
@@ -897,6 +931,8 @@ def _apply_shape(con, path: Path, shape: Shape, table: str, cols: list[str]) -> 
             con.register("__lookup_arrow", harvest.job_stages(lookup))
             con.execute("CREATE OR REPLACE TEMP TABLE __lookup AS SELECT * FROM __lookup_arrow")
             con.unregister("__lookup_arrow")
+        elif lookup.suffix.lower() == connectors.PARQUET:   # a warehouse connector's job_stage
+            connectors.stage_parquet(con, lookup, "__lookup")
         else:
             read_csv_piece(con, lookup, "__lookup", fingerprint(lookup)[1])
         con.execute(f"CREATE OR REPLACE TEMP TABLE __shaped AS {stage_sql(shape, table, '__lookup')}")

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from loaders.vendor_json import read_objects, text_table
+from loaders.vendor_json import text_table
 
 FORMAT = "lever"
 LOOKUPS = ("stages", "archive_reasons", "applications", "requisitions")
@@ -29,27 +29,52 @@ OBJECTS = ("opportunities", "postings") + LOOKUPS
 
 
 def object_name(path: Path) -> str | None:
-    """Which Lever object a file holds, by its name (`opportunities.json`, `Opportunities (1).json`)."""
-    stem = path.stem.lower().split(" ")[0].split("(")[0].strip("_- ")
+    """Which Lever object a file holds, by its name (`opportunities.json`, `Opportunities (1).json`,
+    `lever_stages.json`)."""
+    stem = path.stem.lower().split(" ")[0].split("(")[0].strip("_- ").removeprefix("lever").strip("_- ")
     return stem if stem in OBJECTS else None
 
 
-def looks_like_lever(path: Path, items: list[dict]) -> bool:
-    """A JSON file named as a Lever object whose first object has that object's fields."""
+# Fields that say which Lever object a list holds, by content, whatever the file is called
+# (`lever_opportunities.json`, `export.txt`).
+_FIELDS = {"opportunities": ("stageChanges",), "postings": ("categories", "hiringManager"),
+           "applications": ("opportunityId",), "requisitions": ("requisitionCode", "headcountTotal")}
+
+
+def kind_of(path: Path, items: list[dict]) -> str | None:
+    """Which Lever object a JSON file holds: by its objects' fields (`stageChanges` for opportunities,
+    ...); `stages` and `archive_reasons` are both `{id, text}` lists, told apart by the file's name, or
+    by Lever's default stage ids (`lead-new`, `applicant-new`). None when it holds no Lever objects."""
     name = object_name(path)
-    if name is None:
-        return False
     first = items[0] if items else {}
-    fields = {"opportunities": ("stageChanges",), "postings": ("categories", "text"),
-              "applications": ("opportunityId", "posting")}.get(name)
-    return fields is None or any(f in first for f in fields)
+    by_fields = next((k for k, fields in _FIELDS.items() if any(f in first for f in fields)), None)
+    if by_fields:
+        return by_fields
+    if first and set(first) <= {"id", "text", "status"} and "text" in first:
+        if name in ("stages", "archive_reasons"):
+            return name
+        ids = {str(o.get("id")) for o in items}
+        return "stages" if ids & {"lead-new", "applicant-new", "offer", "lead-reached-out"} else None
+    return name if not first and name else None
 
 
-def _lookup(folder: Path, name: str, key: str = "text") -> dict:
-    path = next((p for p in sorted(folder.glob("*.json")) if object_name(p) == name), None)
-    if path is None:
-        return {}
-    return {str(o.get("id")): o.get(key) for o in read_objects(path)}
+def looks_like_lever(path: Path, items: list[dict]) -> bool:
+    """Whether a JSON file holds Lever objects (`kind_of`)."""
+    return kind_of(path, items) is not None
+
+
+def _lookup(folder: Path, name: str, key: str = "text", streams: dict | None = None) -> dict | None:
+    """id -> `key` of the Lever objects `name`: from `streams` (name -> objects, a connector's
+    streams) when given, else from the JSON file beside `folder`'s file that holds them; None when
+    there is none."""
+    if streams is not None:
+        items = streams.get(name)
+    else:
+        path = next((p for p in sorted(folder.iterdir()) if p.suffix.lower() in (".json", ".jsonl", ".txt")
+                     and object_name(p) == name), None)
+        from loaders.connectors import read_json   # (connectors imports this module)
+        items = read_json(path).items if path is not None else None
+    return None if items is None else {str(o.get("id")): o.get(key) for o in items}
 
 
 CLOSED_STATES = ("closed", "archived")
@@ -64,9 +89,12 @@ def _closed_at(posting: dict):
     return None
 
 
-def tables(path: Path, items: list[dict]) -> list[tuple[str, pa.Table]]:
-    """The template tables one Lever file gives: (kind, all-text table in template columns)."""
-    name = object_name(path)
+def tables(path: Path, items: list[dict], kind: str | None = None,
+           streams: dict | None = None) -> tuple[list[tuple[str, pa.Table]], list[str]]:
+    """The template tables one Lever file gives, (kind, all-text table in template columns), and
+    notes for its load report. `kind`: the Lever object the items are (default `kind_of`);
+    `streams`: the lookups' objects by name (a connector's streams) instead of the files beside it."""
+    name = kind or kind_of(path, items)
     if name == "postings":
         rows = [{"__row": i, "requisition_id": o.get("id"), "title": o.get("text"),
                  "department": (o.get("categories") or {}).get("department") or (o.get("categories") or {}).get("team"),
@@ -74,12 +102,19 @@ def tables(path: Path, items: list[dict]) -> list[tuple[str, pa.Table]]:
                  "opened_at": o.get("createdAt"), "status": o.get("state"), "closed_at": _closed_at(o)}
                 for i, o in enumerate(items, start=1)]
         return [("requisitions", text_table(rows, ["requisition_id", "title", "department", "hiring_manager",
-                                               "recruiter", "opened_at", "closed_at", "status"]))]
+                                               "recruiter", "opened_at", "closed_at", "status"]))], []
     if name != "opportunities":
-        return []
-    stages = _lookup(path.parent, "stages")
-    reasons = _lookup(path.parent, "archive_reasons")
-    postings = _lookup(path.parent, "applications", key="posting")
+        return [], []
+    stages = _lookup(path.parent, "stages", streams=streams) or {}
+    reasons = _lookup(path.parent, "archive_reasons", streams=streams) or {}
+    postings = _lookup(path.parent, "applications", key="posting", streams=streams)
+    notes = []
+    if postings is None and items:
+        # An opportunity names its applications, and only they name the posting (the requisition).
+        postings = {}
+        notes.append("no applications beside the opportunities: every opportunity's posting (its requisition) "
+                     "comes from Lever's applications, so none could be loaded; add applications.json (Lever's "
+                     "/opportunities/:id/applications, or the connector's applications stream) and load again")
     apps, events = [], []
     for i, o in enumerate(items, start=1):
         posting = next((postings[str(a)] for a in o.get("applications") or [] if str(a) in postings), None)
@@ -96,4 +131,4 @@ def tables(path: Path, items: list[dict]) -> list[tuple[str, pa.Table]]:
                            "entered_at": archived.get("archivedAt"), "stage_id": None})
     return [("applications", text_table(apps, ["application_id", "requisition_id", "candidate_id", "source",
                                            "applied_at"])),
-            ("stage_events", text_table(events, ["application_id", "stage", "entered_at", "stage_id"]))]
+            ("stage_events", text_table(events, ["application_id", "stage", "entered_at", "stage_id"]))], notes
