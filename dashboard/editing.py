@@ -97,6 +97,12 @@ def settings_form(info: dict) -> dict | None:
                 min_value=0.0, max_value=100.0 if rate else None, step=1.0 if rate else 0.5, format="%.1f",
                 placeholder="no target", key=k(f"targets.{key}"))
 
+        st.subheader("ATS companies")
+        companies = st.text_area(
+            "The client's companies in ATS exports (id or name, one per line)", key=k("ats_companies"), height=80,
+            value="\n".join(parse_settings(info["settings_toml"]).ats_companies if info.get("settings_toml") else []),
+            help=SETTINGS_HELP["ats_companies"][1])
+
         st.subheader("Stage dictionary")
         st.caption("The client's own stage words and the canonical stage each counts as. Add a row for a new "
                    "word; select rows and delete them to remove words. Stored events are re-mapped on save.")
@@ -120,6 +126,8 @@ def settings_form(info: dict) -> dict | None:
                    if _cell(w) or _cell(s)],
         # Not on the form: kept as the settings file has it.
         "branding": parse_settings(info["settings_toml"]).branding if info.get("settings_toml") else {},
+        # One per line: a company's name may hold a comma ("Jergens, Inc.").
+        "ats_companies": [line.strip() for line in companies.splitlines() if line.strip()],
     }
 
 

@@ -1,20 +1,44 @@
 """Bullhorn REST JSON exports: one file per entity, named as Bullhorn names it (`JobOrder.json`,
-`JobSubmission.json`, `JobSubmissionHistory.json`, `Placement.json`, `Appointment.json`), each a
-list or a page `{"total", "start", "count", "data": [...]}`; nested entities arrive as `{"id": ...}`
-and times as epoch milliseconds.
+`JobSubmission.json`, `JobSubmissionHistory.json`, `Placement.json`, `Appointment.json`,
+`Sendout.json`, `ClientCorporation.json`), each a list or a page `{"total", "start", "count",
+"data": [...]}`; nested entities arrive as `{"id": ...}` and times as epoch milliseconds.
 
 - `JobOrder` is the requisition: `id, title, status, numOpenings, dateAdded, dateClosed`, the
   client contact as hiring manager and the owner as recruiter. A job order has no department
-  field: `department` when the export carries one, else the client corporation's name.
+  field: `department` when the export carries one, else the client corporation's name (else its id).
 - `JobSubmission` (candidate x job order) is the application: `id, candidate, jobOrder, source,
   dateWebResponse` (else `dateAdded`) as applied.
 - `JobSubmissionHistory` is the event log: each `status` at its `dateAdded` is a stage event in the
   client's words. The submittal is the entry the client's dictionary maps to `submitted`, never
   `JobSubmission.dateAdded` (Bullhorn resets that date when a web response is promoted), and
   "New Lead" web responses count as no stage unless the dictionary says so.
-- `Placement` is a hire: a `hired` event at its `dateAdded`.
-- `Appointment` of type "Interview" is an `interviewed` event at its `dateBegin`, for the
-  submission of that candidate to that job order (from `JobSubmission.json` beside it).
+- `Placement` is an event at its `dateAdded` whose stage word is `Placement: <its status>`
+  ("Placement: Approved"), a word no JobSubmission status can be, so the client's dictionary says
+  which placement statuses are hires (`"Placement: Approved" = "hired"`) and an unmapped one is
+  loaded unmapped and reported, never counted. A placement file without a status (DataLoader files
+  may lack it) gives the word `Placement`, which counts only when the dictionary maps it too.
+  `dateBegin` is the start date, not the day of the hire: a file without `dateAdded` is refused.
+- `Appointment` of type "Interview" is an `interviewed` event at its `dateBegin`; other types are
+  not read (the report counts them).
+- `Sendout` (a candidate sent to a client contact for a job order) is an event at its `dateAdded`
+  with the stage word `Sendout`: many RPO teams send out exactly when they submit to the client, but
+  not all, so it counts as a submittal only when the client's dictionary maps it
+  (`"Sendout" = "submitted"`); unmapped, it is loaded and reported as an unmapped word.
+- A placement, appointment or sendout belongs to the submission of its candidate to its job order
+  (`JobSubmission.json` or `.csv` beside it); without one, the row is rejected saying so.
+- `ClientCorporation` is read only as a lookup, corporation id -> name, so that a job order naming its
+  corporation by id alone (DataLoader's `clientCorporation.externalID`) has its name too.
+
+Whose rows these are: every row carries the client corporation of its job order (a job order its
+own; a submission, history entry, placement, appointment or sendout that of its job order, found
+through the `JobOrder` and `JobSubmission` files beside it; a sendout names one itself too), as
+`client_corporation_id` and `client_corporation`. The loader gives each row the client whose
+`ats_companies` setting lists that corporation, else the client named like it, and rejects the rows
+of a corporation that is no client (`loaders.ingest.assign_clients`). A row whose job order is in no
+file beside it is the client of its job order (or submission) loaded before, else `--client`'s.
+
+A file without a field it needs (a `JobOrder` without `dateAdded`, as in DataLoader's own load
+examples, which leave it to Bullhorn) is refused, naming the field; a missing optional one is not an error.
 
 The DataLoader CSV flavour (`JobOrder.csv`, `JobSubmission.csv`, ...) holds the same entities with
 dotted headers (`jobOrder.externalID`, `sendingUser.name`) and US short dates (`1/2/16 00:00`). Each
@@ -33,32 +57,65 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from loaders.vendor_json import person, read_objects, text_table
+from loaders.shapes import ShapeError
+from loaders.template import is_personal
+from loaders.textfile import open_text
+from loaders.vendor_json import REJECT, person, read_objects, rejection, text_table
 
 FORMAT = "bullhorn"
 ENTITIES = {"joborder": "JobOrder", "jobsubmission": "JobSubmission", "jobsubmissionhistory": "JobSubmissionHistory",
-            "placement": "Placement", "appointment": "Appointment"}
+            "placement": "Placement", "appointment": "Appointment", "sendout": "Sendout",
+            "clientcorporation": "ClientCorporation"}
 # A field each entity's objects carry, to recognise a file by content as well as by name.
 _FIELDS = {"JobOrder": ("title", "numOpenings", "clientCorporation", "isOpen"),
            "JobSubmission": ("jobOrder", "candidate"), "JobSubmissionHistory": ("jobSubmission", "status"),
-           "Placement": ("jobSubmission", "dateBegin"), "Appointment": ("dateBegin", "type")}
-
+           "Placement": ("jobSubmission", "dateBegin"), "Appointment": ("dateBegin", "type"),
+           "Sendout": ("candidate", "jobOrder", "clientCorporation"), "ClientCorporation": ("name", "companyURL")}
+# The fields a file of each entity cannot do without (when it has rows), and what each is for.
+NEEDED = {
+    "JobOrder": {"id": "the job order's id (id or externalID)",
+                 "dateAdded": "the day the job order was opened, which starts its time to submit and time to fill "
+                              "(DataLoader's load examples leave it out: Bullhorn sets it when it creates the job order)"},
+    "JobSubmission": {"jobOrder": "the job order the candidate was submitted to"},
+    "JobSubmissionHistory": {"jobSubmission": "the submission whose status changed", "status": "the status word",
+                             "dateAdded": "when the status was set"},
+    "Placement": {"dateAdded": "the day of the placement, the hire (dateBegin is the start date and is not used in "
+                               "its place)"},
+    "Appointment": {"type": "which appointments are interviews", "dateBegin": "when the interview was",
+                    "jobOrder": "the job order of the interview", "candidateReference": "the candidate interviewed"},
+    "Sendout": {"dateAdded": "when the candidate was sent out", "jobOrder": "the job order of the sendout",
+                "candidate": "the candidate sent out"},
+    "ClientCorporation": {"id": "the corporation's id (id or externalID), which job orders name",
+                          "name": "the corporation's name"},
+}
+COMPANY = ("client_corporation_id", "client_corporation")
+_OF_JOB_ORDER = {"client_corporation_id": "jobOrder's clientCorporation.id",
+                 "client_corporation": "jobOrder's clientCorporation.name"}
 
 # The entity's field behind each template column, for messages and rejected rows.
 SOURCE_NAMES = {
     "JobOrder": {"requisition_id": "id", "opened_at": "dateAdded", "closed_at": "dateClosed", "openings": "numOpenings",
-                 "hiring_manager": "clientContact", "recruiter": "owner"},
+                 "hiring_manager": "clientContact", "recruiter": "owner",
+                 "client_corporation_id": "clientCorporation.id", "client_corporation": "clientCorporation.name"},
     "JobSubmission": {"application_id": "id", "requisition_id": "jobOrder", "candidate_id": "candidate",
-                      "applied_at": "dateWebResponse / dateAdded"},
-    "JobSubmissionHistory": {"application_id": "jobSubmission", "stage": "status", "entered_at": "dateAdded"},
-    "Placement": {"application_id": "jobSubmission", "entered_at": "dateAdded"},
-    "Appointment": {"application_id": "candidateReference + jobOrder", "entered_at": "dateBegin"},
+                      "applied_at": "dateWebResponse / dateAdded", **_OF_JOB_ORDER},
+    "JobSubmissionHistory": {"application_id": "jobSubmission", "stage": "status", "entered_at": "dateAdded",
+                             **_OF_JOB_ORDER},
+    "Placement": {"application_id": "jobSubmission", "stage": "status", "entered_at": "dateAdded", **_OF_JOB_ORDER},
+    "Appointment": {"application_id": "candidateReference + jobOrder", "entered_at": "dateBegin", **_OF_JOB_ORDER},
+    "Sendout": {"application_id": "candidate + jobOrder", "entered_at": "dateAdded", **_OF_JOB_ORDER},
+    "ClientCorporation": {},
 }
+
+
+def _name(path: Path) -> str | None:
+    stem = path.stem.lower().replace("_", "").replace("-", "").split(" ")[0]
+    return ENTITIES.get(stem) or ENTITIES.get(stem.removesuffix("s"))   # JobOrders.json, Placements.csv
 
 
 def entity(path: Path, items: list[dict]) -> str | None:
     """Which Bullhorn entity a file holds: named after it, with that entity's fields."""
-    name = ENTITIES.get(path.stem.lower().replace("_", "").replace("-", "").split(" ")[0])
+    name = _name(path)
     first = items[0] if items else {}
     return name if name and (not first or any(f in first for f in _FIELDS[name])) else None
 
@@ -67,15 +124,59 @@ def _id(v):
     return v.get("id") if isinstance(v, dict) else v
 
 
-def _submissions(folder: Path) -> dict:
-    """(candidate id, job order id) -> submission id, from `JobSubmission.json` (or the DataLoader's
-    `JobSubmission.csv`) beside a file."""
-    path = next((p for p in sorted(folder.iterdir()) if p.stem.lower() == "jobsubmission"
+def _key(v) -> str | None:
+    """An id as text, for matching a nested reference with the entity it names."""
+    v = _id(v)
+    return None if v is None or v == "" else str(v)
+
+
+def _sibling(folder: Path, name: str) -> tuple[Path | None, list[dict]]:
+    """The file of entity `name` beside a file (REST JSON, or the DataLoader's CSV), and its objects."""
+    path = next((p for p in sorted(folder.iterdir()) if p.is_file() and _name(p) == name
                  and p.suffix.lower() in (".json", ".csv")), None)
     if path is None:
-        return {}
-    objects = read_objects(path) if path.suffix.lower() == ".json" else dataloader_objects(path)
-    return {(str(_id(o.get("candidate"))), str(_id(o.get("jobOrder")))): o.get("id") for o in objects}
+        return None, []
+    return path, read_objects(path) if path.suffix.lower() == ".json" else dataloader_objects(path)
+
+
+def _submissions(folder: Path) -> tuple[Path | None, dict, dict]:
+    """The JobSubmission file beside a file; (candidate id, job order id) -> submission id; and
+    submission id -> job order id."""
+    path, objects = _sibling(folder, "JobSubmission")
+    return (path, {(_key(o.get("candidate")), _key(o.get("jobOrder"))): o.get("id") for o in objects},
+            {_key(o.get("id")): _key(o.get("jobOrder")) for o in objects})
+
+
+def _company(o: dict, names: dict) -> tuple[str | None, str | None]:
+    """An object's client corporation as (id, name); the name from ClientCorporation beside when
+    the object names the corporation by id alone."""
+    cc = o.get("clientCorporation")
+    cid = _key(cc)
+    return cid, (cc.get("name") if isinstance(cc, dict) else None) or names.get(cid)
+
+
+def _companies(folder: Path, job_orders: list[dict] | None = None) -> tuple[dict, dict]:
+    """Corporation id -> name (ClientCorporation beside), and job order id -> its corporation (id,
+    name), from `job_orders` or the JobOrder file beside."""
+    names = {_key(o.get("id")): o.get("name") for o in _sibling(folder, "ClientCorporation")[1]}
+    if job_orders is None:
+        job_orders = _sibling(folder, "JobOrder")[1]
+    return names, {_key(o.get("id")): _company(o, names) for o in job_orders}
+
+
+def _check_needed(path: Path, name: str, items: list[dict]) -> None:
+    """Refuse a file without a field its entity cannot do without, naming it and what it is for."""
+    if not items:
+        return
+    has = set().union(*items)
+    missing = [f for f in NEEDED[name] if f not in has]
+    if name == "Placement" and "jobSubmission" not in has and not {"candidate", "jobOrder"} <= has:
+        missing.append("jobSubmission (or candidate and jobOrder)")
+    if missing:
+        why = "; ".join(f"{f}: {NEEDED[name].get(f, 'the submission the placement is for')}" for f in missing)
+        word = "column" if path.suffix.lower() == ".csv" else "field"
+        raise ShapeError(f"{path}: this Bullhorn {name} file has no {', '.join(missing)} {word}, which it needs ({why}). "
+                         f"Export {name} with {'it' if len(missing) == 1 else 'them'}; nothing of this file was loaded")
 
 
 def is_dataloader(path: Path, headers: list[str]) -> bool:
@@ -95,10 +196,12 @@ def _value(text: str):
     return bare.group(1) if bare else text
 
 
-def dataloader_objects(path: Path, delimiter: str = ",", encoding: str = "utf-8") -> list[dict]:
+def dataloader_objects(path: Path, delimiter: str = ",", encoding: str | None = None) -> list[dict]:
     """The objects a DataLoader CSV file flattens: `jobOrder.externalID` becomes `{"jobOrder": {"id":
-    ...}}`, `sendingUser.name` `{"sendingUser": {"name": ...}}`; empty cells are absent fields."""
-    with open(path, newline="", encoding=encoding) as fh:
+    ...}}`, `sendingUser.name` `{"sendingUser": {"name": ...}}`; empty cells are absent fields. The
+    file is read in `encoding` (by default, the one `textfile.file_encoding` finds: Excel saves
+    Windows-1252)."""
+    with open_text(path, encoding) as fh:
         rows = list(csv.reader(fh, delimiter=delimiter))
     if not rows:
         return []
@@ -126,41 +229,78 @@ def dataloader_objects(path: Path, delimiter: str = ",", encoding: str = "utf-8"
 
 def tables(path: Path, items: list[dict], first: int = 1) -> tuple[list[tuple[str, pa.Table]], list[str]]:
     """The template tables one Bullhorn file gives, and notes for its load report. `first` is the
-    file's number for the first object (2 in a CSV file, below its header row)."""
+    file's number for the first object (2 in a CSV file, below its header row). Each table carries
+    the rows' client corporation (see the module's docstring) and `REJECT`."""
     name = entity(path, items)
+    _check_needed(path, name, items)
+    folder = path.parent
+    if name == "ClientCorporation":
+        return [], []
+    # Only the fields below are read; personal data among the others is named, as the template's is.
+    personal = sorted({k for o in items for k, v in o.items() if not isinstance(v, dict) and is_personal(k)})
+    notes = [f"personal data not read: {', '.join(personal)}"] if personal else []
     if name == "JobOrder":
-        rows = [{"__row": i, "requisition_id": o.get("id"), "title": o.get("title"),
-                 "department": o.get("department") or (o.get("clientCorporation") or {}).get("name"),
-                 "hiring_manager": person(o.get("clientContact")), "recruiter": person(o.get("owner")),
-                 "opened_at": o.get("dateAdded"), "closed_at": o.get("dateClosed"), "status": o.get("status"),
-                 "openings": o.get("numOpenings"), "client_corporation": (o.get("clientCorporation") or {}).get("name")}
-                for i, o in enumerate(items, start=first)]
+        names, _ = _companies(folder, [])
+        rows = []
+        for i, o in enumerate(items, start=first):
+            cid, cname = _company(o, names)
+            rows.append({"__row": i, "requisition_id": o.get("id"), "title": o.get("title"),
+                         "department": o.get("department") or cname or cid,
+                         "hiring_manager": person(o.get("clientContact")), "recruiter": person(o.get("owner")),
+                         "opened_at": o.get("dateAdded"), "closed_at": o.get("dateClosed"), "status": o.get("status"),
+                         "openings": o.get("numOpenings"), "client_corporation_id": cid, "client_corporation": cname})
         return [("requisitions", text_table(rows, ["requisition_id", "title", "department", "hiring_manager",
                                                    "recruiter", "opened_at", "closed_at", "status", "openings",
-                                                   "client_corporation"]))], []
+                                                   *COMPANY, REJECT]))], notes
+    names, companies = _companies(folder)
+
+    def owned(row: dict, job_order, o: dict) -> dict:
+        """The row with its job order's client corporation (a sendout's own when its job order is not beside)."""
+        cid, cname = companies.get(_key(job_order)) or (_company(o, names) if name == "Sendout" else (None, None))
+        return {**row, "client_corporation_id": cid, "client_corporation": cname}
+
     if name == "JobSubmission":
-        rows = [{"__row": i, "application_id": o.get("id"), "requisition_id": _id(o.get("jobOrder")),
-                 "candidate_id": _id(o.get("candidate")), "source": o.get("source"),
-                 "applied_at": o.get("dateWebResponse") or o.get("dateAdded"), "bullhorn_status": o.get("status")}
-                for i, o in enumerate(items, start=first)]
+        rows = [owned({"__row": i, "application_id": o.get("id"), "requisition_id": _id(o.get("jobOrder")),
+                       "candidate_id": _id(o.get("candidate")), "source": o.get("source"),
+                       "applied_at": o.get("dateWebResponse") or o.get("dateAdded"), "bullhorn_status": o.get("status")},
+                      o.get("jobOrder"), o) for i, o in enumerate(items, start=first)]
         return [("applications", text_table(rows, ["application_id", "requisition_id", "candidate_id", "source",
-                                                   "applied_at", "bullhorn_status"]))], []
-    events, notes = [], []
+                                                   "applied_at", "bullhorn_status", *COMPANY, REJECT]))], notes
+    sub_file, subs, sub_job_order = _submissions(folder)
+    events = []
+
+    def submission(i: int, o: dict, candidate_field: str, label: str, stage, entered_at) -> dict:
+        """An event of the submission of the row's candidate to its job order (named directly, or found
+        in JobSubmission beside); a row whose submission is not found is rejected saying so."""
+        candidate, job_order = _key(o.get(candidate_field)), _key(o.get("jobOrder"))
+        found = _id(o.get("jobSubmission")) or subs.get((candidate, job_order))
+        row = {"__row": i, "application_id": found, "stage": stage, "entered_at": entered_at}
+        if found is None and candidate and job_order:
+            where = (f"is in {sub_file.name} beside this file" if sub_file else
+                     "was found: load JobSubmission.json (or the DataLoader's JobSubmission.csv) beside this file, "
+                     "in the same folder")
+            row[REJECT] = rejection(label, f"no JobSubmission of candidate {candidate!r} to job order {job_order!r} {where}")
+        return owned(row, job_order or sub_job_order.get(_key(found)), o)
+
     if name == "JobSubmissionHistory":
-        events = [{"__row": i, "application_id": _id(o.get("jobSubmission")), "stage": o.get("status"),
-                   "entered_at": o.get("dateAdded")} for i, o in enumerate(items, start=first)]
+        events = [owned({"__row": i, "application_id": _id(o.get("jobSubmission")), "stage": o.get("status"),
+                         "entered_at": o.get("dateAdded")}, sub_job_order.get(_key(o.get("jobSubmission"))), o)
+                  for i, o in enumerate(items, start=first)]
     elif name == "Placement":
-        # A placement names its submission, or (DataLoader files) its candidate and job order.
-        subs = {} if all(o.get("jobSubmission") for o in items) else _submissions(path.parent)
-        events = [{"__row": i, "application_id": _id(o.get("jobSubmission"))
-                   or subs.get((str(_id(o.get("candidate"))), str(_id(o.get("jobOrder"))))),
-                   "stage": "hired", "entered_at": o.get("dateAdded")} for i, o in enumerate(items, start=first)]
+        # The status goes into the stage word, so only the statuses the dictionary maps to hired count.
+        events = [submission(i, o, "candidate", "candidate + jobOrder", f"Placement: {o['status']}"
+                             if str(o.get("status") or "").strip() else "Placement", o.get("dateAdded"))
+                  for i, o in enumerate(items, start=first)]
+        if not any("status" in o for o in items):
+            notes.append("no status column: each placement is the stage word 'Placement', which counts as a hire "
+                         "only when the client's dictionary maps it (\"Placement\" = \"hired\")")
     elif name == "Appointment":
-        subs = _submissions(path.parent)
         interviews = [(i, o) for i, o in enumerate(items, start=first) if str(o.get("type", "")).lower() == "interview"]
-        events = [{"__row": i, "application_id": subs.get((str(_id(o.get("candidateReference"))),
-                                                           str(_id(o.get("jobOrder"))))),
-                   "stage": "interviewed", "entered_at": o.get("dateBegin")} for i, o in interviews]
+        events = [submission(i, o, "candidateReference", "candidateReference + jobOrder", "interviewed",
+                             o.get("dateBegin")) for i, o in interviews]
         if len(interviews) < len(items):
             notes.append(f"{len(items) - len(interviews)} appointment(s) of another type than Interview not read")
-    return [("stage_events", text_table(events, ["application_id", "stage", "entered_at"]))], notes
+    elif name == "Sendout":
+        events = [submission(i, o, "candidate", "candidate + jobOrder", "Sendout", o.get("dateAdded"))
+                  for i, o in enumerate(items, start=first)]
+    return [("stage_events", text_table(events, ["application_id", "stage", "entered_at", *COMPANY, REJECT]))], notes

@@ -37,7 +37,7 @@ import pyarrow.csv as pacsv
 import access
 from loaders.parse import (TIME_HINT, cell_text, clean_sql, id_sql, instant_sql, int_bad_sql, int_sql,
                            iso_input, local_date_sql, time_struct, utc_offsets)
-from loaders.settings import canonical_stage_sql, get_client, match_key, match_key_sql
+from loaders.settings import ats_company_clients, canonical_stage_sql, get_client, match_key, match_key_sql
 from loaders import bullhorn, connectors, harvest, lever, tracker, xlsx
 from loaders.template import (KEYS, TEMPLATE, Col, is_personal, kind_from_headers, kind_from_name,  # noqa: F401
                               normalise_header, unique_headers)
@@ -451,8 +451,9 @@ def store_table(con, *, table: str, kind: str, file_id: int, report: Report, cli
     else:
         con.execute("CREATE OR REPLACE TEMP TABLE __client_map (raw VARCHAR, client VARCHAR, timezone VARCHAR, "
                     "date_order VARCHAR, client_key VARCHAR)")
-        con.executemany("INSERT INTO __client_map VALUES (?, ?, ?, ?, ?)",
-                        [[ref] + [(settings or {}).get(f) for f in fields] for ref, settings in known.items()])
+        if known:   # (none in a file without rows)
+            con.executemany("INSERT INTO __client_map VALUES (?, ?, ?, ?, ?)",
+                            [[ref] + [(settings or {}).get(f) for f in fields] for ref, settings in known.items()])
         c = {k: f"c.{k}" for k in fields}
         client_join = f"LEFT JOIN __client_map c ON c.raw IS NOT DISTINCT FROM {client_ref}"
     sel = ["s.__row AS __row", f"{c['client']} AS client", f"{c['timezone']} AS __tz"]
@@ -462,7 +463,7 @@ def store_table(con, *, table: str, kind: str, file_id: int, report: Report, cli
         f"'''; create it first with: python -m loaders client SETTINGS.toml' END",
     ]
     if REJECT in columns:   # a vendor module's own reason for a row it could not build (vendor_json.rejection)
-        errors.append(f"s.{REJECT}")
+        errors.insert(0, f"s.{REJECT}")   # first: it says more than the checks below (`assign_clients`)
     if client_override and "client" in columns:
         errors.append(
             f"CASE WHEN {src('client')} IS NOT NULL AND lower({src('client')}) <> $override_key "
@@ -955,8 +956,19 @@ def _apply_shape(con, path: Path, shape: Shape, table: str, cols: list[str]) -> 
             {dst: src for src, dst in shape.rename.items()})
 
 
-# Columns that say whose export a file is: the template's client, Bullhorn's client corporation.
-OWNER_COLUMNS = ("client", "client_corporation")
+# The column that says whose rows a file holds.
+OWNER_COLUMNS = ("client",)
+# Columns that name the ATS company a row is of instead (Bullhorn's client corporation): a client's
+# `ats_companies` setting says which client that is (`assign_clients`).
+COMPANY_COLUMNS = ("client_corporation_id", "client_corporation")
+
+
+def listed(names, limit: int = 5) -> str:
+    """Names for a message: the first `limit` and how many more (`'A', 'B' and 3 more`); texts are
+    quoted unless they are labels already (`'Jergens Inc' (id 12)`)."""
+    names = list(names)
+    shown = ", ".join(n if n.startswith(("'", "id ")) else repr(n) for n in names[:limit])
+    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
 
 
 def known_client(con, name: str, allowed_clients: set[str] | None = None) -> dict | None:
@@ -968,24 +980,116 @@ def known_client(con, name: str, allowed_clients: set[str] | None = None) -> dic
 
 
 def _check_owner(con, table: str, cols: list[str], client: str, where: str,
-                 allowed_clients: set[str] | None = None) -> list[str]:
-    """Refuse a file that is another client's export although `--client` names this one: every row
-    names another client (the template), or names only clients known here as others (a vendor's
-    client corporation). Returns notes for names that match no client (loaded as `client`)."""
-    notes = []
+                 allowed_clients: set[str] | None = None) -> None:
+    """Refuse a file that is another client's export although `--client` names this one: no row is
+    this client's and some are another's (the template's `client`, or the client of the rows' ATS
+    company: see `assign_clients`)."""
     for col in (c for c in OWNER_COLUMNS if c in cols):
         names = [r[0] for r in con.execute(f"SELECT DISTINCT trim({_q(col)}) FROM {table} "
                                            f"WHERE nullif(trim({_q(col)}), '') IS NOT NULL ORDER BY 1").fetchall()]
         if not names or any(match_key(n) == match_key(client) for n in names):
             continue
         others = [n for n in names if known_client(con, n, allowed_clients)]
-        if col == "client" or others:
-            shown = ", ".join(repr(n) for n in (others or names)[:5])
-            raise LoadError(f"{where}: this is an export of {shown}, not of {client!r} (--client); nothing was "
-                            f"loaded. Load it with --client {(others or names)[0]!r}, or pick the right file")
-        notes.append(f"client corporation {', '.join(repr(n) for n in names[:5])} is not a client's name here; "
-                     f"loaded as {client!r}")
-    return notes
+        raise LoadError(f"{where}: this is an export of {listed(others or names)}, not of {client!r} (--client); "
+                        f"nothing was loaded. Load it with --client {(others or names)[0]!r}, or pick the right file")
+
+
+# Where the client of a row naming no ATS company is found when no file beside it names one: the
+# stored row it points at (a submission's job order; an event's submission).
+_PARENTS = {"applications": ("requisition_id", "requisitions"), "stage_events": ("application_id", "applications")}
+
+
+def _company_label(company_id: str | None, company: str | None) -> str:
+    return f"{company!r} (id {company_id})" if company and company_id else repr(company) if company else \
+        f"id {company_id!r}"
+
+
+def assign_clients(con, table: str, cols: list[str], kind: str, client: str | None,
+                   allowed_clients: set[str] | None, names: dict) -> tuple[str, list[str], list[str]]:
+    """Give each row of a file that names ATS companies (`COMPANY_COLUMNS`) instead of clients its
+    client, so that an export of several companies is split across the clients they are, never
+    merged into one:
+
+    - a row's company is the client whose `ats_companies` setting lists the company's id or name,
+      else the client named like it; the rows of a company that is no client (or a client outside
+      `allowed_clients`) are rejected, naming the company; with `client` (--client), so are the rows
+      of another client's company, naming the company and its client (without --client they load
+      as that client's);
+    - a row naming no company is the client of the stored row it points at (`_PARENTS`), else
+      `client`'s; without either it is rejected, saying why.
+    Returns the new staged table (with `client` and `REJECT` columns), its columns and notes for the
+    load report."""
+    owners = {k: c for k, c in ats_company_clients(con).items() if allowed_clients is None or c in allowed_clients}
+    clients = {match_key(c): c for (c,) in con.execute("SELECT client FROM clients").fetchall()
+               if allowed_clients is None or c in allowed_clients}
+
+    def value(col):   # a staged column's clean value, or NULL when the file lacks it
+        return f"nullif(trim(s.{_q(col)}), '')" if col in cols else "NULL::VARCHAR"
+
+    cid, cname = (value(c) for c in COMPANY_COLUMNS)
+    company_col = names.get(COMPANY_COLUMNS[1], COMPANY_COLUMNS[1])
+    rows, nobody, theirs = [], [], []
+    for company_id, company in con.execute(f"SELECT DISTINCT {cid}, {cname} FROM {table} s "
+                                           f"WHERE {cid} IS NOT NULL OR {cname} IS NOT NULL ORDER BY 2, 1").fetchall():
+        owner = next((owners[match_key(x)] for x in (company_id, company) if x and match_key(x) in owners),
+                     clients.get(match_key(company or "")))
+        label, reason = _company_label(company_id, company), None
+        if owner is None:
+            nobody.append(label)
+            reason = (f"client corporation {label} is no client here: name it in its client's `ats_companies` "
+                      "setting (if it is none of yours, leave it out); its rows are not loaded")
+        elif client and owner != client:
+            theirs.append(f"{label} ({owner})")
+            reason = (f"client corporation {label} is client {owner!r}, not {client!r} (--client): load the file "
+                      "without --client to split it across its clients")
+        rows.append([company_id, company, owner, reason and f"{company_col}\t{reason}"])
+    con.execute("CREATE OR REPLACE TEMP TABLE __companies (cid VARCHAR, cname VARCHAR, owner VARCHAR, reason VARCHAR)")
+    if rows:
+        con.executemany("INSERT INTO __companies VALUES (?, ?, ?, ?)", rows)
+    params: dict = {"client": client}
+    parent_col, parent_table = _PARENTS.get(kind, (None, None))
+    if parent_col in cols:
+        # The candidates: rows of --client's client only, or of the clients in scope.
+        scope = [client] if client else sorted(allowed_clients) if allowed_clients is not None else None
+        if scope is not None:
+            params["scope"] = scope
+        _run(con, f"CREATE OR REPLACE TEMP TABLE __parents AS SELECT {parent_col} AS id, list(DISTINCT client "
+                  f"ORDER BY client) AS clients FROM {parent_table} "
+                  f"{'' if scope is None else 'WHERE list_contains($scope, client)'} GROUP BY 1", params)
+        parent, field = id_sql(value(parent_col)), _lit(names.get(parent_col, parent_col))
+        join = f"LEFT JOIN __parents p ON p.id = {parent}"
+        without = (f"CASE WHEN len(p.clients) = 1 THEN p.clients[1] WHEN p.clients IS NULL THEN $client END",
+                   f"CASE WHEN len(p.clients) > 1 THEN {field} || chr(9) || 'its ' || {field} || ' ''' || {parent} "
+                   f"|| ''' is loaded for several clients (' || array_to_string(p.clients, ', ') || '): pass --client' "
+                   f"WHEN p.clients IS NULL AND $client IS NULL THEN {field} || chr(9) || 'no client corporation "
+                   f"says whose row this is: its ' || {field} || ' ''' || coalesce({parent}, '') || ''' is in no file "
+                   f"beside this one and was not loaded before; load them together, or pass --client' END")
+    else:
+        join = ""
+        without = ("$client", f"CASE WHEN $client IS NULL THEN {_lit(company_col)} || chr(9) || "
+                              "'no client corporation says whose row this is: pass --client' END")
+    earlier = f"s.{REJECT}" if REJECT in cols else "NULL::VARCHAR"
+    has_company = f"({cid} IS NOT NULL OR {cname} IS NOT NULL)"
+    _run(con, f"""CREATE OR REPLACE TEMP TABLE __owned AS
+        SELECT s.*{f' EXCLUDE ({REJECT})' if REJECT in cols else ''},
+               CASE WHEN {has_company} THEN c.owner ELSE {without[0]} END AS client,
+               coalesce({earlier}, CASE WHEN {has_company} THEN c.reason ELSE {without[1]} END) AS {REJECT}
+        FROM {table} s
+        LEFT JOIN __companies c ON c.cid IS NOT DISTINCT FROM {cid} AND c.cname IS NOT DISTINCT FROM {cname}
+        {join}""", params)
+    drop_staged(con, table, "__companies", "__parents")
+    notes = []
+    if nobody:
+        notes.append(f"rows of client corporation(s) {listed(nobody)} rejected: no client here is that company "
+                     "(a client's `ats_companies` setting names its companies)")
+    if theirs:
+        notes.append(f"rows of client corporation(s) {listed(theirs)} rejected: they are other clients' and "
+                     f"--client is {client!r}; load the file without --client to split it across its clients")
+    split = [c for (c,) in con.execute("SELECT DISTINCT client FROM __owned WHERE client IS NOT NULL AND "
+                                       f"{REJECT} IS NULL ORDER BY 1").fetchall()]
+    if len(split) > 1:
+        notes.append(f"split by client corporation across the clients {listed(split)}")
+    return "__owned", [c for c in cols if c != REJECT] + ["client", REJECT], notes
 
 
 MAX_MB = 200   # the largest file loaded unless the caller says otherwise (--max-mb)
@@ -1111,9 +1215,12 @@ def _store_file(con, path: Path, shown: str, client, fmt, step, mapping, max_mb,
         if step:
             step(f"{rep.label}: checking {kind}")
         cols, names, rep.notes = cols
+        if "client" not in cols and any(c in cols for c in COMPANY_COLUMNS):
+            table, cols, owners = assign_clients(con, table, cols, kind, client_name, allowed_clients, names)
+            rep.notes = rep.notes + owners
         if client_name:
-            rep.notes = rep.notes + _check_owner(
-                con, table, cols, client_name, rep.path + (f", sheet {sheet!r}" if sheet else ""), allowed_clients)
+            _check_owner(con, table, cols, client_name, rep.path + (f", sheet {sheet!r}" if sheet else ""),
+                         allowed_clients)
         store_table(con, table=table, kind=kind, file_id=file_id, report=rep, client_override=client_name,
                     columns=cols, source_names=names, allowed_clients=allowed_clients)
         con.execute("INSERT INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now()::TIMESTAMP, ?)",

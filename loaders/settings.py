@@ -22,6 +22,9 @@ SETTINGS_HELP = {
     "day_count": ("calendar", "'calendar' days, or 'business' days (weekdays that are not holidays)."),
     "holidays": ("[]", "Dates skipped in business-day mode, as YYYY-MM-DD."),
     "date_order": ("MDY", "How to read ambiguous slash dates such as 03/04/2026: 'MDY' or 'DMY'."),
+    "ats_companies": ("[]", "The companies in ATS exports that are this client (a Bullhorn client corporation's id "
+                            "or name). A company no client lists is the client named like it; rows of a company "
+                            "that is no client are rejected, never loaded as another client's."),
     "sla.first_submittals": ("1", "K: submittals due per requisition for the SLA."),
     "sla.within_days": ("10", "N: days after the requisition start within which the K submittals are due."),
     "targets.*": ("none", "Targets shown next to the actuals (see the metric keys in the glossary)."),
@@ -64,6 +67,7 @@ class ClientSettings:
     targets: dict[str, float] = field(default_factory=dict)
     stages: dict[str, str] = field(default_factory=dict)
     branding: dict[str, str] = field(default_factory=dict)
+    ats_companies: list[str] = field(default_factory=list)
     source_text: str = ""
 
 
@@ -101,6 +105,18 @@ def parse_settings(text: str, origin: str = "settings") -> ClientSettings:
         except ValueError:
             fail("holidays", f"has {h!r}, which is not a date written YYYY-MM-DD")
     s.holidays.sort()
+    companies = data.get("ats_companies", [])
+    if not isinstance(companies, list):
+        fail("ats_companies", "must be a list of the client's company ids or names in ATS exports, "
+             "e.g. ats_companies = [\"Jergens Inc\", \"1234\"]")
+    for company in companies:
+        # An id may be written as a number (1234); true/false, dates and tables name no company.
+        if isinstance(company, bool) or not isinstance(company, (str, int)) or not str(company).strip():
+            fail("ats_companies", f"has {company!r}: write each company's id or name as text, e.g. \"1234\"")
+        text = " ".join(str(company).split())
+        if match_key(text) in map(match_key, s.ats_companies):
+            fail("ats_companies", f"lists {text!r} twice (companies match case-insensitively): keep one")
+        s.ats_companies.append(text)
     sla = data.get("sla", {})
     for key, attr in (("first_submittals", "sla_first_submittals"), ("within_days", "sla_within_days")):
         if key in sla:
@@ -151,6 +167,7 @@ def settings_document(s: ClientSettings) -> dict:
     """The settings as a TOML document (the layout of interfaces.md), for `settings_toml`."""
     return {"name": s.name, "timezone": s.timezone, "day_count": s.day_count,
             "holidays": [h.isoformat() for h in s.holidays], "date_order": s.date_order,
+            **({"ats_companies": list(s.ats_companies)} if s.ats_companies else {}),
             "sla": {"first_submittals": s.sla_first_submittals, "within_days": s.sla_within_days},
             "targets": {k: s.targets[k] for k in TARGET_KEYS if k in s.targets}, "stages": dict(s.stages),
             "branding": dict(s.branding)}
@@ -198,6 +215,11 @@ def save_client(con, s: ClientSettings, *, user: str | None = None, **detail) ->
     """
     key = match_key(s.name)
     old = get_client(con, s.name)
+    others = {company: client for company, client in ats_company_clients(con).items() if match_key(client) != key}
+    for company in s.ats_companies:
+        if match_key(company) in others:
+            raise SettingsError(f"{s.name}: `ats_companies` lists {company!r}, which {others[match_key(company)]!r} "
+                                "lists already: a company in the ATS exports is one client's; remove it from one of them")
     if old:
         loaded = has_data(con, old["client"])
         if loaded and old["date_order"] != s.date_order:
@@ -315,13 +337,14 @@ def stored_settings(con, name: str) -> ClientSettings | None:
     row = get_client(con, name)
     if row is None:
         return None
+    # Branding and ATS companies only ever live in the settings text (no column of their own).
+    parsed = parse_settings(row["settings_toml"]) if row["settings_toml"] else ClientSettings(name=row["client"])
     return ClientSettings(
         name=row["client"], timezone=row["timezone"], day_count=row["day_count"], holidays=sorted(row["holidays"]),
         date_order=row["date_order"], sla_first_submittals=row["sla_first_submittals"],
         sla_within_days=row["sla_within_days"], targets=row["targets"],
         stages={word: stage for word, stage in get_dictionary(con, row["client"])},
-        # Branding only ever lives in the settings text (no column of its own).
-        branding=parse_settings(row["settings_toml"]).branding if row["settings_toml"] else {},
+        branding=parsed.branding, ats_companies=parsed.ats_companies,
         source_text=row["settings_toml"] or "")
 
 
@@ -336,7 +359,7 @@ def describe_changes(old: ClientSettings, new: ClientSettings) -> list[str]:
     out = []
     for f in fields(ClientSettings):
         a, b = getattr(old, f.name), getattr(new, f.name)
-        if f.name in ("source_text", "targets", "stages", "holidays", "branding") or a == b:
+        if f.name in ("source_text", "targets", "stages", "holidays", "branding", "ats_companies") or a == b:
             continue
         out.append(f"`{f.name.replace('sla_', 'sla.')}`: {a} → {b}")
     added, removed = sorted(set(new.holidays) - set(old.holidays)), sorted(set(old.holidays) - set(new.holidays))
@@ -344,6 +367,8 @@ def describe_changes(old: ClientSettings, new: ClientSettings) -> list[str]:
         out.append("`holidays`: " + "; ".join(
             part for part in (f"added {', '.join(map(str, added))}" if added else "",
                               f"removed {', '.join(map(str, removed))}" if removed else "") if part))
+    if old.ats_companies != new.ats_companies:
+        out.append(f"`ats_companies`: {', '.join(old.ats_companies) or 'none'} → {', '.join(new.ats_companies) or 'none'}")
     for key in TARGET_KEYS:
         a, b = old.targets.get(key), new.targets.get(key)
         if a != b:
@@ -391,6 +416,16 @@ def add_stage_words(con, client: str, words: list[str], stage: str) -> int:
         s.stages.update({word: stage for word in chosen.values()})
         s = parse_settings(settings_toml(settings_document(s)), origin=f"{s.name}'s settings")
         return save_client(con, s)
+
+
+def ats_company_clients(con) -> dict[str, str]:
+    """{company (as `match_key` spells it): client} for every company a client's `ats_companies`
+    lists (a company no client lists is the client named like it: see `loaders.ingest`)."""
+    out = {}
+    for client, text in con.execute("SELECT client, settings_toml FROM clients "
+                                    "WHERE contains(settings_toml, 'ats_companies')").fetchall():
+        out.update({match_key(company): client for company in parse_settings(text).ats_companies})
+    return out
 
 
 def get_client(con, name: str) -> dict | None:

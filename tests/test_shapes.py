@@ -522,7 +522,8 @@ BULLHORN = {
     "Placement.json": _page([{"id": 1, "jobSubmission": {"id": "101"}, "dateAdded": _ms("2026-05-20T16:00:00"),
                               "status": "Approved"}]),
 }
-BULLHORN_SETTINGS = SETTINGS + '"Client Submission" = "submitted"\n"Client Rejected" = "rejected"\n'
+# A placement counts as a hire only with a status the dictionary maps to hired.
+BULLHORN_SETTINGS = SETTINGS + '"Client Submission" = "submitted"\n"Client Rejected" = "rejected"\n"Placement: Approved" = "hired"\n'
 
 
 def test_bullhorn_export_takes_the_submittal_from_the_status_history_not_the_reset_date_added(make_db):
@@ -606,7 +607,7 @@ def test_bullhorn_dataloader_date_that_cannot_be_read_is_rejected_naming_row_and
     assert (row, column) == (3, "dateAdded") and "5/44/26" in reason
 
 
-def test_bullhorn_job_orders_of_another_known_client_are_refused_and_an_unknown_corporation_is_named(make_db):
+def test_bullhorn_job_orders_of_another_known_client_are_refused_and_an_unknown_corporation_is_rejected(make_db):
     con = make_db(BULLHORN_SETTINGS)
     save_client(con, parse_settings('name = "Globex UK"'))
     folder = make_db.folder()
@@ -615,11 +616,16 @@ def test_bullhorn_job_orders_of_another_known_client_are_refused_and_an_unknown_
     (rep,) = ingest(con, [folder], client="Acme")
     assert "export of 'Globex UK', not of 'Acme' (--client)" in rep.error
     assert con.execute("SELECT count(*) FROM requisitions").fetchall() == [(0,)]
-    # A corporation name that is no client's here loads as --client, and the report says so.
+    # A corporation that is no client here is not merged into --client: its rows are rejected, named,
+    # until the client's settings name it among its ATS companies.
     write_tables(folder, {"JobOrder.csv": DATALOADER["JobOrder.csv"].replace("cc-7,Acme", "cc-7,Acme Corporation Inc")})
     (rep,) = ingest(con, [folder], client="Acme")
-    assert rep.rows_loaded == 2
-    assert rep.notes == ["client corporation 'Acme Corporation Inc' is not a client's name here; loaded as 'Acme'"]
+    assert (rep.rows_loaded, rep.rows_rejected) == (0, 2)
+    assert "client corporation 'Acme Corporation Inc' (id cc-7) is no client here" in rep.rejected_sample[0][2]
+    save_client(con, parse_settings(BULLHORN_SETTINGS.replace('[stages]', 'ats_companies = ["cc-7"]\n[stages]')))
+    write_tables(folder, {"JobOrder.csv": DATALOADER["JobOrder.csv"].replace("cc-7,Acme", "cc-7,Acme Corporation Inc ")})
+    (rep,) = ingest(con, [folder], client="Acme")
+    assert (rep.rows_loaded, rep.rows_rejected) == (2, 0)
 
 
 def test_a_file_over_the_size_limit_is_refused_and_nothing_loads(make_db):

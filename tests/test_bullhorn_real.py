@@ -1,0 +1,239 @@
+"""Bullhorn exports as they really come: one export covering many client corporations (split across
+the clients they are, the others rejected by name, never merged), placements that count as hires only
+with a status the client's dictionary maps to hired, appointments without their submission, and
+Bullhorn's own DataLoader example files (tests/fixtures/bullhorn_dataloader/, see its README)."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from loaders.ingest import ingest
+from loaders.settings import (SettingsError, add_stage_words, parse_settings, save_client, settings_document,
+                              settings_toml, stored_settings)
+
+from conftest import run_summary, write_tables
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "bullhorn_dataloader"
+STAGES = '[stages]\n"Client Submission" = "submitted"\n"Placement: Approved" = "hired"\n'
+# Acme is Bullhorn's corporation 501 ("Acme Holdings Inc", named by id in its settings); Globex UK is
+# the corporation of its own name. The export's six other corporations are no client here.
+ACME = 'name = "Acme"\nats_companies = ["501"]\n' + STAGES
+GLOBEX = 'name = "Globex UK"\n' + STAGES
+CORPORATIONS = {501: "Acme Holdings Inc", 502: "Globex UK", 503: "Initech", 504: "Umbrella Corp",
+                505: "Stark Industries", 506: "Wayne Enterprises", 507: "Hooli", 508: "Soylent Corp"}
+
+
+def _ms(text: str) -> int:
+    return int(dt.datetime.fromisoformat(text).replace(tzinfo=dt.timezone.utc).timestamp() * 1000)
+
+
+def _write_json(folder: Path, files: dict) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, objects in files.items():
+        (folder / name).write_text(json.dumps({"total": len(objects), "start": 0, "count": len(objects),
+                                               "data": objects}), encoding="utf-8")
+    return folder
+
+
+# One job order per corporation (JO-501 ... JO-508), a submission to each of the first three, its
+# submittal in the status history, and a placement for each of the first two.
+MULTI = {
+    "JobOrder.json": [{"id": f"JO-{cc}", "title": "Engineer", "numOpenings": 1, "dateAdded": _ms("2026-05-01T15:00:00"),
+                       "clientCorporation": {"id": cc, "name": name}} for cc, name in CORPORATIONS.items()],
+    "JobSubmission.json": [{"id": f"S{cc}", "candidate": {"id": cc}, "jobOrder": {"id": f"JO-{cc}"},
+                            "dateAdded": _ms("2026-05-03T20:00:00")} for cc in (501, 502, 503)],
+    "JobSubmissionHistory.json": [{"id": cc, "jobSubmission": {"id": f"S{cc}"}, "status": "Client Submission",
+                                   "dateAdded": _ms("2026-05-03T20:00:00")} for cc in (501, 502, 503)],
+    "Placement.json": [{"id": cc, "jobSubmission": {"id": f"S{cc}"}, "status": "Approved",
+                        "dateAdded": _ms("2026-05-20T16:00:00")} for cc in (501, 502)],
+}
+
+
+def _db(make_db, *settings):
+    con = make_db(settings[0])
+    for more in settings[1:]:
+        save_client(con, parse_settings(more))
+    return con
+
+
+def _counts(con, client: str) -> tuple:
+    s = run_summary(con, client=client, as_of="2026-06-30")
+    reqs = con.execute("SELECT list(requisition_id ORDER BY requisition_id) FROM requisitions WHERE client = ?",
+                       [client]).fetchall()[0][0]
+    return reqs, s["interview_conversion"]["submitted"], s["interview_conversion"]["hired"]
+
+
+def test_a_multi_company_export_is_split_across_its_clients_and_other_companies_are_rejected_by_name(make_db):
+    con = _db(make_db, ACME, GLOBEX)
+    reports = {r.format: r for r in ingest(con, [_write_json(make_db.folder(), MULTI)])}
+    assert all(r.error is None for r in reports.values()), [r.error for r in reports.values()]
+    # Each client has its own job order, submission, submittal and hire; nothing of the others.
+    assert _counts(con, "Acme") == (["JO-501"], 1, 1)
+    assert _counts(con, "Globex UK") == (["JO-502"], 1, 1)
+    jobs = reports["Bullhorn JobOrder"]
+    assert (jobs.rows_loaded, jobs.rows_rejected, jobs.clients) == (2, 6, ["Acme", "Globex UK"])
+    assert jobs.notes == [
+        "rows of client corporation(s) 'Hooli' (id 507), 'Initech' (id 503), 'Soylent Corp' (id 508), "
+        "'Stark Industries' (id 505), 'Umbrella Corp' (id 504) and 1 more rejected: no client here is that "
+        "company (a client's `ats_companies` setting names its companies)",
+        "split by client corporation across the clients 'Acme', 'Globex UK'"]
+    rejected = con.execute("SELECT kind, \"column\", reason, client FROM rejected_rows ORDER BY kind, \"row\"").fetchall()
+    assert len(rejected) == 6 + 1 + 1   # six job orders; Initech's submission and its history entry
+    assert ("requisitions", "clientCorporation.name",
+            "client corporation 'Initech' (id 503) is no client here: name it in its client's `ats_companies` "
+            "setting (if it is none of yours, leave it out); its rows are not loaded", None) in rejected
+    assert all("'Initech' (id 503) is no client here" in r[2] for r in rejected if r[0] != "requisitions")
+
+
+def test_with_client_the_rows_of_another_clients_company_and_of_no_client_are_rejected_not_merged(make_db):
+    con = _db(make_db, ACME, GLOBEX)
+    reports = {r.format: r for r in ingest(con, [_write_json(make_db.folder(), MULTI)], client="Acme")}
+    assert _counts(con, "Acme") == (["JO-501"], 1, 1)
+    assert con.execute("SELECT count(*) FROM (SELECT client FROM requisitions UNION ALL SELECT client FROM "
+                       "applications UNION ALL SELECT client FROM stage_events) WHERE client <> 'Acme'"
+                       ).fetchall() == [(0,)]
+    jobs = reports["Bullhorn JobOrder"]
+    assert (jobs.rows_loaded, jobs.rows_rejected) == (1, 7)
+    reasons = {row: reason for row, _, reason in jobs.rejected_sample}
+    assert reasons[2] == ("client corporation 'Globex UK' (id 502) is client 'Globex UK', not 'Acme' (--client): "
+                          "load the file without --client to split it across its clients")
+    assert "'Initech' (id 503) is no client here" in reasons[3]
+    # The submittal and the placement of Globex's submission do not leak into Acme's numbers.
+    history = reports["Bullhorn JobSubmissionHistory"]
+    assert (history.rows_loaded, history.rows_rejected) == (1, 2)
+    assert [r[2][:45] for r in history.rejected_sample] == [
+        "client corporation 'Globex UK' (id 502) is cl", "client corporation 'Initech' (id 503) is no c"]
+    assert (reports["Bullhorn Placement"].rows_loaded, reports["Bullhorn Placement"].rows_rejected) == (1, 1)
+
+
+def test_events_loaded_on_their_own_follow_the_client_of_their_stored_submission(make_db):
+    con = _db(make_db, ACME, GLOBEX)
+    first = {k: v for k, v in MULTI.items() if k in ("JobOrder.json", "JobSubmission.json")}
+    ingest(con, [_write_json(make_db.folder(), first)])
+    # A later export of the status history alone (no files beside it): each entry is its submission's client's.
+    (history,) = ingest(con, [_write_json(make_db.folder(), {"JobSubmissionHistory.json":
+                                                             MULTI["JobSubmissionHistory.json"]})])
+    assert (history.rows_loaded, history.rows_rejected, history.clients) == (2, 1, ["Acme", "Globex UK"])
+    assert "its jobSubmission 'S503' is in no file beside this one and was not loaded before" in \
+        history.rejected_sample[0][2]
+    assert _counts(con, "Acme")[1:] == (1, 0) and _counts(con, "Globex UK")[1:] == (1, 0)
+
+
+def test_a_placement_counts_as_a_hire_only_with_a_status_the_dictionary_maps_to_hired(make_db):
+    con = _db(make_db, ACME)
+    files = {**{k: v for k, v in MULTI.items() if k != "Placement.json"},
+             "JobSubmission.json": [{"id": f"S{n}", "candidate": {"id": n}, "jobOrder": {"id": "JO-501"},
+                                     "dateAdded": _ms("2026-05-03T20:00:00")} for n in (1, 2, 3)],
+             "JobSubmissionHistory.json": [{"id": n, "jobSubmission": {"id": f"S{n}"}, "status": "Client Submission",
+                                            "dateAdded": _ms("2026-05-03T20:00:00")} for n in (1, 2, 3)],
+             "Placement.json": [{"id": n, "jobSubmission": {"id": f"S{n}"}, "status": status,
+                                 "dateAdded": _ms("2026-05-20T16:00:00")}
+                                for n, status in ((1, "Approved"), (2, "Submitted"), (3, "Terminated"))]}
+    reports = {r.format: r for r in ingest(con, [_write_json(make_db.folder(), files)], client="Acme")}
+    placements = reports["Bullhorn Placement"]
+    assert (placements.rows_loaded, placements.rows_rejected) == (3, 0)
+    # Loaded, but only the approved one is a hire; the others are reported as unmapped words.
+    assert placements.unmapped == [("Placement: Submitted", 1), ("Placement: Terminated", 1)]
+    assert _counts(con, "Acme")[1:] == (3, 1)
+
+
+def test_a_placement_file_without_a_status_counts_only_when_the_dictionary_maps_its_word(make_db):
+    con = _db(make_db, ACME)
+    folder = make_db.folder()
+    _write_json(folder, {k: MULTI[k] for k in ("JobOrder.json", "JobSubmission.json")})
+    write_tables(folder, {"Placement.csv": """
+        candidate.externalID,jobOrder.externalID,dateAdded,dateBegin
+        501,JO-501,5/20/26 16:00,6/1/26 00:00
+    """})
+    reports = {r.format: r for r in ingest(con, [folder], client="Acme")}
+    placements = reports["Bullhorn DataLoader Placement"]
+    assert placements.unmapped == [("Placement", 1)]
+    assert placements.notes == ["no status column: each placement is the stage word 'Placement', which counts as a "
+                                "hire only when the client's dictionary maps it (\"Placement\" = \"hired\")"]
+    assert _counts(con, "Acme")[2] == 0
+    add_stage_words(con, "Acme", ["Placement"], "hired")
+    assert _counts(con, "Acme")[2] == 1
+
+
+def test_an_interview_without_its_submission_is_rejected_saying_which_submission_is_missing(make_db):
+    con = _db(make_db, ACME)
+    folder = make_db.folder()
+    _write_json(folder, {"JobOrder.json": MULTI["JobOrder.json"][:1]})
+    write_tables(folder, {"Appointment.csv": """
+        externalID,candidateReference.externalID,jobOrder.externalID,type,dateBegin
+        ap-1,C9,JO-501,Interview,5/6/26 15:00
+    """})
+    reports = {r.format: r for r in ingest(con, [folder], client="Acme")}
+    (row, column, reason), = reports["Bullhorn DataLoader Appointment"].rejected_sample
+    assert (row, column) == (2, "candidateReference + jobOrder")
+    assert reason == ("no JobSubmission of candidate 'C9' to job order 'JO-501' was found: load JobSubmission.json "
+                      "(or the DataLoader's JobSubmission.csv) beside this file, in the same folder")
+    # With the submissions beside it, but not that one.
+    _write_json(folder, {"JobSubmission.json": MULTI["JobSubmission.json"][:1]})
+    (folder / "Appointment.csv").write_text((folder / "Appointment.csv").read_text() + "ap-2,C8,JO-501,Interview,"
+                                            "5/7/26 15:00\n", encoding="utf-8")
+    reports = {r.format: r for r in ingest(con, [folder / "Appointment.csv"], client="Acme")}
+    assert reports["Bullhorn DataLoader Appointment"].rejected_sample[1][2] == (
+        "no JobSubmission of candidate 'C8' to job order 'JO-501' is in JobSubmission.json beside this file")
+
+
+def test_ats_companies_round_trip_and_one_company_is_one_clients(make_db):
+    con = _db(make_db, ACME)
+    s = stored_settings(con, "Acme")
+    assert s.ats_companies == ["501"]
+    assert parse_settings(settings_toml(settings_document(s))).ats_companies == ["501"]
+    assert parse_settings('name = "X"\nats_companies = [1234, "Jergens Inc"]').ats_companies == ["1234", "Jergens Inc"]
+    with pytest.raises(SettingsError, match="lists 'jergens inc' twice"):
+        parse_settings('name = "X"\nats_companies = ["Jergens Inc", "jergens inc"]')
+    with pytest.raises(SettingsError, match="`ats_companies` lists '501', which 'Acme' lists already"):
+        save_client(con, parse_settings('name = "Globex UK"\nats_companies = ["501"]'))
+
+
+# -- Bullhorn's own DataLoader examples (github.com/bullhorn/dataloader, examples/load/) --------------
+
+def test_bullhorn_dataloader_examples_as_shipped_load_what_they_can_and_name_what_they_lack(make_db, tmp_path):
+    # The examples name the corporation by externalID only; ClientCorporation.csv names it, so the
+    # client's ats_companies can name it as people know it.
+    con = _db(make_db, 'name = "Example Staffing"\nats_companies = ["DataLoader Example Company"]\n'
+                       '[stages]\n"Sendout" = "submitted"\n')
+    reports = {Path(r.path).name: r for r in ingest(con, [FIXTURES])}   # auto-detected, no --client
+    # They are files to load into Bullhorn, which sets dateAdded itself: a job order's opening and a
+    # placement's day are missing, and the message says so instead of guessing from startDate/dateBegin.
+    assert "JobOrder.csv: this Bullhorn JobOrder file has no dateAdded column" in reports["JobOrder.csv"].error
+    assert "Placement.csv: this Bullhorn Placement file has no dateAdded column" in reports["Placement.csv"].error
+    assert reports["ClientCorporation.csv"].skipped.endswith("read with the file that needs it, not loaded on its own")
+    assert reports["Appointment.csv"].notes == ["1 appointment(s) of another type than Interview not read"]
+    assert reports["Sendout.csv"].notes == ["personal data not read: email"]
+    assert (reports["JobSubmission.csv"].rows_loaded, reports["JobSubmission.csv"].clients) == (3, ["Example Staffing"])
+    assert (reports["Sendout.csv"].rows_loaded, reports["Sendout.csv"].clients) == (1, ["Example Staffing"])
+    s = run_summary(con, client="Example Staffing", as_of="2016-12-31")
+    # Hand-checked: the sendout of candidate-ext-1 (02/09/16 11:22) is the one submittal; no hire.
+    assert {k: s["interview_conversion"][k] for k in ("submitted", "interviewed", "hired")} == {
+        "submitted": 1, "interviewed": 0, "hired": 0}
+    assert s["time_to_submit"]["n"] == 0
+    assert con.execute("SELECT application_id, raw_stage, stage, entered_at FROM stage_events").fetchall() == [
+        ("jobOrder-ext-1/candidate-ext-1", "Sendout", "submitted", dt.datetime(2016, 2, 9, 11, 22))]
+
+    # Export them again with the dateAdded the messages ask for: the job order and placement load,
+    # the job order's owner is credited, and the "Submitted" placement is no hire until mapped.
+    folder = tmp_path / "with_date_added"
+    shutil.copytree(FIXTURES, folder)
+    for name, date in (("JobOrder.csv", "2/1/16 0:00"), ("Placement.csv", "8/1/16 0:00")):
+        lines = (folder / name).read_text(encoding="utf-8").splitlines()
+        (folder / name).write_text(f"{lines[0]},dateAdded\n{lines[1]},{date}\n", encoding="utf-8")
+    reports = {Path(r.path).name: r for r in ingest(con, [folder])}
+    assert [r.error for r in reports.values() if r.error] == []
+    assert reports["Placement.csv"].unmapped == [("Placement: Submitted", 1)]
+    assert con.execute("SELECT requisition_id, department, recruiter, opened_on, closed_on FROM requisitions"
+                       ).fetchall() == [("jobOrder-ext-1", "DataLoader Example Company", "Recruiter CorporateUser",
+                                         dt.date(2016, 2, 1), dt.date(2017, 1, 1))]
+    s = run_summary(con, client="Example Staffing", as_of="2016-12-31", recruiters="Recruiter CorporateUser")
+    assert (s["time_to_submit"]["n"], s["time_to_submit"]["median"]) == (1, 8.0)   # 02-01 -> 02-09
+    assert (s["interview_conversion"]["submitted"], s["interview_conversion"]["hired"]) == (1, 0)
+    add_stage_words(con, "Example Staffing", ["Placement: Submitted"], "hired")
+    s = run_summary(con, client="Example Staffing", as_of="2016-12-31", recruiters="Recruiter CorporateUser")
+    assert (s["interview_conversion"]["hired"], s["time_to_fill"]["n"], s["time_to_fill"]["median"]) == (1, 1, 182.0)
