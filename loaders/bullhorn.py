@@ -136,7 +136,12 @@ def _sibling(folder: Path, name: str) -> tuple[Path | None, list[dict]]:
                  and p.suffix.lower() in (".json", ".csv")), None)
     if path is None:
         return None, []
-    return path, read_objects(path) if path.suffix.lower() == ".json" else dataloader_objects(path)
+    if path.suffix.lower() == ".json":
+        return path, read_objects(path)
+    try:
+        return path, dataloader_objects(path)
+    except UnicodeDecodeError:   # saved by a spreadsheet program on Windows; ids and names read the same
+        return path, dataloader_objects(path, encoding="cp1252")
 
 
 def _submissions(folder: Path) -> tuple[Path | None, dict, dict]:
