@@ -42,6 +42,8 @@ from loaders import bullhorn, connectors, harvest, lever, tracker, xlsx
 from loaders.template import (KEYS, TEMPLATE, Col, is_personal, kind_from_headers, kind_from_name,  # noqa: F401
                               normalise_header, unique_headers)
 from loaders.shapes import SUPPORTED, Mapping, Shape, ShapeError, detect, find_lookup, stage_sql
+from loaders.textfile import (ENCODING_SAMPLE, NotText, binary_message, encoding_note, sniff_delimiter,
+                              text_encoding, utf8_text)
 from loaders.vendor_json import REJECT, read_objects
 
 
@@ -81,26 +83,28 @@ class Report:
         return self.file + (f" [{self.sheet}]" if self.sheet else "")
 
 
-def fingerprint(path: Path) -> tuple[str, bool]:
-    """The file's sha256 and whether it is valid UTF-8, in one read (ASCII chunks, the usual case,
-    skip the UTF-8 check at C speed)."""
+def fingerprint(path: Path) -> tuple[str, str | None]:
+    """The file's sha256 and the encoding its text is in (`text_encoding`; None for binary data),
+    in one read. ASCII blocks, the usual case, skip the UTF-8 check at C speed; a file that is not
+    UTF-8 is judged by its first block and the block where UTF-8 first fails."""
     digest = hashlib.sha256()
     decoder = codecs.getincrementaldecoder("utf-8")()
-    utf8 = True
+    utf8, head, sample = True, b"", b""
     with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
+        for chunk in iter(lambda: fh.read(ENCODING_SAMPLE), b""):
             digest.update(chunk)
+            head = head or chunk
             if utf8 and not (chunk.isascii() and not decoder.getstate()[0]):
                 try:
                     decoder.decode(chunk)
                 except UnicodeDecodeError:
-                    utf8 = False
-    if utf8:
-        try:
-            decoder.decode(b"", final=True)
-        except UnicodeDecodeError:
-            utf8 = False
-    return digest.hexdigest(), utf8
+                    utf8, sample = False, chunk
+        if utf8:
+            try:
+                decoder.decode(b"", final=True)
+            except UnicodeDecodeError:
+                utf8, sample = False, chunk
+    return digest.hexdigest(), text_encoding(head, utf8, sample)
 
 
 def expand_paths(paths) -> list[Path]:
@@ -130,76 +134,77 @@ SPARSE_GRID, SMALL_GRID = 10, 2_000_000
 MAX_XLSX_XML = 2 << 30   # bytes of XML a workbook may unpack to (a full sheet of 20 columns is ~1 GB)
 
 
-def sniff_delimiter(head: bytes) -> str:
-    """The delimiter of a CSV file from its first bytes (`,`, `;`, tab or `|`; `,` when unsure)."""
-    try:
-        return csv.Sniffer().sniff(head.decode("utf-8", "replace"), delimiters=",;\t|").delimiter
-    except csv.Error:
-        return ","
-
-
-def csv_headers(path: Path) -> list[str]:
-    """A CSV file's header row as written (for mapping its columns to the template's)."""
+def csv_headers(path: Path, encoding: str | None = None) -> list[str]:
+    """A CSV file's header row as written (for mapping its columns to the template's), read in
+    `encoding` (by default, the one `text_encoding` finds in its first megabyte)."""
     with open(path, "rb") as fh:
-        head = fh.read(4096)
-    lines = head.decode("utf-8", "replace").splitlines()
-    row = next(csv.reader(lines[:1], delimiter=sniff_delimiter(head)), [])
+        head = fh.read(ENCODING_SAMPLE)
+    encoding = encoding or text_encoding(head) or "utf-8"
+    lines = head[:4096].decode(encoding, "replace").removeprefix("\ufeff").splitlines()
+    row = next(csv.reader(lines[:1], delimiter=sniff_delimiter(head[:4096], encoding)), [])
     return [h.strip() for h in row if h.strip()]
 
 
-def check_csv_width(path: Path, delimiter: str, encoding: str, rows: int = CSV_SNIFF_ROWS) -> None:
+def check_csv_width(path: Path, delimiter: str, encoding: str, rows: int = CSV_SNIFF_ROWS,
+                    shown: Path | None = None) -> None:
     """Refuse a CSV file with more than MAX_COLUMNS values in its header or in a row the readers
     size their tables by (the first `rows`: DuckDB's lenient reader sizes by CSV_SNIFF_ROWS, Arrow's
     strict one by the header alone), before any table that wide is built: a file of 100,000 columns
     took minutes and gigabytes to read. Rows further down with extra values are read as the
-    header's width (plus the extra columns of the first rows)."""
+    header's width (plus the extra columns of the first rows). Messages name `shown` (the user's
+    file, when `path` is its UTF-8 copy) or `path`."""
     with open(path, encoding=encoding, errors="replace", newline="") as fh:
         try:
             for n, row in enumerate(itertools.islice(csv.reader(fh, delimiter=delimiter), rows), 1):
                 if len(row) > MAX_COLUMNS:
                     raise LoadError(
-                        f"{path}: {'the header row' if n == 1 else f'row {n}'} has {len(row):,} values; a file may "
-                        f"have at most {MAX_COLUMNS:,} columns (no export has more), so it was not read. Check that "
-                        f"this is the export you meant and that its values are separated by {delimiter!r}")
+                        f"{shown or path}: {'the header row' if n == 1 else f'row {n}'} has {len(row):,} values; "
+                        f"a file may have at most {MAX_COLUMNS:,} columns (no export has more), so it was not read. "
+                        f"Check that this is the export you meant and that its values are separated by {delimiter!r}")
         except csv.Error:
             return   # a value longer than the csv module reads: the readers refuse such a line themselves
 
 
-def read_csv_piece(con, path: Path, table: str, utf8: bool) -> list[str]:
+def read_csv_piece(con, path: Path, table: str, encoding: str | None) -> list[str]:
     """Stage a CSV file as all-text `table` (with __row = spreadsheet-style row number, the header
-    being row 1); returns its normalised column names. A file that is not UTF-8 (`fingerprint`) is
-    read as Latin-1. A row with no value at all (a blank line) is skipped, as in workbooks.
+    being row 1); returns its normalised column names. `encoding` is the file's (`fingerprint`):
+    a file not in UTF-8 is read through a UTF-8 copy (`utf8_text`). A row with no value at all (a
+    blank line) is skipped, as in workbooks."""
+    with utf8_text(path, encoding) as text:
+        return _read_utf8_csv(con, path, text, table)
+
+
+def _read_utf8_csv(con, path: Path, text: Path, table: str) -> list[str]:
+    """`read_csv_piece` of `text`, the file `path` in UTF-8 (messages name `path`).
 
     Arrow's CSV reader parses the file on every core and keeps file order, so each row's number
     is its position; DuckDB then reads the Arrow table in place. A file Arrow's strict reader
     refuses (ragged rows, stray quotes) is read by DuckDB's lenient reader instead, which numbers
     rows in its scan (WITH ORDINALITY: on one thread) and does not count blank lines."""
     try:
-        with open(path, "rb") as fh:
+        with open(text, "rb") as fh:
             head = fh.read(1 << 16)
     except OSError as exc:
         raise LoadError(f"{path}: cannot read the file: {exc.strerror}") from exc
     if not head.strip():
         raise LoadError(f"{path}: the file is empty; expected a header row and data rows")
     if b"\x00" in head:
-        raise LoadError(f"{path}: this is not a text CSV file (it holds binary data); "
-                        "export the sheet as CSV (UTF-8) or load the .xlsx workbook itself")
+        raise LoadError(binary_message(path))
     delim = sniff_delimiter(head[:4096])
-    encoding = "utf-8" if utf8 else "latin-1"   # spreadsheet programs on Windows still save Latin-1
     # The header is measured before Arrow reads the file (Arrow refuses any row wider than it);
     # the rows DuckDB's lenient reader sizes its table by, only when that reader is needed.
-    check_csv_width(path, delim, encoding, rows=1)
-    arrow = _arrow_csv(path, head, delim, encoding)
+    check_csv_width(text, delim, "utf-8", rows=1, shown=path)
+    arrow = _arrow_csv(text, head, delim)
     if arrow is not None:
         headers, arrow = arrow
         arrow = arrow.append_column("__row", _arrow_array(np.arange(2, arrow.num_rows + 2, dtype=np.int32)))
         con.register(f"{table}_arrow", arrow)
         source = f"{table}_arrow"
     else:
-        check_csv_width(path, delim, encoding)
-        params = {"path": str(path), "delim": delim, "encoding": encoding}
+        check_csv_width(text, delim, "utf-8", shown=path)
+        params = {"path": str(text), "delim": delim}
         reader = ("read_csv($path, all_varchar = true, header = true, delim = $delim, quote = '\"', "
-                  "escape = '\"', null_padding = true, strict_mode = false, encoding = $encoding, "
+                  "escape = '\"', null_padding = true, strict_mode = false, encoding = 'utf-8', "
                   f"sample_size = {CSV_SNIFF_ROWS})")
         try:
             names = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {reader}", params).fetchall()]
@@ -209,7 +214,7 @@ def read_csv_piece(con, path: Path, table: str, utf8: bool) -> list[str]:
                 SELECT {columns}, (ordinality + 1)::INTEGER AS __row FROM {reader} WITH ORDINALITY""", params)
         except duckdb.Error as exc:
             detail = " ".join(line.strip() for line in str(exc).splitlines()[:3] if line.strip())
-            raise LoadError(f"{path}: not a readable CSV file: {detail}") from exc
+            raise LoadError(f"{path}: not a readable CSV file: {detail.replace(str(text), str(path))}") from exc
         source = f"{table}_csv"
     blank = " AND ".join(f"{_q(h)} IS NULL" for h in headers)
     con.execute(f"CREATE OR REPLACE TEMP VIEW {table} AS SELECT * FROM {source} WHERE NOT ({blank})")
@@ -221,12 +226,12 @@ def _arrow_array(values: np.ndarray) -> pa.Array:
     return pa.Array.from_buffers(pa.from_numpy_dtype(values.dtype), len(values), [None, pa.py_buffer(values)])
 
 
-def _arrow_csv(path: Path, head: bytes, delim: str, encoding: str):
-    """(normalised column names, all-text Arrow table with those names) of a CSV file, or None when
-    the file needs DuckDB's lenient reader: rows with more or fewer values than the header, a quote
-    left open, or a header with an empty, repeated or multi-line name."""
+def _arrow_csv(path: Path, head: bytes, delim: str):
+    """(normalised column names, all-text Arrow table with those names) of a UTF-8 CSV file, or None
+    when the file needs DuckDB's lenient reader: rows with more or fewer values than the header, a
+    quote left open, or a header with an empty, repeated or multi-line name."""
     try:
-        header = next(csv.reader(io.StringIO(head.decode(encoding, "replace").removeprefix("\ufeff")),
+        header = next(csv.reader(io.StringIO(head.decode("utf-8", "replace").removeprefix("\ufeff")),
                                  delimiter=delim), [])
     except csv.Error:
         return None
@@ -237,7 +242,7 @@ def _arrow_csv(path: Path, head: bytes, delim: str, encoding: str):
     try:
         table = pacsv.read_csv(
             path,
-            read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, encoding=encoding),
+            read_options=pacsv.ReadOptions(column_names=names, skip_rows=1),
             parse_options=pacsv.ParseOptions(delimiter=delim, quote_char='"', double_quote=True, escape_char=False,
                                              newlines_in_values=True, ignore_empty_lines=False),
             convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names}, null_values=[""],
@@ -797,7 +802,7 @@ def _mapped_sheet_pieces(con, path: Path, sheets, mapping: Mapping):
     yield sheet, shape.kind, table, (cols, names, []), shape.name
 
 
-def _pieces(con, path: Path, utf8: bool, fmt: str = "auto", mapping: Mapping | None = None):
+def _pieces(con, path: Path, encoding: str | None, fmt: str = "auto", mapping: Mapping | None = None):
     """Stage a file's tables in template columns; yield (sheet, kind, temp table, (columns, the
     file's own header of each renamed column, notes for the report), shape name), or (sheet, None,
     None, reason, shape name) for a sheet or file left out."""
@@ -820,16 +825,16 @@ def _pieces(con, path: Path, utf8: bool, fmt: str = "auto", mapping: Mapping | N
         return
     parquet = path.suffix.lower() == connectors.PARQUET
     if (fmt in ("auto", bullhorn.FORMAT) and mapping is None and not parquet
-            and bullhorn.is_dataloader(path, csv_headers(path))):
+            and bullhorn.is_dataloader(path, csv_headers(path, encoding))):
         with open(path, "rb") as fh:
-            delimiter = sniff_delimiter(fh.read(4096))
-        check_csv_width(path, delimiter, "utf-8" if utf8 else "latin-1")
-        items = bullhorn.dataloader_objects(path, delimiter, "utf-8" if utf8 else "latin-1")
+            delimiter = sniff_delimiter(fh.read(4096), encoding or "utf-8")
+        check_csv_width(path, delimiter, encoding or "utf-8")
+        items = bullhorn.dataloader_objects(path, delimiter, encoding)
         pieces, notes = bullhorn.tables(path, items, first=2)
         entity = bullhorn.entity(path, [])
         yield from _arrow_pieces(con, f"Bullhorn DataLoader {entity}", pieces, notes, bullhorn.SOURCE_NAMES[entity])
         return
-    cols = connectors.stage_parquet(con, path, "__src0") if parquet else read_csv_piece(con, path, "__src0", utf8)
+    cols = connectors.stage_parquet(con, path, "__src0") if parquet else read_csv_piece(con, path, "__src0", encoding)
     if mapping is not None:
         shape = mapping.shape
         missing = [h for h in shape.signature if h not in cols]
@@ -1170,7 +1175,7 @@ def _load_file(con, path: Path, client, fmt, step, mapping, max_mb, allowed_clie
         raise
     except LoadError as exc:
         raise LoadError(without_folder(str(exc), shown_from)) from exc
-    except ShapeError as exc:
+    except (ShapeError, NotText) as exc:
         raise LoadError(without_folder(str(exc), shown_from)) from exc
     except (duckdb.Error, OSError) as exc:
         if is_disk_full(exc):
@@ -1199,14 +1204,14 @@ def _store_file(con, path: Path, shown: str, client, fmt, step, mapping, max_mb,
     if size_mb > max_mb:
         raise LoadError(f"{path}: {size_mb:.0f} MB is over the {max_mb:g} MB limit; split the export, or raise the "
                         "limit with --max-mb if the machine has the memory for it")
-    digest, utf8 = fingerprint(path)
+    digest, encoding = fingerprint(path)
     seen = con.execute("SELECT count(*) FROM files WHERE sha256 = ? AND client IS NOT DISTINCT FROM ?",
                        [digest, client_name]).fetchall()[0][0]
     if seen:
         return [Report(shown, skipped="already loaded (same sha256): nothing changed")]
     reports = []
     file_id = con.execute("SELECT coalesce(max(file_id), 0) + 1 FROM files").fetchall()[0][0]
-    for sheet, kind, table, cols, shape in _pieces(con, path, utf8, fmt, mapping):
+    for sheet, kind, table, cols, shape in _pieces(con, path, encoding, fmt, mapping):
         rep = Report(shown, sheet=sheet, kind=kind, format=shape)
         if kind is None:
             rep.skipped = cols
@@ -1215,6 +1220,7 @@ def _store_file(con, path: Path, shown: str, client, fmt, step, mapping, max_mb,
         if step:
             step(f"{rep.label}: checking {kind}")
         cols, names, rep.notes = cols
+        rep.notes = encoding_note(encoding) + rep.notes
         if "client" not in cols and any(c in cols for c in COMPANY_COLUMNS):
             table, cols, owners = assign_clients(con, table, cols, kind, client_name, allowed_clients, names)
             rep.notes = rep.notes + owners
