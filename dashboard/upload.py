@@ -25,7 +25,7 @@ from exports import files
 from loaders.ingest import (MAX_MB, TEMPLATE, LoadError, Report, csv_headers, expand_paths, ingest,
                             normalise_header, read_xlsx_sheets, without_folder)
 from loaders.settings import parse_settings, save_client
-from loaders.shapes import SUPPORTED, Mapping
+from loaders.shapes import SUPPORTED, Mapping, mapping_toml
 
 PREVIEW_ROWS = 20
 
@@ -329,8 +329,7 @@ def mapping_editor(headers: list[str], client: str) -> Mapping | None:
     if missing:
         st.info(f"Map the required column(s) {', '.join(missing)} to go on.")
         return None
-    text = f'kind = "{kind}"\n[columns]\n' + "".join(f'{k} = "{v}"\n' for k, v in columns.items())
-    st.download_button("Download this mapping (TOML) to re-use with --mapping", text.encode("utf-8"),
+    st.download_button("Download this mapping (TOML) to re-use with --mapping", mapping_toml(kind, columns).encode(),
                        file_name=f"{client.lower().replace(' ', '_')}_{kind}_mapping.toml", mime="application/toml")
     return Mapping(kind, {k: normalise_header(v) for k, v in columns.items()}, "the mapping made on this page")
 

@@ -24,6 +24,8 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import tomli_w
+
 FORMATS = ("auto", "template", "greenhouse", "lever", "bullhorn", "tracker", "mapped")
 SUPPORTED = FORMATS
 
@@ -101,6 +103,13 @@ class Mapping:
         return Shape("mapped", f"mapped {self.kind} ({Path(self.origin).name})", self.kind,
                      signature=tuple(self.columns.values()),
                      rename={src: col for col, src in self.columns.items()})
+
+
+def mapping_toml(kind: str, columns: dict[str, str]) -> str:
+    """The text of a mapping file (`read_mapping` reads it back): the template table and, for each
+    template column, the export's header as written. A header may hold anything (quotes,
+    backslashes, a line break): tomli_w escapes it, where formatting it into the text would not."""
+    return tomli_w.dumps({"kind": kind, "columns": columns})
 
 
 def read_mapping(path: Path | str, template: dict, normalise) -> Mapping:

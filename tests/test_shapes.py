@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
 
 from loaders.ingest import TEMPLATE, LoadError, ingest, ingest_file, normalise_header
 from loaders.settings import parse_settings, save_client
-from loaders.shapes import ShapeError, read_mapping
+from loaders.shapes import ShapeError, mapping_toml, read_mapping
 
 from conftest import D, run_summary, write_tables
 
@@ -192,6 +193,30 @@ def test_a_mapping_that_cannot_be_used_is_refused_saying_why(tmp_path, mapping, 
     path.write_text(mapping, encoding="utf-8")
     with pytest.raises(ShapeError, match=message):
         read_mapping(path, TEMPLATE, normalise_header)
+
+
+@pytest.mark.parametrize("header", ['Status "now"', 'C:\\exports\\Status', "Étape – d’entrée 状態", "Status\nnow",
+                                    "it's \"quoted\" \\ and\ttabbed"])
+def test_a_mapping_saved_by_the_upload_page_reads_back_whatever_its_headers_hold(tmp_path, header):
+    # The Upload page wrote `name = "{header}"`: a quote or a backslash in a header made invalid TOML.
+    columns = {"application_id": "Application ID", "stage": header, "entered_at": "Changed On"}
+    path = tmp_path / "m.toml"
+    path.write_text(mapping_toml("stage_events", columns), encoding="utf-8")
+    assert tomllib.loads(path.read_text(encoding="utf-8")) == {"kind": "stage_events", "columns": columns}
+    mapping = read_mapping(path, TEMPLATE, normalise_header)
+    assert (mapping.kind, mapping.columns) == ("stage_events", {k: normalise_header(v) for k, v in columns.items()})
+
+
+def test_an_export_whose_header_holds_quotes_and_a_backslash_loads_through_its_saved_mapping(make_db, tmp_path):
+    con = make_db(SETTINGS, BASE)
+    header = 'Status "as of" C:\\today'
+    log = OTHER_LOG.replace("Status,", '"' + header.replace('"', '""') + '",', 1)
+    (path,) = write_tables(make_db.folder(), {"status_changes.csv": log})
+    (tmp_path / "m.toml").write_text(mapping_toml("stage_events", {
+        "application_id": "Application ID", "stage": header, "entered_at": "Changed On"}), encoding="utf-8")
+    (report,) = ingest_file(con, path, client="Acme", fmt="mapped",
+                            mapping=read_mapping(tmp_path / "m.toml", TEMPLATE, normalise_header))
+    assert report.rows_loaded == 8 and _numbers(con) == EXPECTED
 
 
 def test_a_mapping_naming_a_column_the_export_lacks_is_refused(make_db, tmp_path):
