@@ -136,12 +136,8 @@ def _sibling(folder: Path, name: str) -> tuple[Path | None, list[dict]]:
                  and p.suffix.lower() in (".json", ".csv")), None)
     if path is None:
         return None, []
-    if path.suffix.lower() == ".json":
-        return path, read_objects(path)
-    try:
-        return path, dataloader_objects(path)
-    except UnicodeDecodeError:   # saved by a spreadsheet program on Windows; ids and names read the same
-        return path, dataloader_objects(path, encoding="cp1252")
+    # A DataLoader file is read in the encoding it was saved in (Windows-1252 from Excel), as the file itself.
+    return path, read_objects(path) if path.suffix.lower() == ".json" else dataloader_objects(path)
 
 
 def _submissions(folder: Path) -> tuple[Path | None, dict, dict]:
