@@ -168,12 +168,18 @@ def test_a_client_outside_the_scope_named_for_the_file_is_an_unknown_client(db, 
             messages.append(str(exc.value).replace(client, "X"))
         assert messages[0] == messages[1] and "unknown client 'X'" in messages[0]
         assert "Acme" not in messages[0]
-        # A vendor's client corporation naming an out-of-scope client reads as a name that matches no client.
+        # A vendor's client corporation naming an out-of-scope client reads as a company that is no client:
+        # its rows are rejected (never merged into --client), with the same words as for an unknown one.
         outcomes = []
         for other in ("Globex", "Initech"):
             (vendor,) = write_tables(tmp_path / other, {"requisitions": "client_corporation,requisition_id,department,"
                                                         f"opened_at\n{other},R1,Eng,2026-05-01\n"})
             (rep,) = ingest(con, [vendor], client="Acme", allowed_clients={"Acme"})
-            outcomes.append((rep.error, rep.rows_loaded, [n.replace(other, "X") for n in rep.notes]))
-        assert outcomes[0] == outcomes[1] == (None, 1, ["client corporation 'X' is not a client's name here; "
-                                                        "loaded as 'Acme'"])
+            outcomes.append((rep.error, rep.rows_loaded, [n.replace(other, "X") for n in rep.notes],
+                             [(row, col, why.replace(other, "X")) for row, col, why in rep.rejected_sample]))
+        assert outcomes[0] == outcomes[1]
+        assert outcomes[0][:2] == (None, 0)
+        assert outcomes[0][3] == [(2, "client_corporation", "client corporation 'X' is no client here: name it in its "
+                                   "client's `ats_companies` setting (if it is none of yours, leave it out); its rows "
+                                   "are not loaded")]
+        assert con.execute("SELECT count(*) FROM requisitions WHERE client = 'Acme'").fetchone()[0] == 0
