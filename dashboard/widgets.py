@@ -79,7 +79,8 @@ def not_available(metric: str, info: dict, stop: bool = False, what: str | None 
     there. True when not available (the page's notice, `scope`, says what would make it available)."""
     if metric not in info["not_available"]:
         return False
-    st.info(f"{what or METRICS[metric].title}: {info['not_available'][metric]}.", icon=":material/block:")
+    what = what or METRICS[metric].title
+    st.info(f"{what} {'are' if ' and ' in what else 'is'} {info['not_available'][metric]}.", icon=":material/block:")
     if stop:
         st.stop()
     return True
@@ -401,25 +402,25 @@ def requisition_facts(req: dict, sla, info: dict) -> None:
         return "—" if charts.is_missing(v) else f"{v:g} d"
     cols = st.columns(4)
     missing = info["not_available"]
-    na = NOT_AVAILABLE.removeprefix("not available: ").capitalize()
+    na = NOT_AVAILABLE[0].upper() + NOT_AVAILABLE[1:]
     if "time_to_submit" in missing:
-        cols[0].metric("Time to submit", "Not available", border=True)
-        cols[0].caption(f"start {date(req['start_on'])}; {na.lower()}")
+        cols[0].metric("Time to submit", "—", border=True)
+        cols[0].caption(f"{na}; start {date(req['start_on'])}")
     else:
         cols[0].metric("Time to submit", count(req["tts_days"]), border=True,
                        help=f"{days} from the start to the first submittal")
         cols[0].caption(f"start {date(req['start_on'])} → first submittal {date(req['first_sub_on'])}")
     sla_title = f"SLA: {info['sla_first_submittals']} in {info['sla_within_days']} {days}"
     if not info["stage_history"]:
-        cols[1].metric(sla_title, "Not available", border=True)
-        cols[1].caption(f"due {date(req['sla_due_on'])}; {na.lower()}")
+        cols[1].metric(sla_title, "—", border=True)
+        cols[1].caption(f"{na}; due {date(req['sla_due_on'])}")
     else:
         status = sla["status"].iloc[0] if not sla.empty else "not started"
         cols[1].metric(sla_title, status.capitalize(), border=True)
         cols[1].caption(f"due {date(req['sla_due_on'])}; submittal {info['sla_first_submittals']} on "
                         f"{date(req['kth_sub_on'])}")
     if "time_to_fill" in missing:
-        cols[2].metric("Time to fill", "Not available", border=True)
+        cols[2].metric("Time to fill", "—", border=True)
         cols[2].caption(na)
     else:
         cols[2].metric("Time to fill", count(req["ttf_days"]), border=True,
@@ -431,8 +432,9 @@ def requisition_facts(req: dict, sla, info: dict) -> None:
     outcome = "Filled" if req["hires"] else "Closed, no hire" if closed else "Open"
     cols[3].metric("Outcome", outcome, border=True)
     cols[3].caption(f"opened {date(req['opened_on'])}, assigned {date(req['assigned_on'])}, closed "
-                    f"{date(req['closed_on'])}; {count_of(req['submittals'], 'submittal')}, "
-                    f"{count_of(req['hires'], 'hire')}; "
+                    f"{date(req['closed_on'])}; "
+                    + (f"{count_of(req['submittals'], 'submittal')}, " if info["stage_history"] else "")
+                    + f"{count_of(req['hires'], 'hire')}; "
                     f"ATS status {req['status'] or '(not set)'}")
 
 
@@ -515,7 +517,7 @@ def awaiting_table(awaiting, filters, info: dict) -> None:
     client's data has no submittals to tell (`not_available`), the sentence saying so."""
     if "time_to_submit" in info["not_available"]:
         st.subheader("Requisitions awaiting a first submittal")
-        not_available("time_to_submit", info, what="Requisitions awaiting a first submittal")
+        not_available("time_to_submit", info, what="The list of requisitions awaiting a first submittal")
         return
     st.subheader(f"Requisitions awaiting a first submittal ({len(awaiting)})")
     requisition_table(awaiting, filters, empty="None: every open requisition has at least one submittal.")

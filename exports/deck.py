@@ -40,8 +40,8 @@ import store
 from exports.files import VALUE_WORDS, formula_like, in_words, plain_title
 from loaders.settings import CANONICAL_WORDS, get_dictionary, stored_settings
 from metrics import (CONVERSION_STEPS, DATA_RULES, HISTORY_NEEDED, METRICS, NOT_AVAILABLE, RULES, Filters, Report,
-                     days_word, last_loaded, quality, render, sla_promise, stage_labels, target_status, target_words,
-                     views)
+                     count_of, days_word, last_loaded, quality, render, sla_promise, stage_labels, target_status,
+                     target_words, views)
 
 PPTX_MIME = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
 WIDTH, HEIGHT = Inches(13.333), Inches(7.5)
@@ -666,7 +666,8 @@ def _summary_slide(deck: Deck, kpis: list[dict], compare: bool, f: Filters) -> N
     # A KPI the data cannot give is neither on nor off its target: it is not counted among them.
     with_target = sum(k["target"] is not None and not k["not_available"] for k in kpis)
     s = deck.slide("Executive summary", finding=(
-        f"{on} of {with_target} KPIs with a target are on target" if with_target
+        f"{on} of {count_of(with_target, 'KPI')} with a target {'is' if with_target == 1 else 'are'} on target"
+        if with_target
         else f"No KPI with a target is available for {f.client}" if any(k["target"] is not None for k in kpis)
         else f"No targets set for {f.client}: add them to the client's settings",
         _period_words(f) + (f", compared with {f.comparison()}" if compare else "")))

@@ -228,11 +228,6 @@ DATA_RULES = (
     "'Sendout', a submittal only when the dictionary maps it. Every row is the client of its job order's client "
     "corporation (the client's ats_companies setting, else its name); rows of a corporation that is no client "
     "are rejected, never loaded as another client's.",
-    "Bullhorn: a placement is the stage word 'Placement: <its status>' ('Placement' when the export has no "
-    "status), a hire only when the client's dictionary maps that word to hired; a sendout is the word "
-    "'Sendout', a submittal only when the dictionary maps it. Every row is the client of its job order's client "
-    "corporation (the client's ats_companies setting, else its name); rows of a corporation that is no client "
-    "are rejected, never loaded as another client's.",
     "Loading: a newer export replaces the rows it carries (same client and id; a stage event is known by "
     "its application, stage word and time) and keeps the rest, so an export of recent events adds to the "
     "history; a reopened requisition keeps its first start; a key repeated within one file keeps its "
@@ -315,7 +310,7 @@ def kpi_sentence(k: dict, compare: bool) -> str:
     m = METRICS[k["metric"]]
     value, previous, unit = k["value"], k["previous"], k["unit"]
     if k.get("not_available"):
-        return f"{m.title}: {k['not_available']}."
+        return f"{m.title} is {k['not_available']}."
     note = f" {k['note']}." if k.get("note") else ""
     if is_missing(value):
         return f"{m.title}: no data in this period (n = {k['n']}).{note}"

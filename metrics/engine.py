@@ -517,6 +517,9 @@ class Report:
                    feedback_on, feedback_days
             FROM {self.t('app')} WHERE requisition_id = $req ORDER BY sub_on NULLS LAST, application_id""",
                           req=requisition_id).df()
+        if not self.available["stage_history"]:
+            # Without a history, "not interviewed" would be a guess: only the outcomes are known.
+            apps = apps.drop(columns=["sub_on", "interviewed", "offered", "feedback_on", "feedback_days"])
         events = self._exec(f"""
             SELECT e.application_id, e.raw_stage, coalesce(e.stage, '(unmapped)') AS stage, e.entered_at,
                    e.entered_on, e.exited_at

@@ -225,3 +225,14 @@ def test_the_glossary_says_which_status_words_close_a_requisition():
     from metrics import RULES
     rule = next(r for r in RULES if "close date" in r)
     assert all(word in rule for word in ("closed", "filled", "cancelled", "archived"))
+
+
+def test_a_requisitions_story_without_a_history_claims_no_stage_reached(snapshot_db):
+    rep = Report(snapshot_db, Filters("Acme", as_of=D(AS_OF)))
+    try:
+        apps = rep.requisition("R1")["applications"]
+    finally:
+        rep.close()
+    # "Not interviewed" would be a guess: only the outcome (the snapshot's hire) is known.
+    assert not {"sub_on", "interviewed", "offered", "feedback_days"} & set(apps.columns)
+    assert list(apps["hired"]) == [True]
