@@ -13,7 +13,8 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from loaders.ingest import TEMPLATE, LoadError, ingest, ingest_file, normalise_header
+from loaders.ingest import LoadError, ingest, ingest_file
+from loaders.template import TEMPLATE, normalise_header
 from loaders.shapes import read_mapping
 
 from conftest import D, run_summary
@@ -245,11 +246,13 @@ def test_tracker_workbook_gives_the_same_summary_as_the_template(make_db, tmp_pa
         ours, theirs = (run_summary(c, as_of="2026-06-30", **filters) for c in (con, template))
         assert ours == theirs, filters
     s = run_summary(con, as_of="2026-06-30", date_from="2026-05-01", date_to="2026-06-30")
-    assert s["time_to_submit"] == {"n": 2, "median": 4.0, "mean": 4.0, "p90": 4.8, "awaiting_first_submittal": 1}
+    assert s["time_to_submit"] == {"n": 2, "median": 4.0, "mean": 4.0, "p90": 4.8, "awaiting_first_submittal": 1,
+                                   "not_available": None, "note": None}
     assert {k: s["interview_conversion"][k] for k in ("submitted", "interviewed", "offered", "hired")} == {
         "submitted": 3, "interviewed": 1, "offered": 1, "hired": 1}
     assert s["deadline_adherence"] == {"due": 6, "met": 3, "missed": 3, "rate": 0.5, "pending": 0,
-                                       "missed_by_side": {"rpo": 2, "client": 1}, "revised": 1, "revised_in_time": 1}
+                                       "missed_by_side": {"rpo": 2, "client": 1}, "revised": 1, "revised_in_time": 1,
+                                       "not_available": None, "note": None}
     assert (s["time_to_fill"]["median"], s["hm_feedback_days"]["median"]) == (28.0, 5.0)
 
 
