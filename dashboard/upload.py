@@ -22,8 +22,10 @@ import dashboard
 import store
 from dashboard import widgets
 from exports import files
-from loaders.ingest import (MAX_MB, TEMPLATE, LoadError, Report, csv_headers, expand_paths, ingest,
-                            normalise_header, read_xlsx_sheets, without_folder)
+from loaders.ingest import MAX_MB, ingest, without_folder
+from loaders.report import LoadError, Report
+from loaders.staging import csv_headers, expand_paths, read_xlsx_sheets
+from loaders.template import TEMPLATE, normalise_header
 from loaders.settings import parse_settings, save_client
 from loaders.shapes import SUPPORTED, Mapping, mapping_toml
 

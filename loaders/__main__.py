@@ -7,7 +7,8 @@ import sys
 import duckdb
 
 import store
-from loaders.ingest import MAX_MB, TEMPLATE, LoadError, ingest, is_disk_full, normalise_header
+from loaders.ingest import MAX_MB, LoadError, ingest, is_disk_full
+from loaders.template import TEMPLATE, normalise_header
 from loaders.settings import SettingsError, read_settings_file, save_client, transaction
 from loaders.shapes import FORMATS, ShapeError, read_mapping
 

@@ -25,6 +25,22 @@ EXCEL_MIN, EXCEL_MAX = 20000, 80000
 _WORDY = ["%d %b %Y", "%d %B %Y", "%b %d, %Y", "%B %d, %Y", "%d-%b-%Y", "%d-%b-%y", "%b %d %Y", "%B %d %Y"]
 
 
+def quote_name(name: str) -> str:
+    """A column or table name quoted for SQL."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def run_sql(con, sql: str, params: dict):
+    """Execute with the named parameters the statement uses (DuckDB refuses unused ones)."""
+    return con.execute(sql, {k: v for k, v in params.items() if f"${k}" in sql})
+
+
+def sql_text(text: str) -> str:
+    """A SQL string literal for our own fixed texts (messages, column names); values from files
+    and from users are bound as parameters instead."""
+    return "'" + text.replace("'", "''") + "'"
+
+
 def clean_sql(col: str) -> str:
     """A text column's clean value: trimmed, empty as NULL. Loaders compute it once per column in
     an inner query; the parsers below take such clean values (`v`), never raw text.

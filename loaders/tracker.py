@@ -5,7 +5,7 @@ Each sheet kind is declared as data: the template columns it fills, each with th
 recruiters write for it (`Req #`, `Date Opened`, `HM`, ...), and the columns that recognise it. A
 sheet is recognised by content: the first of its top rows (title and notes rows may sit above) that
 holds a kind's recognising headers is its header row. Its rows are then staged as the template's
-columns and go through `ingest.store_table` like every other source, so every loading rule holds.
+columns and go through `checks.store_table` like every other source, so every loading rule holds.
 
 - requisition tracker -> `requisitions`.
 - submittal log -> `applications`, and `stage_events` from its milestone date columns (`Date
@@ -181,7 +181,7 @@ def formula_cells(path: Path, sheet: str) -> dict[tuple[int, int], tuple[str, bo
     except (OSError, zipfile.BadZipFile):
         return out
     with z:
-        part = xlsx.sheet_parts(z).get(sheet)   # (the workbook was measured by ingest.read_xlsx_sheets)
+        part = xlsx.sheet_parts(z).get(sheet)   # (the workbook was measured by staging.read_xlsx_sheets)
         if part is None:
             return out   # not laid out as Excel writes workbooks: formulas are then read by calamine alone
         for _, cell in ET.iterparse(z.open(part)):

@@ -4,7 +4,7 @@ calamine reads a sheet as a grid from A1 to its last cell, so one value far from
 at XFD1048576 in a 5 KB file) asks for a grid of 17 billion cells: hundreds of GB. The loader
 therefore first streams each sheet's XML out of the zip and notes how far its cells reach and how
 many there are (`sheet_extents`), in bounded memory, and refuses what would not fit
-(`ingest.read_xlsx_sheets`). The zip's own declared sizes are not trusted: bytes are counted as
+(`staging.read_xlsx_sheets`). The zip's own declared sizes are not trusted: bytes are counted as
 they are inflated.
 """
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Files not saved in UTF-8: Excel on Windows saves CSV in Windows-1252 (cp1252), its "Unicode text"
 and some ATS exports in UTF-16 (tab-separated, with a byte order mark). The encoding is judged once
-per file (`loaders.ingest.text_encoding`), every CSV reader uses it, and the load report names it."""
+per file (`loaders.textfile.text_encoding`), every CSV reader uses it, and the load report names it."""
 from __future__ import annotations
 
 import codecs
@@ -8,7 +8,9 @@ import codecs
 import pytest
 
 from conftest import CHICAGO_TOML, write_tables
-from loaders.ingest import csv_headers, ingest, text_encoding
+from loaders.ingest import ingest
+from loaders.staging import csv_headers
+from loaders.textfile import text_encoding
 
 DICTIONARY = CHICAGO_TOML + '[stages]\n"Offer – Verbal" = "offered"\n"Client Submission" = "submitted"\n'
 

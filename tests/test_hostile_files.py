@@ -95,7 +95,8 @@ def run_bounded(code: str, memory_mb: int = 2048, timeout: int = 120) -> tuple[s
 
 READ_SHEETS = """
     from pathlib import Path
-    from loaders.ingest import LoadError, read_xlsx_sheets
+    from loaders.report import LoadError
+    from loaders.staging import read_xlsx_sheets
     try:
         for name, hidden, rows in read_xlsx_sheets(Path({path!r})):
             print("READ", name, len(rows))
@@ -122,7 +123,8 @@ def test_a_stray_value_far_from_the_data_is_refused_up_front_naming_the_file_and
 
 
 def test_a_sheet_wider_than_any_export_is_refused(tmp_path):
-    from loaders.ingest import LoadError, read_xlsx_sheets
+    from loaders.report import LoadError
+    from loaders.staging import read_xlsx_sheets
     path = write_xlsx(tmp_path / "wide.xlsx", [f'<row r="1">{_cells(1, [f"h{j}" for j in range(1001)])}</row>'])
     with pytest.raises(LoadError, match=r"wide.xlsx, sheet 'requisitions': its cells reach ALM1 .*at most 1,000 columns"):
         list(read_xlsx_sheets(path))
@@ -131,7 +133,8 @@ def test_a_sheet_wider_than_any_export_is_refused(tmp_path):
 def test_a_far_cell_written_in_another_shape_is_measured_too(tmp_path):
     # Cells with a namespace prefix, or without `r` (calamine places them after the cell before),
     # take the parsing path; they reach just as far.
-    from loaders.ingest import LoadError, read_xlsx_sheets
+    from loaders.report import LoadError
+    from loaders.staging import read_xlsx_sheets
     prefixed = write_xlsx(tmp_path / "prefixed.xlsx", [
         f'<row r="1">{_cells(1, REQ_HEADER)}</row>',
         '<row r="1048576"><x:c xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
@@ -146,7 +149,7 @@ def test_a_far_cell_written_in_another_shape_is_measured_too(tmp_path):
 
 def test_a_hidden_sheet_is_not_read_at_all(tmp_path):
     # Hidden sheets are never loaded, so a stray cell in one (an old copy) does not stop the workbook.
-    from loaders.ingest import read_xlsx_sheets
+    from loaders.staging import read_xlsx_sheets
     path = stray_cell_workbook(tmp_path / "hidden.xlsx", "XFD1048576")
     with zipfile.ZipFile(path) as z:
         parts = {n: z.read(n) for n in z.namelist()}

@@ -11,6 +11,7 @@ import pytest
 
 import store
 from loaders import __main__ as cli
+from loaders import checks
 from loaders import ingest as ingest_module
 from loaders.ingest import LoadError, ingest, ingest_file
 from loaders.settings import parse_settings, save_client
@@ -43,14 +44,14 @@ def test_a_full_disk_stores_nothing_of_the_run_and_says_so_in_one_line(db, tmp_p
     folder = tmp_path / "export"
     write_tables(folder, {"applications": APPS, "requisitions": REQS})
     upserts = []
-    real = ingest_module._upsert
+    real = checks._upsert
 
     def upsert(con, kind, file_id):
         upserts.append(kind)
         if len(upserts) == 2:   # the second file
             raise duckdb.IOException('IO Error: Could not write file "db.duckdb.wal": No space left on device')
         return real(con, kind, file_id)
-    monkeypatch.setattr(ingest_module, "_upsert", upsert)
+    monkeypatch.setattr(checks, "_upsert", upsert)
     assert cli.main(["--db", str(db), "ingest", str(folder), "--quiet"]) == 1
     out, err = capsys.readouterr()
     assert out == ""

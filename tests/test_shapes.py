@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from loaders.ingest import TEMPLATE, LoadError, ingest, ingest_file, normalise_header
+from loaders.ingest import LoadError, ingest, ingest_file
+from loaders.template import TEMPLATE, normalise_header
 from loaders.settings import parse_settings, save_client
 from loaders.shapes import ShapeError, mapping_toml, read_mapping
 
