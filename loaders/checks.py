@@ -27,6 +27,11 @@ from loaders.vendor_json import REJECT
 # ---------------------------------------------------------------------------------------------
 # Checking and storing one staged table.
 
+# A staged table's row identity when several of its rows come from one row of the file (they share
+# `__row`): a vendor module's rows (`formats._arrow_pieces`).
+SEQ = "__seq"
+
+
 def store_table(con, *, table: str, kind: str, file_id: int, report: Report, client_override: str | None,
                 columns: list[str], source_names: dict | None = None,
                 allowed_clients: set[str] | None = None) -> None:
@@ -49,23 +54,14 @@ def store_table(con, *, table: str, kind: str, file_id: int, report: Report, cli
         raise LoadError(f"{where}: missing required column(s) {', '.join(missing)} for {kind} "
                         f"(found: {', '.join(columns) or 'no columns'}); see the import template "
                         f"in the README" + ("; or pass --client NAME" if "client" in missing else ""))
-    extras = [c for c in columns if c not in names and c not in ("client", REJECT) and c not in report.dropped_columns]
-
-    def src(col):  # a column's clean value (see `cleaned` below), or NULL when the file lacks it
-        return f"s.{quote_name(col)}" if col in columns else "NULL::VARCHAR"
-
-    # Each column's clean value (trimmed, empty as NULL) is computed once, in the innermost query,
-    # for every check and parser that reads it; extra columns are kept as the file wrote them.
-    cleaned = ["s.__row"] + [f"{clean_sql('s.' + quote_name(c))} AS {quote_name(c)}" for c in columns if c in names or c == "client"]
-    cleaned += [f"s.{quote_name(e)}" for e in extras + [REJECT] if e in columns]
     params = {"override": client_override, "override_key": match_key(client_override or "")}
-    client_ref = f"coalesce({src('client')}, $override::VARCHAR)"
     # Resolve the file's client names once: most files name one client, which then becomes a
     # constant instead of a join per row; several clients join through a small map of their names.
     # With --client every row is that client's (a row naming another is rejected below).
     refs = [client_override] if client_override else [
-        r[0] for r in run_sql(con, f"SELECT DISTINCT {client_ref} FROM (SELECT {clean_sql(src('client'))} AS client "
-                                f"FROM {table} s) s", params).fetchall()]
+        r[0] for r in run_sql(con, f"SELECT DISTINCT {client_sql(columns)} FROM (SELECT "
+                                   f"{clean_sql(_src(columns, 'client'))} AS client FROM {table} s) s",
+                              params).fetchall()]
     fields = ("client", "timezone", "date_order", "client_key")
     known = {ref: known_client(con, ref, allowed_clients) if ref is not None else None for ref in refs}
     zone = None   # the one time zone of every row, when the file is one client's
@@ -73,17 +69,99 @@ def store_table(con, *, table: str, kind: str, file_id: int, report: Report, cli
         settings = known[refs[0]] or {}
         zone = settings.get("timezone")
         params.update({f"c_{k}": settings.get(k) for k in fields})
-        c = {k: f"$c_{k}::VARCHAR" for k in fields}
-        client_join = ""
     else:
         con.execute("CREATE OR REPLACE TEMP TABLE __client_map (raw VARCHAR, client VARCHAR, timezone VARCHAR, "
                     "date_order VARCHAR, client_key VARCHAR)")
         if known:   # (none in a file without rows)
             con.executemany("INSERT INTO __client_map VALUES (?, ?, ?, ?, ?)",
                             [[ref] + [(settings or {}).get(f) for f in fields] for ref, settings in known.items()])
+    seq = SEQ in [d[0] for d in con.execute(f"SELECT * FROM {table} LIMIT 0").description]
+    run_sql(con, check_sql(kind, table, columns, named=named, dropped=report.dropped_columns,
+                           client_override=client_override, one_client=len(refs) == 1,
+                           periods=utc_offsets(con, zone) if zone else None, seq=seq), params)
+    # A key twice in one file is ambiguous: keep its first row, reject the others naming that row.
+    # (A pass over the key hashes finds the few duplicates; a window over every row would cost far more.)
+    keys = KEYS[kind]
+    cols = ", ".join(("client",) + keys)
+    on = " AND ".join(f"k.{c} IS NOT DISTINCT FROM d.{c}" for c in ("client",) + keys)
+    # Find the hashes of the key that occur twice first (sorted: cheaper than grouping a million
+    # distinct hashes), then compare the few candidates exactly.
+    hashes = con.execute(f"SELECT hash({cols}) AS h FROM __checked WHERE __err IS NULL").fetchnumpy()["h"]
+    hashes.sort()
+    twice = np.unique(hashes[1:][hashes[1:] == hashes[:-1]])
+    if len(twice):   # (handed over as an Arrow column: binding a list of many would cost seconds)
+        con.register("__dup_hashes_arrow", pa.table([arrow_array(twice)], names=["h"]))
+        con.execute("CREATE OR REPLACE TEMP TABLE __dup_hashes AS SELECT h FROM __dup_hashes_arrow")
+        con.unregister("__dup_hashes_arrow")
+        con.execute(f"""UPDATE __checked k
+            SET __err = {sql_text(named.get(keys[0], keys[0]))} || chr(9) ||
+                        {sql_text('duplicate ' + ' + '.join(named.get(k, k) for k in keys) + ' in this file; row ')}
+                        || d.first_row || ' holds the same and was kept'
+            FROM (SELECT {cols}, min(__row) AS first_row FROM __checked
+                  WHERE __err IS NULL AND hash({cols}) IN (SELECT h FROM __dup_hashes)
+                  GROUP BY ALL HAVING count(*) > 1) d
+            WHERE k.__err IS NULL AND {on} AND k.__row <> d.first_row""")
+    report.rows_read, report.rows_rejected, report.clients = con.execute(
+        "SELECT count(*), count(*) FILTER (WHERE __err IS NOT NULL), "
+        "coalesce(list(DISTINCT client ORDER BY client) FILTER (WHERE client IS NOT NULL), []) FROM __checked"
+    ).fetchall()[0]
+    if report.rows_rejected:
+        _keep_rejected(con, table, kind, file_id, report, columns, named, seq)
+    report.rejected_sample = con.execute(
+        "SELECT __row, split_part(__err, chr(9), 1), split_part(__err, chr(9), 2) FROM __checked "
+        "WHERE __err IS NOT NULL ORDER BY __row LIMIT 5").fetchall()
+    report.unmapped = _upsert(con, kind, file_id)
+    report.rows_loaded = report.rows_read - report.rows_rejected
+
+
+def _src(columns: list[str], col: str) -> str:
+    """A column's clean value (see `check_sql`'s innermost query), or NULL when the file lacks it."""
+    return f"s.{quote_name(col)}" if col in columns else "NULL::VARCHAR"
+
+
+def client_sql(columns: list[str]) -> str:
+    """Whose a row is, as the file says: its `client` value, else --client (`$override`)."""
+    return f"coalesce({_src(columns, 'client')}, $override::VARCHAR)"
+
+
+# Items of the statement's lists one per line, so that a change reads as a change of its lines.
+_LIST = ",\n  "
+
+
+def check_sql(kind: str, table: str, columns: list[str], *, named: dict | None = None, dropped=(),
+              client_override: str | None = None, one_client: bool = True, periods: tuple | None = None,
+              seq: bool = False) -> str:
+    """The statement that checks and parses staged table `table` (text columns `columns`, and
+    `__row`) as canonical `kind` rows into temp table `__checked`: each row's parsed values, its
+    client, its extra columns as JSON, and `__err`, its first problem (`column<TAB>reason`) or NULL.
+
+    `one_client`: every row is one client's, whose settings are the parameters `$c_client`,
+    `$c_timezone`, `$c_date_order` and `$c_client_key`; else rows join `__client_map` (raw name ->
+    settings). `periods`: the UTC offsets of that one client's zone (`parse.utc_offsets`), for fast
+    local dates. `seq`: the staged table has `SEQ` (several rows per file row), which `__checked` keeps."""
+    named = named or {}
+    spec = TEMPLATE[kind]
+    names = {c.name for c in spec}
+    extras = [c for c in columns if c not in names and c not in ("client", REJECT) and c not in dropped]
+
+    def src(col):
+        return _src(columns, col)
+
+    # Each column's clean value (trimmed, empty as NULL) is computed once, in the innermost query,
+    # for every check and parser that reads it; extra columns are kept as the file wrote them.
+    keep = ["s.__row"] + ([f"s.{SEQ}"] if seq else [])
+    cleaned = keep + [f"{clean_sql('s.' + quote_name(c))} AS {quote_name(c)}" for c in columns
+                      if c in names or c == "client"]
+    cleaned += [f"s.{quote_name(e)}" for e in extras + [REJECT] if e in columns]
+    client_ref = client_sql(columns)
+    fields = ("client", "timezone", "date_order", "client_key")
+    if one_client:
+        c = {k: f"$c_{k}::VARCHAR" for k in fields}
+        client_join = ""
+    else:
         c = {k: f"c.{k}" for k in fields}
         client_join = f"LEFT JOIN __client_map c ON c.raw IS NOT DISTINCT FROM {client_ref}"
-    sel = ["s.__row AS __row", f"{c['client']} AS client", f"{c['timezone']} AS __tz"]
+    sel = keep + [f"{c['client']} AS client", f"{c['timezone']} AS __tz"]
     errors = [
         f"CASE WHEN {client_ref} IS NULL THEN 'client' || chr(9) || 'client is empty; fill the client column or pass --client' "
         f"WHEN {c['client']} IS NULL THEN 'client' || chr(9) || 'unknown client ''' || {client_ref} || "
@@ -134,7 +212,6 @@ def store_table(con, *, table: str, kind: str, file_id: int, report: Report, cli
     # Errors that depend on parsed values are evaluated in a second step (they refer to __p_ columns).
     row_errors = [e for e in errors if "__p_" not in e]
     parse_errors = [e for e in errors if "__p_" in e]
-    periods = utc_offsets(con, zone) if zone else None   # fast local dates of the file's one zone
     final, micros = [], []   # micros: each instant as an integer, for the offset periods' search
     for col in spec:
         p = "__p_" + col.name
@@ -147,62 +224,32 @@ def store_table(con, *, table: str, kind: str, file_id: int, report: Report, cli
             final.append(f"{local} AS {col.name}")
         else:
             final.append(col.name)
-    err = f"coalesce(__err0, {', '.join(parse_errors)})" if parse_errors else "__err0"
+    err = f"coalesce(__err0, {_LIST.join(parse_errors)})" if parse_errors else "__err0"
     # One pass, as nested queries, each computing what the next reads once per row: clean values,
     # ISO casts, parsed values and row errors, instants as integers, then final values and the
     # first problem of each row.
-    query = f"SELECT {', '.join(cleaned)} FROM {table} s"
+    query = f"SELECT {_LIST.join(cleaned)} FROM {table} s"
     if isos:
-        query = f"SELECT s.*, {', '.join(isos)} FROM ({query}) s"
-    query = f"SELECT {', '.join(sel)}, coalesce({', '.join(row_errors)}) AS __err0 FROM ({query}) s {client_join}"
+        query = f"SELECT s.*, {_LIST.join(isos)} FROM ({query}) s"
+    query = f"SELECT {_LIST.join(sel)}, coalesce({_LIST.join(row_errors)}) AS __err0 FROM ({query}) s {client_join}"
     if micros:
-        query = f"SELECT *, {', '.join(micros)} FROM ({query})"
-    run_sql(con, f"""CREATE OR REPLACE TEMP TABLE __checked AS
-        SELECT __row, client, {', '.join(final)}, extra, {err} AS __err FROM ({query})""", params)
-    # A key twice in one file is ambiguous: keep its first row, reject the others naming that row.
-    # (A pass over the key hashes finds the few duplicates; a window over every row would cost far more.)
-    keys = KEYS[kind]
-    cols = ", ".join(("client",) + keys)
-    on = " AND ".join(f"k.{c} IS NOT DISTINCT FROM d.{c}" for c in ("client",) + keys)
-    # Find the hashes of the key that occur twice first (sorted: cheaper than grouping a million
-    # distinct hashes), then compare the few candidates exactly.
-    hashes = con.execute(f"SELECT hash({cols}) AS h FROM __checked WHERE __err IS NULL").fetchnumpy()["h"]
-    hashes.sort()
-    twice = np.unique(hashes[1:][hashes[1:] == hashes[:-1]])
-    if len(twice):   # (handed over as an Arrow column: binding a list of many would cost seconds)
-        con.register("__dup_hashes_arrow", pa.table([arrow_array(twice)], names=["h"]))
-        con.execute("CREATE OR REPLACE TEMP TABLE __dup_hashes AS SELECT h FROM __dup_hashes_arrow")
-        con.unregister("__dup_hashes_arrow")
-        con.execute(f"""UPDATE __checked k
-            SET __err = {sql_text(named.get(keys[0], keys[0]))} || chr(9) ||
-                        {sql_text('duplicate ' + ' + '.join(named.get(k, k) for k in keys) + ' in this file; row ')}
-                        || d.first_row || ' holds the same and was kept'
-            FROM (SELECT {cols}, min(__row) AS first_row FROM __checked
-                  WHERE __err IS NULL AND hash({cols}) IN (SELECT h FROM __dup_hashes)
-                  GROUP BY ALL HAVING count(*) > 1) d
-            WHERE k.__err IS NULL AND {on} AND k.__row <> d.first_row""")
-    report.rows_read, report.rows_rejected, report.clients = con.execute(
-        "SELECT count(*), count(*) FILTER (WHERE __err IS NOT NULL), "
-        "coalesce(list(DISTINCT client ORDER BY client) FILTER (WHERE client IS NOT NULL), []) FROM __checked"
-    ).fetchall()[0]
-    if report.rows_rejected:
-        _keep_rejected(con, table, kind, file_id, report, columns, named)
-    report.rejected_sample = con.execute(
-        "SELECT __row, split_part(__err, chr(9), 1), split_part(__err, chr(9), 2) FROM __checked "
-        "WHERE __err IS NOT NULL ORDER BY __row LIMIT 5").fetchall()
-    report.unmapped = _upsert(con, kind, file_id)
-    report.rows_loaded = report.rows_read - report.rows_rejected
+        query = f"SELECT *, {_LIST.join(micros)} FROM ({query})"
+    first = ["__row"] + ([SEQ] if seq else []) + ["client"]
+    return (f"CREATE OR REPLACE TEMP TABLE __checked AS\n"
+            f"SELECT {_LIST.join(first + final + ['extra', f'{err} AS __err'])}\nFROM ({query})")
 
 
-def _keep_rejected(con, table, kind, file_id, report, columns, named) -> None:
+def _keep_rejected(con, table, kind, file_id, report, columns, named, seq: bool = False) -> None:
     """Store each rejected row with its raw values (personal data excluded), file, sheet, row,
-    column and reason."""
+    column and reason. Several staged rows from one file row (`seq`) keep their own values."""
+    on = f"s.{SEQ} = k.{SEQ}" if seq else "s.__row = k.__row"
     con.execute(f"""INSERT INTO rejected_rows
         SELECT ?, k.client, ?, ?, ?, k.__row, split_part(k.__err, chr(9), 1), split_part(k.__err, chr(9), 2),
                json_object({', '.join(f"{sql_text(named.get(c, c))}, s.{quote_name(c)}" for c in columns
                                       if c not in report.dropped_columns and c != REJECT)})
-        FROM __checked k JOIN {table} s ON s.__row = k.__row
+        FROM __checked k JOIN {table} s ON {on}
         WHERE k.__err IS NOT NULL""", [file_id, Path(report.path).name, report.sheet, kind])
+
 
 
 def _upsert(con, kind: str, file_id: int) -> list[tuple[str, int]]:

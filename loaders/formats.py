@@ -12,7 +12,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pyarrow as pa
+
 from loaders import bullhorn, connectors, harvest, lever, tracker
+from loaders.checks import SEQ
 from loaders.parse import cell_text, quote_name, sql_text
 from loaders.report import LoadError
 from loaders.shapes import Mapping, Shape, detect, find_lookup, stage_sql
@@ -316,10 +319,13 @@ def _arrow_pieces(con, name: str, pieces: list, notes: list[str], names: dict):
         yield None, None, None, f"{name}: read with the file that needs it, not loaded on its own", name
     for n, (kind, arrow) in enumerate(pieces):
         table = f"__src{n}"
+        # One object may give several rows (a Lever opportunity's stage changes share its `__row`):
+        # `__seq` tells them apart, so a rejected row keeps its own raw values (`checks._keep_rejected`).
+        arrow = arrow.append_column(SEQ, pa.array(range(arrow.num_rows), pa.int64()))
         con.register(f"{table}_arrow", arrow)
         con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT * FROM {table}_arrow")
         con.unregister(f"{table}_arrow")
-        yield None, kind, table, ([c for c in arrow.column_names if c != "__row"], names, notes), name
+        yield None, kind, table, ([c for c in arrow.column_names if c not in ("__row", SEQ)], names, notes), name
 
 
 def _apply_shape(con, path: Path, shape: Shape, table: str, cols: list[str]) -> tuple[str, list[str], dict]:

@@ -1,0 +1,100 @@
+CREATE OR REPLACE TEMP TABLE __checked AS
+SELECT __row,
+  client,
+  requisition_id,
+  title,
+  department,
+  hiring_manager,
+  recruiter,
+  coalesce(__p_opened_at.t, timezone('UTC', timezone(__tz, __p_opened_at.d::TIMESTAMP))) AS opened_at,
+  coalesce(__p_opened_at.d, timezone(__tz, __p_opened_at.t::TIMESTAMPTZ)::DATE) AS opened_on,
+  coalesce(__p_assigned_at.t, timezone('UTC', timezone(__tz, __p_assigned_at.d::TIMESTAMP))) AS assigned_at,
+  coalesce(__p_assigned_at.d, timezone(__tz, __p_assigned_at.t::TIMESTAMPTZ)::DATE) AS assigned_on,
+  coalesce(__p_closed_at.t, timezone('UTC', timezone(__tz, __p_closed_at.d::TIMESTAMP))) AS closed_at,
+  coalesce(__p_closed_at.d, timezone(__tz, __p_closed_at.t::TIMESTAMPTZ)::DATE) AS closed_on,
+  status,
+  openings,
+  extra,
+  coalesce(__err0, CASE WHEN __p_opened_at.bad THEN 'opened_at' || chr(9) || 'could not read ''' || __raw_opened_at || ''' as a date or time (expected a date or time such as 2016-03-26T20:11:39.000Z, 2013-12-11T14:42:58Z, 2018-06-07, 2024-01-31 06:00:00.000, 1/2/16 00:00, 06/01/2025)' END,
+  CASE WHEN __p_assigned_at.bad THEN 'assigned_at' || chr(9) || 'could not read ''' || __raw_assigned_at || ''' as a date or time (expected a date or time such as 2016-03-26T20:11:39.000Z, 2013-12-11T14:42:58Z, 2018-06-07, 2024-01-31 06:00:00.000, 1/2/16 00:00, 06/01/2025)' END,
+  CASE WHEN __p_closed_at.bad THEN 'closed_at' || chr(9) || 'could not read ''' || __raw_closed_at || ''' as a date or time (expected a date or time such as 2016-03-26T20:11:39.000Z, 2013-12-11T14:42:58Z, 2018-06-07, 2024-01-31 06:00:00.000, 1/2/16 00:00, 06/01/2025)' END) AS __err
+FROM (SELECT s.__row,
+  $c_client::VARCHAR AS client,
+  $c_timezone::VARCHAR AS __tz,
+  CASE WHEN s."requisition_id" LIKE '%.%0' THEN regexp_replace(s."requisition_id", '^(-?\d+)\.0+$', '\1') ELSE s."requisition_id" END AS requisition_id,
+  s."title" AS title,
+  s."department" AS department,
+  s."hiring_manager" AS hiring_manager,
+  s."recruiter" AS recruiter,
+  (CASE
+        WHEN s."opened_at" IS NULL THEN {'d': NULL::DATE, 't': NULL::TIMESTAMP, 'bad': false}
+        WHEN length(s."opened_at") <= 10 AND s."opened_at" LIKE '____-%' THEN
+            {'d': TRY_CAST(s."opened_at" AS DATE), 't': NULL::TIMESTAMP, 'bad': TRY_CAST(s."opened_at" AS DATE) IS NULL}
+        WHEN __iso_opened_at IS NOT NULL THEN {'d': NULL::DATE, 't': __iso_opened_at, 'bad': false}
+        WHEN regexp_full_match(s."opened_at", '\d{12,13}') THEN
+            {'d': NULL::DATE, 't': epoch_ms(s."opened_at"::BIGINT), 'bad': false}
+        WHEN regexp_full_match(s."opened_at", '\d{1,5}(\.\d+)?') THEN
+            CASE WHEN NOT (TRY_CAST(s."opened_at" AS DOUBLE) BETWEEN 20000 AND 80000) THEN {'d': NULL::DATE, 't': NULL::TIMESTAMP, 'bad': true}
+                 WHEN TRY_CAST(s."opened_at" AS DOUBLE) = floor(TRY_CAST(s."opened_at" AS DOUBLE)) THEN {'d': (DATE '1899-12-30' + floor(TRY_CAST(s."opened_at" AS DOUBLE))::INT), 't': NULL::TIMESTAMP, 'bad': false}
+                 ELSE {'d': NULL::DATE, 't': (TIMESTAMP '1899-12-30' + to_microseconds(round(TRY_CAST(s."opened_at" AS DOUBLE) * 86400000000)::BIGINT)), 'bad': false} END
+        WHEN s."opened_at" LIKE '%/%/%' OR s."opened_at" LIKE '%.%.%' THEN
+            CASE WHEN s."opened_at" LIKE '%:%' THEN {'d': NULL::DATE, 't': (CASE WHEN $c_date_order::VARCHAR = 'DMY' THEN try_strptime(s."opened_at", ['%d/%m/%y %H:%M', '%d/%m/%y %H:%M:%S', '%d/%m/%y %H:%M:%S.%f', '%d/%m/%y %I:%M %p', '%d/%m/%y %I:%M:%S %p', '%d/%m/%y %I:%M%p', '%d/%m/%Y %H:%M', '%d/%m/%Y %H:%M:%S', '%d/%m/%Y %H:%M:%S.%f', '%d/%m/%Y %I:%M %p', '%d/%m/%Y %I:%M:%S %p', '%d/%m/%Y %I:%M%p', '%d.%m.%y %H:%M', '%d.%m.%y %H:%M:%S', '%d.%m.%y %H:%M:%S.%f', '%d.%m.%y %I:%M %p', '%d.%m.%y %I:%M:%S %p', '%d.%m.%y %I:%M%p', '%d.%m.%Y %H:%M', '%d.%m.%Y %H:%M:%S', '%d.%m.%Y %H:%M:%S.%f', '%d.%m.%Y %I:%M %p', '%d.%m.%Y %I:%M:%S %p', '%d.%m.%Y %I:%M%p']) ELSE try_strptime(s."opened_at", ['%m/%d/%y %H:%M', '%m/%d/%y %H:%M:%S', '%m/%d/%y %H:%M:%S.%f', '%m/%d/%y %I:%M %p', '%m/%d/%y %I:%M:%S %p', '%m/%d/%y %I:%M%p', '%m/%d/%Y %H:%M', '%m/%d/%Y %H:%M:%S', '%m/%d/%Y %H:%M:%S.%f', '%m/%d/%Y %I:%M %p', '%m/%d/%Y %I:%M:%S %p', '%m/%d/%Y %I:%M%p', '%m.%d.%y %H:%M', '%m.%d.%y %H:%M:%S', '%m.%d.%y %H:%M:%S.%f', '%m.%d.%y %I:%M %p', '%m.%d.%y %I:%M:%S %p', '%m.%d.%y %I:%M%p', '%m.%d.%Y %H:%M', '%m.%d.%Y %H:%M:%S', '%m.%d.%Y %H:%M:%S.%f', '%m.%d.%Y %I:%M %p', '%m.%d.%Y %I:%M:%S %p', '%m.%d.%Y %I:%M%p']) END), 'bad': (CASE WHEN $c_date_order::VARCHAR = 'DMY' THEN try_strptime(s."opened_at", ['%d/%m/%y %H:%M', '%d/%m/%y %H:%M:%S', '%d/%m/%y %H:%M:%S.%f', '%d/%m/%y %I:%M %p', '%d/%m/%y %I:%M:%S %p', '%d/%m/%y %I:%M%p', '%d/%m/%Y %H:%M', '%d/%m/%Y %H:%M:%S', '%d/%m/%Y %H:%M:%S.%f', '%d/%m/%Y %I:%M %p', '%d/%m/%Y %I:%M:%S %p', '%d/%m/%Y %I:%M%p', '%d.%m.%y %H:%M', '%d.%m.%y %H:%M:%S', '%d.%m.%y %H:%M:%S.%f', '%d.%m.%y %I:%M %p', '%d.%m.%y %I:%M:%S %p', '%d.%m.%y %I:%M%p', '%d.%m.%Y %H:%M', '%d.%m.%Y %H:%M:%S', '%d.%m.%Y %H:%M:%S.%f', '%d.%m.%Y %I:%M %p', '%d.%m.%Y %I:%M:%S %p', '%d.%m.%Y %I:%M%p']) ELSE try_strptime(s."opened_at", ['%m/%d/%y %H:%M', '%m/%d/%y %H:%M:%S', '%m/%d/%y %H:%M:%S.%f', '%m/%d/%y %I:%M %p', '%m/%d/%y %I:%M:%S %p', '%m/%d/%y %I:%M%p', '%m/%d/%Y %H:%M', '%m/%d/%Y %H:%M:%S', '%m/%d/%Y %H:%M:%S.%f', '%m/%d/%Y %I:%M %p', '%m/%d/%Y %I:%M:%S %p', '%m/%d/%Y %I:%M%p', '%m.%d.%y %H:%M', '%m.%d.%y %H:%M:%S', '%m.%d.%y %H:%M:%S.%f', '%m.%d.%y %I:%M %p', '%m.%d.%y %I:%M:%S %p', '%m.%d.%y %I:%M%p', '%m.%d.%Y %H:%M', '%m.%d.%Y %H:%M:%S', '%m.%d.%Y %H:%M:%S.%f', '%m.%d.%Y %I:%M %p', '%m.%d.%Y %I:%M:%S %p', '%m.%d.%Y %I:%M%p']) END) IS NULL}
+                 ELSE {'d': (CASE WHEN $c_date_order::VARCHAR = 'DMY' THEN try_strptime(s."opened_at", ['%d/%m/%y', '%d/%m/%Y', '%d.%m.%y', '%d.%m.%Y']) ELSE try_strptime(s."opened_at", ['%m/%d/%y', '%m/%d/%Y', '%m.%d.%y', '%m.%d.%Y']) END)::DATE, 't': NULL::TIMESTAMP, 'bad': (CASE WHEN $c_date_order::VARCHAR = 'DMY' THEN try_strptime(s."opened_at", ['%d/%m/%y', '%d/%m/%Y', '%d.%m.%y', '%d.%m.%Y']) ELSE try_strptime(s."opened_at", ['%m/%d/%y', '%m/%d/%Y', '%m.%d.%y', '%m.%d.%Y']) END) IS NULL} END
+        ELSE {'d': TRY_CAST(try_strptime(s."opened_at", ['%d %b %Y', '%d %B %Y', '%b %d, %Y', '%B %d, %Y', '%d-%b-%Y', '%d-%b-%y', '%b %d %Y', '%B %d %Y']) AS DATE), 't': NULL::TIMESTAMP, 'bad': TRY_CAST(try_strptime(s."opened_at", ['%d %b %Y', '%d %B %Y', '%b %d, %Y', '%B %d, %Y', '%d-%b-%Y', '%d-%b-%y', '%b %d %Y', '%B %d %Y']) AS DATE) IS NULL}
+    END) AS __p_opened_at,
+  s."opened_at" AS __raw_opened_at,
+  (CASE
+        WHEN s."assigned_at" IS NULL THEN {'d': NULL::DATE, 't': NULL::TIMESTAMP, 'bad': false}
+        WHEN length(s."assigned_at") <= 10 AND s."assigned_at" LIKE '____-%' THEN
+            {'d': TRY_CAST(s."assigned_at" AS DATE), 't': NULL::TIMESTAMP, 'bad': TRY_CAST(s."assigned_at" AS DATE) IS NULL}
+        WHEN __iso_assigned_at IS NOT NULL THEN {'d': NULL::DATE, 't': __iso_assigned_at, 'bad': false}
+        WHEN regexp_full_match(s."assigned_at", '\d{12,13}') THEN
+            {'d': NULL::DATE, 't': epoch_ms(s."assigned_at"::BIGINT), 'bad': false}
+        WHEN regexp_full_match(s."assigned_at", '\d{1,5}(\.\d+)?') THEN
+            CASE WHEN NOT (TRY_CAST(s."assigned_at" AS DOUBLE) BETWEEN 20000 AND 80000) THEN {'d': NULL::DATE, 't': NULL::TIMESTAMP, 'bad': true}
+                 WHEN TRY_CAST(s."assigned_at" AS DOUBLE) = floor(TRY_CAST(s."assigned_at" AS DOUBLE)) THEN {'d': (DATE '1899-12-30' + floor(TRY_CAST(s."assigned_at" AS DOUBLE))::INT), 't': NULL::TIMESTAMP, 'bad': false}
+                 ELSE {'d': NULL::DATE, 't': (TIMESTAMP '1899-12-30' + to_microseconds(round(TRY_CAST(s."assigned_at" AS DOUBLE) * 86400000000)::BIGINT)), 'bad': false} END
+        WHEN s."assigned_at" LIKE '%/%/%' OR s."assigned_at" LIKE '%.%.%' THEN
+            CASE WHEN s."assigned_at" LIKE '%:%' THEN {'d': NULL::DATE, 't': (CASE WHEN $c_date_order::VARCHAR = 'DMY' THEN try_strptime(s."assigned_at", ['%d/%m/%y %H:%M', '%d/%m/%y %H:%M:%S', '%d/%m/%y %H:%M:%S.%f', '%d/%m/%y %I:%M %p', '%d/%m/%y %I:%M:%S %p', '%d/%m/%y %I:%M%p', '%d/%m/%Y %H:%M', '%d/%m/%Y %H:%M:%S', '%d/%m/%Y %H:%M:%S.%f', '%d/%m/%Y %I:%M %p', '%d/%m/%Y %I:%M:%S %p', '%d/%m/%Y %I:%M%p', '%d.%m.%y %H:%M', '%d.%m.%y %H:%M:%S', '%d.%m.%y %H:%M:%S.%f', '%d.%m.%y %I:%M %p', '%d.%m.%y %I:%M:%S %p', '%d.%m.%y %I:%M%p', '%d.%m.%Y %H:%M', '%d.%m.%Y %H:%M:%S', '%d.%m.%Y %H:%M:%S.%f', '%d.%m.%Y %I:%M %p', '%d.%m.%Y %I:%M:%S %p', '%d.%m.%Y %I:%M%p']) ELSE try_strptime(s."assigned_at", ['%m/%d/%y %H:%M', '%m/%d/%y %H:%M:%S', '%m/%d/%y %H:%M:%S.%f', '%m/%d/%y %I:%M %p', '%m/%d/%y %I:%M:%S %p', '%m/%d/%y %I:%M%p', '%m/%d/%Y %H:%M', '%m/%d/%Y %H:%M:%S', '%m/%d/%Y %H:%M:%S.%f', '%m/%d/%Y %I:%M %p', '%m/%d/%Y %I:%M:%S %p', '%m/%d/%Y %I:%M%p', '%m.%d.%y %H:%M', '%m.%d.%y %H:%M:%S', '%m.%d.%y %H:%M:%S.%f', '%m.%d.%y %I:%M %p', '%m.%d.%y %I:%M:%S %p', '%m.%d.%y %I:%M%p', '%m.%d.%Y %H:%M', '%m.%d.%Y %H:%M:%S', '%m.%d.%Y %H:%M:%S.%f', '%m.%d.%Y %I:%M %p', '%m.%d.%Y %I:%M:%S %p', '%m.%d.%Y %I:%M%p']) END), 'bad': (CASE WHEN $c_date_order::VARCHAR = 'DMY' THEN try_strptime(s."assigned_at", ['%d/%m/%y %H:%M', '%d/%m/%y %H:%M:%S', '%d/%m/%y %H:%M:%S.%f', '%d/%m/%y %I:%M %p', '%d/%m/%y %I:%M:%S %p', '%d/%m/%y %I:%M%p', '%d/%m/%Y %H:%M', '%d/%m/%Y %H:%M:%S', '%d/%m/%Y %H:%M:%S.%f', '%d/%m/%Y %I:%M %p', '%d/%m/%Y %I:%M:%S %p', '%d/%m/%Y %I:%M%p', '%d.%m.%y %H:%M', '%d.%m.%y %H:%M:%S', '%d.%m.%y %H:%M:%S.%f', '%d.%m.%y %I:%M %p', '%d.%m.%y %I:%M:%S %p', '%d.%m.%y %I:%M%p', '%d.%m.%Y %H:%M', '%d.%m.%Y %H:%M:%S', '%d.%m.%Y %H:%M:%S.%f', '%d.%m.%Y %I:%M %p', '%d.%m.%Y %I:%M:%S %p', '%d.%m.%Y %I:%M%p']) ELSE try_strptime(s."assigned_at", ['%m/%d/%y %H:%M', '%m/%d/%y %H:%M:%S', '%m/%d/%y %H:%M:%S.%f', '%m/%d/%y %I:%M %p', '%m/%d/%y %I:%M:%S %p', '%m/%d/%y %I:%M%p', '%m/%d/%Y %H:%M', '%m/%d/%Y %H:%M:%S', '%m/%d/%Y %H:%M:%S.%f', '%m/%d/%Y %I:%M %p', '%m/%d/%Y %I:%M:%S %p', '%m/%d/%Y %I:%M%p', '%m.%d.%y %H:%M', '%m.%d.%y %H:%M:%S', '%m.%d.%y %H:%M:%S.%f', '%m.%d.%y %I:%M %p', '%m.%d.%y %I:%M:%S %p', '%m.%d.%y %I:%M%p', '%m.%d.%Y %H:%M', '%m.%d.%Y %H:%M:%S', '%m.%d.%Y %H:%M:%S.%f', '%m.%d.%Y %I:%M %p', '%m.%d.%Y %I:%M:%S %p', '%m.%d.%Y %I:%M%p']) END) IS NULL}
+                 ELSE {'d': (CASE WHEN $c_date_order::VARCHAR = 'DMY' THEN try_strptime(s."assigned_at", ['%d/%m/%y', '%d/%m/%Y', '%d.%m.%y', '%d.%m.%Y']) ELSE try_strptime(s."assigned_at", ['%m/%d/%y', '%m/%d/%Y', '%m.%d.%y', '%m.%d.%Y']) END)::DATE, 't': NULL::TIMESTAMP, 'bad': (CASE WHEN $c_date_order::VARCHAR = 'DMY' THEN try_strptime(s."assigned_at", ['%d/%m/%y', '%d/%m/%Y', '%d.%m.%y', '%d.%m.%Y']) ELSE try_strptime(s."assigned_at", ['%m/%d/%y', '%m/%d/%Y', '%m.%d.%y', '%m.%d.%Y']) END) IS NULL} END
+        ELSE {'d': TRY_CAST(try_strptime(s."assigned_at", ['%d %b %Y', '%d %B %Y', '%b %d, %Y', '%B %d, %Y', '%d-%b-%Y', '%d-%b-%y', '%b %d %Y', '%B %d %Y']) AS DATE), 't': NULL::TIMESTAMP, 'bad': TRY_CAST(try_strptime(s."assigned_at", ['%d %b %Y', '%d %B %Y', '%b %d, %Y', '%B %d, %Y', '%d-%b-%Y', '%d-%b-%y', '%b %d %Y', '%B %d %Y']) AS DATE) IS NULL}
+    END) AS __p_assigned_at,
+  s."assigned_at" AS __raw_assigned_at,
+  (CASE
+        WHEN s."closed_at" IS NULL THEN {'d': NULL::DATE, 't': NULL::TIMESTAMP, 'bad': false}
+        WHEN length(s."closed_at") <= 10 AND s."closed_at" LIKE '____-%' THEN
+            {'d': TRY_CAST(s."closed_at" AS DATE), 't': NULL::TIMESTAMP, 'bad': TRY_CAST(s."closed_at" AS DATE) IS NULL}
+        WHEN __iso_closed_at IS NOT NULL THEN {'d': NULL::DATE, 't': __iso_closed_at, 'bad': false}
+        WHEN regexp_full_match(s."closed_at", '\d{12,13}') THEN
+            {'d': NULL::DATE, 't': epoch_ms(s."closed_at"::BIGINT), 'bad': false}
+        WHEN regexp_full_match(s."closed_at", '\d{1,5}(\.\d+)?') THEN
+            CASE WHEN NOT (TRY_CAST(s."closed_at" AS DOUBLE) BETWEEN 20000 AND 80000) THEN {'d': NULL::DATE, 't': NULL::TIMESTAMP, 'bad': true}
+                 WHEN TRY_CAST(s."closed_at" AS DOUBLE) = floor(TRY_CAST(s."closed_at" AS DOUBLE)) THEN {'d': (DATE '1899-12-30' + floor(TRY_CAST(s."closed_at" AS DOUBLE))::INT), 't': NULL::TIMESTAMP, 'bad': false}
+                 ELSE {'d': NULL::DATE, 't': (TIMESTAMP '1899-12-30' + to_microseconds(round(TRY_CAST(s."closed_at" AS DOUBLE) * 86400000000)::BIGINT)), 'bad': false} END
+        WHEN s."closed_at" LIKE '%/%/%' OR s."closed_at" LIKE '%.%.%' THEN
+            CASE WHEN s."closed_at" LIKE '%:%' THEN {'d': NULL::DATE, 't': (CASE WHEN $c_date_order::VARCHAR = 'DMY' THEN try_strptime(s."closed_at", ['%d/%m/%y %H:%M', '%d/%m/%y %H:%M:%S', '%d/%m/%y %H:%M:%S.%f', '%d/%m/%y %I:%M %p', '%d/%m/%y %I:%M:%S %p', '%d/%m/%y %I:%M%p', '%d/%m/%Y %H:%M', '%d/%m/%Y %H:%M:%S', '%d/%m/%Y %H:%M:%S.%f', '%d/%m/%Y %I:%M %p', '%d/%m/%Y %I:%M:%S %p', '%d/%m/%Y %I:%M%p', '%d.%m.%y %H:%M', '%d.%m.%y %H:%M:%S', '%d.%m.%y %H:%M:%S.%f', '%d.%m.%y %I:%M %p', '%d.%m.%y %I:%M:%S %p', '%d.%m.%y %I:%M%p', '%d.%m.%Y %H:%M', '%d.%m.%Y %H:%M:%S', '%d.%m.%Y %H:%M:%S.%f', '%d.%m.%Y %I:%M %p', '%d.%m.%Y %I:%M:%S %p', '%d.%m.%Y %I:%M%p']) ELSE try_strptime(s."closed_at", ['%m/%d/%y %H:%M', '%m/%d/%y %H:%M:%S', '%m/%d/%y %H:%M:%S.%f', '%m/%d/%y %I:%M %p', '%m/%d/%y %I:%M:%S %p', '%m/%d/%y %I:%M%p', '%m/%d/%Y %H:%M', '%m/%d/%Y %H:%M:%S', '%m/%d/%Y %H:%M:%S.%f', '%m/%d/%Y %I:%M %p', '%m/%d/%Y %I:%M:%S %p', '%m/%d/%Y %I:%M%p', '%m.%d.%y %H:%M', '%m.%d.%y %H:%M:%S', '%m.%d.%y %H:%M:%S.%f', '%m.%d.%y %I:%M %p', '%m.%d.%y %I:%M:%S %p', '%m.%d.%y %I:%M%p', '%m.%d.%Y %H:%M', '%m.%d.%Y %H:%M:%S', '%m.%d.%Y %H:%M:%S.%f', '%m.%d.%Y %I:%M %p', '%m.%d.%Y %I:%M:%S %p', '%m.%d.%Y %I:%M%p']) END), 'bad': (CASE WHEN $c_date_order::VARCHAR = 'DMY' THEN try_strptime(s."closed_at", ['%d/%m/%y %H:%M', '%d/%m/%y %H:%M:%S', '%d/%m/%y %H:%M:%S.%f', '%d/%m/%y %I:%M %p', '%d/%m/%y %I:%M:%S %p', '%d/%m/%y %I:%M%p', '%d/%m/%Y %H:%M', '%d/%m/%Y %H:%M:%S', '%d/%m/%Y %H:%M:%S.%f', '%d/%m/%Y %I:%M %p', '%d/%m/%Y %I:%M:%S %p', '%d/%m/%Y %I:%M%p', '%d.%m.%y %H:%M', '%d.%m.%y %H:%M:%S', '%d.%m.%y %H:%M:%S.%f', '%d.%m.%y %I:%M %p', '%d.%m.%y %I:%M:%S %p', '%d.%m.%y %I:%M%p', '%d.%m.%Y %H:%M', '%d.%m.%Y %H:%M:%S', '%d.%m.%Y %H:%M:%S.%f', '%d.%m.%Y %I:%M %p', '%d.%m.%Y %I:%M:%S %p', '%d.%m.%Y %I:%M%p']) ELSE try_strptime(s."closed_at", ['%m/%d/%y %H:%M', '%m/%d/%y %H:%M:%S', '%m/%d/%y %H:%M:%S.%f', '%m/%d/%y %I:%M %p', '%m/%d/%y %I:%M:%S %p', '%m/%d/%y %I:%M%p', '%m/%d/%Y %H:%M', '%m/%d/%Y %H:%M:%S', '%m/%d/%Y %H:%M:%S.%f', '%m/%d/%Y %I:%M %p', '%m/%d/%Y %I:%M:%S %p', '%m/%d/%Y %I:%M%p', '%m.%d.%y %H:%M', '%m.%d.%y %H:%M:%S', '%m.%d.%y %H:%M:%S.%f', '%m.%d.%y %I:%M %p', '%m.%d.%y %I:%M:%S %p', '%m.%d.%y %I:%M%p', '%m.%d.%Y %H:%M', '%m.%d.%Y %H:%M:%S', '%m.%d.%Y %H:%M:%S.%f', '%m.%d.%Y %I:%M %p', '%m.%d.%Y %I:%M:%S %p', '%m.%d.%Y %I:%M%p']) END) IS NULL}
+                 ELSE {'d': (CASE WHEN $c_date_order::VARCHAR = 'DMY' THEN try_strptime(s."closed_at", ['%d/%m/%y', '%d/%m/%Y', '%d.%m.%y', '%d.%m.%Y']) ELSE try_strptime(s."closed_at", ['%m/%d/%y', '%m/%d/%Y', '%m.%d.%y', '%m.%d.%Y']) END)::DATE, 't': NULL::TIMESTAMP, 'bad': (CASE WHEN $c_date_order::VARCHAR = 'DMY' THEN try_strptime(s."closed_at", ['%d/%m/%y', '%d/%m/%Y', '%d.%m.%y', '%d.%m.%Y']) ELSE try_strptime(s."closed_at", ['%m/%d/%y', '%m/%d/%Y', '%m.%d.%y', '%m.%d.%Y']) END) IS NULL} END
+        ELSE {'d': TRY_CAST(try_strptime(s."closed_at", ['%d %b %Y', '%d %B %Y', '%b %d, %Y', '%B %d, %Y', '%d-%b-%Y', '%d-%b-%y', '%b %d %Y', '%B %d %Y']) AS DATE), 't': NULL::TIMESTAMP, 'bad': TRY_CAST(try_strptime(s."closed_at", ['%d %b %Y', '%d %B %Y', '%b %d, %Y', '%B %d, %Y', '%d-%b-%Y', '%d-%b-%y', '%b %d %Y', '%B %d %Y']) AS DATE) IS NULL}
+    END) AS __p_closed_at,
+  s."closed_at" AS __raw_closed_at,
+  lower(s."status") AS status,
+  TRY_CAST(TRY_CAST(s."openings" AS DOUBLE) AS INTEGER) AS openings,
+  json_object('source_note', s."source_note") AS extra, coalesce(CASE WHEN coalesce(s."client", $override::VARCHAR) IS NULL THEN 'client' || chr(9) || 'client is empty; fill the client column or pass --client' WHEN $c_client::VARCHAR IS NULL THEN 'client' || chr(9) || 'unknown client ''' || coalesce(s."client", $override::VARCHAR) || '''; create it first with: python -m loaders client SETTINGS.toml' END,
+  CASE WHEN s."requisition_id" IS NULL THEN 'requisition_id' || chr(9) || 'required value is empty' END,
+  CASE WHEN s."department" IS NULL THEN 'department' || chr(9) || 'required value is empty' END,
+  CASE WHEN s."opened_at" IS NULL THEN 'opened_at' || chr(9) || 'required value is empty' END,
+  CASE WHEN (s."openings" IS NOT NULL AND (TRY_CAST(s."openings" AS DOUBLE) IS NULL OR TRY_CAST(s."openings" AS DOUBLE) <> floor(TRY_CAST(s."openings" AS DOUBLE)))) THEN 'openings' || chr(9) || 'expected a whole number, got ''' || s."openings" || '''' END) AS __err0 FROM (SELECT s.*, CASE WHEN s."opened_at" LIKE '____-%' THEN CASE WHEN (s."opened_at" NOT LIKE '%Z' AND strpos(s."opened_at", '+') = 0 AND strpos(substr(s."opened_at", 11), '-') = 0) THEN TRY_CAST(s."opened_at" AS TIMESTAMP) ELSE timezone('UTC', TRY_CAST(s."opened_at" AS TIMESTAMPTZ)) END END AS __iso_opened_at,
+  CASE WHEN s."assigned_at" LIKE '____-%' THEN CASE WHEN (s."assigned_at" NOT LIKE '%Z' AND strpos(s."assigned_at", '+') = 0 AND strpos(substr(s."assigned_at", 11), '-') = 0) THEN TRY_CAST(s."assigned_at" AS TIMESTAMP) ELSE timezone('UTC', TRY_CAST(s."assigned_at" AS TIMESTAMPTZ)) END END AS __iso_assigned_at,
+  CASE WHEN s."closed_at" LIKE '____-%' THEN CASE WHEN (s."closed_at" NOT LIKE '%Z' AND strpos(s."closed_at", '+') = 0 AND strpos(substr(s."closed_at", 11), '-') = 0) THEN TRY_CAST(s."closed_at" AS TIMESTAMP) ELSE timezone('UTC', TRY_CAST(s."closed_at" AS TIMESTAMPTZ)) END END AS __iso_closed_at FROM (SELECT s.__row,
+  CASE WHEN starts_with(s."client", ' ') OR ends_with(s."client", ' ') OR strlen(s."client") <> length(s."client") THEN nullif(trim(s."client"), '') ELSE nullif(s."client", '') END AS "client",
+  CASE WHEN starts_with(s."requisition_id", ' ') OR ends_with(s."requisition_id", ' ') OR strlen(s."requisition_id") <> length(s."requisition_id") THEN nullif(trim(s."requisition_id"), '') ELSE nullif(s."requisition_id", '') END AS "requisition_id",
+  CASE WHEN starts_with(s."title", ' ') OR ends_with(s."title", ' ') OR strlen(s."title") <> length(s."title") THEN nullif(trim(s."title"), '') ELSE nullif(s."title", '') END AS "title",
+  CASE WHEN starts_with(s."department", ' ') OR ends_with(s."department", ' ') OR strlen(s."department") <> length(s."department") THEN nullif(trim(s."department"), '') ELSE nullif(s."department", '') END AS "department",
+  CASE WHEN starts_with(s."hiring_manager", ' ') OR ends_with(s."hiring_manager", ' ') OR strlen(s."hiring_manager") <> length(s."hiring_manager") THEN nullif(trim(s."hiring_manager"), '') ELSE nullif(s."hiring_manager", '') END AS "hiring_manager",
+  CASE WHEN starts_with(s."recruiter", ' ') OR ends_with(s."recruiter", ' ') OR strlen(s."recruiter") <> length(s."recruiter") THEN nullif(trim(s."recruiter"), '') ELSE nullif(s."recruiter", '') END AS "recruiter",
+  CASE WHEN starts_with(s."opened_at", ' ') OR ends_with(s."opened_at", ' ') OR strlen(s."opened_at") <> length(s."opened_at") THEN nullif(trim(s."opened_at"), '') ELSE nullif(s."opened_at", '') END AS "opened_at",
+  CASE WHEN starts_with(s."assigned_at", ' ') OR ends_with(s."assigned_at", ' ') OR strlen(s."assigned_at") <> length(s."assigned_at") THEN nullif(trim(s."assigned_at"), '') ELSE nullif(s."assigned_at", '') END AS "assigned_at",
+  CASE WHEN starts_with(s."closed_at", ' ') OR ends_with(s."closed_at", ' ') OR strlen(s."closed_at") <> length(s."closed_at") THEN nullif(trim(s."closed_at"), '') ELSE nullif(s."closed_at", '') END AS "closed_at",
+  CASE WHEN starts_with(s."status", ' ') OR ends_with(s."status", ' ') OR strlen(s."status") <> length(s."status") THEN nullif(trim(s."status"), '') ELSE nullif(s."status", '') END AS "status",
+  CASE WHEN starts_with(s."openings", ' ') OR ends_with(s."openings", ' ') OR strlen(s."openings") <> length(s."openings") THEN nullif(trim(s."openings"), '') ELSE nullif(s."openings", '') END AS "openings",
+  s."source_note" FROM __src0 s) s) s )
