@@ -10,6 +10,8 @@ for a sheet or file left out.
 - vendors' JSON: Greenhouse Harvest (`harvest.py`), Bullhorn REST (`bullhorn.py`), Lever (`lever.py`)."""
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
@@ -282,34 +284,49 @@ def _connector_pieces(con, path: Path, table, cols: list[str]):
         yield None, kind, name, (out_cols, names, notes), table.label
 
 
+@dataclass(frozen=True)
+class JsonFormat:
+    """A vendor's JSON export: how its files are recognised and read into template tables."""
+    format: str                      # the --format that reads it
+    vendor: str                      # what load reports call it ("Greenhouse Harvest jobs")
+    reads: Callable[[], str]         # the objects it reads, for the message about a file none reads
+    recognise: Callable              # (path, objects) -> the kind of objects the file holds, by their fields
+    read: Callable                   # (path, objects, kind) -> ([(template table, Arrow table)], notes)
+    source_names: Callable = lambda kind: {}   # kind -> {template column: the vendor's field}, for messages
+
+
+# Tried in this order; the first that recognises a file reads it.
+JSON_FORMATS = (
+    JsonFormat(harvest.FORMAT, "Greenhouse Harvest", lambda: f"Greenhouse Harvest {', '.join(harvest.KINDS)}",
+               harvest.kind_of, lambda path, items, kind: harvest.tables(path, items)),
+    JsonFormat(bullhorn.FORMAT, "Bullhorn", lambda: f"Bullhorn's {', '.join(bullhorn.ENTITIES.values())}",
+               bullhorn.entity, lambda path, items, kind: bullhorn.tables(path, items),
+               lambda kind: bullhorn.SOURCE_NAMES[kind]),
+    JsonFormat(lever.FORMAT, "Lever", lambda: f"Lever's {', '.join(lever.OBJECTS)}",
+               lever.kind_of, lambda path, items, kind: lever.tables(path, items, kind=kind)),
+)
+
+
 def _json_pieces(con, path: Path, fmt: str):
-    """The template tables of a vendor's JSON export file (Greenhouse Harvest, Bullhorn, Lever), a
-    JSON Lines file of its objects, or a data connector's record stream (`connectors.py`)."""
+    """The template tables of a vendor's JSON export file (`JSON_FORMATS`), a JSON Lines file of its
+    objects, or a data connector's record stream (`connectors.py`)."""
     records = connectors.read_json(path)
     if records.protocol:
         for name, pieces, notes, names in connectors.stream_pieces(path, records, fmt):
             yield from _arrow_pieces(con, name, pieces, notes, names)
         return
     items = records.items
-    names = {}
-    if fmt in ("auto", harvest.FORMAT) and (objects := harvest.kind_of(path, items)):
-        name = f"Greenhouse Harvest {objects}"
-        pieces, notes = harvest.tables(path, items)
-    elif fmt in ("auto", bullhorn.FORMAT) and (entity := bullhorn.entity(path, items)):
-        name = f"Bullhorn {entity}"
-        pieces, notes = bullhorn.tables(path, items)
-        names = bullhorn.SOURCE_NAMES[entity]
-    elif fmt in ("auto", lever.FORMAT) and (objects := lever.kind_of(path, items)):
-        name = f"Lever {objects}"
-        pieces, notes = lever.tables(path, items, kind=objects)
-    else:
-        raise LoadError(f"{path}: not a recognised JSON export; this version reads, by their fields, Greenhouse "
-                        f"Harvest jobs and applications, Bullhorn's {', '.join(bullhorn.ENTITIES.values())}, "
-                        f"Lever's {', '.join(lever.OBJECTS)}, and Airbyte or Singer record streams of them"
+    found = next(((f, kind) for f in JSON_FORMATS if fmt in ("auto", f.format)
+                  and (kind := f.recognise(path, items))), None)
+    if found is None:
+        raise LoadError(f"{path}: not a recognised JSON export; this version reads, by their fields, "
+                        f"{'; '.join(f.reads() for f in JSON_FORMATS)}; and Airbyte or Singer record streams of them"
                         + (f" (--format {fmt} was given: try the default, auto)" if fmt != "auto" else ""))
+    shape, kind = found
+    pieces, notes = shape.read(path, items, kind)
     if records.rows != list(range(1, len(records.rows) + 1)):   # JSON Lines: objects' positions -> line numbers
-        pieces = [(kind, connectors.renumber(arrow, records.rows)) for kind, arrow in pieces]
-    yield from _arrow_pieces(con, name, pieces, notes, names)
+        pieces = [(k, connectors.renumber(arrow, records.rows)) for k, arrow in pieces]
+    yield from _arrow_pieces(con, f"{shape.vendor} {kind}", pieces, notes, shape.source_names(kind))
 
 
 def _arrow_pieces(con, name: str, pieces: list, notes: list[str], names: dict):
