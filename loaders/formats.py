@@ -202,6 +202,21 @@ def _mapped_sheet_pieces(con, path: Path, sheets, mapping: Mapping):
     yield sheet, shape.kind, table, (cols, names, []), shape.name
 
 
+# Files that hold what others point at load first in a run (requisitions, then applications, then
+# the rest, each group in the order given): a row whose client is that of the stored row it points at
+# (`checks.assign_clients`) finds it whatever the files are called.
+_PARENT_FILES = ({"requisition", "requisitions", "job", "jobs", "joborder", "joborders", "posting", "postings",
+                  "clientcorporation", "clientcorporations"},
+                 {"application", "applications", "jobsubmission", "jobsubmissions", "opportunity", "opportunities",
+                  "jobapplication"})
+
+
+def load_order(path: Path) -> int:
+    """Where a file goes in a run's order (see `_PARENT_FILES`), by its name."""
+    stem = "".join(ch for ch in path.stem.lower() if ch.isalnum())
+    return next((rank for rank, names in enumerate(_PARENT_FILES) if stem in names), len(_PARENT_FILES))
+
+
 def file_pieces(con, path: Path, encoding: str | None, fmt: str = "auto", mapping: Mapping | None = None):
     """Stage a file's tables in template columns; yield (sheet, kind, temp table, (columns, the
     file's own header of each renamed column, notes for the report), shape name), or (sheet, None,

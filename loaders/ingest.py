@@ -27,7 +27,7 @@ import duckdb
 
 import access
 from loaders.checks import COMPANY_COLUMNS, assign_clients, check_owner, known_client, store_table
-from loaders.formats import file_pieces
+from loaders.formats import file_pieces, load_order
 from loaders.report import LoadError, Report
 from loaders.shapes import SUPPORTED, Mapping, ShapeError
 from loaders.staging import drop_staged, expand_paths, fingerprint
@@ -141,10 +141,20 @@ def _store_file(con, path: Path, shown: str, client, fmt, step, mapping, max_mb,
         raise LoadError(f"{path}: {size_mb:.0f} MB is over the {max_mb:g} MB limit; split the export, or raise the "
                         "limit with --max-mb if the machine has the memory for it")
     digest, encoding = fingerprint(path)
-    seen = con.execute("SELECT count(*) FROM files WHERE sha256 = ? AND client IS NOT DISTINCT FROM ?",
-                       [digest, client_name]).fetchall()[0][0]
-    if seen:
-        return [Report(shown, skipped="already loaded (same sha256): nothing changed")]
+    same = [digest, client_name]
+    last = con.execute("SELECT max(file_id) FROM files WHERE sha256 = ? AND client IS NOT DISTINCT FROM ?",
+                       same).fetchall()[0][0]
+    again = []
+    if last is not None:
+        rejected = con.execute("SELECT sum(rows_rejected) FROM files WHERE file_id = ?", [last]).fetchall()[0][0]
+        if not rejected:
+            return [Report(shown, skipped="already loaded (same sha256): nothing changed")]
+        # Rows it rejected may load now (their client, job order or submission was loaded since, or the
+        # settings changed): the file loads again, and its earlier rejected rows give way to this load's.
+        con.execute("DELETE FROM rejected_rows WHERE file_id IN (SELECT file_id FROM files WHERE sha256 = ? "
+                    "AND client IS NOT DISTINCT FROM ?)", same)
+        again = [f"loaded before, when {rejected} of its rows were rejected: loaded again, so that rows which can "
+                 "load now do (the rows it loaded then are replaced by the same rows)"]
     reports = []
     file_id = con.execute("SELECT coalesce(max(file_id), 0) + 1 FROM files").fetchall()[0][0]
     for sheet, kind, table, cols, shape in file_pieces(con, path, encoding, fmt, mapping):
@@ -156,7 +166,7 @@ def _store_file(con, path: Path, shown: str, client, fmt, step, mapping, max_mb,
         if step:
             step(f"{rep.label}: checking {kind}")
         cols, names, rep.notes = cols
-        rep.notes = encoding_note(encoding) + rep.notes
+        rep.notes = again + encoding_note(encoding) + rep.notes
         if "client" not in cols and any(c in cols for c in COMPANY_COLUMNS):
             table, cols, owners = assign_clients(con, table, cols, kind, client_name, allowed_clients, names)
             rep.notes = rep.notes + owners
@@ -184,7 +194,7 @@ def ingest(con, paths, client: str | None = None, fmt: str = "auto", progress=Fa
 
     `progress`: True for a terminal progress bar, or a callable `(files done, files, name)`
     (the dashboard's bar). `allowed_clients`, `shown_from`: see `ingest_file`."""
-    files = expand_paths(paths)
+    files = sorted(expand_paths(paths), key=load_order)
     # Row numbers come from WITH ORDINALITY / the sheet, and every listing says ORDER BY, so the
     # engine may reorder rows freely while loading (measurably faster on large files).
     preserve = con.execute("SELECT current_setting('preserve_insertion_order')").fetchall()[0][0]

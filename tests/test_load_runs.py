@@ -56,9 +56,9 @@ def test_a_full_disk_stores_nothing_of_the_run_and_says_so_in_one_line(db, tmp_p
     out, err = capsys.readouterr()
     assert out == ""
     (line,) = err.strip().splitlines()
-    assert line.startswith("error: no space left on device while loading") and "requisitions.csv" in line, line
+    assert line.startswith("error: no space left on device while loading") and "applications.csv" in line, line
     assert "nothing of this load was stored" in line and "Free some disk space" in line, line
-    assert upserts == ["applications", "requisitions"]
+    assert upserts == ["requisitions", "applications"]   # (a run loads requisitions first)
     assert (count(db, "applications"), count(db, "requisitions"), count(db, "files")) == (0, 0, 0)
 
 
@@ -127,7 +127,16 @@ def test_a_file_whose_every_row_is_rejected_fails_the_command_line_load(db, tmp_
     assert "export/requisitions.csv: requisitions: read 2, loaded 0, rejected 2" in out
     assert "unknown client 'Initech'" in out
     assert err.startswith("error: no row could be loaded from export/requisitions.csv (2 rows)"), err
-    # Loading the identical file again is a no-op, not a failure.
+    # Loading the identical file again reads it again (its rows may load now) and, while they still
+    # cannot, fails the same way; once the client exists it loads, and a third time is a no-op.
+    assert cli.main(["--db", str(db), "ingest", str(path), "--quiet"]) == 1
+    out, err = capsys.readouterr()
+    assert "loaded before, when 2 of its rows were rejected: loaded again" in out
+    assert err.startswith("error: no row could be loaded from export/requisitions.csv (2 rows)"), err
+    with store.connection(db) as con:
+        save_client(con, parse_settings('name = "Initech"\n'))
+    assert cli.main(["--db", str(db), "ingest", str(path), "--quiet"]) == 0
+    assert "read 2, loaded 2, rejected 0" in capsys.readouterr().out
     assert cli.main(["--db", str(db), "ingest", str(path), "--quiet"]) == 0
     assert "skipped: already loaded" in capsys.readouterr().out
 
