@@ -34,6 +34,7 @@ from loaders.staging import drop_staged, expand_paths, fingerprint
 from loaders.textfile import NotText, encoding_note
 
 MAX_MB = 200   # the largest file loaded unless the caller says otherwise (--max-mb)
+ALREADY_LOADED = "already loaded (same sha256): nothing changed"
 
 
 class RunError(LoadError):
@@ -144,17 +145,23 @@ def _store_file(con, path: Path, shown: str, client, fmt, step, mapping, max_mb,
     same = [digest, client_name]
     last = con.execute("SELECT max(file_id) FROM files WHERE sha256 = ? AND client IS NOT DISTINCT FROM ?",
                        same).fetchall()[0][0]
-    again = []
+    again, retry = [], None
     if last is not None:
         rejected = con.execute("SELECT sum(rows_rejected) FROM files WHERE file_id = ?", [last]).fetchall()[0][0]
         if not rejected:
-            return [Report(shown, skipped="already loaded (same sha256): nothing changed")]
+            return [Report(shown, skipped=ALREADY_LOADED)]
         # Rows it rejected may load now (their client, job order or submission was loaded since, or the
-        # settings changed): the file loads again, and its earlier rejected rows give way to this load's.
-        con.execute("DELETE FROM rejected_rows WHERE file_id IN (SELECT file_id FROM files WHERE sha256 = ? "
-                    "AND client IS NOT DISTINCT FROM ?)", same)
-        again = [f"loaded before, when {rejected} of its rows were rejected: loaded again, so that rows which can "
-                 "load now do (the rows it loaded then are replaced by the same rows)"]
+        # settings changed): those rows, and only those, are read again; the rows it loaded then stay as
+        # they are (a newer export may have replaced them since). Their earlier rejections give way to
+        # this load's.
+        earlier = "SELECT file_id FROM files WHERE sha256 = ? AND client IS NOT DISTINCT FROM ?"
+        retry = {}
+        for sheet, kind, rows in con.execute(f'SELECT sheet, kind, list(DISTINCT "row") FROM rejected_rows '
+                                             f"WHERE file_id IN ({earlier}) GROUP BY ALL", same).fetchall():
+            retry[(sheet, kind)] = rows
+        con.execute(f"DELETE FROM rejected_rows WHERE file_id IN ({earlier})", same)
+        again = [f"loaded before, when {rejected} of its rows were rejected: those rows were read again, so that "
+                 "the ones that can load now do (the rows loaded then are left as they are)"]
     reports = []
     file_id = con.execute("SELECT coalesce(max(file_id), 0) + 1 FROM files").fetchall()[0][0]
     for sheet, kind, table, cols, shape in file_pieces(con, path, encoding, fmt, mapping):
@@ -166,6 +173,16 @@ def _store_file(con, path: Path, shown: str, client, fmt, step, mapping, max_mb,
         if step:
             step(f"{rep.label}: checking {kind}")
         cols, names, rep.notes = cols
+        if retry is not None:
+            if not retry.get((sheet, kind)):
+                rep.skipped = ALREADY_LOADED
+                reports.append(rep)
+                drop_staged(con, table, "__src0")
+                continue
+            con.execute(f"CREATE OR REPLACE TEMP TABLE __retry AS SELECT * FROM {table} WHERE list_contains(?, __row)",
+                        [retry[(sheet, kind)]])
+            drop_staged(con, table)
+            table = "__retry"
         rep.notes = again + encoding_note(encoding) + rep.notes
         if "client" not in cols and any(c in cols for c in COMPANY_COLUMNS):
             table, cols, owners = assign_clients(con, table, cols, kind, client_name, allowed_clients, names)

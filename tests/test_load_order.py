@@ -25,10 +25,15 @@ def test_a_file_whose_rows_were_rejected_loads_again_once_they_can_load(make_db,
     assert "unknown client 'Globex'" in first.rejected_sample[0][2]
     # The client is created, as the rejection says; the same file loaded again now loads that row.
     save_client(con, parse_settings('name = "Globex"\n'))
+    # Meanwhile a newer export changed R1: loading the older file again must not take that back.
+    ingest(con, write_tables(tmp_path / "newer", {"requisitions": "client,requisition_id,department,opened_at\n"
+                                                                  "Acme,R1,Sales,2026-05-01\n"}))
     (second,) = ingest(con, [path])
     assert second.skipped is None
-    assert (second.rows_loaded, second.rows_rejected) == (2, 0)
-    assert any(n.startswith("loaded before, when 1 of its rows were rejected: loaded again") for n in second.notes)
+    assert (second.rows_read, second.rows_loaded, second.rows_rejected) == (1, 1, 0)   # the rejected row only
+    assert any(n.startswith("loaded before, when 1 of its rows were rejected: those rows were read again")
+               for n in second.notes)
+    assert con.execute("SELECT department FROM requisitions WHERE requisition_id = 'R1'").fetchone() == ("Sales",)
     assert con.execute("SELECT client, requisition_id FROM requisitions ORDER BY 1").fetchall() == [
         ("Acme", "R1"), ("Globex", "G1")]
     assert con.execute("SELECT count(*) FROM rejected_rows").fetchone()[0] == 0   # the earlier rejection gave way

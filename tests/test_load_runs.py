@@ -131,7 +131,7 @@ def test_a_file_whose_every_row_is_rejected_fails_the_command_line_load(db, tmp_
     # cannot, fails the same way; once the client exists it loads, and a third time is a no-op.
     assert cli.main(["--db", str(db), "ingest", str(path), "--quiet"]) == 1
     out, err = capsys.readouterr()
-    assert "loaded before, when 2 of its rows were rejected: loaded again" in out
+    assert "loaded before, when 2 of its rows were rejected: those rows were read again" in out
     assert err.startswith("error: no row could be loaded from export/requisitions.csv (2 rows)"), err
     with store.connection(db) as con:
         save_client(con, parse_settings('name = "Initech"\n'))
