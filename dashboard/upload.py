@@ -24,7 +24,7 @@ from dashboard import widgets
 from exports import files
 from loaders.ingest import MAX_MB, ingest, without_folder
 from loaders.report import LoadError, Report
-from loaders.staging import csv_headers, expand_paths, read_xlsx_sheets
+from loaders.staging import DATA_SUFFIXES, csv_headers, expand_paths, read_xlsx_sheets
 from loaders.template import TEMPLATE, normalise_header
 from loaders.settings import parse_settings, save_client
 from loaders.shapes import SUPPORTED, Mapping, mapping_toml
@@ -212,22 +212,86 @@ def report_table(reports: list[Report], loaded: bool = False) -> pd.DataFrame:
         "Table": VALUE_WORDS["kind"].get(r.kind, r.kind or ""), "Rows read": r.rows_read,
         "Loaded" if loaded else "To load": r.rows_loaded, "Rejected": r.rows_rejected,
         "Personal data dropped": _dropped(r),
-        "Note": r.error or r.skipped or "; ".join(
-            r.notes + [f"row {row}, {col}: {why}" for row, col, why in r.rejected_sample]
+        "Note": _error_words(r) or _read_beside(r) or r.skipped or "; ".join(
+            notes + [_rejected_words(row, col, why) for row, col, why in r.rejected_sample]
             + (["..."] if r.rows_rejected > len(r.rejected_sample) else [])),
-    } for r in reports])
+    } for r, notes in zip(reports, _new_notes(reports))])
+
+
+def _error_words(r: Report) -> str | None:
+    """Why a file could not be loaded, without the file's name the loader's message starts with:
+    the report names the file already (not `JobOrder.csv: cannot be loaded: JobOrder.csv: ...`)."""
+    if not r.error:
+        return None
+    for name in (_name(r), r.path, r.label, r.file, Path(r.path).name):
+        if r.error.startswith(f"{name}: "):
+            return r.error[len(name) + 2:]
+    return r.error
+
+
+def _new_notes(reports: list[Report]) -> list[list[str]]:
+    """Each report's notes less those a report of the same file (or sheet) said before: a file read
+    into two tables (Harvest applications: applications and their outcomes as stage events) carries
+    the file's notes on both."""
+    said: dict[tuple, set] = {}
+    out = []
+    for r in reports:
+        seen = said.setdefault((r.path, r.sheet), set())
+        out.append([n for n in r.notes if n not in seen])
+        seen.update(r.notes)
+    return out
+
+
+def _read_beside(r: Report) -> str | None:
+    """Why a file that fills no table was still read (a connector's `department`, Harvest's job
+    stages: names and links the other files need), without its shape's name; else None."""
+    prefix = f"{r.format}: "
+    if r.skipped and r.format and r.skipped.startswith(prefix) and "not loaded on its own" in r.skipped:
+        return r.skipped[len(prefix):]
+    return None
+
+
+def _rejected_words(row, column, why) -> str:
+    return f"row {row}" + (f", column {column}" if column else "") + f": {why}"
+
+
+def load_summary(loaded: list[Report]) -> str:
+    """The load in one sentence: the rows loaded and from how many files, counted as files (a file
+    read into two tables is one file; a file skipped or refused loaded nothing)."""
+    paths = list(dict.fromkeys(r.path for r in loaded))
+    failed = [p for p in paths if any(r.error for r in loaded if r.path == p)]
+    read = [p for p in paths if p not in failed and any(not r.skipped for r in loaded if r.path == p)]
+    beside = [p for p in paths if p not in failed and p not in read
+              and all(_read_beside(r) for r in loaded if r.path == p)]
+    skipped = len(paths) - len(failed) - len(read) - len(beside)
+
+    def files(n):
+        return f"{n} file{'' if n == 1 else 's'}"
+    rows = sum(r.rows_loaded for r in loaded)
+    return (f"Loaded {rows} row{'' if rows == 1 else 's'} from {files(len(read))}"
+            + (f", {len(beside)} more read with them (names and links they need)" if beside else "")
+            + (f"; {files(skipped)} skipped" if skipped else "")
+            + (f"; {files(len(failed))} could not be loaded" if failed else "")
+            + (" (each file says why below)" if skipped or failed else "") + ".")
 
 
 def rejected_of(loaded: list[Report], rejected: pd.DataFrame) -> pd.DataFrame:
     """The rejected rows (the Data page's table) of the files just loaded. The table names files,
     not loads, and lists them oldest load first: of a file loaded before under the same name, only
     the last rows (as many as this load rejected) are this load's."""
-    parts = []
+    # Counted per file name, sheet and table: a file read into two tables, or two files of one
+    # name in different folders of a zip, would otherwise each take the same last rows.
+    counts: dict[tuple, int] = {}
     for r in loaded:
         if r.rows_rejected and not r.error:
-            same = rejected[(rejected["file"] == Path(r.path).name)
-                            & (rejected["sheet"].fillna("") == (r.sheet or ""))]
-            parts.append(same.tail(r.rows_rejected))
+            key = (Path(r.path).name, r.sheet or "", r.kind)
+            counts[key] = counts.get(key, 0) + r.rows_rejected
+    parts = []
+    for (name, sheet, kind), n in counts.items():
+        same = rejected[(rejected["file"] == name) & (rejected["sheet"].fillna("") == sheet)]
+        if "kind" in rejected.columns and kind:
+            same = same[same["kind"] == kind]
+        parts.append(same.tail(n))
     return pd.concat(parts) if parts else rejected.iloc[:0]
 
 
@@ -244,17 +308,29 @@ def unmapped_words(reports: list[Report]) -> pd.DataFrame:
 def report_lines(reports: list[Report], loaded: bool = False) -> list[str]:
     """Each file in a sentence: what it was read as, what would happen (or, `loaded`, happened)
     to its rows, and which personal data columns were dropped (never stored)."""
+    def text(t):   # a message quoting file contents, inside Markdown: our `code` spans stay code
+        return dashboard.as_text(t, keep_code=True)
     lines = []
-    for r in reports:
-        name = _name(r)
-        if r.error or r.skipped:
-            lines.append(f"- **{name}**: {'cannot be loaded' if r.error else 'skipped'}: {r.error or r.skipped}")
+    for r, notes in zip(reports, _new_notes(reports)):
+        name = dashboard.as_text(_name(r))
+        if _read_beside(r):
+            lines.append(f"- **{name}**: {text(_format_words(r))}, {text(_read_beside(r))}")
             continue
-        lines.append(f"- **{name}**: read as {_format_words(r)} into {_kind_words(r.kind)}: {r.rows_read} "
+        if r.error or r.skipped:
+            lines.append(f"- **{name}**: {'cannot be loaded' if r.error else 'skipped'}: "
+                         f"{text(_error_words(r) or r.skipped)}")
+            continue
+        lines.append(f"- **{name}**: read as {text(_format_words(r))} into {_kind_words(r.kind)}: {r.rows_read} "
                      f"row{'s' if r.rows_read != 1 else ''} read, {r.rows_loaded} {'loaded' if loaded else 'to load'}, "
-                     f"{r.rows_rejected} rejected" + "".join(f"; {note}" for note in r.notes) + "."
+                     f"{r.rows_rejected} rejected" + "".join(f"; {text(note)}" for note in notes) + "."
                      + (f" Dropped personal data columns (never stored): {dashboard.as_text(_dropped(r))}."
                         if r.dropped_columns else ""))
+        # The first rejected rows with their reasons, as the command line prints them.
+        lines += [f"  - {text(_rejected_words(row, col, why))}" for row, col, why in r.rejected_sample]
+        more = r.rows_rejected - len(r.rejected_sample)
+        if more > 0:
+            lines.append(f"  - ... and {more} more rejected row{'s' if more != 1 else ''}"
+                         + (": every rejected row is in the download below and on the Data page" if loaded else ""))
     return lines
 
 
@@ -356,3 +432,6 @@ def first_headers(paths: list[Path]) -> list[str]:
 
 
 FORMAT_CHOICES = list(SUPPORTED)
+# What the file picker accepts: every file the loader reads (JSON Lines record streams and a
+# connector's Parquet tables included), and zips of export folders.
+UPLOAD_TYPES = sorted(s.lstrip(".") for s in DATA_SUFFIXES) + ["zip"]

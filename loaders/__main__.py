@@ -16,6 +16,7 @@ from loaders.shapes import FORMATS, ShapeError, read_mapping
 def format_report(reports) -> str:
     """The per-file report: rows read / loaded / rejected, the first rejected rows with reasons."""
     lines = []
+    said: dict[tuple, set] = {}   # a file read into two tables carries its notes on both: said once
     for r in reports:
         if r.error:
             lines.append(f"FAILED {r.error}")
@@ -26,8 +27,11 @@ def format_report(reports) -> str:
         shape = f" (read as {r.format})" if r.format and r.format != "template" else ""
         lines.append(f"{r.label}: {r.kind}{shape}: read {r.rows_read}, loaded {r.rows_loaded}, "
                      f"rejected {r.rows_rejected}")
+        seen = said.setdefault((r.path, r.sheet), set())
         for note in r.notes:
-            lines.append(f"  note: {note}")
+            if note not in seen:
+                lines.append(f"  note: {note}")
+        seen.update(r.notes)
         if r.dropped_columns:
             lines.append(f"  dropped personal-data column(s), not stored: {', '.join(r.dropped_columns)}")
         if r.unmapped:
@@ -122,7 +126,8 @@ def main(argv=None) -> int:
     for path in dict.fromkeys(r.path for r in reports):
         read = [r for r in reports if r.path == path and not r.error and not r.skipped]
         if read and sum(r.rows_read for r in read) and not sum(r.rows_loaded for r in read):
-            empty.append(f"{read[0].file} ({sum(r.rows_read for r in read)} rows)")
+            rows = sum(r.rows_read for r in read)
+            empty.append(f"{read[0].file} ({rows} row{'' if rows == 1 else 's'})")
     if empty:
         print(f"error: no row could be loaded from {', '.join(empty)}: every row was rejected (the reasons are "
               "above); correct the file or the client's settings and load it again", file=sys.stderr)

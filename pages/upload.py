@@ -16,17 +16,19 @@ editing.show_saved()
 st.caption(f"Files load into **{client}** (choose another client in the sidebar). Loading the same file again "
            "changes nothing; a newer export replaces the rows it carries.")
 files = st.file_uploader("Export files, or a zip of an export folder", accept_multiple_files=True,
-                         type=["csv", "tsv", "txt", "xlsx", "xlsm", "json", "zip"])
+                         type=upload.UPLOAD_TYPES)
 fmt = st.selectbox("Format", upload.FORMAT_CHOICES, key="upload.format",
                    help="auto recognises the import template, Greenhouse, Bullhorn (REST JSON or DataLoader CSV) and Lever "
                         "exports and recruiters' tracker workbooks by their content; mapped reads any other ATS's CSV "
                         "or XLSX through a column mapping made below.")
 if not files:
-    st.info("Drop files above. Recognised: the import template (CSV or XLSX); Greenhouse application_stages and "
-            "application_history (with job_stage), Harvest jobs.json and applications.json; Bullhorn's entity files "
-            "(REST JSON or DataLoader CSV); a Lever export folder (its JSON files, or a zip of them); recruiters' "
-            "tracker workbooks (requisition tracker, submittal log, commitments); and any other CSV or XLSX export "
-            "through a column mapping.")
+    st.info("Drop files above, several at once, or a zip of an export folder. Recognised: the import template (CSV "
+            "or XLSX); Greenhouse application_stages and application_history (with job_stage), Harvest's JSON "
+            "(jobs, applications, activity feeds); Bullhorn's entity files (REST JSON or DataLoader CSV); a Lever "
+            "export folder (its JSON files); the tables of a Greenhouse or Lever warehouse connector (Fivetran, "
+            "Airbyte: CSV or Parquet); Airbyte or Singer record streams (JSON Lines); recruiters' tracker workbooks "
+            "(requisition tracker, submittal log, commitments); and any other CSV or XLSX export through a column "
+            "mapping.")
     st.stop()
 
 with tempfile.TemporaryDirectory(prefix="recruiting-upload-") as folder:
@@ -71,10 +73,7 @@ with tempfile.TemporaryDirectory(prefix="recruiting-upload-") as folder:
         except LoadError as exc:
             st.error(f"{exc}.")
             st.stop()
-        failed = [r for r in loaded if r.error]
-        (st.warning if failed else st.success)(
-            f"Loaded {sum(r.rows_loaded for r in loaded)} rows from {len(loaded) - len(failed)} file(s)"
-            + (f"; {len(failed)} file(s) could not be loaded (see the note)" if failed else "") + ".")
+        (st.warning if any(r.error for r in loaded) else st.success)(upload.load_summary(loaded))
         st.markdown("\n".join(upload.report_lines(loaded, loaded=True)))
         st.dataframe(upload.report_table(loaded, loaded=True), hide_index=True, width="stretch")
         rejected = upload.rejected_of(loaded, dashboard.data_quality(filters)["rejected"])

@@ -3,6 +3,7 @@ a dry run changes nothing; zips are unpacked within a size limit."""
 from __future__ import annotations
 
 import io
+import re
 import shutil
 import textwrap
 from pathlib import Path
@@ -71,12 +72,15 @@ def test_upload_messages_name_the_users_files_not_the_servers_folder(sample_db_c
     export = zip_of({"applications.csv": "client,application_id\nGlobex UK,A1\n"})   # lacks requisition_id
     paths = upload.save_uploads([Uploaded("export.zip", export), Uploaded("requisitions.csv", b"")], folder)
     reports, _ = upload.dry_run(paths, "Globex UK", "auto", None)
-    assert [r.path for r in reports] == ["export.zip/applications.csv", "requisitions.csv"]
-    assert reports[0].error.startswith("export.zip/applications.csv: missing required column(s) requisition_id")
-    assert reports[1].error.startswith("requisitions.csv: the file is empty")
+    # (A run loads requisitions before the applications that point at them.)
+    assert [r.path for r in reports] == ["requisitions.csv", "export.zip/applications.csv"]
+    assert reports[0].error.startswith("requisitions.csv: the file is empty")
+    assert reports[1].error.startswith("export.zip/applications.csv: missing required column(s) requisition_id")
     assert not [r.error for r in reports if str(tmp_path) in r.error]
-    assert list(upload.report_table(reports)["File"]) == ["export.zip/applications.csv", "requisitions.csv"]
-    assert upload.report_lines(reports)[0].startswith("- **export.zip/applications.csv**: cannot be loaded: export.zip/")
+    assert list(upload.report_table(reports)["File"]) == ["requisitions.csv", "export.zip/applications.csv"]
+    # The file is named once, not again at the start of why it cannot be loaded.
+    assert _plain(upload.report_lines(reports)[1]).startswith(
+        "- **export.zip/applications.csv**: cannot be loaded: missing required column(s) requisition_id")
 
 
 def test_the_rejected_rows_download_is_formula_safe(sample_db_copy, monkeypatch):
@@ -179,7 +183,7 @@ def _words_on(at) -> str:
 def test_the_load_report_names_the_dropped_personal_data_columns_in_words(sample_db_copy, monkeypatch):
     at = _upload_page(monkeypatch, {"applications.csv": textwrap.dedent(PERSONAL).lstrip().encode(),
                                     "commitments.csv": textwrap.dedent(COMMITMENTS).lstrip().encode()}, load=True)
-    assert "Loaded 4 rows from 2 file(s)." in [s.value for s in at.success]
+    assert "Loaded 4 rows from 2 files." in [s.value for s in at.success]
     reports = [m.value for m in at.markdown if m.value.startswith("- **applications.csv**")]
     assert len(reports) == 2 and all(DROPPED in r for r in reports), reports   # the dry run's and the load's
     assert "2 rows read, 2 loaded, 0 rejected" in reports[1]
@@ -191,6 +195,99 @@ def test_the_load_report_names_the_dropped_personal_data_columns_in_words(sample
         assert not {"None", "nan", "NaT", "<NA>", "rpo", "template"} & cells, d.value
     # Sample Globex UK's own commitments.csv had a rejected row: not this load's, so not offered.
     assert not [b for b in at.get("download_button") if "rejected" in b.proto.label]
+
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+def _fixture_files(*folders: str) -> dict[str, bytes]:
+    return {f.name: f.read_bytes() for folder in folders for f in sorted((FIXTURES / folder).iterdir())}
+
+
+def _plain(markdown: str) -> str:
+    """Markdown as it reads on screen: the escapes of file contents (`application\\_id`) undone."""
+    return re.sub(r"\\(.)", r"\1", markdown)
+
+
+def _lines_on(at) -> list[str]:
+    """The page's report lines (each file's sentence and its rejected rows), as they read."""
+    return [_plain(line) for m in at.markdown for line in m.value.splitlines() if line.lstrip().startswith("- ")]
+
+
+def test_the_file_picker_takes_every_file_the_loader_reads(sample_db_copy, monkeypatch):
+    # The picker offered csv, tsv, txt, xlsx, xlsm, json and zip only: an Airbyte or Singer record
+    # stream (.jsonl) or a connector's Parquet tables could not be dropped at all, though the
+    # loader reads them.
+    import streamlit
+    asked = {}
+    monkeypatch.setattr(streamlit, "file_uploader", lambda *a, **k: asked.update(k) or [
+        Uploaded(n, d) for n, d in _fixture_files("streams").items()])
+    from streamlit.testing.v1 import AppTest
+    at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "pages" / "upload.py"), default_timeout=90)
+    at.query_params["client"] = "Globex UK"
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert {"jsonl", "ndjson", "parquet", "json", "csv", "xlsx", "zip"} <= set(asked["type"])
+    lines = _lines_on(at)
+    assert any(line.startswith("- **singer_lever.jsonl**: read as Singer stream postings") for line in lines), lines
+
+
+def test_the_load_counts_files_and_says_which_were_read_only_for_the_others(sample_db_copy, monkeypatch):
+    # A connector folder of 12 tables said "Loaded 14 rows from 12 file(s)": its 7 lookup tables
+    # (department, users, job_stage, ...) loaded nothing themselves, and each was listed as "skipped".
+    at = _upload_page(monkeypatch, _fixture_files("greenhouse_connector"), load=True)
+    assert [s.value for s in at.success] == ["Loaded 14 rows from 5 files, 7 more read with them (names and links "
+                                             "they need)."]
+    lines = [line for line in _lines_on(at) if line.startswith("- **department.csv**")]
+    assert lines and all(line == "- **department.csv**: Greenhouse connector department, read with the file that "
+                                  "needs it, not loaded on its own" for line in lines), lines
+
+
+def test_a_refused_file_is_named_once_and_counted_apart(sample_db_copy, monkeypatch):
+    # Bullhorn's DataLoader examples: JobOrder.csv and Placement.csv lack dateAdded and are refused.
+    at = _upload_page(monkeypatch, _fixture_files("bullhorn_dataloader"), load=True)
+    # (Globex UK's rows: the examples' corporation is no client here, so their rows are rejected.)
+    (summary,) = [w.value for w in at.warning if w.value.startswith("Loaded")]
+    assert summary.endswith(" rows from 3 files, 1 more read with them (names and links they need); 2 files could "
+                            "not be loaded (each file says why below)."), summary
+    refused = [line for line in _lines_on(at) if line.startswith("- **JobOrder.csv**")]
+    assert refused and all(line.startswith("- **JobOrder.csv**: cannot be loaded: this Bullhorn JobOrder file has no "
+                                           "dateAdded column") for line in refused), refused
+
+
+def test_the_report_lists_the_first_rejected_rows_and_says_a_files_notes_once(sample_db_copy, tmp_path):
+    # The reasons of the rejected rows were only in the last column of a wide table, off screen;
+    # a Harvest applications file (read into applications and into stage events) said its notes twice.
+    reports, _ = upload.dry_run([FIXTURES / "greenhouse_harvest" / "export"], "Globex UK", "auto", None)
+    lines = [_plain(line) for line in upload.report_lines(reports)]
+    feeds = lines.index(next(line for line in lines if line.startswith("- **export/activity_feeds.json**")))
+    assert lines[feeds + 1] == ("  - row 4, column body: a move into 'Phone Screen for Accountant': candidate 978033 "
+                                "has no application for a job ending that text (their jobs: Archaeologist)")
+    applications = [line for line in lines if line.startswith("- **export/applications.json**")]
+    assert len(applications) == 2 and "no stage history" in applications[0], applications
+    assert "no stage history" not in applications[1] and "prospect" not in applications[1], applications
+
+
+def test_the_rejected_rows_download_holds_each_row_once(sample_db_copy):
+    # The rows just rejected were picked by file name alone: a file read into two tables (or two
+    # files of one name in a zip's folders) took the same last rows twice.
+    from loaders.report import Report
+    import pandas as pd
+    rejected = pd.DataFrame({"file": ["a.json"] * 3, "sheet": [None] * 3,
+                             "kind": ["applications", "stage_events", "stage_events"],
+                             "row": [2, 3, 4], "column": ["x"] * 3, "reason": ["r"] * 3, "raw": ["{}"] * 3})
+    loaded = [Report("a.json", kind="applications", rows_rejected=1),
+              Report("a.json", kind="stage_events", rows_rejected=1)]
+    assert sorted(upload.rejected_of(loaded, rejected)["row"]) == [2, 4]
+
+
+def test_the_command_line_says_a_files_notes_once(sample_db_copy):
+    from loaders.__main__ import format_report
+    from loaders.report import Report
+    note = "Harvest v1 holds no stage history (a snapshot)"
+    out = format_report([Report("x/applications.json", kind="applications", notes=[note]),
+                         Report("x/applications.json", kind="stage_events", notes=[note])])
+    assert out.count(note) == 1, out
 
 
 def _choose(page, widget, option) -> None:
@@ -233,7 +330,7 @@ def test_uploading_in_the_browser_maps_unknown_words_and_loads_through_the_same_
             _settled(page)
             assert "not in Globex UK's dictionary" not in page.inner_text("body")
             page.get_by_role("button", name="Load into the database").click()
-            page.wait_for_selector("text=Loaded 2 rows from 1 file(s)", timeout=60000)
+            page.wait_for_selector("text=Loaded 2 rows from 1 file.", timeout=60000)
             with page.expect_download() as download:
                 page.get_by_role("button", name="Download the 1 rejected row(s) (CSV)").click()
             rejected = Path(download.value.path()).read_text(encoding="utf-8")
