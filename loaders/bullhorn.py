@@ -58,6 +58,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from loaders.shapes import ShapeError
+from loaders.staging import fingerprint
 from loaders.template import is_personal
 from loaders.textfile import open_text
 from loaders.vendor_json import REJECT, person, read_objects, rejection, text_table
@@ -114,10 +115,12 @@ def _name(path: Path) -> str | None:
 
 
 def entity(path: Path, items: list[dict]) -> str | None:
-    """Which Bullhorn entity a file holds: named after it, with that entity's fields."""
+    """Which Bullhorn entity a REST JSON file holds: named after it, with that entity's fields (in
+    any of its objects: an object may leave any field out). A DataLoader file is the entity it is
+    named after (`is_dataloader`)."""
     name = _name(path)
-    first = items[0] if items else {}
-    return name if name and (not first or any(f in first for f in _FIELDS[name])) else None
+    fields = _FIELDS[name] if name else ()
+    return name if name and (not items or any(f in o for o in items for f in fields)) else None
 
 
 def _id(v):
@@ -136,8 +139,26 @@ def _sibling(folder: Path, name: str) -> tuple[Path | None, list[dict]]:
                  and p.suffix.lower() in (".json", ".csv")), None)
     if path is None:
         return None, []
-    # A DataLoader file is read in the encoding it was saved in (Windows-1252 from Excel), as the file itself.
-    return path, read_objects(path) if path.suffix.lower() == ".json" else dataloader_objects(path)
+    if path.suffix.lower() == ".json":
+        return path, read_objects(path)
+    # A DataLoader file is read in the encoding it was saved in (Windows-1252 from Excel), judged by
+    # its whole content as when it is loaded itself, not by its first megabyte.
+    return path, dataloader_objects(path, encoding=_encoding(path))
+
+
+_ENCODINGS: dict[tuple, str | None] = {}
+
+
+def _encoding(path: Path) -> str | None:
+    """The encoding of a sibling file's text (`staging.fingerprint`: the whole file), read once
+    while the file is unchanged (one JobSubmission.csv is beside each of the files that need it)."""
+    stat = path.stat()
+    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+    if key not in _ENCODINGS:
+        if len(_ENCODINGS) > 256:
+            _ENCODINGS.clear()
+        _ENCODINGS[key] = fingerprint(path)[1]
+    return _ENCODINGS[key]
 
 
 def _submissions(folder: Path) -> tuple[Path | None, dict, dict]:
@@ -183,7 +204,7 @@ def _check_needed(path: Path, name: str, items: list[dict]) -> None:
 def is_dataloader(path: Path, headers: list[str]) -> bool:
     """Whether a CSV file is a Bullhorn DataLoader file: named after an entity, with its dotted
     headers (`jobOrder.externalID`) or the entity's own fields."""
-    name = entity(path, [])
+    name = _name(path)
     return bool(name) and any("." in h or h in _FIELDS[name] for h in headers)
 
 
@@ -222,7 +243,7 @@ def dataloader_objects(path: Path, delimiter: str = ",", encoding: str | None = 
                     nested.setdefault(key, value)
             else:
                 obj.setdefault("id" if head.lower() in ("id", "externalid") else head, value)
-        if "id" not in obj and entity(path, []) == "JobSubmission" and "jobOrder" in obj and "candidate" in obj:
+        if "id" not in obj and _name(path) == "JobSubmission" and "jobOrder" in obj and "candidate" in obj:
             obj["id"] = f"{_id(obj['jobOrder'])}/{_id(obj['candidate'])}"
         objects.append(obj)
     return objects
@@ -232,7 +253,11 @@ def tables(path: Path, items: list[dict], first: int = 1) -> tuple[list[tuple[st
     """The template tables one Bullhorn file gives, and notes for its load report. `first` is the
     file's number for the first object (2 in a CSV file, below its header row). Each table carries
     the rows' client corporation (see the module's docstring) and `REJECT`."""
-    name = entity(path, items)
+    # The entity the file is named after: a JSON file was recognised by it and its fields
+    # (`entity`), a DataLoader file by it and its headers (`is_dataloader`), whatever its first row holds.
+    name = _name(path)
+    if name is None:
+        raise ShapeError(f"{path}: not named after a Bullhorn entity ({', '.join(ENTITIES.values())})")
     _check_needed(path, name, items)
     folder = path.parent
     if name == "ClientCorporation":

@@ -237,3 +237,56 @@ def test_bullhorn_dataloader_examples_as_shipped_load_what_they_can_and_name_wha
     add_stage_words(con, "Example Staffing", ["Placement: Submitted"], "hired")
     s = run_summary(con, client="Example Staffing", as_of="2016-12-31", recruiters="Recruiter CorporateUser")
     assert (s["interview_conversion"]["hired"], s["time_to_fill"]["n"], s["time_to_fill"]["median"]) == (1, 1, 182.0)
+
+
+# -- DataLoader files known by their name ------------------------------------------------------------
+
+def test_a_dataloader_placement_without_date_begin_loads(make_db):
+    con = _db(make_db, ACME)
+    folder = make_db.folder()
+    _write_json(folder, {k: MULTI[k] for k in ("JobOrder.json", "JobSubmission.json")})
+    write_tables(folder, {"Placement.csv": """
+        candidate.externalID,jobOrder.externalID,dateAdded,status
+        501,JO-501,5/20/26 16:00,Approved
+    """})
+    reports = {r.format: r for r in ingest(con, [folder], client="Acme")}
+    placements = reports["Bullhorn DataLoader Placement"]
+    assert (placements.error, placements.rows_loaded, placements.rows_rejected) == (None, 1, 0)
+    assert _counts(con, "Acme")[2] == 1
+
+
+def test_a_dataloader_file_whose_first_row_has_empty_cells_is_read_as_the_entity_it_is_named(make_db):
+    con = _db(make_db, ACME)
+    folder = make_db.folder()
+    _write_json(folder, {"JobOrder.json": MULTI["JobOrder.json"][:1]})
+    write_tables(folder, {"JobSubmission.csv": """
+        externalID,candidate.externalID,jobOrder.externalID,dateAdded
+        S0,,,5/3/26 20:00
+        S1,C1,JO-501,5/3/26 20:00
+    """})
+    (report,) = [r for r in ingest(con, [folder], client="Acme") if r.format == "Bullhorn DataLoader JobSubmission"]
+    assert (report.error, report.rows_loaded, report.rows_rejected) == (None, 1, 1)
+    assert report.rejected_sample[0][:2] == (2, "jobOrder")
+
+
+def test_a_sibling_file_is_read_in_the_encoding_its_whole_content_is_in(make_db):
+    # A DataLoader JobSubmission.csv of ~1.9 MB of ASCII, then one Windows-1252 dash: it loads as
+    # Windows-1252, and the placement beside it reads it the same way.
+    con = _db(make_db, ACME)
+    folder = make_db.folder()
+    _write_json(folder, {"JobOrder.json": MULTI["JobOrder.json"][:1]})
+    rows = [f"S{n},C{n},JO-501,5/3/26 20:00,Job board" for n in range(40_000)]
+    text = "externalID,candidate.externalID,jobOrder.externalID,dateAdded,source\n" + "\n".join(rows) + "\n"
+    (folder / "JobSubmission.csv").write_bytes(text.encode("ascii") + "S-last,C-last,JO-501,5/3/26 20:00,Referral "
+                                               "– staff\n".encode("cp1252"))
+    assert (folder / "JobSubmission.csv").stat().st_size > 1 << 20
+    write_tables(folder, {"Placement.csv": """
+        candidate.externalID,jobOrder.externalID,dateAdded,dateBegin,status
+        C7,JO-501,5/20/26 16:00,6/1/26 00:00,Approved
+    """})
+    reports = {Path(r.path).name: r for r in ingest(con, [folder], client="Acme")}
+    assert [r.error for r in reports.values() if r.error] == []
+    assert reports["JobSubmission.csv"].rows_loaded == 40_001
+    assert (reports["Placement.csv"].rows_loaded, reports["Placement.csv"].rows_rejected) == (1, 0)
+    assert con.execute("SELECT source FROM applications WHERE application_id = 'S-last'").fetchall() == [
+        ("Referral – staff",)]
