@@ -35,7 +35,8 @@ through the `JobOrder` and `JobSubmission` files beside it; a sendout names one 
 `client_corporation_id` and `client_corporation`. The loader gives each row the client whose
 `ats_companies` setting lists that corporation, else the client named like it, and rejects the rows
 of a corporation that is no client (`loaders.checks.assign_clients`). A row whose job order is in no
-file beside it is the client of its job order (or submission) loaded before, else `--client`'s.
+file beside it is the client of its job order (or submission) loaded before, whichever client's it is
+(with `--client` another client's row is rejected), else `--client`'s.
 
 A file without a field it needs (a `JobOrder` without `dateAdded`, as in DataLoader's own load
 examples, which leave it to Bullhorn) is refused, naming the field; a missing optional one is not an error.

@@ -323,8 +323,13 @@ def check_owner(con, table: str, cols: list[str], client: str, where: str,
 
 
 # Where the client of a row naming no ATS company is found when no file beside it names one: the
-# stored row it points at (a submission's job order; an event's submission).
-_PARENTS = {"applications": ("requisition_id", "requisitions"), "stage_events": ("application_id", "applications")}
+# stored row it points at (a submission's job order; an event's submission), and what that row is.
+_PARENTS = {"applications": ("requisition_id", "requisitions", "job order"),
+            "stage_events": ("application_id", "applications", "submission")}
+# How a row of another client's is loaded, on the Upload page (which always names a client) and
+# on the command line.
+_LOAD_AS = ("(on the Upload page, choose {owner}; on the command line, leave out --client to split the file across "
+            "its clients)")
 
 
 def _company_label(company_id: str | None, company: str | None) -> str:
@@ -343,8 +348,10 @@ def assign_clients(con, table: str, cols: list[str], kind: str, client: str | No
       `allowed_clients`) are rejected, naming the company; with `client` (--client), so are the rows
       of another client's company, naming the company and its client (without --client they load
       as that client's);
-    - a row naming no company is the client of the stored row it points at (`_PARENTS`), else
-      `client`'s; without either it is rejected, saying why.
+    - a row naming no company is the client of the stored row it points at (`_PARENTS`, looked up
+      across all clients), else `client`'s; without either it is rejected, saying why. With
+      `client`, a row pointing at another client's stored row is rejected, naming that client, or
+      only as "another client's" when it is outside `allowed_clients` (as `known_client` hides it).
     Returns the new staged table (with `client` and `REJECT` columns), its columns and notes for the
     load report."""
     owners = {k: c for k, c in ats_company_clients(con).items() if allowed_clients is None or c in allowed_clients}
@@ -368,30 +375,52 @@ def assign_clients(con, table: str, cols: list[str], kind: str, client: str | No
                       "setting (if it is none of yours, leave it out); its rows are not loaded")
         elif client and owner != client:
             theirs.append(f"{label} ({owner})")
-            reason = (f"client corporation {label} is client {owner!r}, not {client!r} (--client): load the file "
-                      "without --client to split it across its clients")
+            reason = (f"client corporation {label} is client {owner!r}'s, not {client!r}'s: load its rows as "
+                      f"{owner}'s " + _LOAD_AS.format(owner=owner))
         rows.append([company_id, company, owner, reason and f"{company_col}\t{reason}"])
     con.execute("CREATE OR REPLACE TEMP TABLE __companies (cid VARCHAR, cname VARCHAR, owner VARCHAR, reason VARCHAR)")
     if rows:
         con.executemany("INSERT INTO __companies VALUES (?, ?, ?, ?)", rows)
     params: dict = {"client": client}
-    parent_col, parent_table = _PARENTS.get(kind, (None, None))
+    parent_col, parent_table, noun = _PARENTS.get(kind, (None, None, None))
     if parent_col in cols:
-        # The candidates: rows of --client's client only, or of the clients in scope.
-        scope = [client] if client else sorted(allowed_clients) if allowed_clients is not None else None
-        if scope is not None:
-            params["scope"] = scope
-        run_sql(con, f"CREATE OR REPLACE TEMP TABLE __parents AS SELECT {parent_col} AS id, list(DISTINCT client "
-                  f"ORDER BY client) AS clients FROM {parent_table} "
-                  f"{'' if scope is None else 'WHERE list_contains($scope, client)'} GROUP BY 1", params)
+        # The stored rows the file's rows point at, of every client: a row pointing at another client's
+        # is that client's (rejected when it is not `client`'s), never `client`'s for want of seeing it.
+        # `seen`: those of the clients in the uploader's scope, the only clients a message names.
         parent, field = id_sql(value(parent_col)), sql_text(names.get(parent_col, parent_col))
+        params["scope"] = sorted(allowed_clients) if allowed_clients is not None else None
+        named = "array_to_string(list_transform(p.seen, lambda c: '''' || c || ''''), ', ')"
+        its = f"'its ' || {field} || ' ''' || p.id || ''' '"
+        load_as = sql_text(_LOAD_AS)
+        run_sql(con, f"""CREATE OR REPLACE TEMP TABLE __parents AS
+            SELECT p.id,
+                   CASE WHEN list_contains(p.clients, $client::VARCHAR) THEN $client::VARCHAR
+                        WHEN len(p.seen) = 1 THEN p.seen[1] END AS owner,
+                   {field} || chr(9) || CASE
+                     WHEN list_contains(p.clients, $client::VARCHAR) THEN NULL
+                     WHEN len(p.seen) = 0 THEN {sql_text(f"it belongs to another client's {noun} (its ")} || {field}
+                          || ' ''' || p.id || {sql_text("'); it is not loaded")}
+                     WHEN $client::VARCHAR IS NULL AND len(p.seen) = 1 THEN NULL
+                     WHEN $client::VARCHAR IS NULL THEN {its} || 'is loaded for several clients (' || {named}
+                          || '): pass --client'
+                     WHEN len(p.seen) = 1 THEN {its} || 'is client ''' || p.seen[1] || {sql_text(f"''s {noun}, not ")}
+                          || {sql_text(f"{client!r}'s: load the row as ")} || p.seen[1] || '''s '
+                          || replace({load_as}, '{{owner}}', p.seen[1])
+                     ELSE {its} || {sql_text(f"is a {noun} of the clients ")} || {named}
+                          || {sql_text(f", not of {client!r}: load the row as its client's ")}
+                          || replace({load_as}, '{{owner}}', 'that client')
+                   END AS reason
+            FROM (SELECT p.*, list_filter(p.clients, lambda c: $scope::VARCHAR[] IS NULL
+                                                            OR list_contains($scope::VARCHAR[], c)) AS seen
+                  FROM (SELECT {parent_col} AS id, list(DISTINCT client ORDER BY client) AS clients
+                        FROM {parent_table} WHERE {parent_col} IN (SELECT {parent} FROM {table} s) GROUP BY 1) p) p""",
+                params)
         join = f"LEFT JOIN __parents p ON p.id = {parent}"
-        without = ("CASE WHEN len(p.clients) = 1 THEN p.clients[1] WHEN p.clients IS NULL THEN $client END",
-                   f"CASE WHEN len(p.clients) > 1 THEN {field} || chr(9) || 'its ' || {field} || ' ''' || {parent} "
-                   f"|| ''' is loaded for several clients (' || array_to_string(p.clients, ', ') || '): pass --client' "
-                   f"WHEN p.clients IS NULL AND $client IS NULL THEN {field} || chr(9) || 'no client corporation "
-                   f"says whose row this is: its ' || {field} || ' ''' || coalesce({parent}, '') || ''' is in no file "
-                   f"beside this one and was not loaded before; load them together, or pass --client' END")
+        without = ("CASE WHEN p.id IS NULL THEN $client::VARCHAR ELSE p.owner END",
+                   f"CASE WHEN p.id IS NOT NULL THEN p.reason WHEN $client::VARCHAR IS NULL THEN {field} || chr(9) || "
+                   f"'no client corporation says whose row this is: its ' || {field} || ' ''' || coalesce({parent}, '') "
+                   f"|| ''' is in no file beside this one and was not loaded before; load them together, or pass "
+                   f"--client' END")
     else:
         join = ""
         without = ("$client", f"CASE WHEN $client IS NULL THEN {sql_text(company_col)} || chr(9) || "
@@ -411,8 +440,8 @@ def assign_clients(con, table: str, cols: list[str], kind: str, client: str | No
         notes.append(f"rows of client corporation(s) {listed(nobody)} rejected: no client here is that company "
                      "(a client's `ats_companies` setting names its companies)")
     if theirs:
-        notes.append(f"rows of client corporation(s) {listed(theirs)} rejected: they are other clients' and "
-                     f"--client is {client!r}; load the file without --client to split it across its clients")
+        notes.append(f"rows of client corporation(s) {listed(theirs)} rejected: they are other clients', not "
+                     f"{client!r}'s; load them as their clients' " + _LOAD_AS.format(owner="their client"))
     split = [c for (c,) in con.execute("SELECT DISTINCT client FROM __owned WHERE client IS NOT NULL AND "
                                        f"{REJECT} IS NULL ORDER BY 1").fetchall()]
     if len(split) > 1:

@@ -99,8 +99,9 @@ def test_with_client_the_rows_of_another_clients_company_and_of_no_client_are_re
     jobs = reports["Bullhorn JobOrder"]
     assert (jobs.rows_loaded, jobs.rows_rejected) == (1, 7)
     reasons = {row: reason for row, _, reason in jobs.rejected_sample}
-    assert reasons[2] == ("client corporation 'Globex UK' (id 502) is client 'Globex UK', not 'Acme' (--client): "
-                          "load the file without --client to split it across its clients")
+    assert reasons[2] == ("client corporation 'Globex UK' (id 502) is client 'Globex UK''s, not 'Acme''s: load its "
+                          "rows as Globex UK's (on the Upload page, choose Globex UK; on the command line, leave out "
+                          "--client to split the file across its clients)")
     assert "'Initech' (id 503) is no client here" in reasons[3]
     # The submittal and the placement of Globex's submission do not leak into Acme's numbers.
     history = reports["Bullhorn JobSubmissionHistory"]
@@ -237,6 +238,60 @@ def test_bullhorn_dataloader_examples_as_shipped_load_what_they_can_and_name_wha
     add_stage_words(con, "Example Staffing", ["Placement: Submitted"], "hired")
     s = run_summary(con, client="Example Staffing", as_of="2016-12-31", recruiters="Recruiter CorporateUser")
     assert (s["interview_conversion"]["hired"], s["time_to_fill"]["n"], s["time_to_fill"]["median"]) == (1, 1, 182.0)
+
+
+# -- whose a row is when its file names no client corporation -------------------------------------
+
+def _submissions_alone(make_db, con, ids, **kw):
+    """Load JobSubmission.json holding MULTI's submissions `ids` alone (no job orders beside)."""
+    subs = [s for s in MULTI["JobSubmission.json"] if s["id"] in ids]
+    (report,) = ingest(con, [_write_json(make_db.folder(), {"JobSubmission.json": subs})], **kw)
+    return report
+
+
+def test_a_submission_of_another_clients_stored_job_order_is_rejected_not_loaded_as_the_chosen_clients(make_db):
+    con = _db(make_db, ACME, GLOBEX)
+    ingest(con, [_write_json(make_db.folder(), {"JobOrder.json": MULTI["JobOrder.json"]})])   # split: Acme, Globex
+    # The Upload page always passes the client: S502 is Globex's, S501 is Acme's (JO-501) and is rejected.
+    report = _submissions_alone(make_db, con, {"S501", "S502"}, client="Globex UK")
+    assert (report.rows_loaded, report.rows_rejected) == (1, 1)
+    assert con.execute("SELECT client, application_id FROM applications").fetchall() == [("Globex UK", "S502")]
+    (row, column, reason), = report.rejected_sample
+    assert (row, column) == (1, "jobOrder")
+    assert reason == ("its jobOrder 'JO-501' is client 'Acme''s job order, not 'Globex UK''s: load the row as Acme's "
+                      "(on the Upload page, choose Acme; on the command line, leave out --client to split the file "
+                      "across its clients)")
+    # Without --client it is split across its job orders' clients.
+    report = _submissions_alone(make_db, con, {"S501", "S502"})
+    assert (report.rows_loaded, report.rows_rejected, report.clients) == (2, 0, ["Acme", "Globex UK"])
+
+
+def test_a_submission_of_a_job_order_outside_the_uploaders_clients_is_rejected_without_naming_that_client(make_db):
+    con = _db(make_db, ACME, GLOBEX)
+    ingest(con, [_write_json(make_db.folder(), {"JobOrder.json": MULTI["JobOrder.json"]})])
+    for kw in ({"client": "Globex UK"}, {}):
+        report = _submissions_alone(make_db, con, {"S501", "S502"}, allowed_clients={"Globex UK"}, **kw)
+        assert (report.rows_loaded, report.rows_rejected, report.clients) == (1, 1, ["Globex UK"]), kw
+        (row, column, reason), = report.rejected_sample
+        assert reason == "it belongs to another client's job order (its jobOrder 'JO-501'); it is not loaded"
+        assert "Acme" not in " ".join(report.notes + [str(r) for r in report.rejected_sample])
+        assert con.execute("SELECT count(*) FROM rejected_rows WHERE client = 'Acme'").fetchall() == [(0,)]
+    assert con.execute("SELECT client, application_id FROM applications").fetchall() == [("Globex UK", "S502")]
+
+
+def test_a_history_entry_of_another_clients_stored_submission_is_rejected_naming_it(make_db):
+    con = _db(make_db, ACME, GLOBEX)
+    ingest(con, [_write_json(make_db.folder(), {k: MULTI[k] for k in ("JobOrder.json", "JobSubmission.json")})])
+    history = [h for h in MULTI["JobSubmissionHistory.json"] if h["id"] in (501, 502)]
+    (report,) = ingest(con, [_write_json(make_db.folder(), {"JobSubmissionHistory.json": history})], client="Acme")
+    assert (report.rows_loaded, report.rows_rejected, report.clients) == (1, 1, ["Acme"])
+    assert report.rejected_sample[0][1:] == ("jobSubmission", (
+        "its jobSubmission 'S502' is client 'Globex UK''s submission, not 'Acme''s: load the row as Globex UK's "
+        "(on the Upload page, choose Globex UK; on the command line, leave out --client to split the file across "
+        "its clients)"))
+    # A file all of whose rows are another client's is that client's export: refused whole, as a template file is.
+    (report,) = ingest(con, [_write_json(make_db.folder(), {"JobSubmissionHistory.json": history[1:]})], client="Acme")
+    assert "this is an export of 'Globex UK', not of 'Acme'" in report.error
 
 
 # -- DataLoader files known by their name ------------------------------------------------------------
