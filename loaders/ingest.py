@@ -160,8 +160,10 @@ def _store_file(con, path: Path, shown: str, client, fmt, step, mapping, max_mb,
                                              f"WHERE file_id IN ({earlier}) GROUP BY ALL", same).fetchall():
             retry[(sheet, kind)] = rows
         con.execute(f"DELETE FROM rejected_rows WHERE file_id IN ({earlier})", same)
-        again = [f"loaded before, when {rejected} of its rows were rejected: those rows were read again, so that "
-                 "the ones that can load now do (the rows loaded then are left as they are)"]
+        again = [f"loaded before, when {rejected} of its rows {'was' if rejected == 1 else 'were'} rejected: "
+                 f"{'that row was' if rejected == 1 else 'those rows were'} read again, so that "
+                 f"{'it loads if it can' if rejected == 1 else 'the ones that can load now do'} "
+                 "(the rows loaded then are left as they are)"]
     reports = []
     file_id = con.execute("SELECT coalesce(max(file_id), 0) + 1 FROM files").fetchall()[0][0]
     for sheet, kind, table, cols, shape in file_pieces(con, path, encoding, fmt, mapping):

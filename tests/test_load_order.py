@@ -31,7 +31,7 @@ def test_a_file_whose_rows_were_rejected_loads_again_once_they_can_load(make_db,
     (second,) = ingest(con, [path])
     assert second.skipped is None
     assert (second.rows_read, second.rows_loaded, second.rows_rejected) == (1, 1, 0)   # the rejected row only
-    assert any(n.startswith("loaded before, when 1 of its rows were rejected: those rows were read again")
+    assert any(n.startswith("loaded before, when 1 of its rows was rejected: that row was read again")
                for n in second.notes)
     assert con.execute("SELECT department FROM requisitions WHERE requisition_id = 'R1'").fetchone() == ("Sales",)
     assert con.execute("SELECT client, requisition_id FROM requisitions ORDER BY 1").fetchall() == [
