@@ -10,10 +10,12 @@ it reads, and the SQL that maps its columns. A file loads by itself with what it
 it, the way Lever's JSON lookups work; a lookup table alone is "read with the file that needs it".
 Rules every table follows:
 - a row the connector marks deleted (`_fivetran_deleted` true, Airbyte's `_ab_cdc_deleted_at`,
-  Greenhouse's own `is_deleted`) is not data: it is skipped and counted in the report. Deleted rows
-  of a link table (`job_department`, `hiring_team`, ...) are links that no longer hold. Names are
-  still taken from deleted name rows (a stage removed from a job still names the history that
-  entered it);
+  Greenhouse's own `is_deleted`) is not data: the rule is applied once, where a table is staged
+  (`live_rows`, in `pieces`: the file and every sibling table it reads), so no build reads such a
+  row, and the file's report counts the rows it skipped. Deleted rows of a link table
+  (`job_department`, `hiring_team`, `application`, ...) are links that no longer hold. A table of
+  names (`Table.names`: users, department, source, stage, archive_reason, job_stage) keeps its
+  deleted rows: a stage removed from a job still names the history that entered it;
 - personal columns (the candidate's `name`, e-mails) are never selected, and the report says so.
 
 Greenhouse (Fivetran's schema, as in its dbt package `fivetran/dbt_greenhouse_source`):
@@ -24,10 +26,14 @@ Greenhouse (Fivetran's schema, as in its dbt package `fivetran/dbt_greenhouse_so
   the table has that column) named by `users` (or `user`), else by user id.
 - `application` -> applications: requisition from `job_application` (required), source named by
   `source` when beside it; prospects are skipped and counted, as in Harvest.
-- `application_history` (+ `job_stage`) -> stage events: `shapes.GREENHOUSE_HISTORY`.
+- `application_history` (+ `job_stage`, or Harvest's `job_stages.json`) -> stage events: the SQL of
+  `shapes.GREENHOUSE_HISTORY`, reported under its name.
 - `scheduled_interview` -> an `interviewed` event at its `start`, only for applications that have
-  no `application_history` rows: where the history exists it already says when the application
-  reached its interview stages, and an interview from another source would move that date.
+  no stage history: no `application_history` rows beside it, and none stored by an earlier load
+  (an incremental sync brings interviews without the history loaded before; stored events from
+  application_history or application_stages count, the client's own when `pieces` is told the
+  client). Where the history exists it already says when the application reached its interview
+  stages, and an interview from another source would move that date.
 - `offer` -> an `offered` event per application at its earliest offer's `sent_at` (else
   `created_at`): an offer is a dated fact the stage history may lack (offers are often made
   without moving the application into an "Offer" stage); superseded (`deprecated`) versions count
@@ -39,18 +45,24 @@ Lever (Fivetran's schema, `fivetran/dbt_lever_source`), the same rules as `lever
   `requisition` (`requisition_posting`) else the applications' `posting_hiring_manager_id`, named
   by `user`/`users`);
 - `opportunity` -> applications (posting from `application`, required) and, for an archived one, an
-  event named by the `archive_reason` text at `archived_at`;
-- `opportunity_stage_history` -> stage events named by `stage`.
+  event named by the `archive_reason` text at `archived_at`: the rows are handed to `lever.py` as
+  Lever's opportunity objects (their applications the earliest created first) and mapped by its
+  `opportunity_tables`, so the rules are written once; an opportunity on more than one posting is
+  loaded on its first application's posting, and the report names it (`lever.py` says why);
+- `opportunity_stage_history` -> stage events named by `stage`, by `lever.stage_event`.
 
 **Record streams** (JSON Lines): Airbyte's messages `{"type": "RECORD", "record": {"stream", "data",
 "emitted_at"}}` (and the bare `{"stream", "data"}` records of its test files) and Singer's
 `{"type": "RECORD", "stream", "record"}`; SCHEMA, STATE and LOG messages are skipped. Records are
-grouped by stream and handed to the vendor's JSON code: Airbyte's source-greenhouse streams
+grouped by stream, each stream's ATS told by its name and its records' fields (a file may hold
+both connectors' streams; both have `applications`, told apart record by record), and handed to
+the vendor's JSON code: Airbyte's source-greenhouse streams
 (`jobs`, `applications`, Harvest objects) to `harvest.py`, plus its `interviews` /
 `applications_interviews` and `offers` as interviewed and offered events (Harvest v1 holds no
 stage history, so nothing covers them); source-lever-hiring streams (`opportunities`,
 `applications`, `postings`, `stages`, `archive_reasons`) to `lever.py`, its lookups taken from the
-same file's streams. Row numbers are the file's line numbers.
+same file's streams. A stream this version takes nothing from is named in the report. Row numbers
+are the file's line numbers.
 """
 from __future__ import annotations
 
@@ -62,7 +74,8 @@ from typing import Callable
 import pyarrow as pa
 
 from loaders import harvest, lever
-from loaders.shapes import ShapeError
+from loaders.parse import sql_text
+from loaders.shapes import GREENHOUSE_HISTORY, GREENHOUSE_JOB_STAGE, GREENHOUSE_STAGES, ShapeError, stage_sql
 from loaders.template import is_personal, unique_headers
 from loaders.vendor_json import JsonError, text_table
 
@@ -81,20 +94,52 @@ class Table:
     kind: str | None = None        # the template table it fills (None: a lookup)
     needs: tuple[str, ...] = ()    # sibling tables it cannot do without
     uses: tuple[str, ...] = ()     # sibling tables it reads when present
-    build: Callable | None = None  # (Sql) -> [(kind, select, source_names)]
+    build: Callable | None = None  # (Sql) -> [(kind, select SQL or Arrow table, source_names)]
     aliases: tuple[str, ...] = ()  # other file names for the same table (Fivetran renamed user to users)
+    names: bool = False            # a table of names: its deleted rows still name what they named
+    title: str | None = None       # what the load report calls it, when not "<vendor> connector <name>"
+    json: Callable | None = None   # (path) -> Arrow table: the vendor's JSON export of the same table
 
     @property
     def label(self) -> str:
-        return f"{'Greenhouse' if self.vendor == 'greenhouse' else 'Lever'} connector {self.name}"
+        return self.title or f"{'Greenhouse' if self.vendor == 'greenhouse' else 'Lever'} connector {self.name}"
+
+
+def deleted_sql(columns, alias: str) -> str:
+    """SQL: whether a row of a staged table with `columns` is one the connector marks deleted."""
+    flags = [f"lower(trim({alias}.{c})) IN ('true', 't', '1')" for c in ("fivetran_deleted", "is_deleted")
+             if c in columns]
+    if "ab_cdc_deleted_at" in columns:
+        flags.append(f"nullif(trim({alias}.ab_cdc_deleted_at), '') IS NOT NULL")
+    return "coalesce(" + " OR ".join(flags) + ", false)" if flags else "false"
+
+
+def live_rows(con, staged: str, table: Table, columns) -> tuple[str, int]:
+    """The deleted-row rule, applied where a connector table is staged: (a view of `staged`
+    without the rows the connector marks deleted, how many it left out). A table of names keeps
+    them (a stage removed from a job still names the history that entered it): (`staged`, 0)."""
+    where = deleted_sql(columns, "x")
+    if table.names or where == "false":
+        return staged, 0
+    view = f"{staged}_live"
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT * FROM {staged} x WHERE NOT {where}")
+    return view, con.execute(f"SELECT count(*) FROM {staged} x WHERE {where}").fetchall()[0][0]
 
 
 @dataclass
 class Sql:
-    """The staged tables a `Table.build` reads: their SQL names and columns."""
+    """The staged tables a `Table.build` reads (the rows the connector marks deleted already left
+    out): their SQL names and columns, and the connection for a build that maps rows in Python."""
     tables: dict          # connector table name -> staged table
     columns: dict         # connector table name -> its normalised columns
-    notes: list = field(default_factory=list)
+    con: object = None
+    client: str | None = None   # the client the file is loaded for, when the caller knows it
+    notes: list = field(default_factory=list)   # (key, SQL counting rows, text) or a note's text
+
+    def rows(self, sql: str) -> list[dict]:
+        cur = self.con.execute(sql)
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, r)) for r in cur.fetchall()]
 
     def has(self, table: str, column: str | None = None) -> bool:
         return table in self.tables and (column is None or column in self.columns[table])
@@ -102,14 +147,6 @@ class Sql:
     def col(self, table: str, column: str, alias: str) -> str:
         """`alias.column` when the staged table has it, else NULL (older syncs lack newer columns)."""
         return f'{alias}."{column}"' if self.has(table, column) else "NULL::VARCHAR"
-
-    def deleted(self, table: str, alias: str) -> str:
-        """SQL: whether a row is one the connector marks deleted."""
-        flags = [f"lower(trim({self.col(table, c, alias)})) IN ('true', 't', '1')"
-                 for c in ("fivetran_deleted", "is_deleted") if self.has(table, c)]
-        if self.has(table, "ab_cdc_deleted_at"):
-            flags.append(f"nullif(trim({alias}.ab_cdc_deleted_at), '') IS NOT NULL")
-        return "coalesce(" + " OR ".join(flags) + ", false)" if flags else "false"
 
     def user_name(self, alias: str) -> str:
         """A user's name from `users` (Greenhouse: first and last name; Lever: name), else its id."""
@@ -139,7 +176,7 @@ def _gh_job(s: Sql):
     if s.has("job_department") and s.has("department"):
         joins.append(f"""LEFT JOIN (SELECT trim(jd.job_id) AS job_id, arg_min(d.name, jd.__row) AS name
                     FROM {s.tables['job_department']} jd JOIN {s.tables['department']} d ON trim(d.id) = trim(jd.department_id)
-                    WHERE NOT {s.deleted('job_department', 'jd')} GROUP BY ALL) dep ON dep.job_id = trim(j.id)""")
+                    GROUP BY ALL) dep ON dep.job_id = trim(j.id)""")
         dept = "dep.name"
     people = {}
     if s.has("hiring_team"):
@@ -147,8 +184,7 @@ def _gh_job(s: Sql):
         first = f"(NOT coalesce(lower(trim({s.col('hiring_team', 'responsible', 'h')})) IN ('true', 't', '1'), false), h.__row)"
         for role, alias in (("hiring_managers", "hm"), ("recruiters", "rc")):
             joins.append(f"""LEFT JOIN (SELECT trim(h.job_id) AS job_id, arg_min(trim(h.user_id), {first}) AS user_id
-                        FROM {s.tables['hiring_team']} h WHERE lower(trim(h.role)) = '{role}'
-                        AND NOT {s.deleted('hiring_team', 'h')} GROUP BY ALL) {alias} ON {alias}.job_id = trim(j.id)""")
+                        FROM {s.tables['hiring_team']} h WHERE lower(trim(h.role)) = '{role}' GROUP BY ALL) {alias} ON {alias}.job_id = trim(j.id)""")
             join, name = s.named_user(f"{alias}.user_id", f"{alias}_u")
             joins.append(join)
             people[alias] = name
@@ -158,7 +194,7 @@ def _gh_job(s: Sql):
                     {people.get('hm', 'NULL::VARCHAR')} AS hiring_manager, {people.get('rc', 'NULL::VARCHAR')} AS recruiter,
                     coalesce({_t(s.col(t, 'opened_at', 'j'))}, j.created_at) AS opened_at, {closed} AS closed_at,
                     j.status, {s.col(t, 'requisition_id', 'j')} AS requisition_code
-                 FROM {j} j {' '.join(joins)} WHERE NOT {s.deleted(t, 'j')}"""
+                 FROM {j} j {' '.join(joins)}"""
     return [("requisitions", select, {"requisition_id": "id", "title": "name", "opened_at": "opened_at / created_at",
                                        "closed_at": "closed_at / updated_at"})]
 
@@ -176,26 +212,32 @@ def _gh_application(s: Sql):
                     CASE WHEN lower(trim(a.status)) = 'in_process' THEN 'active' ELSE a.status END AS status
                  FROM {a} a
                  LEFT JOIN (SELECT trim(application_id) AS application_id, arg_min(job_id, __row) AS job_id
-                            FROM {s.tables['job_application']} x WHERE NOT {s.deleted('job_application', 'x')}
-                            GROUP BY ALL) ja ON ja.application_id = trim(a.id)
+                            FROM {s.tables['job_application']} x GROUP BY ALL) ja ON ja.application_id = trim(a.id)
                  {join}
-                 WHERE NOT {s.deleted(t, 'a')} AND NOT coalesce({prospect}, false)"""
-    s.notes.append(("prospects", f"SELECT count(*) FROM {a} a WHERE NOT {s.deleted(t, 'a')} AND {prospect}",
+                 WHERE NOT coalesce({prospect}, false)"""
+    s.notes.append(("prospects", f"SELECT count(*) FROM {a} a WHERE {prospect}",
                     "{} prospect(s) skipped: not applications to a requisition"))
     return [("applications", select, {"application_id": "id", "requisition_id": "job_application.job_id",
                                        "source": "source_id"})]
 
 
 def _gh_interviews(s: Sql):
-    i, t = s.tables["scheduled_interview"], "scheduled_interview"
+    i = s.tables["scheduled_interview"]
     start = 'i."start"'   # (a keyword in SQL)
-    live = f"NOT {s.deleted(t, 'i')} AND {_t(start)} IS NOT NULL"
-    covered = "false"
+    live = f"{_t(start)} IS NOT NULL"
+    # A stage history beside it (this sync's application_history) or stored by an earlier load (an
+    # incremental sync brings interviews without the history it loaded before), the client's own
+    # when the caller names the client.
+    histories = ", ".join(sql_text(name) for name in HISTORIES)
+    mine = f"AND e.client = {sql_text(s.client)}" if s.client else ""
+    covered = (f"""trim(i.application_id) IN (SELECT e.application_id FROM stage_events e JOIN files f
+                   ON f.file_id = e.file_id WHERE f.format IN ({histories}) {mine})""")
     if s.has("application_history"):
-        covered = (f"trim(i.application_id) IN (SELECT trim(application_id) FROM {s.tables['application_history']})")
-        s.notes.append(("covered", f"SELECT count(*) FROM {i} i WHERE {live} AND {covered}",
-                        "{} scheduled interview(s) of applications with an application_history not loaded: "
-                        "their history says when they reached each stage"))
+        covered += f" OR trim(i.application_id) IN (SELECT trim(application_id) FROM {s.tables['application_history']})"
+    covered = f"({covered})"
+    s.notes.append(("covered", f"SELECT count(*) FROM {i} i WHERE {live} AND {covered}",
+                    "{} scheduled interview(s) not loaded: their applications have a stage history "
+                    "(application_history, beside this file or loaded before), which says when they reached each stage"))
     # Two interviews of one application at the same time (a panel) are one event.
     select = f"""SELECT min(i.__row) AS __row, trim(i.application_id) AS application_id, 'interviewed' AS stage,
                     trim({start}) AS entered_at, list(trim(i.id) ORDER BY i.__row)[1] AS scheduled_interview_id
@@ -203,12 +245,22 @@ def _gh_interviews(s: Sql):
     return [("stage_events", select, {"application_id": "application_id", "entered_at": "start"})]
 
 
+def _gh_history(s: Sql):
+    """application_history named by job_stage: `shapes.GREENHOUSE_HISTORY`."""
+    return [("stage_events", stage_sql(GREENHOUSE_HISTORY, s.tables["application_history"], s.tables["job_stage"]),
+             GREENHOUSE_HISTORY.source_names)]
+
+
+# The shapes whose stage events are an application's stage history (as the load report names them).
+HISTORIES = (GREENHOUSE_HISTORY.name, GREENHOUSE_STAGES.name)
+
+
 def _gh_offers(s: Sql):
     o, t = s.tables["offer"], "offer"
     when = f"coalesce({_t(s.col(t, 'sent_at', 'o'))}, {_t(s.col(t, 'created_at', 'o'))})"
     select = f"""SELECT arg_min(o.__row, {when}) AS __row, trim(o.application_id) AS application_id, 'offered' AS stage,
                     min({when}) AS entered_at, arg_min(trim(o.id), {when}) AS offer_id
-                 FROM {o} o WHERE NOT {s.deleted(t, 'o')} AND {when} IS NOT NULL GROUP BY ALL"""
+                 FROM {o} o WHERE {when} IS NOT NULL GROUP BY ALL"""
     return [("stage_events", select, {"application_id": "application_id", "entered_at": "sent_at / created_at"})]
 
 
@@ -221,7 +273,6 @@ def _lv_posting(s: Sql):
         joins.append(f"""LEFT JOIN (SELECT trim(rp.posting_id) AS posting_id, arg_min(r.hiring_manager_id, rp.__row) AS hm,
                         arg_min(r.requisition_code, rp.__row) AS code
                     FROM {s.tables['requisition_posting']} rp JOIN {s.tables['requisition']} r ON trim(r.id) = trim(rp.requisition_id)
-                    WHERE NOT {s.deleted('requisition_posting', 'rp')} AND NOT {s.deleted('requisition', 'r')}
                     GROUP BY ALL) req ON req.posting_id = trim(p.id)""")
         hm.append(_t("req.hm"))
     if s.has("application", "posting_hiring_manager_id"):
@@ -240,35 +291,46 @@ def _lv_posting(s: Sql):
                     coalesce({_t(s.col(t, 'categories_department', 'p'))}, {_t(s.col(t, 'categories_team', 'p'))}) AS department,
                     {hm_name} AS hiring_manager, {owner} AS recruiter, p.created_at AS opened_at, {closed} AS closed_at,
                     p.state AS status, {code} AS requisition_code
-                 FROM {p} p {' '.join(joins)} WHERE NOT {s.deleted(t, 'p')}"""
+                 FROM {p} p {' '.join(joins)}"""
     return [("requisitions", select, {"requisition_id": "id", "title": "text", "department": "categories_department",
                                        "opened_at": "created_at", "closed_at": "updated_at", "status": "state"})]
 
 
 def _lv_opportunity(s: Sql):
-    o, t = s.tables["opportunity"], "opportunity"
-    apps = f"""SELECT o.__row, o.id AS application_id, a.posting_id AS requisition_id, o.contact AS candidate_id,
-                  o.origin AS source, o.created_at AS applied_at
-               FROM {o} o LEFT JOIN (SELECT trim(opportunity_id) AS opportunity_id, arg_min(posting_id, __row) AS posting_id
-                                     FROM {s.tables['application']} GROUP BY ALL) a ON a.opportunity_id = trim(o.id)
-               WHERE NOT {s.deleted(t, 'o')}"""
-    events = f"""SELECT o.__row, o.id AS application_id, coalesce(r.text, o.archived_reason_id) AS stage,
-                    o.archived_at AS entered_at
-                 FROM {o} o LEFT JOIN {s.tables['archive_reason']} r ON trim(r.id) = trim(o.archived_reason_id)
-                 WHERE NOT {s.deleted(t, 'o')} AND {_t('o.archived_at')} IS NOT NULL"""
-    return [("applications", apps, {"application_id": "id", "requisition_id": "application.posting_id",
-                                     "candidate_id": "contact", "source": "origin", "applied_at": "created_at"}),
-            ("stage_events", events, {"application_id": "id", "stage": "archived_reason_id",
-                                       "entered_at": "archived_at"})]
+    """Opportunity rows as Lever's opportunity objects, mapped by `lever.opportunity_tables` (the
+    rules written once for Lever's JSON and its connector): its applications, the earliest created
+    first, name its posting."""
+    o, a, t = s.tables["opportunity"], s.tables["application"], "opportunity"
+    rows = s.rows(f"""SELECT o.__row, o.id, o.contact, o.origin, o.created_at, {_t(s.col(t, 'archived_at', 'o'))} AS archived_at,
+                        {s.col(t, 'archived_reason_id', 'o')} AS archived_reason_id,
+                        list(trim(a.id) ORDER BY {s.col('application', 'created_at', 'a')}, a.__row)
+                            FILTER (WHERE a.id IS NOT NULL) AS applications
+                     FROM {o} o LEFT JOIN {a} a ON trim(a.opportunity_id) = trim(o.id)
+                     GROUP BY ALL ORDER BY o.__row""")
+    items = [{"id": r["id"], "contact": r["contact"], "origin": r["origin"], "createdAt": r["created_at"],
+              "applications": r["applications"] or [],
+              "archived": {"reason": r["archived_reason_id"], "archivedAt": r["archived_at"]}} for r in rows]
+    postings = {r["id"]: r["posting_id"] for r in s.rows(f"SELECT trim(id) AS id, posting_id FROM {a}")}
+    reasons = {r["id"]: r["text"] for r in s.rows(f"SELECT trim(id) AS id, text FROM {s.tables['archive_reason']}")}
+    ((_, apps), (_, events)), notes = lever.opportunity_tables(items, {}, reasons, postings)
+    s.notes.extend(notes)
+    numbers = [r["__row"] for r in rows]
+    return [("applications", renumber(apps, numbers), {"application_id": "id", "requisition_id": "application.posting_id",
+                                                         "candidate_id": "contact", "source": "origin",
+                                                         "applied_at": "created_at"}),
+            ("stage_events", renumber(events, numbers), {"application_id": "id", "stage": "archived_reason_id",
+                                                           "entered_at": "archived_at"})]
 
 
 def _lv_history(s: Sql):
-    h = s.tables["opportunity_stage_history"]
-    select = f"""SELECT h.__row, h.opportunity_id AS application_id, coalesce(st.text, h.stage_id) AS stage,
-                    h.updated_at AS entered_at, h.stage_id
-                 FROM {h} h LEFT JOIN {s.tables['stage']} st ON trim(st.id) = trim(h.stage_id)"""
-    return [("stage_events", select, {"application_id": "opportunity_id", "stage": "stage_id",
-                                       "entered_at": "updated_at"})]
+    """Stage changes, one a row, mapped by `lever.stage_event` and named by the stage table."""
+    stages = {r["id"]: r["text"] for r in s.rows(f"SELECT trim(id) AS id, text FROM {s.tables['stage']}")}
+    rows = s.rows(f"SELECT __row, opportunity_id, stage_id, updated_at FROM {s.tables['opportunity_stage_history']} "
+                  "ORDER BY __row")
+    events = [lever.stage_event(r["__row"], r["opportunity_id"], {"toStageId": r["stage_id"], "updatedAt": r["updated_at"]},
+                                stages) for r in rows]
+    return [("stage_events", text_table(events, lever.EVENT_COLUMNS),
+             {"application_id": "opportunity_id", "stage": "stage_id", "entered_at": "updated_at"})]
 
 
 TABLES = (
@@ -279,14 +341,18 @@ TABLES = (
           "applications", needs=("job_application",), uses=("source",), build=_gh_application),
     Table("greenhouse", "scheduled_interview", ("id", "application_id", "start", "interview_id", "status"),
           "stage_events", uses=("application_history",), build=_gh_interviews),
+    Table("greenhouse", "application_history", GREENHOUSE_HISTORY.signature, "stage_events", needs=("job_stage",),
+          build=_gh_history, title=GREENHOUSE_HISTORY.name),
     Table("greenhouse", "offer", ("id", "application_id", "status", "sent_at", "starts_at"), "stage_events",
           build=_gh_offers),
     Table("greenhouse", "job_application", ("application_id", "job_id")),
     Table("greenhouse", "job_department", ("department_id", "job_id")),
-    Table("greenhouse", "department", ("id", "name", "parent_id")),
+    Table("greenhouse", "department", ("id", "name", "parent_id"), names=True),
     Table("greenhouse", "hiring_team", ("job_id", "role", "user_id")),
-    Table("greenhouse", "users", ("id", "first_name", "last_name", "site_admin"), aliases=("user",)),
-    Table("greenhouse", "source", ("id", "name", "source_type_id")),
+    Table("greenhouse", "users", ("id", "first_name", "last_name", "site_admin"), aliases=("user",), names=True),
+    Table("greenhouse", "source", ("id", "name", "source_type_id"), names=True),
+    # Read beside application_history only (a file of it alone is `shapes.GREENHOUSE_JOB_STAGE`).
+    Table("greenhouse", "job_stage", GREENHOUSE_JOB_STAGE.signature, names=True, json=harvest.job_stages),
     # Lever
     Table("lever", "posting", ("id", "text", "state", "categories_team", "created_at"), "requisitions",
           uses=("requisition", "requisition_posting", "application", "users"), build=_lv_posting),
@@ -297,13 +363,11 @@ TABLES = (
     Table("lever", "application", ("id", "opportunity_id", "posting_id")),
     Table("lever", "requisition", ("id", "requisition_code", "hiring_manager_id", "headcount_total")),
     Table("lever", "requisition_posting", ("posting_id", "requisition_id")),
-    Table("lever", "users", ("id", "name", "access_role"), aliases=("user",)),
+    Table("lever", "users", ("id", "name", "access_role"), aliases=("user",), names=True),
     # Read by name only: both are (id, text).
-    Table("lever", "stage", ("id", "text")),
-    Table("lever", "archive_reason", ("id", "text")),
+    Table("lever", "stage", ("id", "text"), names=True),
+    Table("lever", "archive_reason", ("id", "text"), names=True),
 )
-# A sibling table the Greenhouse loaders read that is another module's shape.
-_HISTORY = Table("greenhouse", "application_history", ("application_id", "updated_at", "new_stage_id", "new_status"))
 
 
 def detect(headers: list[str], fmt: str, name: str = "") -> Table | None:
@@ -321,69 +385,93 @@ def _stem(name: str) -> str:
     """A table file's name as the connector's table name: `job_stage.csv`, `JOB_STAGE.parquet`,
     `greenhouse.job_stage.csv`, `users (1).csv` -> job_stage, users."""
     stem = Path(name).name.lower().split(" ")[0].split("(")[0]
-    for suffix in (".csv", ".parquet", ".tsv", ".txt"):
+    for suffix in (".csv", ".parquet", ".tsv", ".txt", ".json"):
         stem = stem.removesuffix(suffix)
     return stem.rsplit(".", 1)[-1].strip("_- ")
 
 
 def _find(folder: Path, table: Table, vendor: str, headers_of) -> Path | None:
-    """The sibling file holding `table`: named after it (or its alias), else the one file whose
-    headers are its signature."""
+    """The sibling file holding `table`: named after it (or its alias; its vendor's JSON export
+    too, when it has one), else the one file whose headers are its signature."""
     files = [p for p in sorted(folder.iterdir()) if p.is_file() and p.suffix.lower() in (".csv", PARQUET, ".tsv")]
+    jsons = [p for p in sorted(folder.iterdir()) if table.json and p.is_file() and p.suffix.lower() == ".json"]
     names = (table.name, *table.aliases)
-    named = [p for p in files if _stem(p.name) in names or _stem(p.name).rstrip("s") in names]
+    named = [p for p in files + jsons if _stem(p.name) in names or _stem(p.name).rstrip("s") in names]
     if named:
         return named[0]
-    if table is not _HISTORY and any(t.signature == table.signature for t in TABLES if t is not table):
+    if any(t.signature == table.signature for t in TABLES if t is not table):
         return None
     fits = [p for p in files if set(table.signature) <= set(headers_of(p))]
     return fits[0] if len(fits) == 1 else None
 
 
 def _lookup_table(vendor: str, name: str) -> Table:
-    return _HISTORY if name == "application_history" else next(t for t in TABLES if t.vendor == vendor and t.name == name)
+    return next(t for t in TABLES if t.vendor == vendor and t.name == name)
 
 
-def pieces(con, path: Path, table: Table, staged: str, cols: list[str], stage, drop, headers_of):
+def pieces(con, path: Path, table: Table, staged: str, cols: list[str], stage, drop, headers_of,
+           client: str | None = None):
     """The template tables a connector table file gives: (kind, staged table, columns, source
     names, notes) for each, built from the file (staged as `staged`, columns `cols`) and the
     sibling tables it reads: `stage(path, name)` stages a sibling and returns its columns,
     `drop(name)` drops it, `headers_of(path)` reads a file's headers. A lookup table gives nothing.
-    Raises ShapeError when a sibling it needs is missing."""
+    The deleted-row rule (`live_rows`) is applied here, once, to the file and to every sibling;
+    the notes count the file's rows it left out. `client`: the client the file is loaded for, when
+    known (stored rows consulted are then that client's). Raises ShapeError when a sibling it needs
+    is missing."""
     if table.build is None:
         return []
-    tables, columns = {table.name: staged}, {table.name: cols}
+    main, deleted = live_rows(con, staged, table, cols)
+    tables, columns, siblings, views = {table.name: main}, {table.name: cols}, [], [main]
     for i, need in enumerate(table.needs + table.uses):
-        sibling = _find(path.parent, _lookup_table(table.vendor, need), table.vendor, headers_of)
+        lookup = _lookup_table(table.vendor, need)
+        sibling = _find(path.parent, lookup, table.vendor, headers_of)
         if sibling is None:
             if need in table.needs:
                 raise ShapeError(f"{path}: the {table.label} table needs the connector's {need} table beside it "
-                                 f"({need}.csv or {need}.parquet, from the same sync); add it and load again")
+                                 f"({need}.csv or {need}.parquet, from the same sync"
+                                 + (f"; or the vendor's {need}s.json" if lookup.json else "") + "); add it and load again")
             continue
-        tables[need] = f"__conn_lookup{i}"
-        columns[need] = stage(sibling, tables[need])
-    s = Sql(tables, columns)
+        name = f"__conn_lookup{i}"
+        siblings.append(name)
+        if sibling.suffix.lower() == ".json":
+            con.register(f"{name}_arrow", lookup.json(sibling))
+            con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {name}_arrow")
+            con.unregister(f"{name}_arrow")
+            columns[need] = [r[0] for r in con.execute(f"DESCRIBE {name}").fetchall() if r[0] != "__row"]
+        else:
+            columns[need] = stage(sibling, name)
+        tables[need], _ = live_rows(con, name, lookup, columns[need])
+        views.append(tables[need])
+    s = Sql(tables, columns, con=con, client=client)
     built = table.build(s)
     notes = []
-    deleted = con.execute(f"SELECT count(*) FROM {staged} x WHERE {s.deleted(table.name, 'x')}").fetchall()[0][0]
     if deleted:
         notes.append(f"{deleted} row(s) the connector marks deleted skipped: they are no longer data")
     personal = [c for c in cols if is_personal(c)] if table.kind == "applications" else []
     if personal:
         notes.append(f"personal data not stored: column(s) {', '.join(personal)}")
-    for _, sql, text in s.notes:
-        n = con.execute(sql).fetchall()[0][0]
-        if n:
-            notes.append(text.format(n))
+    for note in s.notes:
+        if isinstance(note, str):
+            notes.append(note)
+        elif n := con.execute(note[1]).fetchall()[0][0]:
+            notes.append(note[2].format(n))
     out = []
     for n, (kind, select, names) in enumerate(built):
         name = f"__conn{n}"
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {select}")
+        if isinstance(select, pa.Table):   # a build that maps rows in Python (Lever's rules, in lever.py)
+            con.register(f"{name}_arrow", select)
+            con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {name}_arrow")
+            con.unregister(f"{name}_arrow")
+        else:
+            con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {select}")
         out_cols = [r[0] for r in con.execute(f"DESCRIBE {name}").fetchall() if r[0] != "__row"]
         out.append((kind, name, out_cols, names, notes))
-    for name in tables.values():
-        if name != staged:
-            drop(name)
+    for view in views:
+        if view.endswith("_live"):
+            con.execute(f"DROP VIEW IF EXISTS {view}")
+    for name in siblings:
+        drop(name)
     return out
 
 
@@ -415,8 +503,8 @@ def parquet_headers(con, path: Path) -> list[str]:
 def unrecognised_hint(fmt: str) -> str:
     """What to tell someone whose file no format recognised: auto already tried every vendor, so
     naming one (`--format greenhouse`) would not help; after `--format X`, say what X reads."""
-    reads = {"greenhouse": "Greenhouse's application_stages and application_history exports, Harvest JSON, and "
-                           "its connector tables (" + ", ".join(t.name for t in TABLES if t.vendor == "greenhouse") + ")",
+    reads = {"greenhouse": "Greenhouse's application_stages export, Harvest JSON, and its connector tables ("
+                           + ", ".join(t.name for t in TABLES if t.vendor == "greenhouse") + ")",
              "lever": "Lever's API JSON and its connector tables (" + ", ".join(
                  t.name for t in TABLES if t.vendor == "lever") + ")",
              "bullhorn": "Bullhorn's REST JSON and DataLoader CSV files named after their entity (JobOrder.csv, "
@@ -539,57 +627,80 @@ GREENHOUSE_STREAMS = {"jobs", "applications", "interviews", "applications_interv
 LEVER_STREAMS = {"opportunities", "postings"} | set(lever.LOOKUPS)
 
 
-def _vendor(streams: dict) -> str | None:
-    """Which ATS a connector's streams come from, by their objects' fields."""
-    def first(name):
-        items = streams.get(name, ([], []))[0]
-        return items[0] if items else {}
-    if "stageChanges" in first("opportunities") or "opportunityId" in first("applications") or "postings" in streams:
-        return "lever"
-    if "hiring_team" in first("jobs") or "candidate_id" in first("applications") or "jobs" in first("applications"):
+def _vendor_of(stream: str, obj: dict) -> str | None:
+    """Which ATS a stream's record comes from, by the stream's name and the record's fields (both
+    connectors have `applications`; Lever's `interviews` and `offers` name no application_id)."""
+    if stream == "applications":
+        return "lever" if "opportunityId" in obj else "greenhouse" if {"candidate_id", "jobs"} & set(obj) else None
+    if stream in ("interviews", "applications_interviews", "offers"):
+        return "greenhouse" if "application_id" in obj else None
+    if stream == "jobs":
         return "greenhouse"
-    return None
+    return "lever" if stream in LEVER_STREAMS else None
+
+
+def _by_vendor(streams: dict) -> dict:
+    """The streams of each ATS: vendor -> {stream: (objects, line numbers)}; a file may hold both
+    connectors' records (an `applications` stream of both is parted record by record)."""
+    out = {}
+    for name, (items, rows) in streams.items():
+        for item, row in zip(items, rows):
+            vendor = _vendor_of(name, item) if name == "applications" else _vendor_of(name, items[0])
+            got = out.setdefault(vendor, {}).setdefault(name, ([], []))
+            got[0].append(item)
+            got[1].append(row)
+    return out
+
+
+VENDOR_NAMES = {"greenhouse": "Greenhouse", "lever": "Lever"}
 
 
 def stream_pieces(path: Path, records: Records, fmt: str):
     """The template tables of a connector's message stream: [(shape name, [(kind, Arrow table)],
-    notes, source names)], one entry per stream that carries data; streams with nothing for the
-    model are named in a note (or as a skipped entry with no tables)."""
-    streams, vendor = records.streams, _vendor(records.streams)
+    notes, source names)], one entry per stream that carries data. Each stream is read as its
+    ATS's (a file may hold Greenhouse's and Lever's); streams this version takes nothing from,
+    and another ATS's streams when `--format` names one, are named in a note."""
+    by_vendor = _by_vendor(records.streams)
     head = f"{records.protocol} stream"
     skipped = [f"{n} {kind} message(s) skipped (not records)" for kind, n in sorted(records.skipped.items())]
-    out, unused = [], []
-    if vendor == "greenhouse" and fmt in ("auto", harvest.FORMAT):
-        # Airbyte lists scheduled interviews twice (`interviews` and per application): read one.
-        twice = {"applications_interviews"} if "interviews" in streams else set()
-        for name in sorted(streams):
-            items, rows = streams[name]
-            if name in ("jobs", "applications"):
-                fake = path.with_name(f"{name}.json")   # harvest recognises its objects by kind
-                tables, notes = harvest.tables(fake, items)
-                out.append((f"{head} {name} (Greenhouse Harvest {name})",
-                            [(k, renumber(t, rows)) for k, t in tables], notes, {}))
-            elif name in ("interviews", "applications_interviews", "offers") and name not in twice:
-                out.append((f"{head} {name} (Greenhouse Harvest {name})", [("stage_events", renumber(
-                    _harvest_events(name, items), rows))], [], {"entered_at": "start" if name != "offers" else "sent_at"}))
-            else:
-                unused.append(name)
-    elif vendor == "lever" and fmt in ("auto", lever.FORMAT):
-        objects = {name: items for name, (items, _) in streams.items()}
-        for name in ("postings", "opportunities"):
-            if name in streams:
-                items, rows = streams[name]
-                tables, notes = lever.tables(path, items, kind=name, streams=objects)
-                out.append((f"{head} {name} (Lever {name})", [(k, renumber(t, rows)) for k, t in tables], notes, {}))
-        unused = [n for n in sorted(streams) if n not in ("postings", "opportunities") and n not in lever.LOOKUPS]
-    else:
-        raise JsonError(f"{path}: a {head} of {', '.join(sorted(streams)) or 'no records'}: this version reads "
-                        "Airbyte's and Singer's Greenhouse (jobs, applications, interviews, offers) and Lever "
+    out, unused, other = [], sorted(by_vendor.get(None, {})), []
+    read = {v: st for v, st in by_vendor.items() if v and fmt in ("auto", v)}
+    other = sorted(f"{n} ({VENDOR_NAMES[v]}'s)" for v, st in by_vendor.items() if v and v not in read for n in st)
+    if not read:
+        raise JsonError(f"{path}: a {head} of {', '.join(sorted(records.streams)) or 'no records'}: this version "
+                        "reads Airbyte's and Singer's Greenhouse (jobs, applications, interviews, offers) and Lever "
                         "(opportunities, applications, postings, stages, archive_reasons) streams"
                         + (f" (--format {fmt} was given)" if fmt != "auto" else ""))
-    notes = skipped + ([f"stream(s) {', '.join(unused)} not read: nothing in them for the metrics"] if unused else [])
+    streams = read.get("greenhouse", {})
+    # Airbyte lists scheduled interviews twice (`interviews` and per application): read one.
+    twice = {"applications_interviews"} if "interviews" in streams else set()
+    for name in sorted(streams):
+        items, rows = streams[name]
+        if name in ("jobs", "applications"):
+            fake = path.with_name(f"{name}.json")   # harvest recognises its objects by kind
+            tables, notes = harvest.tables(fake, items)
+            out.append((f"{head} {name} (Greenhouse Harvest {name})",
+                        [(k, renumber(t, rows)) for k, t in tables], notes, {}))
+        elif name not in twice:
+            out.append((f"{head} {name} (Greenhouse Harvest {name})", [("stage_events", renumber(
+                _harvest_events(name, items), rows))], [], {"entered_at": "start" if name != "offers" else "sent_at"}))
+        else:
+            unused.append(f"{name} (the same interviews as the interviews stream)")
+    streams = read.get("lever", {})
+    objects = {name: items for name, (items, _) in streams.items()}
+    for name in ("postings", "opportunities"):
+        if name in streams:
+            items, rows = streams[name]
+            tables, notes = lever.tables(path, items, kind=name, streams=objects)
+            out.append((f"{head} {name} (Lever {name})", [(k, renumber(t, rows)) for k, t in tables], notes, {}))
+    notes = skipped + ([f"stream(s) {', '.join(sorted(unused))} not read: this version takes nothing from them"]
+                       if unused else [])
+    if other:
+        notes.append(f"stream(s) {', '.join(other)} not read: --format {fmt} was given")
     if out:
         out[0] = (out[0][0], out[0][1], out[0][2] + notes, out[0][3])
+    else:
+        out.append((f"{head} lookups", [], notes, {}))
     return out
 
 

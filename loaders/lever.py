@@ -7,6 +7,11 @@ Lever names them (`opportunities.json`, `postings.json`, `applications.json`, `s
   date), so it stops awaiting a first submittal.
 - `opportunities` are the applications (candidate x posting; the posting comes from the
   opportunity's `applications` in `applications.json`): `id, contact, origin, createdAt`.
+  An opportunity on more than one posting (its `applications` name several) is loaded once, on
+  its first application's posting, and the report counts such opportunities and names them with
+  the postings they were not loaded on: Lever keeps one stage history per opportunity, not per
+  posting, so it cannot be split between them, and copying it to each would count one
+  candidate's submittal to several requisitions.
 - their `stageChanges [{toStageId, updatedAt}]` are the stage events, named by `stages.json`; a
   change going backwards or re-entering a stage is kept, and the first entry counts as reached.
 - archiving is not a stage change: `archived {reason, archivedAt}` becomes one more event whose
@@ -14,6 +19,10 @@ Lever names them (`opportunities.json`, `postings.json`, `applications.json`, `s
   decides what it means ("Hired" -> hired, others -> rejected or withdrawn); a reason it lacks is
   loaded as unmapped and reported, never guessed.
 All times are epoch milliseconds, which the shared parser reads as UTC instants.
+
+These rules are written once, here: `opportunity_tables` (an opportunity's application and its
+events) and `stage_event` (one stage change) also read the Lever connector's warehouse tables
+(`connectors.py` hands them their rows as Lever's objects).
 """
 from __future__ import annotations
 
@@ -115,20 +124,47 @@ def tables(path: Path, items: list[dict], kind: str | None = None,
         notes.append("no applications beside the opportunities: every opportunity's posting (its requisition) "
                      "comes from Lever's applications, so none could be loaded; add applications.json (Lever's "
                      "/opportunities/:id/applications, or the connector's applications stream) and load again")
-    apps, events = [], []
+    pieces, more = opportunity_tables(items, stages, reasons, postings)
+    return pieces, notes + more
+
+
+def stage_event(row: int, opportunity_id, change: dict, stages: dict) -> dict:
+    """The stage event of one stage change `{toStageId, updatedAt}`, named by `stages` (id -> text;
+    an id it lacks stays the stage word, loaded as unmapped)."""
+    stage_id = change.get("toStageId")
+    return {"__row": row, "application_id": opportunity_id, "stage": stages.get(str(stage_id).strip()) or stage_id,
+            "entered_at": change.get("updatedAt"), "stage_id": stage_id}
+
+
+EVENT_COLUMNS = ["application_id", "stage", "entered_at", "stage_id"]
+
+
+def opportunity_tables(items: list[dict], stages: dict, reasons: dict, postings: dict
+                       ) -> tuple[list[tuple[str, pa.Table]], list[str]]:
+    """Opportunities (Lever's objects) as applications and stage events, and notes: `stages` and
+    `reasons` name stage and archive reason ids, `postings` gives each application id's posting.
+    An opportunity on several postings is loaded on its first application's (the module's
+    docstring says why), and the note names it."""
+    apps, events, several = [], [], []
     for i, o in enumerate(items, start=1):
-        posting = next((postings[str(a)] for a in o.get("applications") or [] if str(a) in postings), None)
-        apps.append({"__row": i, "application_id": o.get("id"), "requisition_id": posting,
+        found = list(dict.fromkeys(postings[str(a)] for a in o.get("applications") or [] if str(a) in postings))
+        if len(found) > 1:
+            several.append(f"{o.get('id')} (not loaded on {', '.join(str(p) for p in found[1:])})")
+        apps.append({"__row": i, "application_id": o.get("id"), "requisition_id": found[0] if found else None,
                      "candidate_id": o.get("contact"), "source": o.get("origin"), "applied_at": o.get("createdAt")})
         for change in o.get("stageChanges") or []:
-            stage_id = change.get("toStageId")
-            events.append({"__row": i, "application_id": o.get("id"), "stage": stages.get(str(stage_id)) or stage_id,
-                           "entered_at": change.get("updatedAt"), "stage_id": stage_id})
+            events.append(stage_event(i, o.get("id"), change, stages))
         archived = o.get("archived") or {}
         if archived.get("archivedAt"):
+            # Archiving is not a stage change: the archive reason's words are the stage word.
             reason = archived.get("reason")
             events.append({"__row": i, "application_id": o.get("id"), "stage": reasons.get(str(reason)) or reason,
                            "entered_at": archived.get("archivedAt"), "stage_id": None})
+    notes = []
+    if several:
+        shown = several[:20] + ([f"and {len(several) - 20} more"] if len(several) > 20 else [])
+        notes.append(f"{len(several)} opportunity(ies) on more than one posting, each loaded once on its first "
+                     f"application's posting (Lever keeps one stage history per opportunity): {'; '.join(shown)}")
     return [("applications", text_table(apps, ["application_id", "requisition_id", "candidate_id", "source",
                                            "applied_at"])),
-            ("stage_events", text_table(events, ["application_id", "stage", "entered_at", "stage_id"]))], notes
+            ("stage_events", text_table(events, EVENT_COLUMNS))], notes

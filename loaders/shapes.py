@@ -13,6 +13,8 @@ Shapes supported here (JSON exports: `harvest.py` for Greenhouse Harvest, `bullh
 - Greenhouse `application_history` (warehouse event log): one row per stage change; stage names
   come from the `job_stage` export beside it (`job_stage.csv`, or Harvest's `job_stages.json`),
   and a terminal row has an empty stage and the outcome (`hired`, `rejected`) in `new_status`.
+  Its SQL is here (`stage_sql`); being a connector's table, it is read by `connectors.py` with the
+  others (the rows the connector marks deleted skipped and counted), not recognised by `detect`.
 - `tracker`: recruiters' tracker workbooks (requisition tracker, submittal log, commitments):
   `tracker.py`.
 - `mapped`: any other ATS's flat file (CSV or a workbook sheet), with a column mapping saved per
@@ -57,7 +59,9 @@ GREENHOUSE_HISTORY = Shape(
 # Read only beside application_history, for the stage names.
 GREENHOUSE_JOB_STAGE = Shape("greenhouse", "Greenhouse job_stage (stage names)", "", signature=("id", "job_id", "name"))
 
-SHAPES = (GREENHOUSE_STAGES, GREENHOUSE_HISTORY, GREENHOUSE_JOB_STAGE)
+# application_history is a connector's warehouse table: `connectors.py` reads it (with its job_stage)
+# as it reads the others, so that the rows the connector marks deleted are skipped and counted.
+SHAPES = (GREENHOUSE_STAGES, GREENHOUSE_JOB_STAGE)
 
 
 def detect(headers: list[str], fmt: str) -> list[Shape]:

@@ -98,8 +98,8 @@ def test_greenhouse_connector_folder_loads_auto_detected_with_the_hand_worked_nu
     # Deleted rows and prospects are not data, and the report counts them.
     assert "1 row(s) the connector marks deleted skipped: they are no longer data" in by_file["job.csv"].notes
     assert "1 prospect(s) skipped: not applications to a requisition" in by_file["application.csv"].notes
-    assert any("1 scheduled interview(s) of applications with an application_history not loaded" in n
-               for n in by_file["scheduled_interview.csv"].notes)
+    assert any(n.startswith("1 scheduled interview(s) not loaded: their applications have a stage history") for n
+               in by_file["scheduled_interview.csv"].notes)
     # Loading the same folder again changes nothing.
     again = ingest(con, [FIXTURES / "greenhouse_connector"], client="Acme")
     assert all(r.skipped for r in again)
@@ -210,7 +210,7 @@ def test_airbyte_greenhouse_stream_feeds_the_harvest_loader_and_skips_state_mess
     notes = [n for r in reports for n in r.notes]
     assert "2 prospect(s) skipped: not applications to a requisition" in notes
     assert "1 STATE message(s) skipped (not records)" in notes
-    assert "stream(s) close_reasons not read: nothing in them for the metrics" in notes
+    assert "stream(s) close_reasons not read: this version takes nothing from them" in notes
     s = run_summary(con, as_of="2021-01-31")
     assert (s["time_to_submit"]["n"], s["time_to_submit"]["median"]) == (1, 7.0)
     assert [s["interview_conversion"][k] for k in ("submitted", "interviewed", "offered", "hired")] == [1, 1, 1, 0]
@@ -308,3 +308,151 @@ def test_an_unrecognised_file_is_told_what_fits_not_a_format_it_already_tried(ma
     with pytest.raises(LoadError, match="cannot tell what this file is") as err:
         ingest_file(con, path, client="Acme", fmt=fmt)
     assert expected in str(err.value) and not_expected not in str(err.value)
+
+
+# -- Rows the connector marks deleted, opportunities on several postings, incremental syncs ---------------
+
+def _add_column(path: Path, name: str, values: dict[int, str]) -> None:
+    """Add a column `name` to a CSV file: `values` by data row (from 1), 'false' elsewhere."""
+    lines = path.read_text().splitlines()
+    out = [lines[0] + "," + name] + [line + "," + values.get(i, "false") for i, line in enumerate(lines[1:], start=1)]
+    path.write_text("\n".join(out) + "\n")
+
+
+def test_a_lever_stage_change_the_connector_marks_deleted_is_skipped_and_counted(make_db, tmp_path):
+    folder = _copy("lever_connector", tmp_path)
+    history = folder / "opportunity_stage_history.csv"
+    # A deleted row: 343d198c reaching Second Screen three days before it did.
+    history.write_text(history.read_text() + "343d198c-7533-4d1e-9908-8e1bee98d417,2026-05-02 03:00:00.000,"
+                       "2026-05-05 11:34:12.974,3b24b1b1-ca67-4f29-aaab-b4dde6e0f54e,4,\n")
+    _add_column(history, "_fivetran_deleted", {9: "true"})
+    con = make_db(LEVER_SETTINGS)
+    reports = ingest(con, [folder], client="Acme")
+    assert_clean(_loaded(reports))
+    rep = next(r for r in reports if r.file.endswith("opportunity_stage_history.csv"))
+    assert rep.rows_loaded == 8
+    assert "1 row(s) the connector marks deleted skipped: they are no longer data" in rep.notes
+    assert _numbers(con, "2026-06-30") == LEVER_EXPECTED
+
+
+def test_a_greenhouse_history_row_the_connector_marks_deleted_is_skipped_and_counted(make_db, tmp_path):
+    folder = _copy("greenhouse_connector", tmp_path)
+    history = folder / "application_history.csv"
+    # A deleted row: 25181083003 in Second Screen two days before it was.
+    history.write_text(history.read_text() + "25181083003,2026-03-03 15:00:00,2026-03-03 15:08:57.413,5417151003,active\n")
+    _add_column(history, "_fivetran_deleted", {8: "true"})
+    con = make_db(GREENHOUSE_SETTINGS)
+    reports = ingest(con, [folder], client="Acme")
+    assert_clean(_loaded(reports))
+    rep = next(r for r in reports if r.file.endswith("application_history.csv"))
+    assert (rep.format, rep.rows_loaded) == ("Greenhouse application_history (event log)", 7)
+    assert "1 row(s) the connector marks deleted skipped: they are no longer data" in rep.notes
+    assert _numbers(con, "2026-06-30") == GREENHOUSE_EXPECTED
+
+
+def test_a_deleted_link_row_is_a_link_that_no_longer_holds_and_deleted_names_still_name(make_db, tmp_path):
+    folder = _copy("lever_connector", tmp_path)
+    # 3e4f0148's link to the chef posting was deleted (it is now on cat groomer), and the stage
+    # "Second Screen" was removed from the account: it still names the history that entered it.
+    app = folder / "application.csv"
+    app.write_text(app.read_text() + app.read_text().splitlines()[3].replace("cd232946", "dd232946").replace(
+        "a6e1dfd5-1153-44d5-a44a-e4ab1f69ea76", "86ee3246-40a0-4f3f-b4df-88cab0720bbd") + "\n")
+    _add_column(app, "_fivetran_deleted", {3: "true"})
+    stage = folder / "stage.csv"
+    stage.write_text(stage.read_text().replace("3b24b1b1-ca67-4f29-aaab-b4dde6e0f54e,false", "3b24b1b1-ca67-4f29-aaab-b4dde6e0f54e,true"))
+    con = make_db(LEVER_SETTINGS)
+    reports = ingest(con, [folder], client="Acme")
+    assert_clean(_loaded(reports))
+    assert con.execute("SELECT requisition_id FROM applications WHERE application_id LIKE '3e4f0148%'").fetchall() == [
+        ("86ee3246-40a0-4f3f-b4df-88cab0720bbd",)]
+    assert con.execute("SELECT count(*) FROM stage_events WHERE raw_stage = 'Second Screen'").fetchall() == [(4,)]
+
+
+LEVER_TWO_POSTINGS = ("f9214712-30b0-4d5a-9890-5a5dca493c07", "86ee3246-40a0-4f3f-b4df-88cab0720bbd",
+                      "a6e1dfd5-1153-44d5-a44a-e4ab1f69ea76")
+
+
+def test_a_lever_opportunity_on_two_postings_is_loaded_once_on_the_first_and_the_report_says_so(make_db, tmp_path):
+    # Lever keeps one stage history per opportunity: it cannot be split between two postings, and
+    # copying it to both would count one candidate's submittal twice.
+    folder = _copy("lever_connector", tmp_path)
+    opportunity, first, second = LEVER_TWO_POSTINGS
+    app = folder / "application.csv"
+    app.write_text(app.read_text() + f"b89b86cd-6b8b-4dc7-b8a9-0cd0a726ec67,2026-05-20 22:09:03.424,,,,,,"
+                   f"2026-05-02 14:00:00.000,,{second},,,,posting,{opportunity}\n")
+    con = make_db(LEVER_SETTINGS)
+    reports = ingest(con, [folder], client="Acme")
+    assert_clean(_loaded(reports))
+    assert con.execute("SELECT requisition_id FROM applications WHERE application_id = ?", [opportunity]).fetchall() == [
+        (first,)]
+    rep = next(r for r in reports if r.file.endswith("opportunity.csv") and r.kind == "applications")
+    assert (f"1 opportunity(ies) on more than one posting, each loaded once on its first application's posting "
+            f"(Lever keeps one stage history per opportunity): {opportunity} (not loaded on {second})") in rep.notes
+    assert _numbers(con, "2026-06-30") == LEVER_EXPECTED
+
+
+def test_a_lever_json_opportunity_on_two_postings_is_loaded_once_on_the_first_and_the_report_says_so(make_db, tmp_path):
+    lines = (FIXTURES / "streams" / "singer_lever.jsonl").read_text().splitlines()
+    records = [json.loads(line) for line in lines]
+    opp = next(r for r in records if r.get("stream") == "opportunities" and r["type"] == "RECORD"
+               and r["record"]["id"].startswith("9ea413b6"))
+    app = next(r for r in records if r.get("stream") == "applications" and r["type"] == "RECORD"
+               and r["record"]["opportunityId"].startswith("9ea413b6"))
+    second = json.loads(json.dumps(app))
+    second["record"].update(id="d965d257-0000-4000-8000-000000000000", posting="f45efa75-63f3-466c-93c2-643d3147968d")
+    opp["record"]["applications"].append(second["record"]["id"])
+    path = tmp_path / "lever.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in records + [second]) + "\n")
+    con = make_db(LEVER_SETTINGS)
+    reports = ingest_file(con, path, client="Acme")
+    apps = next(r for r in reports if r.kind == "applications")
+    assert apps.rows_loaded == 3
+    oid = opp["record"]["id"]
+    assert con.execute("SELECT requisition_id FROM applications WHERE application_id = ?", [oid]).fetchall() == [
+        (app["record"]["posting"],)]
+    assert any(n.startswith("1 opportunity(ies) on more than one posting") and f"{oid} (not loaded on "
+               "f45efa75-63f3-466c-93c2-643d3147968d)" in n for n in apps.notes)
+
+
+def test_a_stream_file_of_greenhouse_and_lever_records_reads_both(make_db, tmp_path):
+    # Singer's Lever records in Airbyte's envelope, after Airbyte's Greenhouse records: one file.
+    greenhouse = (FIXTURES / "streams" / "airbyte_greenhouse.jsonl").read_text().splitlines()
+    lever_lines = []
+    for line in (FIXTURES / "streams" / "singer_lever.jsonl").read_text().splitlines():
+        r = json.loads(line)
+        if r["type"] == "RECORD":
+            lever_lines.append(json.dumps({"type": "RECORD", "record": {"stream": r["stream"], "data": r["record"],
+                                                                        "emitted_at": 1}}))
+    path = tmp_path / "both.jsonl"
+    path.write_text("\n".join(greenhouse + lever_lines) + "\n")
+    con = make_db(LEVER_SETTINGS)
+    reports = ingest_file(con, path, client="Acme")
+    notes = [n for r in reports for n in r.notes]
+    assert not [n for n in notes if "jobs" in n and "not read" in n], notes
+    assert sorted((r.format, r.kind, r.rows_loaded) for r in reports if r.kind) == [
+        ("Airbyte stream applications (Greenhouse Harvest applications)", "applications", 1),
+        ("Airbyte stream interviews (Greenhouse Harvest interviews)", "stage_events", 1),
+        ("Airbyte stream jobs (Greenhouse Harvest jobs)", "requisitions", 1),
+        ("Airbyte stream offers (Greenhouse Harvest offers)", "stage_events", 1),
+        ("Airbyte stream opportunities (Lever opportunities)", "applications", 3),
+        ("Airbyte stream opportunities (Lever opportunities)", "stage_events", 13),
+        ("Airbyte stream postings (Lever postings)", "requisitions", 2)]
+    assert con.execute("SELECT count(*) FROM requisitions").fetchall() == [(3,)]
+
+
+def test_scheduled_interviews_of_applications_whose_history_is_already_stored_are_not_loaded(make_db, tmp_path):
+    # An incremental sync brings only scheduled_interview: 25181083003's history, loaded before,
+    # says when it reached its interview stages; an interview the day before its Second Screen
+    # would move its submittal (and the requisition's time to submit) a day earlier.
+    con = make_db(GREENHOUSE_SETTINGS)
+    ingest(con, [FIXTURES / "greenhouse_connector"], client="Acme")
+    sync = tmp_path / "sync"
+    sync.mkdir()
+    interviews = (FIXTURES / "greenhouse_connector" / "scheduled_interview.csv").read_text().splitlines()
+    (sync / "scheduled_interview.csv").write_text("\n".join([interviews[0], interviews[1].replace(
+        "17614337003", "17614337004").replace("2026-03-09 15:00:00,complete", "2026-03-04 15:00:00,complete")]) + "\n")
+    (rep,) = ingest(con, [sync], client="Acme")
+    assert rep.rows_loaded == 0
+    assert any(n.startswith("1 scheduled interview(s) not loaded: their applications have a stage history")
+               for n in rep.notes), rep.notes
+    assert _numbers(con, "2026-06-30") == GREENHOUSE_EXPECTED
