@@ -12,8 +12,9 @@ by `name` and `job_id` or `interviews`; an activity feed by `activities` (2016's
   `closed_at`, the first of `departments` and of `hiring_team.hiring_managers`, the recruiter of
   `hiring_team.recruiters` marked `responsible: true` (else the first), and the number of
   `openings` (jobs of 2013-14 have no hiring team and no openings). An opening's own `closed_at`
-  is when that seat was filled, not when the requisition started. A `closed` job with no
-  `closed_at` ends at its `updated_at` (as Lever's postings do), so it stops awaiting a submittal.
+  is when that seat was filled, not when the requisition started. A job whose status says closed
+  (`template.CLOSED_STATUSES`) with no `closed_at` ends at its `updated_at` (as Lever's postings
+  do), so it stops awaiting a submittal.
 - `applications`: `id`, `candidate_id`, the first of `jobs`, `source.public_name`, `applied_at`,
   `status` (v3's `in_process` is v1's `active`). Prospects (`prospect: true`, no job) are not
   applications to a requisition: they are skipped and counted.
@@ -47,6 +48,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from loaders.template import is_closed_status
 from loaders.vendor_json import REJECT, JsonError, person, read_objects, rejection, text_table
 
 FORMAT = "greenhouse"
@@ -95,8 +97,9 @@ def _responsible(people) -> dict | None:
 
 
 def _closed_at(job: dict):
-    """When a job ended: its `closed_at`; a closed job without one, at its last update."""
-    if job.get("closed_at") or str(job.get("status") or "").strip().lower() != "closed":
+    """When a job ended: its `closed_at`; a job whose status says closed (`CLOSED_STATUSES`) without
+    one, at its last update."""
+    if job.get("closed_at") or not is_closed_status(job.get("status")):
         return job.get("closed_at")
     return job.get("updated_at")
 

@@ -33,6 +33,17 @@ TEMPLATE = {
                     Col("revised_due_date", "date"), Col("revised_on", "date"),
                     Col("delivered_on", "date"), Col("side", "side"), Col("reason")),
 }
+# The requisition statuses that say it is closed (compared trimmed, in lower case), with or without a
+# close date: a loader dates such a requisition's end where its source allows (Harvest, Lever: the
+# last update), and the metrics never count it as open or awaiting a first submittal.
+CLOSED_STATUSES = ("closed", "filled", "cancelled", "canceled", "archived")
+
+
+def is_closed_status(status) -> bool:
+    """Whether a requisition's status word says it is closed (`CLOSED_STATUSES`, any case and spacing)."""
+    return str(status or "").strip().lower() in CLOSED_STATUSES
+
+
 # The key a newer export replaces on (besides the client).
 KEYS = {"requisitions": ("requisition_id",), "applications": ("application_id",),
         "stage_events": ("application_id", "stage", "entered_at"), "commitments": ("commitment_id",)}

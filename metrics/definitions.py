@@ -11,6 +11,10 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+# The requisition statuses that say it is closed, with or without a close date: one list, the
+# loaders' (the canonical model's module), re-exported for the metrics and the pages.
+from loaders.template import CLOSED_STATUSES  # noqa: F401
+
 
 @dataclass(frozen=True)
 class Metric:
@@ -206,6 +210,9 @@ RULES = (
     "application's stage history (when it was submitted, interviewed, offered). For a client whose data "
     "holds none, they read \"not available\" instead of a number; deadline adherence then counts the "
     "commitments only, and time to fill counts the hires the data records.",
+    "A requisition whose applications have no stage history, only their outcomes, while the client's others "
+    "do: its submittals are unknown, so it has no SLA deadline and never awaits a first submittal; its hires "
+    "count in time to fill, and its candidates count as neither submitted, interviewed nor offered.",
     "Comparison (the KPIs' change): by default the previous period: a calendar month, quarter or year (or "
     "the part of one up to a day, such as quarter to date) with the same part of the one before, any other "
     "period with the days of equal length just before it; or the same dates one year earlier. The as-of "
@@ -219,7 +226,10 @@ DATA_RULES = (
     "derives from one is stored with extra {\"snapshot\": \"true\"}. A client has a stage history when it has "
     "one stage event not so marked; until a history export (an event log or interval table) is loaded, the "
     "metrics that need one say \"not available\"; time to fill counts the snapshot's hires, and requisition "
-    "counts, openings and commitments are unaffected.",
+    "counts, openings and commitments are unaffected. A snapshot's hire, rejection or withdrawal counts as an "
+    "outcome only, never as a submittal, interview or offer (a hire implies the interview and offer only of "
+    "an application its history shows submitted); where the application's history has the same outcome, "
+    "the history's is counted and the snapshot's ignored.",
     "Recruiter trackers: a submittal log's milestone dates (submitted, interview, offer, start) are stage "
     "events at those dates; its outcome word goes through the client's dictionary. Bullhorn DataLoader "
     "files: a time of exactly 00:00 is a bare date.",
@@ -253,8 +263,6 @@ NOT_AVAILABLE = f"not available: {NO_HISTORY}"
 # What a reader can do about it, said once under the first "not available" of a screen or a slide.
 HISTORY_NEEDED = ("These numbers need the history of each application's stages (when each candidate was "
                   "submitted, interviewed, offered), which the data loaded for this client does not hold.")
-# The requisition statuses that say it is closed (trimmed, any case), with or without a close date.
-CLOSED_STATUSES = ("closed", "filled", "cancelled", "canceled", "archived")
 
 def is_missing(value) -> bool:
     """True for an empty value: None, NaN or NaT."""

@@ -36,9 +36,16 @@ KEEP_SQL = """(len($deps::VARCHAR[]) = 0 OR list_contains($deps::VARCHAR[], depa
     AND (len($recs::VARCHAR[]) = 0 OR list_contains($recs::VARCHAR[], recruiter))
     AND (len($hms::VARCHAR[]) = 0 OR list_contains($hms::VARCHAR[], hiring_manager))
     AND ($req::VARCHAR IS NULL OR requisition_id = $req::VARCHAR)"""
-# SQL: a stage event a loader derived from a snapshot (extra {"snapshot": "true"}): it says where an
-# application stands, not when it got there, so it is no stage history.
-SNAPSHOT_EVENT_SQL = "lower(coalesce(json_extract_string(extra, '$.snapshot'), '')) = 'true'"
+
+
+def snapshot_event_sql(alias: str = "") -> str:
+    """SQL: the stage event (of table `alias`, when given) is a snapshot's: `SNAPSHOT_EVENT_SQL`."""
+    return f"lower(coalesce(json_extract_string({alias + '.' if alias else ''}extra, '$.snapshot'), '')) = 'true'"
+
+
+# SQL: a stage event a loader derived from a snapshot (extra {"snapshot": "true"}): it says how an
+# application ended, not which stages it passed nor when, so it is no stage history.
+SNAPSHOT_EVENT_SQL = snapshot_event_sql()
 # SQL: a requisition whose status says it is closed though it has no close date (parameter $closed:
 # CLOSED_STATUSES). It is closed: never open, never awaiting a first submittal.
 CLOSED_UNDATED_SQL = "(closed_on IS NULL AND coalesce(list_contains($closed::VARCHAR[], lower(trim(status))), false))"
@@ -285,30 +292,48 @@ class Report:
 
     def _build(self) -> None:
         p = self.t
+        # submittals_known: false for a requisition whose applications' only stage events are a
+        # snapshot's outcomes (whatever the as-of date): nothing says whether or when anyone was
+        # submitted, so it has no SLA deadline and awaits no first submittal.
         self._exec(f"""CREATE OR REPLACE TEMP TABLE {p('reqall')} AS
+            WITH known AS (
+                SELECT a.requisition_id, bool_or(NOT {snapshot_event_sql('e')}) AS history
+                FROM stage_events e JOIN applications a ON a.client = e.client AND a.application_id = e.application_id
+                WHERE e.client = $client GROUP BY a.requisition_id
+            )
             SELECT requisition_id, title, department, recruiter, hiring_manager, status, openings,
                    opened_on, assigned_on, coalesce(assigned_on, opened_on) AS start_on, closed_on,
-                   {KEEP_SQL} AS keep
-            FROM requisitions WHERE client = $client""")
+                   coalesce(k.history, true) AS submittals_known, {KEEP_SQL} AS keep
+            FROM requisitions LEFT JOIN known k USING (requisition_id) WHERE client = $client""")
         # Reached a stage = entered it or any later one (skipped stages count as passed); the time it
         # was reached is the earliest such entry. Rejected/withdrawn/unmapped events have no rank.
+        # A snapshot's outcome (SNAPSHOT_EVENT_SQL) has no rank either: it gives a hire or an end,
+        # never a submittal, interview or offer; a hire implies the interview and offer only of an
+        # application its history shows submitted. Where the history has an event of the same
+        # stage, the snapshot's is not read (the history wins, whatever the dates).
         # A local date never decreases as the instant grows, so the local date of the earliest
         # entry is simply the earliest local date: min() serves where arg_min() would cost more.
         self._exec(f"""CREATE OR REPLACE TEMP TABLE {p('app')} AS
-            WITH ev AS (
-                SELECT application_id, entered_at, entered_on, {STAGE_RANK_SQL} AS rank,
+            WITH se AS (
+                SELECT *, bool_or(NOT snapshot) OVER (PARTITION BY application_id, stage) AS in_history
+                FROM (SELECT application_id, stage, entered_at, entered_on, {SNAPSHOT_EVENT_SQL} AS snapshot
+                      FROM stage_events
+                      WHERE client = $client AND stage IS NOT NULL
+                        -- one requisition's story reads only its own applications' events
+                        AND ($req::VARCHAR IS NULL OR application_id IN (
+                            SELECT application_id FROM applications
+                            WHERE client = $client AND requisition_id = $req::VARCHAR)))
+            ), ev AS (
+                SELECT application_id, entered_at, entered_on, stage = 'hired' AS hire,
+                       CASE WHEN NOT snapshot THEN {STAGE_RANK_SQL} END AS rank,
                        stage IN ('hired', 'rejected', 'withdrawn') AS ends
-                FROM stage_events
-                WHERE client = $client AND stage IS NOT NULL AND entered_on <= $as_of
-                  -- one requisition's story reads only its own applications' events
-                  AND ($req::VARCHAR IS NULL OR application_id IN (
-                      SELECT application_id FROM applications WHERE client = $client AND requisition_id = $req::VARCHAR))
+                FROM se WHERE entered_on <= $as_of AND NOT (snapshot AND in_history)
             ), reach AS (
                 SELECT application_id,
                        min(entered_at) FILTER (WHERE rank >= 3) AS sub_at,
                        min(entered_on) FILTER (WHERE rank >= 3) AS sub_on,
                        max(rank) AS top_rank,
-                       min(entered_on) FILTER (WHERE rank >= 6) AS hire_on,
+                       min(entered_on) FILTER (WHERE hire) AS hire_on,
                        bool_or(ends) AS ended
                 FROM ev GROUP BY application_id
             ), feedback AS (
@@ -321,9 +346,10 @@ class Report:
             SELECT a.application_id, a.requisition_id, a.candidate_id, a.source, a.status,
                    q.requisition_id IS NOT NULL AS known_req,
                    q.department, q.recruiter, q.hiring_manager,
-                   r.sub_at, r.sub_on, coalesce(r.top_rank >= 4, false) AS interviewed,
-                   coalesce(r.top_rank >= 5, false) AS offered, coalesce(r.top_rank >= 6, false) AS hired,
-                   r.hire_on, coalesce(r.ended, false) AS ended, f.feedback_on,
+                   r.sub_at, r.sub_on,
+                   coalesce(r.top_rank >= 4 OR (r.hire_on IS NOT NULL AND r.sub_at IS NOT NULL), false) AS interviewed,
+                   coalesce(r.top_rank >= 5 OR (r.hire_on IS NOT NULL AND r.sub_at IS NOT NULL), false) AS offered,
+                   r.hire_on IS NOT NULL AS hired, r.hire_on, coalesce(r.ended, false) AS ended, f.feedback_on,
                    {self.days('r.sub_on', 'f.feedback_on')} AS feedback_days
             FROM applications a
             LEFT JOIN {p('reqall')} q ON q.requisition_id = a.requisition_id
@@ -370,8 +396,9 @@ class Report:
                        sla_due_on AS due_on, kth_sub_on AS delivered_on, NULL::DATE AS revised_due_date,
                        NULL::DATE AS revised_on, 'rpo' AS side, NULL::VARCHAR AS given_reason,
                        false AS revised, false AS revised_in_time
-                -- without a stage history there are no submittals to judge an SLA deadline by
-                FROM {p('req')} WHERE start_on <= $as_of AND $history
+                -- without a stage history (the client's, or this requisition's) there are no
+                -- submittals to judge an SLA deadline by
+                FROM {p('req')} WHERE start_on <= $as_of AND $history AND submittals_known
                 UNION ALL
                 SELECT 'commitment', c.commitment_id, c.requisition_id, q.requisition_id IS NOT NULL,
                        q.department, q.recruiter, q.hiring_manager, c.description,
@@ -449,7 +476,7 @@ class Report:
                    {self.days('start_on', '$end::DATE')} AS age_days
             FROM {self.t('req')}
             WHERE start_on <= $end::DATE AND (closed_on IS NULL OR closed_on > $end::DATE)
-              AND NOT {CLOSED_UNDATED_SQL}
+              AND NOT {CLOSED_UNDATED_SQL} AND submittals_known
               AND (first_sub_on IS NULL OR first_sub_on > $end::DATE)
             ORDER BY age_days DESC, requisition_id""", end=end).df()
 
@@ -517,7 +544,7 @@ class Report:
                    feedback_on, feedback_days
             FROM {self.t('app')} WHERE requisition_id = $req ORDER BY sub_on NULLS LAST, application_id""",
                           req=requisition_id).df()
-        if not self.available["stage_history"]:
+        if not self.available["stage_history"] or not req["submittals_known"].iloc[0]:
             # Without a history, "not interviewed" would be a guess: only the outcomes are known.
             apps = apps.drop(columns=["sub_on", "interviewed", "offered", "feedback_on", "feedback_days"])
         events = self._exec(f"""
