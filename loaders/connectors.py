@@ -20,7 +20,7 @@ Rules every table follows:
 
 Greenhouse (Fivetran's schema, as in its dbt package `fivetran/dbt_greenhouse_source`):
 - `job` -> requisitions: `opened_at` (a 2024 column) else `created_at`; `closed_at`, and a closed job
-  without one ends at its `updated_at` (else it would await a first submittal forever); department
+  (a status in `template.CLOSED_STATUSES`) without one ends at its `updated_at` (else it would await a first submittal forever); department
   from `job_department` + `department` (the first listed); hiring manager and recruiter from
   `hiring_team` (`role` hiring_managers / recruiters; the member marked `responsible` first, when
   the table has that column) named by `users` (or `user`), else by user id.
@@ -41,7 +41,7 @@ Greenhouse (Fivetran's schema, as in its dbt package `fivetran/dbt_greenhouse_so
 
 Lever (Fivetran's schema, `fivetran/dbt_lever_source`), the same rules as `lever.py`'s JSON:
 - `posting` -> requisitions (department `categories_department` else `categories_team`; a closed
-  or archived posting ends at `updated_at`; recruiter = `owner_id`, hiring manager from the linked
+  or archived posting (`template.CLOSED_STATUSES`) ends at `updated_at`; recruiter = `owner_id`, hiring manager from the linked
   `requisition` (`requisition_posting`) else the applications' `posting_hiring_manager_id`, named
   by `user`/`users`);
 - `opportunity` -> applications (posting from `application`, required) and, for an archived one, an
@@ -76,7 +76,7 @@ import pyarrow as pa
 from loaders import harvest, lever
 from loaders.parse import sql_text
 from loaders.shapes import GREENHOUSE_HISTORY, GREENHOUSE_JOB_STAGE, GREENHOUSE_STAGES, ShapeError, stage_sql
-from loaders.template import is_personal, unique_headers
+from loaders.template import CLOSED_STATUSES, is_personal, unique_headers
 from loaders.vendor_json import JsonError, text_table
 
 PARQUET = ".parquet"
@@ -188,7 +188,7 @@ def _gh_job(s: Sql):
             join, name = s.named_user(f"{alias}.user_id", f"{alias}_u")
             joins.append(join)
             people[alias] = name
-    closed = (f"coalesce({_t('j.closed_at')}, CASE WHEN lower(trim(j.status)) = 'closed' "
+    closed = (f"coalesce({_t('j.closed_at')}, CASE WHEN lower(trim(j.status)) IN {CLOSED_STATUSES} "
               f"THEN {_t(s.col(t, 'updated_at', 'j'))} END)")
     select = f"""SELECT j.__row, j.id AS requisition_id, j.name AS title, {dept} AS department,
                     {people.get('hm', 'NULL::VARCHAR')} AS hiring_manager, {people.get('rc', 'NULL::VARCHAR')} AS recruiter,
@@ -286,7 +286,7 @@ def _lv_posting(s: Sql):
     join, owner = s.named_user(s.col(t, "owner_id", "p"), "ow_u")
     joins.append(join)
     code = f"coalesce({_t(s.col(t, 'requisition_code', 'p'))}, {'req.code' if 'req.hm' in hm_id else 'NULL'})"
-    closed = (f"CASE WHEN lower(trim(p.state)) IN {lever.CLOSED_STATES} THEN {_t(s.col(t, 'updated_at', 'p'))} END")
+    closed = (f"CASE WHEN lower(trim(p.state)) IN {CLOSED_STATUSES} THEN {_t(s.col(t, 'updated_at', 'p'))} END")
     select = f"""SELECT p.__row, p.id AS requisition_id, p.text AS title,
                     coalesce({_t(s.col(t, 'categories_department', 'p'))}, {_t(s.col(t, 'categories_team', 'p'))}) AS department,
                     {hm_name} AS hiring_manager, {owner} AS recruiter, p.created_at AS opened_at, {closed} AS closed_at,

@@ -30,6 +30,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from loaders.template import is_closed_status
 from loaders.vendor_json import text_table
 
 FORMAT = "lever"
@@ -86,14 +87,11 @@ def _lookup(folder: Path, name: str, key: str = "text", streams: dict | None = N
     return None if items is None else {str(o.get("id")): o.get(key) for o in items}
 
 
-CLOSED_STATES = ("closed", "archived")
-
-
 def _closed_at(posting: dict):
     """When a posting ended: Lever carries no close date, so a closed or archived posting's last
-    update (`updatedAt`) stands in for it; an open one has none. Without it a closed posting would
-    await a first submittal forever."""
-    if str(posting.get("state") or "").strip().lower() in CLOSED_STATES:
+    update (`updatedAt`) stands in for it (any status word in `template.CLOSED_STATUSES`); an open
+    one has none. Without it a closed posting would await a first submittal forever."""
+    if is_closed_status(posting.get("state")):
         return posting.get("updatedAt")
     return None
 

@@ -456,3 +456,24 @@ def test_scheduled_interviews_of_applications_whose_history_is_already_stored_ar
     assert any(n.startswith("1 scheduled interview(s) not loaded: their applications have a stage history")
                for n in rep.notes), rep.notes
     assert _numbers(con, "2026-06-30") == GREENHOUSE_EXPECTED
+
+
+def test_every_closed_status_word_ends_a_connector_requisition_without_a_close_date(make_db, tmp_path):
+    # template.CLOSED_STATUSES, the one list: a Greenhouse job, a Lever posting (connector table or
+    # API JSON) whose status says it is closed ends at its last update, whichever word says it.
+    gh = _copy("greenhouse_connector", tmp_path)
+    job = gh / "job.csv"
+    job.write_text(job.read_text().replace(",closed,", ",Filled ,"))
+    lv = _copy("lever_connector", tmp_path)
+    posting = lv / "posting.csv"
+    posting.write_text(posting.read_text().replace(",closed,chef,", ",cancelled,chef,"))
+    con = make_db(GREENHOUSE_SETTINGS)
+    ingest(con, [gh], client="Acme")
+    ingest(con, [lv], client="Acme")
+    assert con.execute("SELECT title, closed_on FROM requisitions WHERE lower(trim(status)) IN ('filled', 'cancelled') "
+                       "ORDER BY 1").fetchall() == [("chef", D("2026-04-10")), ("chef", D("2026-06-10"))]
+    from loaders import lever
+    ((_, table),), _ = lever.tables(tmp_path / "postings.json", [
+        {"id": "p1", "text": "chef", "state": "Canceled", "createdAt": 1, "updatedAt": 2, "categories": {}}],
+        kind="postings")
+    assert table.column("closed_at").to_pylist() == ["2"]
