@@ -7,7 +7,12 @@
   client contact as hiring manager and the owner as recruiter. A job order has no department
   field: `department` when the export carries one, else the client corporation's name (else its id).
 - `JobSubmission` (candidate x job order) is the application: `id, candidate, jobOrder, source,
-  dateWebResponse` (else `dateAdded`) as applied.
+  dateWebResponse` (else `dateAdded`) as applied, and `status`, where the submission stands now in
+  the client's words, as the application's status (stored lower-cased, as every status is; shown
+  with the application, counted by no metric: a Bullhorn status such as "Client Submission" is none
+  of the outcomes active, hired, rejected or withdrawn). It is not a history: it gives no stage
+  event, so a JobSubmission file without JobSubmissionHistory beside it says that the stage-based
+  metrics need that file loaded as well.
 - `JobSubmissionHistory` is the event log: each `status` at its `dateAdded` is a stage event in the
   client's words. The submittal is the entry the client's dictionary maps to `submitted`, never
   `JobSubmission.dateAdded` (Bullhorn resets that date when a web response is promoted), and
@@ -19,7 +24,7 @@
   may lack it) gives the word `Placement`, which counts only when the dictionary maps it too.
   `dateBegin` is the start date, not the day of the hire: a file without `dateAdded` is refused.
 - `Appointment` of type "Interview" is an `interviewed` event at its `dateBegin`; other types are
-  not read (the report counts them).
+  not read: the rows read are the interviews, and a note counts the others among the file's rows.
 - `Sendout` (a candidate sent to a client contact for a job order) is an event at its `dateAdded`
   with the stage word `Sendout`: many RPO teams send out exactly when they submit to the client, but
   not all, so it counts as a submittal only when the client's dictionary maps it
@@ -40,6 +45,10 @@ file beside it is the client of its job order (or submission) loaded before, whi
 
 A file without a field it needs (a `JobOrder` without `dateAdded`, as in DataLoader's own load
 examples, which leave it to Bullhorn) is refused, naming the field; a missing optional one is not an error.
+
+Only the fields above are read. Personal data fields (`template.is_personal`: a sendout's `email`, a
+`candidate.firstName`) are staged as empty columns named as the file names them, so that the load
+report lists them among its dropped personal data columns, as it does the import template's.
 
 The DataLoader CSV flavour (`JobOrder.csv`, `JobSubmission.csv`, ...) holds the same entities with
 dotted headers (`jobOrder.externalID`, `sendingUser.name`) and US short dates (`1/2/16 00:00`). Each
@@ -73,23 +82,40 @@ _FIELDS = {"JobOrder": ("title", "numOpenings", "clientCorporation", "isOpen"),
            "JobSubmission": ("jobOrder", "candidate"), "JobSubmissionHistory": ("jobSubmission", "status"),
            "Placement": ("jobSubmission", "dateBegin"), "Appointment": ("dateBegin", "type"),
            "Sendout": ("candidate", "jobOrder", "clientCorporation"), "ClientCorporation": ("name", "companyURL")}
-# The fields a file of each entity cannot do without (when it has rows), and what each is for.
+# The fields a file of each entity cannot do without (when it has rows), and what each is, as the
+# rest of a sentence starting with the field's name ("dateAdded is ...").
 NEEDED = {
-    "JobOrder": {"id": "the job order's id (id or externalID)",
-                 "dateAdded": "the day the job order was opened, which starts its time to submit and time to fill "
-                              "(DataLoader's load examples leave it out: Bullhorn sets it when it creates the job order)"},
-    "JobSubmission": {"jobOrder": "the job order the candidate was submitted to"},
-    "JobSubmissionHistory": {"jobSubmission": "the submission whose status changed", "status": "the status word",
-                             "dateAdded": "when the status was set"},
-    "Placement": {"dateAdded": "the day of the placement, the hire (dateBegin is the start date and is not used in "
-                               "its place)"},
-    "Appointment": {"type": "which appointments are interviews", "dateBegin": "when the interview was",
-                    "jobOrder": "the job order of the interview", "candidateReference": "the candidate interviewed"},
-    "Sendout": {"dateAdded": "when the candidate was sent out", "jobOrder": "the job order of the sendout",
-                "candidate": "the candidate sent out"},
-    "ClientCorporation": {"id": "the corporation's id (id or externalID), which job orders name",
-                          "name": "the corporation's name"},
+    "JobOrder": {"id": "the job order's id, in a column or field named id or externalID.",
+                 "dateAdded": "the day the job order was opened, which starts its time to submit and time to "
+                              "fill. DataLoader's load examples leave it out because Bullhorn sets it itself when "
+                              "it creates the job order."},
+    "JobSubmission": {"jobOrder": "the job order the candidate was submitted to."},
+    "JobSubmissionHistory": {"jobSubmission": "the submission whose status changed.", "status": "the status word.",
+                             "dateAdded": "when the status was set."},
+    "Placement": {"dateAdded": "the day of the placement, which is the day of the hire. dateBegin is the start "
+                               "date, so it is not used in its place."},
+    "Appointment": {"type": "what tells the interviews from the other appointments.",
+                    "dateBegin": "when the interview was.", "jobOrder": "the job order of the interview.",
+                    "candidateReference": "the candidate interviewed."},
+    "Sendout": {"dateAdded": "when the candidate was sent out.", "jobOrder": "the job order of the sendout.",
+                "candidate": "the candidate sent out."},
+    "ClientCorporation": {"id": "the corporation's id, in a column or field named id or externalID, which job "
+                                "orders name.",
+                          "name": "the corporation's name."},
 }
+# A placement names its submission, or its candidate and job order together.
+_PLACEMENT_SUBMISSION = ("jobSubmission", "the submission the placement is for. A file without it needs both "
+                                          "candidate and jobOrder instead.")
+# The nested objects a file's rows read as people by name (a job order's hiring manager and
+# recruiter: `vendor_json.person`), and the fields read of them.
+_PEOPLE = {"JobOrder": ("clientContact", "owner")}
+_PEOPLE_FIELDS = ("name", "firstName", "lastName")
+# A JobSubmission file's note when no status history is beside it (see the module's docstring).
+NO_HISTORY_NOTE = ("no JobSubmissionHistory beside this file: a submission's status says where it stands now, not "
+                   "when it got there, so it is kept as the application's status and gives no stage event. Time to "
+                   "submit, interview conversion, SLA deadlines and hiring-manager feedback need the dates of the "
+                   "status changes: load JobSubmissionHistory, Bullhorn's log of them, as well. JobSubmission's "
+                   "dateAdded is not the submittal date, as Bullhorn resets it when it promotes a web response")
 COMPANY = ("client_corporation_id", "client_corporation")
 _OF_JOB_ORDER = {"client_corporation_id": "jobOrder's clientCorporation.id",
                  "client_corporation": "jobOrder's clientCorporation.name"}
@@ -188,18 +214,22 @@ def _companies(folder: Path, job_orders: list[dict] | None = None) -> tuple[dict
 
 
 def _check_needed(path: Path, name: str, items: list[dict]) -> None:
-    """Refuse a file without a field its entity cannot do without, naming it and what it is for."""
+    """Refuse a file without a field its entity cannot do without: say which is missing, what it is
+    for, and what to do, in plain sentences a person reads once."""
     if not items:
         return
     has = set().union(*items)
-    missing = [f for f in NEEDED[name] if f not in has]
+    needed = dict(NEEDED[name])
     if name == "Placement" and "jobSubmission" not in has and not {"candidate", "jobOrder"} <= has:
-        missing.append("jobSubmission (or candidate and jobOrder)")
+        needed[_PLACEMENT_SUBMISSION[0]] = _PLACEMENT_SUBMISSION[1]
+    missing = [f for f in needed if f not in has]
     if missing:
-        why = "; ".join(f"{f}: {NEEDED[name].get(f, 'the submission the placement is for')}" for f in missing)
         word = "column" if path.suffix.lower() == ".csv" else "field"
-        raise ShapeError(f"{path}: this Bullhorn {name} file has no {', '.join(missing)} {word}, which it needs ({why}). "
-                         f"Export {name} with {'it' if len(missing) == 1 else 'them'}; nothing of this file was loaded")
+        fields = missing[0] if len(missing) == 1 else ", ".join(missing[:-1]) + " and " + missing[-1]
+        raise ShapeError(f"{path}: this Bullhorn {name} file has no {fields} {word}{'s' if len(missing) > 1 else ''}. "
+                         + " ".join(f"{f} is {needed[f]}" for f in missing)
+                         + f" Export {name} from Bullhorn with {fields}, then load the file again; "
+                         "nothing of this file was loaded")
 
 
 def is_dataloader(path: Path, headers: list[str]) -> bool:
@@ -250,6 +280,35 @@ def dataloader_objects(path: Path, delimiter: str = ",", encoding: str | None = 
     return objects
 
 
+def personal_fields(name: str, items: list[dict]) -> list[str]:
+    """The fields of a file's objects that hold personal data (`template.is_personal`), named as the
+    file names them (`email`; DataLoader's `candidate.firstName`): none of them is read. A job
+    order's hiring manager and recruiter are read by name (`_PEOPLE`), so those names are not among them."""
+    found = set()
+    for o in items:
+        for key, value in o.items():
+            if isinstance(value, dict):
+                read = _PEOPLE_FIELDS if key in _PEOPLE.get(name, ()) else ()
+                found.update(f"{key}.{f}" for f in value if f not in read and is_personal(f"{key}.{f}"))
+            elif is_personal(key):
+                found.add(key)
+    return sorted(found)
+
+
+def _other_appointments_note(items: list[dict], interviews: int) -> str:
+    """Why some of an Appointment file's rows are not read: they are no interviews. The rows read
+    are the interviews only, so the note counts the file's rows too."""
+    others = len(items) - interviews
+    types = sorted({str(o.get("type") or "").strip() or "(no type)" for o in items
+                    if str(o.get("type", "")).lower() != "interview"}, key=lambda t: (t == "(no type)", t))
+    rows = f"{len(items)} row{'s' if len(items) != 1 else ''}"
+    which = (f"the file's {rows} {'is an appointment' if others == 1 else 'are appointments'}" if others == len(items)
+             else f"{others} of the file's {rows} {'is an appointment' if others == 1 else 'are appointments'}")
+    return (f"{which} of type {', '.join(t if t == '(no type)' else repr(t) for t in types)}, not Interview: not "
+            "read, as only interviews are stage events "
+            f"(the rows read are the file's {interviews} interview{'s' if interviews != 1 else ''})")
+
+
 def tables(path: Path, items: list[dict], first: int = 1) -> tuple[list[tuple[str, pa.Table]], list[str]]:
     """The template tables one Bullhorn file gives, and notes for its load report. `first` is the
     file's number for the first object (2 in a CSV file, below its header row). Each table carries
@@ -263,9 +322,11 @@ def tables(path: Path, items: list[dict], first: int = 1) -> tuple[list[tuple[st
     folder = path.parent
     if name == "ClientCorporation":
         return [], []
-    # Only the fields below are read; personal data among the others is named, as the template's is.
-    personal = sorted({k for o in items for k, v in o.items() if not isinstance(v, dict) and is_personal(k)})
-    notes = [f"personal data not read: {', '.join(personal)}"] if personal else []
+    # Only the fields below are read. The personal data fields among the others are staged as empty
+    # columns named as the file names them, so that the load report lists them among the dropped
+    # personal data columns as it does the template's (`checks.store_table`): no value of theirs is read.
+    personal = personal_fields(name, items)
+    notes = []
     if name == "JobOrder":
         names, _ = _companies(folder, [])
         rows = []
@@ -278,7 +339,7 @@ def tables(path: Path, items: list[dict], first: int = 1) -> tuple[list[tuple[st
                          "openings": o.get("numOpenings"), "client_corporation_id": cid, "client_corporation": cname})
         return [("requisitions", text_table(rows, ["requisition_id", "title", "department", "hiring_manager",
                                                    "recruiter", "opened_at", "closed_at", "status", "openings",
-                                                   *COMPANY, REJECT]))], notes
+                                                   *COMPANY, REJECT, *personal]))], notes
     names, companies = _companies(folder)
 
     def owned(row: dict, job_order, o: dict) -> dict:
@@ -289,10 +350,12 @@ def tables(path: Path, items: list[dict], first: int = 1) -> tuple[list[tuple[st
     if name == "JobSubmission":
         rows = [owned({"__row": i, "application_id": o.get("id"), "requisition_id": _id(o.get("jobOrder")),
                        "candidate_id": _id(o.get("candidate")), "source": o.get("source"),
-                       "applied_at": o.get("dateWebResponse") or o.get("dateAdded"), "bullhorn_status": o.get("status")},
+                       "applied_at": o.get("dateWebResponse") or o.get("dateAdded"), "status": o.get("status")},
                       o.get("jobOrder"), o) for i, o in enumerate(items, start=first)]
+        if _sibling(folder, "JobSubmissionHistory")[0] is None:
+            notes.append(NO_HISTORY_NOTE)
         return [("applications", text_table(rows, ["application_id", "requisition_id", "candidate_id", "source",
-                                                   "applied_at", "bullhorn_status", *COMPANY, REJECT]))], notes
+                                                   "applied_at", "status", *COMPANY, REJECT, *personal]))], notes
     sub_file, subs, sub_job_order = _submissions(folder)
     events = []
 
@@ -326,8 +389,9 @@ def tables(path: Path, items: list[dict], first: int = 1) -> tuple[list[tuple[st
         events = [submission(i, o, "candidateReference", "candidateReference + jobOrder", "interviewed",
                              o.get("dateBegin")) for i, o in interviews]
         if len(interviews) < len(items):
-            notes.append(f"{len(items) - len(interviews)} appointment(s) of another type than Interview not read")
+            notes.append(_other_appointments_note(items, len(interviews)))
     elif name == "Sendout":
         events = [submission(i, o, "candidate", "candidate + jobOrder", "Sendout", o.get("dateAdded"))
                   for i, o in enumerate(items, start=first)]
-    return [("stage_events", text_table(events, ["application_id", "stage", "entered_at", *COMPANY, REJECT]))], notes
+    return [("stage_events", text_table(events, ["application_id", "stage", "entered_at", *COMPANY, REJECT,
+                                                 *personal]))], notes

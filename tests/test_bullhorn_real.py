@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from dashboard import upload
+from loaders.bullhorn import NO_HISTORY_NOTE
 from loaders.ingest import ingest
 from loaders.settings import (SettingsError, add_stage_words, parse_settings, save_client, settings_document,
                               settings_toml, stored_settings)
@@ -207,9 +209,19 @@ def test_bullhorn_dataloader_examples_as_shipped_load_what_they_can_and_name_wha
     assert "JobOrder.csv: this Bullhorn JobOrder file has no dateAdded column" in reports["JobOrder.csv"].error
     assert "Placement.csv: this Bullhorn Placement file has no dateAdded column" in reports["Placement.csv"].error
     assert reports["ClientCorporation.csv"].skipped.endswith("read with the file that needs it, not loaded on its own")
-    assert reports["Appointment.csv"].notes == ["1 appointment(s) of another type than Interview not read"]
-    assert reports["Sendout.csv"].notes == ["personal data not read: email"]
-    assert (reports["JobSubmission.csv"].rows_loaded, reports["JobSubmission.csv"].clients) == (3, ["Example Staffing"])
+    appointments = reports["Appointment.csv"]
+    assert (appointments.rows_read, appointments.rows_loaded) == (0, 0)
+    assert appointments.notes == ["the file's 1 row is an appointment of type 'Meeting', not Interview: not read, "
+                                  "as only interviews are stage events (the rows read are the file's 0 interviews)"]
+    # The sendout's e-mail is a dropped personal data column, as in the import template, under its own header.
+    assert (reports["Sendout.csv"].notes, reports["Sendout.csv"].dropped_columns) == ([], ["email"])
+    submissions = reports["JobSubmission.csv"]
+    assert (submissions.rows_loaded, submissions.clients) == (3, ["Example Staffing"])
+    assert submissions.notes == [NO_HISTORY_NOTE]
+    # Where each submission stands now is its application's status (a history it is not: see the note).
+    assert con.execute("SELECT application_id, status FROM applications ORDER BY 1").fetchall() == [
+        ("jobOrder-ext-1/candidate-2-ext-1", "accepted"), ("jobOrder-ext-1/candidate-3-ext-1", "complete"),
+        ("jobOrder-ext-1/candidate-ext-1", "submitted")]
     assert (reports["Sendout.csv"].rows_loaded, reports["Sendout.csv"].clients) == (1, ["Example Staffing"])
     s = run_summary(con, client="Example Staffing", as_of="2016-12-31")
     # Hand-checked: the sendout of candidate-ext-1 (02/09/16 11:22) is the one submittal; no hire.
@@ -345,3 +357,115 @@ def test_a_sibling_file_is_read_in_the_encoding_its_whole_content_is_in(make_db)
     assert (reports["Placement.csv"].rows_loaded, reports["Placement.csv"].rows_rejected) == (1, 0)
     assert con.execute("SELECT source FROM applications WHERE application_id = 'S-last'").fetchall() == [
         ("Referral – staff",)]
+
+
+# -- what the load report says about a Bullhorn file -------------------------------------------------
+
+def test_a_job_submission_file_without_its_status_history_says_the_stage_metrics_need_it(make_db):
+    # "Submitted" is mapped, yet a JobSubmission's status is where it stands now, not a dated stage:
+    # no submittal comes of it, and the report says which file gives one (as Harvest's says for its gap).
+    con = _db(make_db, ACME + '"Submitted" = "submitted"\n')
+    folder = make_db.folder()
+    _write_json(folder, {"JobOrder.json": MULTI["JobOrder.json"][:1]})
+    write_tables(folder, {"JobSubmission.csv": """
+        candidate.externalID,jobOrder.externalID,dateAdded,status
+        C1,JO-501,5/3/26 20:00,Submitted
+    """})
+    reports = {r.format: r for r in ingest(con, [folder], client="Acme")}
+    submissions = reports["Bullhorn DataLoader JobSubmission"]
+    assert (submissions.rows_loaded, submissions.notes) == (1, [NO_HISTORY_NOTE])
+    assert NO_HISTORY_NOTE.startswith("no JobSubmissionHistory beside this file: a submission's status says where it "
+                                      "stands now, not when it got there")
+    assert "Time to submit, interview conversion, SLA deadlines and hiring-manager feedback" in NO_HISTORY_NOTE
+    # Its status is the application's (lower-cased, as every status is stored), not an extra column.
+    assert con.execute("SELECT status, json_extract_string(extra, '$.bullhorn_status') FROM applications"
+                       ).fetchall() == [("submitted", None)]
+    assert con.execute("SELECT count(*) FROM stage_events").fetchall() == [(0,)]
+    assert not run_summary(con, client="Acme", as_of="2026-06-30")["time_to_submit"]["n"]   # no data
+    # The REST export says the same; with the status history beside it, nothing is missing to say.
+    (rest,) = ingest(con, [_write_json(make_db.folder(), {"JobSubmission.json": MULTI["JobSubmission.json"][:1]})],
+                     client="Acme")
+    assert rest.notes == [NO_HISTORY_NOTE]
+    with_history = {r.format: r for r in ingest(con, [_write_json(make_db.folder(), {
+        k: MULTI[k] for k in ("JobOrder.json", "JobSubmission.json", "JobSubmissionHistory.json")})])}
+    assert NO_HISTORY_NOTE not in with_history["Bullhorn JobSubmission"].notes
+
+
+def test_an_appointment_file_counts_the_rows_it_does_not_read_among_the_files_rows(make_db):
+    con = _db(make_db, ACME)
+    folder = make_db.folder()
+    _write_json(folder, {k: MULTI[k] for k in ("JobOrder.json", "JobSubmission.json")})
+    write_tables(folder, {"Appointment.csv": """
+        externalID,candidateReference.externalID,jobOrder.externalID,type,dateBegin
+        ap-1,501,JO-501,Interview,5/6/26 15:00
+        ap-2,501,JO-501,Meeting,5/7/26 15:00
+        ap-3,501,JO-501,,5/8/26 15:00
+    """})
+    (appointments,) = [r for r in ingest(con, [folder], client="Acme") if r.format == "Bullhorn DataLoader Appointment"]
+    assert (appointments.rows_read, appointments.rows_loaded, appointments.rows_rejected) == (1, 1, 0)
+    assert appointments.notes == ["2 of the file's 3 rows are appointments of type 'Meeting', (no type), not "
+                                  "Interview: not read, as only interviews are stage events (the rows read are the "
+                                  "file's 1 interview)"]
+
+
+def test_a_file_without_a_field_it_needs_says_what_it_is_and_what_to_do_in_plain_sentences(make_db):
+    con = _db(make_db, ACME)
+    folder = make_db.folder()
+    write_tables(folder, {"JobOrder.csv": """
+        title,numOpenings,clientCorporation.externalID
+        Engineer,1,501
+    """})
+    (jobs,) = ingest(con, [folder / "JobOrder.csv"], client="Acme")
+    message = jobs.error.split("JobOrder.csv: ", 1)[1]
+    assert message == (
+        "this Bullhorn JobOrder file has no id and dateAdded columns. id is the job order's id, in a column or "
+        "field named id or externalID. dateAdded is the day the job order was opened, which starts its time to "
+        "submit and time to fill. DataLoader's load examples leave it out because Bullhorn sets it itself when it "
+        "creates the job order. Export JobOrder from Bullhorn with id and dateAdded, then load the file again; "
+        "nothing of this file was loaded")
+    write_tables(folder, {"Placement.csv": """
+        dateBegin,status
+        6/1/26 00:00,Approved
+    """})
+    (placements,) = ingest(con, [folder / "Placement.csv"], client="Acme")
+    assert placements.error.split("Placement.csv: ", 1)[1] == (
+        "this Bullhorn Placement file has no dateAdded and jobSubmission columns. dateAdded is the day of the "
+        "placement, which is the day of the hire. dateBegin is the start date, so it is not used in its place. "
+        "jobSubmission is the submission the placement is for. A file without it needs both candidate and "
+        "jobOrder instead. Export Placement from Bullhorn with dateAdded and jobSubmission, then load the file "
+        "again; nothing of this file was loaded")
+
+
+def test_bullhorn_personal_data_fields_are_dropped_columns_under_the_files_own_headers(make_db):
+    # As the import template's are: listed in the report's dropped columns (the Upload page's
+    # "Personal data dropped"), never stored, neither in a row's extra values nor with a rejected row.
+    con = _db(make_db, ACME)
+    folder = make_db.folder()
+    jobs = [{**MULTI["JobOrder.json"][0], "clientContact": {"id": 9, "firstName": "Ada", "lastName": "King",
+                                                            "email": "ada@acme.example"}}]
+    sendouts = [{"id": 1, "candidate": {"id": 501, "firstName": "Sam"}, "jobOrder": {"id": "JO-501"},
+                 "clientCorporation": {"id": 501}, "dateAdded": _ms("2026-05-04T10:00:00"), "email": "sam@example.com"}]
+    _write_json(folder, {"JobOrder.json": jobs, "Sendout.json": sendouts})
+    write_tables(folder, {"JobSubmission.csv": """
+        externalID,candidate.externalID,candidate.firstName,candidate.lastName,candidate.email,jobOrder.externalID,dateAdded,sendingUser.name
+        S501,501,Sam,Smith,sam@example.com,JO-501,5/3/26 20:00,Rex Ruiz
+        S502,502,Kim,Lee,kim@example.com,JO-999,not a date,Rex Ruiz
+    """})
+    reports = {Path(r.path).name: r for r in ingest(con, [folder], client="Acme")}
+    assert [r.error for r in reports.values() if r.error] == []
+    assert {name: r.dropped_columns for name, r in reports.items()} == {
+        "JobOrder.json": ["clientContact.email"],   # the hiring manager's name is read, the e-mail is not
+        "JobSubmission.csv": ["candidate.email", "candidate.firstName", "candidate.lastName"],
+        "Sendout.json": ["candidate.firstName", "email"]}
+    assert all(not r.notes or "personal" not in " ".join(r.notes) for r in reports.values())
+    assert list(upload.report_table([reports["Sendout.json"]], loaded=True)["Personal data dropped"]) == [
+        "Candidate.firstName, Email"]
+    assert con.execute("SELECT hiring_manager FROM requisitions").fetchall() == [("Ada King",)]
+    assert reports["JobSubmission.csv"].rows_rejected == 1
+    stored = sorted(c for (c,) in con.execute("SELECT DISTINCT array_to_string(dropped_columns, ', ') FROM files"
+                                              ).fetchall())
+    assert stored == ["candidate.email, candidate.firstName, candidate.lastName", "candidate.firstName, email",
+                      "clientContact.email"]
+    everything = " ".join(str(row) for table in ("requisitions", "applications", "stage_events", "rejected_rows")
+                          for row in con.execute(f"SELECT * FROM {table}").fetchall())
+    assert not any(v in everything for v in ("Sam", "Smith", "Kim", "example.com"))

@@ -561,7 +561,9 @@ def test_bullhorn_export_takes_the_submittal_from_the_status_history_not_the_res
     assert reports["Bullhorn JobSubmission"].rows_loaded == 3
     assert reports["Bullhorn JobSubmissionHistory"].rows_loaded == 6
     assert reports["Bullhorn JobSubmissionHistory"].unmapped == [("New Lead", 2)]   # not a submittal
-    assert reports["Bullhorn Appointment"].notes == ["1 appointment(s) of another type than Interview not read"]
+    assert reports["Bullhorn Appointment"].notes == [
+        "1 of the file's 2 rows is an appointment of type 'Meeting', not Interview: not read, as only interviews "
+        "are stage events (the rows read are the file's 1 interview)"]
     assert _numbers(con) == EXPECTED
     assert _summary(con) == _summary(_template_db(make_db))
     # A job order has no department: the export's own when present, else the client corporation.
