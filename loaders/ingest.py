@@ -159,13 +159,14 @@ def _store_file(con, path: Path, shown: str, client, fmt, step, mapping, max_mb,
         for sheet, kind, rows in con.execute(f'SELECT sheet, kind, list(DISTINCT "row") FROM rejected_rows '
                                              f"WHERE file_id IN ({earlier}) GROUP BY ALL", same).fetchall():
             retry[(sheet, kind)] = rows
-        con.execute(f"DELETE FROM rejected_rows WHERE file_id IN ({earlier})", same)
         again = [f"loaded before, when {rejected} of its rows {'was' if rejected == 1 else 'were'} rejected: "
                  f"{'that row was' if rejected == 1 else 'those rows were'} read again, so that "
                  f"{'it loads if it can' if rejected == 1 else 'the ones that can load now do'} "
                  "(the rows loaded then are left as they are)"]
     reports = []
-    file_id = con.execute("SELECT coalesce(max(file_id), 0) + 1 FROM files").fetchall()[0][0]
+    # A file read again is the same file: what it loads now, and its rows still rejected, are its own.
+    file_id = last if retry is not None else con.execute(
+        "SELECT coalesce(max(file_id), 0) + 1 FROM files").fetchall()[0][0]
     for sheet, kind, table, cols, shape in file_pieces(con, path, encoding, fmt, mapping):
         rep = Report(shown, sheet=sheet, kind=kind, format=shape)
         if kind is None:
@@ -185,6 +186,9 @@ def _store_file(con, path: Path, shown: str, client, fmt, step, mapping, max_mb,
                         [retry[(sheet, kind)]])
             drop_staged(con, table)
             table = "__retry"
+            con.execute("DELETE FROM rejected_rows WHERE file_id IN (SELECT file_id FROM files WHERE sha256 = ? AND "
+                        "client IS NOT DISTINCT FROM ?) AND sheet IS NOT DISTINCT FROM ? AND kind = ?",
+                        same + [sheet, kind])
         rep.notes = again + encoding_note(encoding) + rep.notes
         if "client" not in cols and any(c in cols for c in COMPANY_COLUMNS):
             table, cols, owners = assign_clients(con, table, cols, kind, client_name, allowed_clients, names)
@@ -194,9 +198,15 @@ def _store_file(con, path: Path, shown: str, client, fmt, step, mapping, max_mb,
                          allowed_clients)
         store_table(con, table=table, kind=kind, file_id=file_id, report=rep, client_override=client_name,
                     columns=cols, source_names=names, allowed_clients=allowed_clients)
-        con.execute("INSERT INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now()::TIMESTAMP, ?)",
-                    [file_id, client_name, str(path.resolve()), path.name, digest, shape, sheet, kind,
-                     rep.rows_read, rep.rows_loaded, rep.rows_rejected, rep.dropped_columns, rep.clients])
+        if retry is not None:   # (the rows read stay the file's; loaded and rejected are now as they are)
+            con.execute("UPDATE files SET rows_loaded = rows_loaded + ?, rows_rejected = ?, "
+                        "clients = list_sort(list_distinct(list_concat(clients, ?::VARCHAR[]))) "
+                        "WHERE file_id = ? AND sheet IS NOT DISTINCT FROM ? AND kind = ?",
+                        [rep.rows_loaded, rep.rows_rejected, rep.clients, file_id, sheet, kind])
+        else:
+            con.execute("INSERT INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now()::TIMESTAMP, ?)",
+                        [file_id, client_name, str(path.resolve()), path.name, digest, shape, sheet, kind,
+                         rep.rows_read, rep.rows_loaded, rep.rows_rejected, rep.dropped_columns, rep.clients])
         drop_staged(con, table, "__src0")
         reports.append(rep)
     return reports
@@ -299,9 +309,12 @@ def _ingest_files(con, files, client, fmt, progress, mapping, max_mb, allowed_cl
     return reports
 
 
-def _files_stored(con) -> int | None:
-    """How many file rows the transaction sees (None once an error has ended it)."""
+def _files_stored(con) -> tuple | None:
+    """What the transaction has stored of files so far: file rows, their loaded rows and the rejected
+    rows (a file read again updates its file rows and replaces its rejected rows); None once an error
+    has ended the transaction."""
     try:
-        return con.execute("SELECT count(*) FROM files").fetchall()[0][0]
+        return con.execute("SELECT (SELECT count(*) FROM files), (SELECT sum(rows_loaded) FROM files), "
+                           "(SELECT count(*) FROM rejected_rows)").fetchall()[0]
     except duckdb.Error:
         return None
