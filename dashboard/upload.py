@@ -2,9 +2,10 @@
 `python -m loaders ingest`.
 
 Uploaded files are written to a temporary folder (a zip of an export folder is unpacked there,
-within a size limit), then either tried in a throw-away in-memory database holding only the
-client's settings (the dry run: detected format, rows read / loaded / rejected, a preview of the
-canonical rows) or loaded into the real database through `dashboard.write`.
+within a size limit), then either tried in a throw-away in-memory database holding the client's
+settings and the database's record of these same files (the dry run: detected format, rows read /
+loaded / rejected, a preview of the canonical rows) or loaded into the real database through
+`dashboard.write`.
 """
 from __future__ import annotations
 
@@ -22,9 +23,10 @@ import dashboard
 import store
 from dashboard import widgets
 from exports import files
+from loaders.checks import COMPANY_COLUMNS
 from loaders.ingest import MAX_MB, ingest, without_folder
 from loaders.report import LoadError, Report
-from loaders.staging import DATA_SUFFIXES, csv_headers, expand_paths, read_xlsx_sheets
+from loaders.staging import DATA_SUFFIXES, csv_headers, expand_paths, fingerprint, read_xlsx_sheets
 from loaders.template import TEMPLATE, normalise_header
 from loaders.settings import parse_settings, save_client
 from loaders.shapes import SUPPORTED, Mapping, mapping_toml
@@ -119,23 +121,47 @@ def _saved_in(paths: list[Path]) -> Path | None:
 
 
 def dry_run(paths: list[Path], client: str, fmt: str, mapping: Mapping | None, *,
-            allowed_clients: set[str] | None = None) -> tuple[list[Report], dict]:
-    """Load into an in-memory database holding only the client's settings: the reports and the
-    first canonical rows of each table. Nothing reaches the real database. `allowed_clients`: the
-    clients the user may load into (see `loaders.ingest.ingest_file`)."""
+            allowed_clients: set[str] | None = None) -> tuple[list[Report], dict, int]:
+    """Load into an in-memory database holding the client's settings and what the database
+    knows of these very files (`dashboard.loaded_before`: a file loaded before is skipped, or read
+    again for the rows it rejected, as the load does): the reports, the first canonical rows of each
+    table, and how many rows take their client from a job order or submission the upload does not
+    hold (`unseen_owners`). Nothing reaches the real database. `allowed_clients`: the clients the
+    user may load into (see `loaders.ingest.ingest_file`)."""
     info = dashboard.client_info(client)
+    before = dashboard.loaded_before(info["client"], [fingerprint(f)[0] for f in expand_paths(paths) if f.is_file()])
     con = duckdb.connect()
     try:
         con.execute("SET TimeZone = 'UTC'")
         con.execute(store.SCHEMA)
         save_client(con, parse_settings(info["settings_toml"], origin=f"{client}'s settings"))
+        if before["files"]:
+            con.executemany(f"INSERT INTO files VALUES ({', '.join('?' * len(before['files'][0]))})", before["files"])
+        if before["rejected_rows"]:
+            con.executemany('INSERT INTO rejected_rows (file_id, sheet, kind, "row") VALUES (?, ?, ?, ?)',
+                            before["rejected_rows"])
         reports = ingest(con, paths, client=client, fmt=fmt, mapping=mapping, allowed_clients=allowed_clients,
                          shown_from=_saved_in(paths))
         preview = {kind: con.execute(f"SELECT * EXCLUDE (client, file_id) FROM {kind} ORDER BY source_row "
                                      f"LIMIT {PREVIEW_ROWS}").df() for kind in TEMPLATE}
-        return reports, {k: v for k, v in preview.items() if not v.empty}
+        return reports, {k: v for k, v in preview.items() if not v.empty}, unseen_owners(con)
     finally:
         con.close()
+
+
+def unseen_owners(con) -> int:
+    """The rows of the dry run's database (`con`) whose client the load takes from a stored job order
+    or submission, which the dry run cannot see: rows naming no ATS company (their file has the
+    company columns, empty) that point at a job order or submission not in the upload. The dry run
+    counts them as the chosen client's; the load rejects those of another client's (see
+    `loaders.checks.assign_clients`)."""
+    no_company = " AND ".join(f"json_exists(extra, '$.{c}') AND nullif(trim(extra->>'{c}'), '') IS NULL"
+                              for c in COMPANY_COLUMNS)
+    return con.execute(f"""SELECT
+        (SELECT count(*) FROM applications a WHERE {no_company}
+            AND NOT EXISTS (SELECT 1 FROM requisitions r WHERE r.requisition_id = a.requisition_id))
+      + (SELECT count(*) FROM stage_events e WHERE {no_company}
+            AND NOT EXISTS (SELECT 1 FROM applications a WHERE a.application_id = e.application_id))""").fetchone()[0]
 
 
 def load(paths: list[Path], client: str, fmt: str, mapping: Mapping | None, *,
@@ -153,6 +179,14 @@ def load(paths: list[Path], client: str, fmt: str, mapping: Mapping | None, *,
                                "the uploaded files", client)
     finally:
         bar.empty()   # the report below says what happened
+
+
+def unseen_owners_line(count: int, client: str) -> str | None:
+    """What the dry run cannot tell (`unseen_owners`), in one line; None when it can tell everything."""
+    if not count:
+        return None
+    return (f"{count} row{'s' if count != 1 else ''} naming no client corporation count here as {client}'s: the load "
+            "gives each the client of its job order or submission loaded before, which the dry run does not read.")
 
 
 def _name(r: Report) -> str:

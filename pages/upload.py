@@ -53,7 +53,7 @@ with tempfile.TemporaryDirectory(prefix="recruiting-upload-") as folder:
     editable = dashboard.scope().editable
     allowed = None if editable is None else set(editable)
     st.subheader("Dry run: what would load")
-    reports, preview = upload.dry_run(paths, client, fmt, mapping, allowed_clients=allowed)
+    reports, preview, unseen = upload.dry_run(paths, client, fmt, mapping, allowed_clients=allowed)
     st.markdown("\n".join(upload.report_lines(reports)))
     st.dataframe(upload.report_table(reports), hide_index=True, width="stretch")
     unmapped = upload.unmapped_words(reports)
@@ -66,6 +66,8 @@ with tempfile.TemporaryDirectory(prefix="recruiting-upload-") as folder:
         shown = "its one row as it" if len(rows) == 1 else f"the first {len(rows)} rows as they"
         st.markdown(f"**{upload.VALUE_WORDS['kind'][kind]}**: {shown} would be stored")
         upload.show_table(rows)
+    if line := upload.unseen_owners_line(unseen, client):
+        st.caption(dashboard.as_text(line))
 
     if st.button("Load into the database", type="primary", disabled=all(r.error for r in reports)):
         try:

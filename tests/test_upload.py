@@ -54,7 +54,7 @@ def test_the_dry_run_reports_the_detected_format_and_changes_nothing(sample_db_c
     paths = write_tables(tmp_path / "up", {"application_stages.csv": GREENHOUSE})
     with store.connection(sample_db_copy, read_only=True) as con:
         before = con.execute("SELECT count(*) FROM stage_events").fetchall()
-    reports, preview = upload.dry_run(paths, "Globex UK", "auto", None)
+    reports, preview, _ = upload.dry_run(paths, "Globex UK", "auto", None)
     (r,) = reports
     assert r.format == "Greenhouse application_stages (interval table)"
     assert (r.rows_read, r.rows_loaded, r.rows_rejected) == (3, 2, 1)
@@ -71,7 +71,7 @@ def test_upload_messages_name_the_users_files_not_the_servers_folder(sample_db_c
     folder.mkdir()
     export = zip_of({"applications.csv": "client,application_id\nGlobex UK,A1\n"})   # lacks requisition_id
     paths = upload.save_uploads([Uploaded("export.zip", export), Uploaded("requisitions.csv", b"")], folder)
-    reports, _ = upload.dry_run(paths, "Globex UK", "auto", None)
+    reports, _, _ = upload.dry_run(paths, "Globex UK", "auto", None)
     # (A run loads requisitions before the applications that point at them.)
     assert [r.path for r in reports] == ["requisitions.csv", "export.zip/applications.csv"]
     assert reports[0].error.startswith("requisitions.csv: the file is empty")
@@ -130,7 +130,7 @@ RAW_KEYS = ("rows_read", "rows_loaded", "dropped_personal_columns", "dropped_col
 
 def test_the_dry_run_names_the_dropped_personal_data_columns(sample_db_copy, tmp_path):
     paths = write_tables(tmp_path / "up", {"applications.csv": PERSONAL})
-    reports, _ = upload.dry_run(paths, "Globex UK", "auto", None)
+    reports, _, _ = upload.dry_run(paths, "Globex UK", "auto", None)
     (line,) = upload.report_lines(reports)
     assert line == ("- **applications.csv**: read as the import template into applications: 2 rows read, 2 to load, "
                     "0 rejected. " + DROPPED)
@@ -139,7 +139,7 @@ def test_the_dry_run_names_the_dropped_personal_data_columns(sample_db_copy, tmp
 
 def test_the_preview_hides_extra_and_source_row_and_shows_blanks_as_empty(sample_db_copy, tmp_path):
     paths = write_tables(tmp_path / "up", {"applications.csv": PERSONAL, "commitments.csv": COMMITMENTS})
-    _, preview = upload.dry_run(paths, "Globex UK", "auto", None)
+    _, preview, _ = upload.dry_run(paths, "Globex UK", "auto", None)
     assert {"extra", "source_row"} <= set(preview["applications"].columns)   # stored, but not for reading
     apps, labels = upload.readable(preview["applications"])
     assert not {"extra", "source_row"} & set(apps.columns)
@@ -258,7 +258,7 @@ def test_a_refused_file_is_named_once_and_counted_apart(sample_db_copy, monkeypa
 def test_the_report_lists_the_first_rejected_rows_and_says_a_files_notes_once(sample_db_copy, tmp_path):
     # The reasons of the rejected rows were only in the last column of a wide table, off screen;
     # a Harvest applications file (read into applications and into stage events) said its notes twice.
-    reports, _ = upload.dry_run([FIXTURES / "greenhouse_harvest" / "export"], "Globex UK", "auto", None)
+    reports, _, _ = upload.dry_run([FIXTURES / "greenhouse_harvest" / "export"], "Globex UK", "auto", None)
     lines = [_plain(line) for line in upload.report_lines(reports)]
     feeds = lines.index(next(line for line in lines if line.startswith("- **export/activity_feeds.json**")))
     assert lines[feeds + 1] == ("  - row 4, column body: a move into 'Phone Screen for Accountant': candidate 978033 "
@@ -279,6 +279,61 @@ def test_the_rejected_rows_download_holds_each_row_once(sample_db_copy):
     loaded = [Report("a.json", kind="applications", rows_rejected=1),
               Report("a.json", kind="stage_events", rows_rejected=1)]
     assert sorted(upload.rejected_of(loaded, rejected)["row"]) == [2, 4]
+
+
+def _dry_and_loaded_lines(at) -> tuple[list[str], list[str]]:
+    """The dry run's report lines and the load's, as they read on the page (with "to load" and
+    "loaded" the same word, so that they compare)."""
+    lines = [line.replace(" loaded, ", " to load, ") for line in _lines_on(at) if line.startswith("- **")]
+    return lines[:len(lines) // 2], lines[len(lines) // 2:]
+
+
+def test_the_dry_run_of_files_loaded_before_says_what_the_load_then_does(sample_db_copy, monkeypatch):
+    # The dry run's database held only the client's settings, so it could not know a file was loaded
+    # before: the second upload of these files promised "3 rows read, 2 to load, 1 rejected" and an
+    # application to load, while the load read only the row rejected before and skipped the other file.
+    files = {"application_stages.csv": textwrap.dedent(GREENHOUSE).lstrip().encode(),
+             "applications.csv": textwrap.dedent(PERSONAL).lstrip().encode()}
+    dry, loaded = _dry_and_loaded_lines(_upload_page(monkeypatch, files, load=True))
+    assert dry == loaded and "3 rows read, 2 to load, 1 rejected" in dry[1], dry
+    dry, loaded = _dry_and_loaded_lines(_upload_page(monkeypatch, files, load=True))
+    assert dry == loaded, (dry, loaded)
+    assert dry[0] == "- **applications.csv**: skipped: already loaded (same sha256): nothing changed", dry
+    # (Only the row rejected then is read again; whether it loads now is the loader's rule, the same in both.)
+    assert dry[1].startswith("- **application_stages.csv**: read as Greenhouse application_stages (interval table) "
+                             "into stage events: 1 row read, ") and "loaded before, when 1 of its rows was rejected" \
+        in dry[1], dry
+    dry, loaded = _dry_and_loaded_lines(_upload_page(monkeypatch, files, load=True))
+    assert dry == loaded == [f"- **{name}**: skipped: already loaded (same sha256): nothing changed"
+                             for name in ("applications.csv", "application_stages.csv")], dry
+
+
+def test_the_dry_run_reads_only_the_record_of_the_files_uploaded(sample_db_copy, tmp_path):
+    # (Not the whole files and rejected_rows tables: the rows of the files with the uploaded bytes.)
+    import dashboard
+    from loaders.ingest import ingest
+    from loaders.staging import fingerprint
+    (path,) = write_tables(tmp_path / "up", {"application_stages.csv": GREENHOUSE})
+    with store.connection(sample_db_copy) as con:
+        ingest(con, [path], client="Globex UK")
+        (file_id,) = con.execute("SELECT file_id FROM files WHERE name = 'application_stages.csv'").fetchone()
+    before = dashboard.loaded_before("Globex UK", [fingerprint(path)[0]])
+    assert [f[0] for f in before["files"]] == [file_id]
+    assert before["rejected_rows"] == [(file_id, None, "stage_events", 4)]
+    assert dashboard.loaded_before("Acme Corp", [fingerprint(path)[0]]) == {"files": [], "rejected_rows": []}
+
+
+def test_the_dry_run_says_when_a_rows_client_is_that_of_a_job_order_loaded_before(sample_db_copy, monkeypatch):
+    # A Bullhorn submission whose job order is in no file beside it names no client corporation: the
+    # load gives it the client of that job order loaded before, which the dry run does not read.
+    at = _upload_page(monkeypatch, {"JobSubmission.csv": (FIXTURES / "bullhorn_dataloader" / "JobSubmission.csv")
+                                    .read_bytes()}, load=False)
+    assert [c.value for c in at.caption if "naming no client corporation" in c.value] == [
+        "3 rows naming no client corporation count here as Globex UK's: the load gives each the client of its job "
+        "order or submission loaded before, which the dry run does not read."]
+    # The template's rows are the chosen client's, wherever their requisition is: nothing to say.
+    at = _upload_page(monkeypatch, {"applications.csv": textwrap.dedent(PERSONAL).lstrip().encode()}, load=False)
+    assert not [c.value for c in at.caption if "naming no client corporation" in c.value]
 
 
 def test_the_command_line_says_a_files_notes_once(sample_db_copy):
