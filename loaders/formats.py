@@ -20,11 +20,15 @@ from loaders import bullhorn, connectors, harvest, lever, tracker
 from loaders.checks import SEQ
 from loaders.parse import cell_text, quote_name, sql_text
 from loaders.report import LoadError
-from loaders.shapes import Mapping, Shape, detect, find_lookup, stage_sql
+from loaders.shapes import Mapping, Shape, detect
 from loaders.staging import (check_csv_width, csv_headers, drop_staged, find_header_row, fingerprint, read_csv_piece,
                              read_xlsx_sheets, stage_rows)
 from loaders.template import TEMPLATE, kind_from_headers, kind_from_name, normalise_header
 from loaders.textfile import sniff_delimiter
+
+
+# Why a file that fills no table of its own was read: it names or links what another file holds.
+READ_BESIDE = "read with the file that needs it, not loaded on its own"
 
 
 def _missing_columns_error(path: Path, sheet: str, kind: str, rows) -> LoadError:
@@ -198,7 +202,7 @@ def _mapped_sheet_pieces(con, path: Path, sheets, mapping: Mapping):
             yield sheet, None, None, "hidden sheet, not read" if hidden else "not the sheet the mapping reads", shape.name
     sheet, rows, header_idx = fits[0]
     cols = stage_rows(con, rows, header_idx, "__src0")
-    table, cols, names = _apply_shape(con, path, shape, "__src0", cols)
+    table, cols, names = _apply_shape(con, shape, "__src0", cols)
     yield sheet, shape.kind, table, (cols, names, []), shape.name
 
 
@@ -275,9 +279,9 @@ def file_pieces(con, path: Path, encoding: str | None, fmt: str = "auto", mappin
                             f"pass --format to choose")
         shape = shapes[0]
     if not shape.kind:
-        yield None, None, None, f"{shape.name}: read with the export that needs it, not loaded on its own", shape.name
+        yield None, None, None, f"{shape.name}: {READ_BESIDE}", shape.name
         return
-    table, cols, names = _apply_shape(con, path, shape, "__src0", cols)
+    table, cols, names = _apply_shape(con, shape, "__src0", cols)
     yield None, shape.kind, table, (cols, names, []), shape.name
 
 
@@ -294,7 +298,7 @@ def _connector_pieces(con, path: Path, table, cols: list[str]):
         return [normalise_header(h) for h in csv_headers(p)]
     built = connectors.pieces(con, path, table, "__src0", cols, stage, lambda n: drop_staged(con, n), headers_of)
     if not built:
-        yield None, None, None, f"{table.label}: read with the file that needs it, not loaded on its own", table.label
+        yield None, None, None, f"{table.label}: {READ_BESIDE}", table.label
     for kind, name, out_cols, names, notes in built:
         yield None, kind, name, (out_cols, names, notes), table.label
 
@@ -348,7 +352,7 @@ def _arrow_pieces(con, name: str, pieces: list, notes: list[str], names: dict):
     """Stage the template tables a vendor module built (Arrow tables with `__row`); `names` gives
     the vendor's field behind a template column, for messages."""
     if not pieces:
-        yield None, None, None, f"{name}: read with the file that needs it, not loaded on its own", name
+        yield None, None, None, f"{name}: {READ_BESIDE}", name
     for n, (kind, arrow) in enumerate(pieces):
         table = f"__src{n}"
         # One object may give several rows (a Lever opportunity's stage changes share its `__row`):
@@ -360,24 +364,9 @@ def _arrow_pieces(con, name: str, pieces: list, notes: list[str], names: dict):
         yield None, kind, table, ([c for c in arrow.column_names if c not in ("__row", SEQ)], names, notes), name
 
 
-def _apply_shape(con, path: Path, shape: Shape, table: str, cols: list[str]) -> tuple[str, list[str], dict]:
-    """Turn a staged vendor table into the template's columns: renames (no data copied), or the
-    shape's SQL with the sibling export it needs. Returns the table, its columns and, for each
-    template column, the file's own header (for messages)."""
-    if shape.lookup:
-        lookup = find_lookup(path, shape)
-        if lookup.suffix.lower() == ".json":   # Harvest's job_stages.json
-            con.register("__lookup_arrow", harvest.job_stages(lookup))
-            con.execute("CREATE OR REPLACE TEMP TABLE __lookup AS SELECT * FROM __lookup_arrow")
-            con.unregister("__lookup_arrow")
-        elif lookup.suffix.lower() == connectors.PARQUET:   # a warehouse connector's job_stage
-            connectors.stage_parquet(con, lookup, "__lookup")
-        else:
-            read_csv_piece(con, lookup, "__lookup", fingerprint(lookup)[1])
-        con.execute(f"CREATE OR REPLACE TEMP TABLE __shaped AS {stage_sql(shape, table, '__lookup')}")
-        drop_staged(con, "__lookup", table)
-        return ("__shaped", [r[0] for r in con.execute("DESCRIBE __shaped").fetchall() if r[0] != "__row"],
-                shape.source_names)
+def _apply_shape(con, shape: Shape, table: str, cols: list[str]) -> tuple[str, list[str], dict]:
+    """Turn a staged vendor table into the template's columns by renames (no data copied). Returns
+    the table, its columns and, for each template column, the file's own header (for messages)."""
     renames = {}
     for src, dst in shape.rename.items():
         if src not in cols or src == dst:

@@ -44,7 +44,6 @@ class Shape:
     kind: str                      # the template table it fills
     signature: tuple[str, ...]     # normalised headers that identify it (all present)
     rename: dict = field(default_factory=dict)   # source header -> template column
-    lookup: str | None = None      # a sibling export it needs (stage names by id)
     source_names: dict = field(default_factory=dict)   # template column -> header, for shapes built by SQL
 
 
@@ -55,7 +54,7 @@ GREENHOUSE_STAGES = Shape(
 GREENHOUSE_HISTORY = Shape(
     "greenhouse", "Greenhouse application_history (event log)", "stage_events",
     signature=("application_id", "updated_at", "new_stage_id", "new_status"),
-    lookup="job_stage", source_names={"entered_at": "updated_at", "stage": "new_stage_id / new_status"})
+    source_names={"entered_at": "updated_at", "stage": "new_stage_id / new_status"})
 # Read only beside application_history, for the stage names.
 GREENHOUSE_JOB_STAGE = Shape("greenhouse", "Greenhouse job_stage (stage names)", "", signature=("id", "job_id", "name"))
 
@@ -82,17 +81,6 @@ def stage_sql(shape: Shape, table: str, lookup_table: str | None) -> str:
                                    h.new_stage_id) AS stage
                    FROM {table} h LEFT JOIN {lookup_table} js ON trim(js.id) = trim(h.new_stage_id)"""
     raise AssertionError(shape)
-
-
-def find_lookup(path: Path, shape: Shape) -> Path:
-    """The sibling export a shape needs (e.g. `job_stage.csv`, or Harvest's `job_stages.json`, beside
-    `application_history.csv`)."""
-    for candidate in sorted(path.parent.iterdir()):
-        if candidate.is_file() and candidate.stem.lower().rstrip("s") == shape.lookup:
-            return candidate
-    raise ShapeError(f"{path}: {shape.name} names stages by id; put the {shape.lookup} export "
-                     f"(id, job_id, name) beside it as {shape.lookup}.csv (or Harvest's {shape.lookup}s.json) "
-                     "and load again")
 
 
 @dataclass(frozen=True)
