@@ -25,7 +25,8 @@ Greenhouse (Fivetran's schema, as in its dbt package `fivetran/dbt_greenhouse_so
   `hiring_team` (`role` hiring_managers / recruiters; the member marked `responsible` first, when
   the table has that column) named by `users` (or `user`), else by user id.
 - `application` -> applications: requisition from `job_application` (required), source named by
-  `source` when beside it; prospects are skipped and counted, as in Harvest.
+  `source` when beside it; each row is mapped by `harvest.application_row`, the rule written once
+  (prospects skipped and counted, `in_process` is `active`).
 - `application_history` (+ `job_stage`, or Harvest's `job_stages.json`) -> stage events: the SQL of
   `shapes.GREENHOUSE_HISTORY`, reported under its name.
 - `scheduled_interview` -> an `interviewed` event at its `start`, only for applications that have
@@ -200,25 +201,32 @@ def _gh_job(s: Sql):
 
 
 def _gh_application(s: Sql):
+    """Application rows as Harvest's application objects, mapped by `harvest.application_row` (the
+    rules written once: prospects skipped and counted, `in_process` is `active`). The job is the
+    application's first `job_application` link: one without a link is no prospect for want of it,
+    and is rejected (its requisition is empty)."""
     a, t = s.tables["application"], "application"
-    prospect = f"lower(trim({s.col(t, 'prospect', 'a')})) IN ('true', 't', '1')"
     source = "a.source_id"
     join = ""
     if s.has("source", "name"):
         join = f"LEFT JOIN {s.tables['source']} src ON trim(src.id) = trim(a.source_id)"
         source = "coalesce(src.name, a.source_id)"
-    select = f"""SELECT a.__row, a.id AS application_id, ja.job_id AS requisition_id, a.candidate_id,
-                    {source} AS source, a.applied_at,
-                    CASE WHEN lower(trim(a.status)) = 'in_process' THEN 'active' ELSE a.status END AS status
-                 FROM {a} a
-                 LEFT JOIN (SELECT trim(application_id) AS application_id, arg_min(job_id, __row) AS job_id
-                            FROM {s.tables['job_application']} x GROUP BY ALL) ja ON ja.application_id = trim(a.id)
-                 {join}
-                 WHERE NOT coalesce({prospect}, false)"""
-    s.notes.append(("prospects", f"SELECT count(*) FROM {a} a WHERE {prospect}",
-                    "{} prospect(s) skipped: not applications to a requisition"))
-    return [("applications", select, {"application_id": "id", "requisition_id": "job_application.job_id",
-                                       "source": "source_id"})]
+    rows = s.rows(f"""SELECT a.__row, a.id, a.candidate_id, {source} AS source, a.applied_at, a.status,
+                        coalesce(lower(trim({s.col(t, 'prospect', 'a')})) IN ('true', 't', '1'), false) AS prospect,
+                        ja.job_id
+                     FROM {a} a
+                     LEFT JOIN (SELECT trim(application_id) AS application_id, arg_min(job_id, __row) AS job_id
+                                FROM {s.tables['job_application']} x GROUP BY ALL) ja ON ja.application_id = trim(a.id)
+                     {join}
+                     ORDER BY a.__row""")
+    apps = [harvest.application_row(r["__row"], {
+        "id": r["id"], "candidate_id": r["candidate_id"], "source": {"public_name": r["source"]},
+        "applied_at": r["applied_at"], "status": r["status"], "prospect": r["prospect"],
+        "jobs": [{"id": r["job_id"]}] if r["job_id"] is not None else []}) for r in rows]
+    if prospects := sum(row is None for row in apps):
+        s.notes.append(harvest.PROSPECTS.format(prospects))
+    return [("applications", text_table([row for row in apps if row], harvest.APPLICATION_COLUMNS),
+             {"application_id": "id", "requisition_id": "job_application.job_id", "source": "source_id"})]
 
 
 def _gh_interviews(s: Sql):

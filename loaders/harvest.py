@@ -16,8 +16,11 @@ by `name` and `job_id` or `interviews`; an activity feed by `activities` (2016's
   (`template.CLOSED_STATUSES`) with no `closed_at` ends at its `updated_at` (as Lever's postings
   do), so it stops awaiting a submittal.
 - `applications`: `id`, `candidate_id`, the first of `jobs`, `source.public_name`, `applied_at`,
-  `status` (v3's `in_process` is v1's `active`). Prospects (`prospect: true`, no job) are not
-  applications to a requisition: they are skipped and counted.
+  `status` (v3's `in_process` is v1's `active`). Prospects (`prospect: true`; an object without
+  that field, by having no job) are not applications to a requisition: they are skipped and
+  counted. One marked as no prospect that names no job has lost its job: it is rejected, saying
+  so, not counted as a prospect. The rule is written once (`application_row`): the connectors'
+  `application` table is mapped by it too.
 - **Outcomes from the snapshot.** v1 keeps no stage history, but an application's `status` says
   how it ended, so `applications` also gives one stage event per ended application: `hired` at
   the `closed_at` of the job opening it filled (`openings[].application_id`, in the jobs file
@@ -113,7 +116,9 @@ def _job_of(app: dict):
 
 
 def _is_prospect(app: dict) -> bool:
-    return bool(app.get("prospect")) or _job_of(app) is None
+    """Greenhouse's `prospect` flag; an object without it is a prospect when it is on no job. One
+    marked as no prospect that names no job is not one: its missing job is rejected."""
+    return bool(app.get("prospect")) if "prospect" in app else _job_of(app) is None
 
 
 def _candidate_of(app: dict):
@@ -177,18 +182,34 @@ def _outcome(app: dict, filled: dict) -> tuple[str | None, str | None, str | Non
     return None, None, None
 
 
+PROSPECTS = "{} prospect(s) skipped: not applications to a requisition"
+APPLICATION_COLUMNS = ["application_id", "requisition_id", "candidate_id", "source", "applied_at", "status"]
+
+
+def application_row(row: int, app: dict) -> dict | None:
+    """The applications row (`APPLICATION_COLUMNS`, `__row` = `row`) of one Greenhouse application,
+    given as Harvest's object (`id`, `candidate_id`, `jobs`, `source.public_name`, `applied_at`,
+    `status`, `prospect`); None for a prospect, which is no application to a requisition (the
+    caller counts it: `PROSPECTS`). v3's and the connectors' `in_process` is v1's `active`."""
+    if _is_prospect(app):
+        return None
+    status = app.get("status")
+    return {"__row": row, "application_id": app.get("id"), "requisition_id": _job_of(app),
+            "candidate_id": _candidate_of(app), "source": (app.get("source") or {}).get("public_name"),
+            "applied_at": app.get("applied_at"),
+            "status": "active" if str(status or "").strip().lower() == "in_process" else status}
+
+
 def _application_tables(items: list[dict], jobs: list[dict]):
     filled = {_key(o.get("application_id")): o for j in jobs for o in (j.get("openings") or [])
               if isinstance(o, dict) and _key(o.get("application_id"))}
     rows, events, prospects, stand_ins = [], [], 0, 0
     for i, o in enumerate(items, start=1):
-        if _is_prospect(o):
+        row = application_row(i, o)
+        if row is None:
             prospects += 1
             continue
-        status = o.get("status")
-        rows.append({"__row": i, "application_id": o.get("id"), "requisition_id": _job_of(o),
-                     "candidate_id": _candidate_of(o), "source": (o.get("source") or {}).get("public_name"),
-                     "applied_at": o.get("applied_at"), "status": "active" if status == "in_process" else status})
+        rows.append(row)
         stage, when, origin = _outcome(o, filled)
         if stage:
             event = {"__row": i, "application_id": o.get("id"), "stage": stage, "entered_at": when,
@@ -197,12 +218,11 @@ def _application_tables(items: list[dict], jobs: list[dict]):
                 event[REJECT] = rejection("status", origin)
             stand_ins += origin == "last_activity_at"
             events.append(event)
-    notes = [f"{prospects} prospect(s) skipped: not applications to a requisition"] if prospects else []
+    notes = [PROSPECTS.format(prospects)] if prospects else []
     if stand_ins:
         notes.append(f"{stand_ins} hired or rejected outcome(s) dated by last_activity_at: no filled opening or "
                      "rejected_at says when they ended")
-    pieces = [("applications", text_table(rows, ["application_id", "requisition_id", "candidate_id", "source",
-                                                 "applied_at", "status"]))]
+    pieces = [("applications", text_table(rows, APPLICATION_COLUMNS))]
     if events:
         pieces.append(("stage_events", text_table(events, ["application_id", "stage", "entered_at", SNAPSHOT[0],
                                                            "snapshot_from", REJECT])))

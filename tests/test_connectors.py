@@ -460,6 +460,23 @@ def test_scheduled_interviews_of_applications_whose_history_is_already_stored_ar
     assert _numbers(con, "2026-06-30") == GREENHOUSE_EXPECTED
 
 
+def test_a_connector_application_with_no_job_link_is_rejected_not_counted_as_a_prospect(make_db, tmp_path):
+    # The application rule is written once (harvest.application_row); the connector's job is its
+    # job_application link, and a link marked deleted no longer holds: that application's job is
+    # missing, which is said, where calling it a prospect would drop it silently.
+    folder = _copy("greenhouse_connector", tmp_path)
+    _add_column(folder / "job_application.csv", "_fivetran_deleted", {3: "true"})   # 22694754003's link
+    con = make_db(GREENHOUSE_SETTINGS)
+    reports = ingest(con, [folder], client="Acme")
+    rep = next(r for r in reports if r.file.endswith("/application.csv"))
+    assert (rep.rows_loaded, rep.rows_rejected) == (2, 1)
+    assert "1 prospect(s) skipped: not applications to a requisition" in rep.notes
+    assert con.execute('SELECT "row", "column" FROM rejected_rows WHERE file_name = ?', ["application.csv"]
+                       ).fetchall() == [(4, "job_application.job_id")]
+    assert con.execute("SELECT status FROM applications WHERE application_id = '25181083003'").fetchall() == [
+        ("hired",)]
+
+
 def test_every_closed_status_word_ends_a_connector_requisition_without_a_close_date(make_db, tmp_path):
     # template.CLOSED_STATUSES, the one list: a Greenhouse job, a Lever posting (connector table or
     # API JSON) whose status says it is closed ends at its last update, whichever word says it.

@@ -212,3 +212,20 @@ def test_the_export_folder_loads_by_content_and_gives_the_hand_checked_summary(m
                        "ORDER BY 1").fetchall() == [("6404", "Kaylee Prime", "Stegosaurus Heels", "2026-05-20"),
                                                     ("6405", "Hank Hollandaise", "Samuel Skateboard", None)]
     assert con.execute("SELECT count(*) FROM applications").fetchall() == [(3,)]   # the prospect is skipped
+
+
+def test_a_prospect_is_skipped_and_an_application_on_no_job_that_is_none_is_rejected(make_db):
+    # harvest.application_row, the rule the connectors' application table is mapped by too: a
+    # prospect (Greenhouse's flag; an object without it, when on no job) is no application to a
+    # requisition; one flagged as no prospect that names no job has lost its job, which is said.
+    docs = dict(_read(DOCS / "application.json"), status="active", rejected_at=None)
+    no_flag = {k: v for k, v in docs.items() if k != "prospect"}
+    apps = [dict(docs, id=1, status="in_process"), dict(docs, id=2, prospect=True, jobs=[]),
+            dict(no_flag, id=3, jobs=[]), dict(docs, id=4, prospect=False, jobs=[])]
+    folder = _write(make_db.folder(), {"applications.json": apps})
+    con = make_db(UTC)
+    (rep,) = [r for r in ingest(con, [folder], client="Acme") if r.kind == "applications"]
+    assert (rep.rows_loaded, rep.rows_rejected) == (1, 1)
+    assert "2 prospect(s) skipped: not applications to a requisition" in rep.notes
+    assert con.execute('SELECT "row", "column" FROM rejected_rows').fetchall() == [(4, "requisition_id")]
+    assert con.execute("SELECT application_id, status FROM applications").fetchall() == [("1", "active")]
