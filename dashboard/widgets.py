@@ -391,8 +391,16 @@ def deadline_figures(totals: dict, target, info: dict) -> None:
     cols[4].caption("revisions communicated before the original due date")
 
 
+# A requisition whose applications have only a snapshot's outcomes, while the client's others have a
+# history (`submittals_known` false): nothing says whether or when anyone was submitted, so it has no
+# SLA deadline and no time to submit (RULES). Said as the client's "not available" is.
+SUBMITTALS_UNKNOWN = ("not available: its submittals are unknown (no stage history loaded for its applications, "
+                      "only their outcomes)")
+
+
 def requisition_facts(req: dict, sla, info: dict) -> None:
-    """A requisition's day counts, SLA result and outcome, each with the dates behind it."""
+    """A requisition's day counts, SLA result and outcome, each with the dates behind it; those that
+    need its submittals say "not available" when they are unknown (`SUBMITTALS_UNKNOWN`)."""
     days = days_word(info["day_count"])
 
     def date(v):
@@ -403,9 +411,11 @@ def requisition_facts(req: dict, sla, info: dict) -> None:
     cols = st.columns(4)
     missing = info["not_available"]
     na = NOT_AVAILABLE[0].upper() + NOT_AVAILABLE[1:]
-    if "time_to_submit" in missing:
+    unknown = SUBMITTALS_UNKNOWN[0].upper() + SUBMITTALS_UNKNOWN[1:]
+    submittals_known = info["stage_history"] and req["submittals_known"]
+    if "time_to_submit" in missing or not submittals_known:
         cols[0].metric("Time to submit", "—", border=True)
-        cols[0].caption(f"{na}; start {date(req['start_on'])}")
+        cols[0].caption(f"{na if 'time_to_submit' in missing else unknown}; start {date(req['start_on'])}")
     else:
         cols[0].metric("Time to submit", count(req["tts_days"]), border=True,
                        help=f"{days} from the start to the first submittal")
@@ -414,6 +424,9 @@ def requisition_facts(req: dict, sla, info: dict) -> None:
     if not info["stage_history"]:
         cols[1].metric(sla_title, "—", border=True)
         cols[1].caption(f"{na}; due {date(req['sla_due_on'])}")
+    elif not submittals_known:
+        cols[1].metric(sla_title, "—", border=True)
+        cols[1].caption(f"{unknown}; it has no SLA deadline")
     else:
         status = sla["status"].iloc[0] if not sla.empty else "not started"
         cols[1].metric(sla_title, status.capitalize(), border=True)
@@ -433,7 +446,7 @@ def requisition_facts(req: dict, sla, info: dict) -> None:
     cols[3].metric("Outcome", outcome, border=True)
     cols[3].caption(f"opened {date(req['opened_on'])}, assigned {date(req['assigned_on'])}, closed "
                     f"{date(req['closed_on'])}; "
-                    + (f"{count_of(req['submittals'], 'submittal')}, " if info["stage_history"] else "")
+                    + (f"{count_of(req['submittals'], 'submittal')}, " if submittals_known else "")
                     + f"{count_of(req['hires'], 'hire')}; "
                     f"ATS status {req['status'] or '(not set)'}")
 

@@ -19,7 +19,9 @@ st.subheader(dashboard.as_text(f"{req['requisition_id']} · {req['title'] or '(n
 st.caption(dashboard.as_text(f"{req['department']} · recruiter {req['recruiter'] or '(not set)'} · hiring manager "
                              f"{req['hiring_manager'] or '(not set)'} · {dashboard.data_as_of(f)}"))
 widgets.requisition_facts(req, story["sla"], info)
-st.plotly_chart(charts.requisition_timeline(story["events"], info["stage_labels"], req["start_on"], req["sla_due_on"]),
+# (A requisition whose submittals are unknown has no SLA deadline to mark.)
+st.plotly_chart(charts.requisition_timeline(story["events"], info["stage_labels"], req["start_on"],
+                                            req["sla_due_on"] if req["submittals_known"] else None),
                 width="stretch", key="timeline")
 st.caption(f"Each dot is a stage event, in {dashboard.as_text(f.client)}'s own words (colour: the canonical stage "
            "it counts as). "

@@ -170,6 +170,65 @@ def test_requisition_detail_tells_one_requisitions_story(sample_db, monkeypatch)
     assert "Client Submission" in set(at.dataframe[1].value["raw_stage"])
 
 
+def _harvest_folder(folder: Path) -> Path:
+    """A Greenhouse Harvest export: jobs 1 (Engineer) and 3 (Designer), opened 2026-03-01, one application
+    each, and the activity feed of job 1's candidate only: job 3's application has only the snapshot's
+    rejection, its submittals are unknown."""
+    def job(jid, name):
+        return {"id": jid, "name": name, "status": "open", "opened_at": "2026-03-01T12:00:00Z", "closed_at": None,
+                "updated_at": "2026-05-01T12:00:00Z", "departments": [{"name": "Eng"}], "openings": []}
+
+    def app(aid, cand, jid, name, status, rejected_at=None):
+        return {"id": aid, "candidate_id": cand, "prospect": False, "applied_at": "2026-03-02T12:00:00Z",
+                "rejected_at": rejected_at, "last_activity_at": None, "status": status,
+                "jobs": [{"id": jid, "name": name}], "source": {"public_name": "Referral"}}
+    files = {"jobs.json": [job(1, "Engineer"), job(3, "Designer")],
+             "applications.json": [app(101, 1001, 1, "Engineer", "active"),
+                                   app(301, 3001, 3, "Designer", "rejected", "2026-03-20T12:00:00Z")],
+             "activity_feed_1001.json": {"activities": [
+                 {"id": 1, "created_at": "2026-03-05T12:00:00Z",
+                  "body": "Jane Roe was moved into Hiring Manager Review for Engineer on 03/05/2026 by A User"}]}}
+    folder.mkdir(parents=True)
+    for name, obj in files.items():
+        (folder / name).write_text(json.dumps(obj), encoding="utf-8")
+    return folder
+
+
+def test_requisition_detail_says_the_submittals_of_a_requisition_known_only_from_a_snapshot_are_unknown(
+        tmp_path, monkeypatch):
+    # Its SLA card said "Not started", its time to submit "first submittal —" and its outcome "0 submittals":
+    # as if nobody had been submitted, where nothing says whether or when anyone was.
+    from loaders.ingest import ingest
+    db = tmp_path / "harvest.duckdb"
+    with store.connection(db) as con:
+        save_client(con, parse_settings('name = "Acme"\n[stages]\n"Hiring Manager Review" = "submitted"\n'))
+        reports = ingest(con, [_harvest_folder(tmp_path / "export")], client="Acme")
+    assert not [r.error for r in reports if r.error] and not sum(r.rows_rejected for r in reports)
+    params = {"client": "Acme", "as_of": "2026-06-30", "period": "All time"}
+    at = open_page(db, monkeypatch, "requisition", **params, req="3")
+    assert not at.exception, [e.value for e in at.exception]
+    cards = {m.label: m.value for m in at.metric}
+    assert cards["SLA: 1 in 10 calendar days"] == cards["Time to submit"] == "—", cards
+    captions = [c.value for c in at.caption]
+    unknown = ("Not available: its submittals are unknown (no stage history loaded for its applications, only their "
+               "outcomes)")
+    assert f"{unknown}; it has no SLA deadline" in captions, captions
+    assert f"{unknown}; start 01 Mar 2026" in captions, captions
+    assert not [c for c in captions if "submittal —" in c or "0 submittals" in c or "Not started" in c], captions
+    assert "SLA due" not in _marks(at)
+    # The requisition with a history keeps its numbers.
+    at = open_page(db, monkeypatch, "requisition", **params, req="1")
+    cards = {m.label: m.value for m in at.metric}
+    assert (cards["SLA: 1 in 10 calendar days"], cards["Time to submit"]) == ("Met", "4 d"), cards
+    assert "SLA due" in _marks(at)
+
+
+def _marks(at) -> list[str]:
+    """The dates marked on the requisition's timeline (start, SLA due)."""
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    return [a["text"] for a in spec["layout"].get("annotations", [])]
+
+
 def test_an_unknown_requisition_in_the_url_is_named_not_an_exception(sample_db, monkeypatch):
     at = open_page(sample_db, monkeypatch, "requisition", client="Acme Corp", as_of=AS_OF, req="NOPE-1")
     assert not at.exception
