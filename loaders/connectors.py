@@ -31,10 +31,11 @@ Greenhouse (Fivetran's schema, as in its dbt package `fivetran/dbt_greenhouse_so
   `shapes.GREENHOUSE_HISTORY`, reported under its name.
 - `scheduled_interview` -> an `interviewed` event at its `start`, only for applications that have
   no stage history: no `application_history` rows beside it, and none stored by an earlier load
-  (an incremental sync brings interviews without the history loaded before; stored events from
-  application_history or application_stages count, the client's own when `pieces` is told the
-  client). Where the history exists it already says when the application reached its interview
-  stages, and an interview from another source would move that date.
+  of the same client (an incremental sync brings interviews without the history loaded before;
+  stored events from application_history or application_stages count, the load's client's only:
+  a connector table names no client, so it loads only for the client the load names). Where the
+  history exists it already says when the application reached its interview stages, and an
+  interview from another source would move that date.
 - `offer` -> an `offered` event per application at its earliest offer's `sent_at` (else
   `created_at`): an offer is a dated fact the stage history may lack (offers are often made
   without moving the application into an "Offer" stage); superseded (`deprecated`) versions count
@@ -134,8 +135,8 @@ class Sql:
     tables: dict          # connector table name -> staged table
     columns: dict         # connector table name -> its normalised columns
     con: object = None
-    client: str | None = None   # the client the file is loaded for, when the caller knows it
-    notes: list = field(default_factory=list)   # (key, SQL counting rows, text) or a note's text
+    client: str | None = None   # the client the load names (None: no stored rows are consulted)
+    notes: list = field(default_factory=list)   # (key, SQL counting rows, count -> text) or a note's text
 
     def rows(self, sql: str) -> list[dict]:
         cur = self.con.execute(sql)
@@ -233,19 +234,26 @@ def _gh_interviews(s: Sql):
     i = s.tables["scheduled_interview"]
     start = 'i."start"'   # (a keyword in SQL)
     live = f"{_t(start)} IS NOT NULL"
-    # A stage history beside it (this sync's application_history) or stored by an earlier load (an
-    # incremental sync brings interviews without the history it loaded before), the client's own
-    # when the caller names the client.
-    histories = ", ".join(sql_text(name) for name in HISTORIES)
-    mine = f"AND e.client = {sql_text(s.client)}" if s.client else ""
-    covered = (f"""trim(i.application_id) IN (SELECT e.application_id FROM stage_events e JOIN files f
-                   ON f.file_id = e.file_id WHERE f.format IN ({histories}) {mine})""")
+    # A stage history beside it (this sync's application_history) or stored by an earlier load of
+    # this client's (an incremental sync brings interviews without the history it loaded before);
+    # another client's history of an application with the same id says nothing of this one. A
+    # connector table names no client: its rows are the load's client's (without one the load is
+    # refused, `checks.store_table`), so without a client no stored history is looked at.
+    covered = []
+    if s.client:
+        histories = ", ".join(sql_text(name) for name in HISTORIES)
+        covered.append(f"""trim(i.application_id) IN (SELECT e.application_id FROM stage_events e JOIN files f
+                           ON f.file_id = e.file_id WHERE f.format IN ({histories})
+                           AND e.client = {sql_text(s.client)})""")
     if s.has("application_history"):
-        covered += f" OR trim(i.application_id) IN (SELECT trim(application_id) FROM {s.tables['application_history']})"
-    covered = f"({covered})"
-    s.notes.append(("covered", f"SELECT count(*) FROM {i} i WHERE {live} AND {covered}",
-                    "{} scheduled interview(s) not loaded: their applications have a stage history "
-                    "(application_history, beside this file or loaded before), which says when they reached each stage"))
+        history = s.tables["application_history"]
+        covered.append(f"trim(i.application_id) IN (SELECT trim(application_id) FROM {history})")
+    covered = f"({' OR '.join(covered) or 'false'})"
+    s.notes.append(("covered", f"SELECT count(*) FROM {i} i WHERE {live} AND {covered}", lambda n: (
+        f"{n} scheduled interview{'s' if n != 1 else ''} not loaded: "
+        + ("its application has" if n == 1 else "their applications have")
+        + " a stage history (application_history, beside this file or stored by an earlier load of this client's), "
+        + f"which dates {'its' if n == 1 else 'their'} stages")))
     # Two interviews of one application at the same time (a panel) are one event.
     select = f"""SELECT min(i.__row) AS __row, trim(i.application_id) AS application_id, 'interviewed' AS stage,
                     trim({start}) AS entered_at, list(trim(i.id) ORDER BY i.__row)[1] AS scheduled_interview_id
@@ -424,9 +432,9 @@ def pieces(con, path: Path, table: Table, staged: str, cols: list[str], stage, d
     sibling tables it reads: `stage(path, name)` stages a sibling and returns its columns,
     `drop(name)` drops it, `headers_of(path)` reads a file's headers. A lookup table gives nothing.
     The deleted-row rule (`live_rows`) is applied here, once, to the file and to every sibling;
-    the notes count the file's rows it left out. `client`: the client the file is loaded for, when
-    known (stored rows consulted are then that client's). Raises ShapeError when a sibling it needs
-    is missing."""
+    the notes count the file's rows it left out. `client`: the client the file is loaded for (the
+    stored rows consulted are that client's; none without it). Raises ShapeError when a sibling it
+    needs is missing."""
     if table.build is None:
         return []
     main, deleted = live_rows(con, staged, table, cols)
@@ -463,7 +471,7 @@ def pieces(con, path: Path, table: Table, staged: str, cols: list[str], stage, d
         if isinstance(note, str):
             notes.append(note)
         elif n := con.execute(note[1]).fetchall()[0][0]:
-            notes.append(note[2].format(n))
+            notes.append(note[2](n))
     out = []
     for n, (kind, select, names) in enumerate(built):
         name = f"__conn{n}"

@@ -221,10 +221,12 @@ def load_order(path: Path) -> int:
     return next((rank for rank, names in enumerate(_PARENT_FILES) if stem in names), len(_PARENT_FILES))
 
 
-def file_pieces(con, path: Path, encoding: str | None, fmt: str = "auto", mapping: Mapping | None = None):
+def file_pieces(con, path: Path, encoding: str | None, fmt: str = "auto", mapping: Mapping | None = None,
+                client: str | None = None):
     """Stage a file's tables in template columns; yield (sheet, kind, temp table, (columns, the
     file's own header of each renamed column, notes for the report), shape name), or (sheet, None,
-    None, reason, shape name) for a sheet or file left out."""
+    None, reason, shape name) for a sheet or file left out. `client`: the client the load names
+    (--client), whose stored rows a connector table may consult (`connectors.pieces`)."""
     if not path.exists():
         raise LoadError(f"{path}: no such file")
     # JSON and JSON Lines are known by their content, whatever the file is called (`.txt`, `.jsonl`).
@@ -267,7 +269,7 @@ def file_pieces(con, path: Path, encoding: str | None, fmt: str = "auto", mappin
             return
         shapes = detect(cols, fmt) if fmt != "template" else []
         if not shapes and fmt != "template" and (table := connectors.detect(cols, fmt, path.name)):
-            yield from _connector_pieces(con, path, table, cols)
+            yield from _connector_pieces(con, path, table, cols, client)
             return
         if not shapes:
             raise LoadError(f"{path}: cannot tell what this file is (columns: {', '.join(cols[:12])}"
@@ -285,8 +287,9 @@ def file_pieces(con, path: Path, encoding: str | None, fmt: str = "auto", mappin
     yield None, shape.kind, table, (cols, names, []), shape.name
 
 
-def _connector_pieces(con, path: Path, table, cols: list[str]):
-    """A data connector's warehouse table file (`connectors.py`), read with the sibling tables it needs."""
+def _connector_pieces(con, path: Path, table, cols: list[str], client: str | None):
+    """A data connector's warehouse table file (`connectors.py`), read with the sibling tables it needs,
+    for `client` (the load's, or None)."""
     def stage(sibling: Path, name: str) -> list[str]:
         if sibling.suffix.lower() == connectors.PARQUET:
             return connectors.stage_parquet(con, sibling, name)
@@ -296,7 +299,8 @@ def _connector_pieces(con, path: Path, table, cols: list[str]):
         if p.suffix.lower() == connectors.PARQUET:
             return connectors.parquet_headers(con, p)
         return [normalise_header(h) for h in csv_headers(p)]
-    built = connectors.pieces(con, path, table, "__src0", cols, stage, lambda n: drop_staged(con, n), headers_of)
+    built = connectors.pieces(con, path, table, "__src0", cols, stage, lambda n: drop_staged(con, n), headers_of,
+                              client=client)
     if not built:
         yield None, None, None, f"{table.label}: {READ_BESIDE}", table.label
     for kind, name, out_cols, names, notes in built:

@@ -167,7 +167,7 @@ def _store_file(con, path: Path, shown: str, client, fmt, step, mapping, max_mb,
     # A file read again is the same file: what it loads now, and its rows still rejected, are its own.
     file_id = last if retry is not None else con.execute(
         "SELECT coalesce(max(file_id), 0) + 1 FROM files").fetchall()[0][0]
-    for sheet, kind, table, cols, shape in file_pieces(con, path, encoding, fmt, mapping):
+    for sheet, kind, table, cols, shape in file_pieces(con, path, encoding, fmt, mapping, client=client_name):
         rep = Report(shown, sheet=sheet, kind=kind, format=shape)
         if kind is None:
             rep.skipped = cols

@@ -13,6 +13,7 @@ import duckdb
 import pytest
 
 from loaders.ingest import LoadError, ingest, ingest_file
+from loaders.settings import parse_settings, save_client
 
 from conftest import D, assert_clean, run_summary
 
@@ -100,8 +101,9 @@ def test_greenhouse_connector_folder_loads_auto_detected_with_the_hand_worked_nu
     # Deleted rows and prospects are not data, and the report counts them.
     assert "1 row(s) the connector marks deleted skipped: they are no longer data" in by_file["job.csv"].notes
     assert "1 prospect(s) skipped: not applications to a requisition" in by_file["application.csv"].notes
-    assert any(n.startswith("1 scheduled interview(s) not loaded: their applications have a stage history") for n
-               in by_file["scheduled_interview.csv"].notes)
+    assert ("1 scheduled interview not loaded: its application has a stage history (application_history, beside "
+            "this file or stored by an earlier load of this client's), which dates its stages"
+            in by_file["scheduled_interview.csv"].notes)
     # Loading the same folder again changes nothing.
     again = ingest(con, [FIXTURES / "greenhouse_connector"], client="Acme")
     assert all(r.skipped for r in again)
@@ -455,9 +457,28 @@ def test_scheduled_interviews_of_applications_whose_history_is_already_stored_ar
         "17614337003", "17614337004").replace("2026-03-09 15:00:00,complete", "2026-03-04 15:00:00,complete")]) + "\n")
     (rep,) = ingest(con, [sync], client="Acme")
     assert rep.rows_loaded == 0
-    assert any(n.startswith("1 scheduled interview(s) not loaded: their applications have a stage history")
+    assert any(n.startswith("1 scheduled interview not loaded: its application has a stage history")
                for n in rep.notes), rep.notes
     assert _numbers(con, "2026-06-30") == GREENHOUSE_EXPECTED
+
+
+def test_only_the_load_clients_stored_history_keeps_its_scheduled_interviews_out(make_db, tmp_path):
+    # Globex's history of an application with the same id says nothing of Acme's application: an
+    # interview synced for Acme is loaded; synced for Globex, whose history is stored, it is not.
+    con = make_db(GREENHOUSE_SETTINGS)
+    save_client(con, parse_settings(GREENHOUSE_SETTINGS.replace("Acme", "Globex")))
+    ingest(con, [FIXTURES / "greenhouse_connector"], client="Globex")
+    sync = tmp_path / "sync"
+    sync.mkdir()
+    interviews = (FIXTURES / "greenhouse_connector" / "scheduled_interview.csv").read_text().splitlines()
+    (sync / "scheduled_interview.csv").write_text("\n".join(interviews[:2]) + "\n")   # 25181083003's
+    (acme,) = ingest(con, [sync], client="Acme")
+    assert (acme.rows_loaded, [n for n in acme.notes if "scheduled interview" in n]) == (1, [])
+    (globex,) = ingest(con, [sync], client="Globex")
+    assert globex.rows_loaded == 0
+    assert con.execute("SELECT client, count(*) FROM stage_events WHERE stage = 'interviewed' AND "
+                       "extra->>'scheduled_interview_id' IS NOT NULL GROUP BY ALL ORDER BY 1").fetchall() == [
+        ("Acme", 1), ("Globex", 1)]   # (Globex's own: 22694754003's, which has no history)
 
 
 def test_a_connector_application_with_no_job_link_is_rejected_not_counted_as_a_prospect(make_db, tmp_path):
