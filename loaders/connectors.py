@@ -16,7 +16,9 @@ Rules every table follows:
   (`job_department`, `hiring_team`, `application`, ...) are links that no longer hold. A table of
   names (`Table.names`: users, department, source, stage, archive_reason, job_stage) keeps its
   deleted rows: a stage removed from a job still names the history that entered it;
-- personal columns (the candidate's `name`, e-mails) are never selected, and the report says so.
+- personal columns (the candidate's `name`, e-mails, `location_address`) are never selected; the
+  report lists them among its dropped personal data columns, under the file's own headers, as it
+  does the import template's.
 
 Greenhouse (Fivetran's schema, as in its dbt package `fivetran/dbt_greenhouse_source`):
 - `job` -> requisitions: `opened_at` (a 2024 column) else `created_at`; `closed_at`, and a closed job
@@ -76,7 +78,7 @@ from typing import Callable
 import pyarrow as pa
 
 from loaders import harvest, lever
-from loaders.parse import sql_text
+from loaders.parse import quote_name, sql_text
 from loaders.shapes import GREENHOUSE_HISTORY, GREENHOUSE_JOB_STAGE, GREENHOUSE_STAGES, ShapeError, stage_sql
 from loaders.template import CLOSED_STATUSES, is_personal, unique_headers
 from loaders.vendor_json import JsonError, text_table
@@ -426,14 +428,15 @@ def _lookup_table(vendor: str, name: str) -> Table:
 
 
 def pieces(con, path: Path, table: Table, staged: str, cols: list[str], stage, drop, headers_of,
-           client: str | None = None):
+           client: str | None = None, own: dict | None = None):
     """The template tables a connector table file gives: (kind, staged table, columns, source
     names, notes) for each, built from the file (staged as `staged`, columns `cols`) and the
     sibling tables it reads: `stage(path, name)` stages a sibling and returns its columns,
     `drop(name)` drops it, `headers_of(path)` reads a file's headers. A lookup table gives nothing.
     The deleted-row rule (`live_rows`) is applied here, once, to the file and to every sibling;
     the notes count the file's rows it left out. `client`: the client the file is loaded for (the
-    stored rows consulted are that client's; none without it). Raises ShapeError when a sibling it
+    stored rows consulted are that client's; none without it). `own`: the file's own header of each
+    of `cols`, naming its personal data columns in the report. Raises ShapeError when a sibling it
     needs is missing."""
     if table.build is None:
         return []
@@ -464,9 +467,12 @@ def pieces(con, path: Path, table: Table, staged: str, cols: list[str], stage, d
     notes = []
     if deleted:
         notes.append(f"{deleted} row(s) the connector marks deleted skipped: they are no longer data")
-    personal = [c for c in cols if is_personal(c)] if table.kind == "applications" else []
-    if personal:
-        notes.append(f"personal data not stored: column(s) {', '.join(personal)}")
+    # A candidate's table (not a job's, whose `name` is its title): its personal data columns
+    # (Greenhouse's location_address, Lever's name) are never selected by a build. They are added to
+    # the file's first table of its kind as empty columns under the file's own headers, so that the
+    # load report lists them among its dropped personal data columns as it does the template's
+    # (`checks.store_table`): no value of theirs is read.
+    personal = [(own or {}).get(c, c) for c in cols if is_personal(c)] if table.kind != "requisitions" else []
     for note in s.notes:
         if isinstance(note, str):
             notes.append(note)
@@ -482,6 +488,11 @@ def pieces(con, path: Path, table: Table, staged: str, cols: list[str], stage, d
         else:
             con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {select}")
         out_cols = [r[0] for r in con.execute(f"DESCRIBE {name}").fetchall() if r[0] != "__row"]
+        if kind == table.kind and personal:
+            for header in (h for h in personal if h not in out_cols):
+                con.execute(f"ALTER TABLE {name} ADD COLUMN {quote_name(header)} VARCHAR")
+                out_cols.append(header)
+            personal = []
         out.append((kind, name, out_cols, names, notes))
     for view in views:
         if view.endswith("_live"):
@@ -508,12 +519,17 @@ def stage_parquet(con, path: Path, table: str) -> list[str]:
     return headers
 
 
-def parquet_headers(con, path: Path) -> list[str]:
-    """A Parquet file's normalised column names (empty when it cannot be read)."""
+def parquet_names(con, path: Path) -> list[str]:
+    """A Parquet file's column names as written (empty when it cannot be read)."""
     try:
-        return unique_headers(r[0] for r in con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [str(path)]).fetchall())
+        return [r[0] for r in con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [str(path)]).fetchall()]
     except Exception:   # not a Parquet file: it has no headers to match
         return []
+
+
+def parquet_headers(con, path: Path) -> list[str]:
+    """A Parquet file's normalised column names (empty when it cannot be read)."""
+    return unique_headers(parquet_names(con, path))
 
 
 def unrecognised_hint(fmt: str) -> str:

@@ -269,7 +269,7 @@ def file_pieces(con, path: Path, encoding: str | None, fmt: str = "auto", mappin
             return
         shapes = detect(cols, fmt) if fmt != "template" else []
         if not shapes and fmt != "template" and (table := connectors.detect(cols, fmt, path.name)):
-            yield from _connector_pieces(con, path, table, cols, client)
+            yield from _connector_pieces(con, path, table, cols, encoding, client)
             return
         if not shapes:
             raise LoadError(f"{path}: cannot tell what this file is (columns: {', '.join(cols[:12])}"
@@ -287,7 +287,7 @@ def file_pieces(con, path: Path, encoding: str | None, fmt: str = "auto", mappin
     yield None, shape.kind, table, (cols, names, []), shape.name
 
 
-def _connector_pieces(con, path: Path, table, cols: list[str], client: str | None):
+def _connector_pieces(con, path: Path, table, cols: list[str], encoding: str | None, client: str | None):
     """A data connector's warehouse table file (`connectors.py`), read with the sibling tables it needs,
     for `client` (the load's, or None)."""
     def stage(sibling: Path, name: str) -> list[str]:
@@ -299,8 +299,10 @@ def _connector_pieces(con, path: Path, table, cols: list[str], client: str | Non
         if p.suffix.lower() == connectors.PARQUET:
             return connectors.parquet_headers(con, p)
         return [normalise_header(h) for h in csv_headers(p)]
+    own = (connectors.parquet_names(con, path) if path.suffix.lower() == connectors.PARQUET
+           else csv_headers(path, encoding))
     built = connectors.pieces(con, path, table, "__src0", cols, stage, lambda n: drop_staged(con, n), headers_of,
-                              client=client)
+                              client=client, own={normalise_header(h): h for h in own})
     if not built:
         yield None, None, None, f"{table.label}: {READ_BESIDE}", table.label
     for kind, name, out_cols, names, notes in built:

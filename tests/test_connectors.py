@@ -101,12 +101,52 @@ def test_greenhouse_connector_folder_loads_auto_detected_with_the_hand_worked_nu
     # Deleted rows and prospects are not data, and the report counts them.
     assert "1 row(s) the connector marks deleted skipped: they are no longer data" in by_file["job.csv"].notes
     assert "1 prospect(s) skipped: not applications to a requisition" in by_file["application.csv"].notes
+    assert by_file["application.csv"].dropped_columns == ["location_address"]
     assert ("1 scheduled interview not loaded: its application has a stage history (application_history, beside "
             "this file or stored by an earlier load of this client's), which dates its stages"
             in by_file["scheduled_interview.csv"].notes)
     # Loading the same folder again changes nothing.
     again = ingest(con, [FIXTURES / "greenhouse_connector"], client="Acme")
     assert all(r.skipped for r in again)
+
+
+def _every_value(con) -> str:
+    """Every value of every stored table (the audit log and the files' list included), as text."""
+    tables = [t for (t,) in con.execute("SELECT table_name FROM duckdb_tables() WHERE NOT temporary").fetchall()]
+    return " ".join(repr(con.execute(f'SELECT * FROM "{t}"').fetchall()) for t in tables)
+
+
+def test_connector_personal_columns_are_dropped_columns_under_the_files_own_headers_and_never_stored(make_db,
+                                                                                                    tmp_path):
+    # As the import template's and Bullhorn's: listed in the report's dropped columns (the Upload
+    # page's "Personal data dropped", files.dropped_columns), not in a note, and no value of theirs
+    # is stored, neither in a row nor with a rejected row's raw values.
+    gh = _copy("greenhouse_connector", tmp_path)
+    app = gh / "application.csv"
+    lines = app.read_text().splitlines()
+    lines[0] = lines[0].replace("location_address", "LOCATION_ADDRESS")   # as a Snowflake export writes it
+    lines = [lines[0]] + [line.replace(",,false,", ",221B Baker Street,false,").replace(
+        ",,true,", ",221B Baker Street,true,") for line in lines[1:]]
+    lines[2] = lines[2].replace("2026-03-05 13:03:07.684", "soon")   # 25175892003: rejected
+    app.write_text("\n".join(lines) + "\n")
+    lv = _copy("lever_connector", tmp_path)
+    opportunity = lv / "opportunity.csv"
+    opportunity.write_text(opportunity.read_text().replace("2026-05-05 03:00:00,true", "soon,true"))   # abby: rejected
+    con = make_db(GREENHOUSE_SETTINGS)
+    reports = ingest(con, [gh], client="Acme") + ingest(con, [lv], client="Acme")
+    assert not [r.error for r in reports if r.error]
+    gh_app = next(r for r in reports if r.file.endswith("application.csv") and r.format.startswith("Greenhouse"))
+    assert (gh_app.dropped_columns, gh_app.rows_rejected) == (["LOCATION_ADDRESS"], 1)
+    lv_opp = {r.kind: r for r in reports if r.file.endswith("opportunity.csv")}
+    assert (lv_opp["applications"].dropped_columns, lv_opp["applications"].rows_rejected) == (["name"], 1)
+    assert lv_opp["stage_events"].dropped_columns == []   # the file's columns are listed once
+    assert not [n for r in reports for n in r.notes if "personal" in n]
+    assert sorted(con.execute("SELECT name, dropped_columns FROM files WHERE len(dropped_columns) > 0").fetchall()
+                  ) == [("application.csv", ["LOCATION_ADDRESS"]), ("opportunity.csv", ["name"])]
+    raw = dict(con.execute("SELECT file_name, raw FROM rejected_rows").fetchall())
+    assert "25175892003" in raw["application.csv"] and "343d198c" in raw["opportunity.csv"]   # raw values kept
+    everything = _every_value(con)
+    assert not [v for v in ("Baker Street", "abby the beagle", "somebody") if v in everything]
 
 
 def test_greenhouse_connector_reads_parquet_tables_as_it_reads_csv(make_db, tmp_path):
@@ -182,8 +222,8 @@ def test_lever_connector_folder_loads_auto_detected_with_the_hand_worked_numbers
     # name column is never stored.
     assert con.execute("SELECT raw_stage, stage FROM stage_events WHERE application_id LIKE '343d198c%' "
                        "ORDER BY entered_at").fetchall() == [("Second Screen", "submitted"), ("Overqualified", "rejected")]
-    opportunity = next(r for r in reports if r.file.endswith("opportunity.csv"))
-    assert "personal data not stored: column(s) name" in opportunity.notes
+    opportunity = next(r for r in reports if r.file.endswith("opportunity.csv") and r.kind == "applications")
+    assert opportunity.dropped_columns == ["name"]
 
 
 def test_lever_opportunity_table_without_its_application_table_is_refused_naming_it(make_db, tmp_path):
