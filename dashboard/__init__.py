@@ -29,6 +29,7 @@ import access
 import store
 import metrics
 from access import Scope
+from loaders.ingest import REPEATED_ROW
 from loaders.settings import get_client, get_dictionary, list_clients
 from metrics import (COMPARISONS, Filters, Report, UnknownClient, last_loaded, latest_data, local_today, options,
                      stage_labels, views)
@@ -372,20 +373,23 @@ def _loaded_before(db: str, version: tuple, scope: Scope, client: str, sha256s: 
     # Read past the user's scope: a file's rejected rows keep the client each row named, which may be
     # none or another client, and the load (which reads the whole database) reads those rows again
     # too. Only the files `client` loaded with these very bytes (the user holds them) are read, and of
-    # their rejected rows only where they are in the file, never the values they held.
+    # their rejected rows only where they are in the file (and whether they repeat another row of it),
+    # never the values they held.
     def fetch(con):
         files = con.execute("SELECT * FROM files WHERE client = ? AND list_contains(?, sha256) ORDER BY file_id",
                             [client, list(sha256s)]).fetchall()
         ids = sorted({f[0] for f in files})
-        rejected = con.execute('SELECT DISTINCT file_id, sheet, kind, "row" FROM rejected_rows '
-                               "WHERE list_contains(?, file_id)", [ids]).fetchall() if ids else []
+        # (of a reason, only whether the row repeats another of its file: such a row is not read again)
+        rejected = con.execute(f'SELECT DISTINCT file_id, sheet, kind, "row", CASE WHEN reason SIMILAR TO '
+                               f"{REPEATED_ROW} THEN reason END FROM rejected_rows WHERE list_contains(?, file_id)",
+                               [ids]).fetchall() if ids else []
         return {"files": files, "rejected_rows": rejected}
     return _read(None, fetch)
 
 
 def loaded_before(client: str, sha256s) -> dict:
     """What the database knows of `client`'s earlier loads of the files with these sha256s: their
-    `files` rows, and their `rejected_rows` as (file_id, sheet, kind, row). The Upload page's dry run
+    `files` rows, and their `rejected_rows` as (file_id, sheet, kind, row, reason if a repeat). The Upload page's dry run
     copies them into its in-memory database, so that a file loaded before is skipped there, or read
     again for its rejected rows only, exactly as the load does (`loaders.ingest`)."""
     if not sha256s or not scope().allows("csm", client):   # (nothing to load into: the dry run says so)

@@ -138,7 +138,7 @@ def dry_run(paths: list[Path], client: str, fmt: str, mapping: Mapping | None, *
         if before["files"]:
             con.executemany(f"INSERT INTO files VALUES ({', '.join('?' * len(before['files'][0]))})", before["files"])
         if before["rejected_rows"]:
-            con.executemany('INSERT INTO rejected_rows (file_id, sheet, kind, "row") VALUES (?, ?, ?, ?)',
+            con.executemany('INSERT INTO rejected_rows (file_id, sheet, kind, "row", reason) VALUES (?, ?, ?, ?, ?)',
                             before["rejected_rows"])
         reports = ingest(con, paths, client=client, fmt=fmt, mapping=mapping, allowed_clients=allowed_clients,
                          shown_from=_saved_in(paths))

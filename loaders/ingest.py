@@ -35,6 +35,10 @@ from loaders.textfile import NotText, encoding_note
 
 MAX_MB = 200   # the largest file loaded unless the caller says otherwise (--max-mb)
 ALREADY_LOADED = "already loaded (same sha256): nothing changed"
+# The loads of a file: the same bytes (sha256), for the same --client.
+_EARLIER = "SELECT file_id FROM files WHERE sha256 = ? AND client IS NOT DISTINCT FROM ?"
+# The reason of a row rejected as a repeat of an earlier row of its file (checks.store_table), as SQL.
+REPEATED_ROW = "'duplicate .* in this file; row [0-9]+ holds the same and was kept'"
 
 
 class RunError(LoadError):
@@ -147,21 +151,20 @@ def _store_file(con, path: Path, shown: str, client, fmt, step, mapping, max_mb,
                        same).fetchall()[0][0]
     again, retry = [], None
     if last is not None:
-        rejected = con.execute("SELECT sum(rows_rejected) FROM files WHERE file_id = ?", [last]).fetchall()[0][0]
-        if not rejected:
-            return [Report(shown, skipped=ALREADY_LOADED)]
         # Rows it rejected may load now (their client, job order or submission was loaded since, or the
         # settings changed): those rows, and only those, are read again; the rows it loaded then stay as
-        # they are (a newer export may have replaced them since). Their earlier rejections give way to
-        # this load's.
-        earlier = "SELECT file_id FROM files WHERE sha256 = ? AND client IS NOT DISTINCT FROM ?"
-        retry = {}
-        for sheet, kind, rows in con.execute(f'SELECT sheet, kind, list(DISTINCT "row") FROM rejected_rows '
-                                             f"WHERE file_id IN ({earlier}) GROUP BY ALL", same).fetchall():
-            retry[(sheet, kind)] = rows
-        again = [f"loaded before, when {rejected} of its rows {'was' if rejected == 1 else 'were'} rejected: "
-                 f"{'that row was' if rejected == 1 else 'those rows were'} read again, so that "
-                 f"{'it loads if it can' if rejected == 1 else 'the ones that can load now do'} "
+        # they are (a newer export may have replaced them since), and so does a row rejected as a repeat
+        # of another row of the file (read alone it would load: the file's first row keeps its key).
+        # Their earlier rejections give way to this load's.
+        retry = {(sheet, kind): rows for sheet, kind, rows in con.execute(
+            f'SELECT sheet, kind, list(DISTINCT "row") FROM rejected_rows WHERE file_id IN ({_EARLIER}) '
+            f"AND coalesce(reason, '') NOT SIMILAR TO {REPEATED_ROW} GROUP BY ALL", same).fetchall()}
+        if not retry:
+            return [Report(shown, skipped=ALREADY_LOADED)]
+        n = sum(map(len, retry.values()))
+        again = [f"loaded before, when {n} of its rows {'was' if n == 1 else 'were'} rejected: "
+                 f"{'that row was' if n == 1 else 'those rows were'} read again, so that "
+                 f"{'it loads if it can' if n == 1 else 'the ones that can load now do'} "
                  "(the rows loaded then are left as they are)"]
     reports = []
     # A file read again is the same file: what it loads now, and its rows still rejected, are its own.
@@ -186,9 +189,8 @@ def _store_file(con, path: Path, shown: str, client, fmt, step, mapping, max_mb,
                         [retry[(sheet, kind)]])
             drop_staged(con, table)
             table = "__retry"
-            con.execute("DELETE FROM rejected_rows WHERE file_id IN (SELECT file_id FROM files WHERE sha256 = ? AND "
-                        "client IS NOT DISTINCT FROM ?) AND sheet IS NOT DISTINCT FROM ? AND kind = ?",
-                        same + [sheet, kind])
+            con.execute(f"DELETE FROM rejected_rows WHERE file_id IN ({_EARLIER}) AND sheet IS NOT DISTINCT FROM ? "
+                        'AND kind = ? AND list_contains(?, "row")', same + [sheet, kind, retry[(sheet, kind)]])
         rep.notes = again + encoding_note(encoding) + rep.notes
         if "client" not in cols and any(c in cols for c in COMPANY_COLUMNS):
             table, cols, owners = assign_clients(con, table, cols, kind, client_name, allowed_clients, names)
@@ -199,10 +201,11 @@ def _store_file(con, path: Path, shown: str, client, fmt, step, mapping, max_mb,
         store_table(con, table=table, kind=kind, file_id=file_id, report=rep, client_override=client_name,
                     columns=cols, source_names=names, allowed_clients=allowed_clients)
         if retry is not None:   # (the rows read stay the file's; loaded and rejected are now as they are)
-            con.execute("UPDATE files SET rows_loaded = rows_loaded + ?, rows_rejected = ?, "
-                        "clients = list_sort(list_distinct(list_concat(clients, ?::VARCHAR[]))) "
-                        "WHERE file_id = ? AND sheet IS NOT DISTINCT FROM ? AND kind = ?",
-                        [rep.rows_loaded, rep.rows_rejected, rep.clients, file_id, sheet, kind])
+            con.execute("UPDATE files SET rows_loaded = rows_loaded + ?, clients = list_sort(list_distinct("
+                        "list_concat(clients, ?::VARCHAR[]))), rows_rejected = (SELECT count(*) FROM rejected_rows r "
+                        "WHERE r.file_id = files.file_id AND r.sheet IS NOT DISTINCT FROM files.sheet AND r.kind = "
+                        "files.kind) WHERE file_id = ? AND sheet IS NOT DISTINCT FROM ? AND kind = ?",
+                        [rep.rows_loaded, rep.clients, file_id, sheet, kind])
         else:
             con.execute("INSERT INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now()::TIMESTAMP, ?)",
                         [file_id, client_name, str(path.resolve()), path.name, digest, shape, sheet, kind,

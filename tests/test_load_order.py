@@ -75,3 +75,26 @@ def test_the_files_of_a_run_load_what_others_point_at_first_whatever_they_are_ca
     assert [r.rows_rejected for r in reports] == [0, 0]
     assert con.execute("SELECT client, application_id, stage FROM stage_events ORDER BY 1").fetchall() == [
         ("Acme", "S501", "interviewed"), ("Globex", "S502", "interviewed")]
+
+
+def test_a_row_rejected_as_a_repeat_in_its_file_stays_rejected_when_the_file_is_loaded_again(make_db, tmp_path):
+    # Read alone, the repeated row would have nothing to repeat and would load over the first.
+    con = make_db('name = "Acme"\n')
+    (path,) = write_tables(tmp_path / "export", {"requisitions": """
+        client,requisition_id,department,opened_at
+        Acme,R1,Eng,2026-05-01
+        Acme,R1,Sales,2026-05-03
+        Globex,G1,Eng,2026-05-02
+    """})
+    (first,) = ingest(con, [path])
+    assert (first.rows_loaded, first.rows_rejected) == (1, 2)
+    save_client(con, parse_settings('name = "Globex"\n'))
+    (second,) = ingest(con, [path])
+    assert (second.rows_read, second.rows_loaded, second.rows_rejected) == (1, 1, 0)   # Globex's row only
+    assert con.execute("SELECT requisition_id, department FROM requisitions ORDER BY 1").fetchall() == [
+        ("G1", "Eng"), ("R1", "Eng")]
+    assert con.execute('SELECT "row", reason FROM rejected_rows').fetchall() == [
+        (3, "duplicate requisition_id in this file; row 2 holds the same and was kept")]
+    assert con.execute("SELECT rows_read, rows_loaded, rows_rejected FROM files").fetchall() == [(3, 2, 1)]
+    (third,) = ingest(con, [path])
+    assert third.skipped == "already loaded (same sha256): nothing changed"
