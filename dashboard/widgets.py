@@ -14,8 +14,8 @@ import streamlit as st
 import charts
 import dashboard
 from exports import files
-from metrics import (CLOSED_STATUSES, CONVERSION_STEPS, HISTORY_NEEDED, METRICS, NOT_AVAILABLE, change, change_words,
-                     count_of, days_word, render, target_status, target_words)
+from metrics import (CLOSED_STATUSES, CONVERSION_STEPS, HISTORY_NEEDED, METRICS, NOT_AVAILABLE, SUBMITTALS_UNKNOWN,
+                     change, change_words, count_of, days_word, render, target_status, target_words)
 
 
 # How stored columns read on screen: the words of `files.header` (the downloads' headers too), with
@@ -391,11 +391,6 @@ def deadline_figures(totals: dict, target, info: dict) -> None:
     cols[4].caption("revisions communicated before the original due date")
 
 
-# A requisition whose applications have only a snapshot's outcomes, while the client's others have a
-# history (`submittals_known` false): nothing says whether or when anyone was submitted, so it has no
-# SLA deadline and no time to submit (RULES). Said as the client's "not available" is.
-SUBMITTALS_UNKNOWN = ("not available: its submittals are unknown (no stage history loaded for its applications, "
-                      "only their outcomes)")
 
 
 def requisition_facts(req: dict, sla, info: dict) -> None:

@@ -260,6 +260,11 @@ def render(metric: Metric, settings: dict) -> str:
 # Why a metric has no number for a client (`engine.availability`): said wherever its number would be.
 NO_HISTORY = "no stage history loaded for this client"
 NOT_AVAILABLE = f"not available: {NO_HISTORY}"
+# A requisition whose applications have only a snapshot's outcomes, while the client's others have a
+# history (`submittals_known` false): nothing says whether or when anyone was submitted, so it has no
+# SLA deadline and no time to submit (RULES). Said as the client's "not available" is.
+SUBMITTALS_UNKNOWN = ("not available: its submittals are unknown (no stage history loaded for its applications, "
+                      "only their outcomes)")
 # What a reader can do about it, said once under the first "not available" of a screen or a slide.
 HISTORY_NEEDED = ("These numbers need the history of each application's stages (when each candidate was "
                   "submitted, interviewed, offered), which the data loaded for this client does not hold.")
