@@ -69,6 +69,8 @@ def availability(con, client: str) -> dict:
     which a snapshot's events record; with no stage event at all it has none either.
     """
     history = has_stage_history(con, client)
+    snapshots = con.execute(f"SELECT EXISTS (SELECT 1 FROM stage_events WHERE client = ? AND {SNAPSHOT_EVENT_SQL})",
+                            [client]).fetchone()[0]
     missing, notes = {}, {}
     if not history:
         events, commitments = con.execute(
@@ -78,7 +80,7 @@ def availability(con, client: str) -> dict:
         if commitments:
             del missing["deadline_adherence"]
             notes["deadline_adherence"] = f"SLA deadlines are {NOT_AVAILABLE}; commitments only"
-    return {"stage_history": history, "not_available": missing, "notes": notes}
+    return {"stage_history": history, "snapshots": snapshots, "not_available": missing, "notes": notes}
 
 
 class UnknownClient(LookupError):
@@ -295,12 +297,14 @@ class Report:
         # submittals_known: false for a requisition whose applications' only stage events are a
         # snapshot's outcomes (whatever the as-of date): nothing says whether or when anyone was
         # submitted, so it has no SLA deadline and awaits no first submittal.
+        # (A client without snapshot events, the usual case, skips the work: every submittal is known.)
+        snapshots = self.available["snapshots"]
+        known = f"""SELECT a.requisition_id, bool_or(NOT {snapshot_event_sql('e')}) AS history
+                    FROM stage_events e JOIN applications a ON a.client = e.client AND a.application_id = e.application_id
+                    WHERE e.client = $client GROUP BY a.requisition_id""" if snapshots else \
+            "SELECT NULL::VARCHAR AS requisition_id, NULL::BOOLEAN AS history LIMIT 0"
         self._exec(f"""CREATE OR REPLACE TEMP TABLE {p('reqall')} AS
-            WITH known AS (
-                SELECT a.requisition_id, bool_or(NOT {snapshot_event_sql('e')}) AS history
-                FROM stage_events e JOIN applications a ON a.client = e.client AND a.application_id = e.application_id
-                WHERE e.client = $client GROUP BY a.requisition_id
-            )
+            WITH known AS ({known})
             SELECT requisition_id, title, department, recruiter, hiring_manager, status, openings,
                    opened_on, assigned_on, coalesce(assigned_on, opened_on) AS start_on, closed_on,
                    coalesce(k.history, true) AS submittals_known, {KEEP_SQL} AS keep
@@ -313,21 +317,29 @@ class Report:
         # stage, the snapshot's is not read (the history wins, whatever the dates).
         # A local date never decreases as the instant grows, so the local date of the earliest
         # entry is simply the earliest local date: min() serves where arg_min() would cost more.
+        # The snapshot's events of a stage the application's history has too (few: a join from the
+        # snapshot's side, not a window over every event); none without snapshot events.
+        shadowed = """, shadowed AS (
+                SELECT DISTINCT h.application_id, h.stage
+                FROM se h JOIN (SELECT application_id, stage FROM se WHERE snapshot) s USING (application_id, stage)
+                WHERE NOT h.snapshot
+            )""" if snapshots else ""
+        not_shadowed = ("\n                  AND NOT (snapshot AND (application_id, stage) IN "
+                        "(SELECT (application_id, stage) FROM shadowed))") if snapshots else ""
         self._exec(f"""CREATE OR REPLACE TEMP TABLE {p('app')} AS
             WITH se AS (
-                SELECT *, bool_or(NOT snapshot) OVER (PARTITION BY application_id, stage) AS in_history
-                FROM (SELECT application_id, stage, entered_at, entered_on, {SNAPSHOT_EVENT_SQL} AS snapshot
-                      FROM stage_events
-                      WHERE client = $client AND stage IS NOT NULL
-                        -- one requisition's story reads only its own applications' events
-                        AND ($req::VARCHAR IS NULL OR application_id IN (
-                            SELECT application_id FROM applications
-                            WHERE client = $client AND requisition_id = $req::VARCHAR)))
-            ), ev AS (
+                SELECT application_id, stage, entered_at, entered_on,
+                       {SNAPSHOT_EVENT_SQL if snapshots else 'false'} AS snapshot
+                FROM stage_events
+                WHERE client = $client AND stage IS NOT NULL
+                  -- one requisition's story reads only its own applications' events
+                  AND ($req::VARCHAR IS NULL OR application_id IN (
+                      SELECT application_id FROM applications WHERE client = $client AND requisition_id = $req::VARCHAR))
+            ){shadowed}, ev AS (
                 SELECT application_id, entered_at, entered_on, stage = 'hired' AS hire,
                        CASE WHEN NOT snapshot THEN {STAGE_RANK_SQL} END AS rank,
                        stage IN ('hired', 'rejected', 'withdrawn') AS ends
-                FROM se WHERE entered_on <= $as_of AND NOT (snapshot AND in_history)
+                FROM se WHERE entered_on <= $as_of{not_shadowed}
             ), reach AS (
                 SELECT application_id,
                        min(entered_at) FILTER (WHERE rank >= 3) AS sub_at,
