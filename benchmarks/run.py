@@ -398,7 +398,8 @@ def project_ingest(paths: list[str], settings_toml: str, db: Path) -> float:
     con = connect(db)
     try:
         save_client(con, parse_settings(settings_toml))
-        seconds, reports = _timed(ingest, con, paths, client=CLIENT)
+        # (no file size limit: the command line's default refuses the 10M-event files)
+        seconds, reports = _timed(ingest, con, paths, client=CLIENT, max_mb=float("inf"))
     finally:
         con.close()
     failed = [r for r in reports if r.error]
