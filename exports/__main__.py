@@ -1,6 +1,7 @@
 """Command line: `python -m exports deck --client NAME [--from DATE] [--to DATE] [--as-of DATE]
 [--compare previous|last_year|none] [--internal-appendix] -o FILE.pptx`, or every client's deck into a
-folder: `python -m exports deck --all-clients --out DIR`."""
+folder: `python -m exports deck --all-clients --out DIR`; `python -m exports parquet DIR [--client NAME]`,
+the canonical tables as Parquet (`exports/parquet.py`)."""
 from __future__ import annotations
 
 import argparse
@@ -76,6 +77,38 @@ def _decks(args) -> int:
         return 1
 
 
+def _parquet(args) -> int:
+    """Every client's tables (or --client's) as Parquet under DIR, recorded in the audit log."""
+    from exports.parquet import write_parquet
+    try:
+        with store.connection(args.db, read_only=True) as con:
+            if args.client:
+                found = get_client(con, args.client)
+                if found is None:
+                    raise UnknownClient(f"unknown client {args.client!r}; known clients: "
+                                        + (", ".join(list_clients(con)) or "none"))
+                clients = [found["client"]]
+            else:
+                clients = list_clients(con)
+            if not clients:
+                print(f"error: no client in {args.db or store.default_db_path()}: load data first", file=sys.stderr)
+                return 1
+            written = write_parquet(con, args.dir, clients)
+    except (UnknownClient, FileNotFoundError, store.DatabaseBusy, store.DamagedDatabase) as exc:
+        print(f"error: {exc.args[0] if exc.args else exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"error: cannot write into {args.dir}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    with store.connection(args.db) as con:
+        for client in clients:
+            access.record(con, access.local_user(), "download", client, what="parquet", via="command line",
+                          file=str(Path(args.dir).resolve()))
+    rows = ", ".join(f"{t} {n:,} row{'s' if n != 1 else ''}" for t, n in written.items())
+    print(f"{args.dir}: {rows} ({len(clients)} client{'s' if len(clients) != 1 else ''}: {', '.join(clients)})")
+    return 0
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m exports", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -98,7 +131,13 @@ def main(argv=None) -> int:
     p.add_argument("--out", help="the folder to write the decks into (with --all-clients)")
     p.add_argument("--db", help="database file (default: $RECRUITING_DB, else the app's default)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    q = sub.add_parser("parquet", help="the canonical tables as Parquet, a folder per table, partitioned by client")
+    q.add_argument("dir", help="the folder to write into (a client's partitions written before are replaced)")
+    q.add_argument("--client", help="only this client (default: every client)")
+    q.add_argument("--db", help="database file (default: $RECRUITING_DB, else the app's default)")
     args = parser.parse_args(argv)
+    if args.command == "parquet":
+        return _parquet(args)
     if args.client and (not args.output or args.out):
         parser.error("--client writes one file: give -o FILE.pptx (--out DIR is for --all-clients)")
     if args.all_clients and (not args.out or args.output):
