@@ -233,12 +233,18 @@ def _application_tables(items: list[dict], jobs: list[dict]):
 MOVED = re.compile(r"\bwas moved into (?P<where>.+) on (?P<date>\d{1,2}/\d{1,2}/\d{2,4})(?: by .*)?\.?\s*$", re.S)
 
 
+# The candidate id written against "activity_feed" in a feed's file name (`activity_feed_123`,
+# `123-activity-feed`); a number elsewhere is not one (a browser's second download of
+# `activity_feed.json` is `activity_feed (1).json`: candidate 1 it is not).
+_FEED_NAME = re.compile(r"activity[_ -]?feed[_-](\d+)\b|\b(\d+)[_-]activity[_ -]?feed", re.I)
+
+
 def _feed_candidate(path: Path) -> str | None:
-    """The candidate a feed file is named for: the one number in its name (`activity_feed_123.json`),
+    """The candidate a feed file is named for (`activity_feed_123.json`, `123_activity_feed.json`),
     else its folder's name when that is a number (`candidates/123/activity_feed.json`)."""
-    numbers = re.findall(r"\d+", path.stem)
-    if len(numbers) == 1:
-        return numbers[0]
+    found = _FEED_NAME.search(path.stem)
+    if found:
+        return found.group(1) or found.group(2)
     return path.parent.name if path.parent.name.isdigit() else None
 
 

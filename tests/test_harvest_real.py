@@ -159,6 +159,21 @@ def test_an_activity_feed_that_does_not_say_whose_it_is_is_refused_saying_how_to
         ingest_file(con, folder / "feed.json", client="Acme")
 
 
+def test_a_feed_saved_twice_by_a_browser_is_not_taken_for_candidate_one(make_db):
+    # A second download of activity_feed.json is saved as "activity_feed (1).json": its "1" named the
+    # candidate, so another candidate's moves could have been read as candidate 1's.
+    con = make_db(UTC)
+    folder = make_db.folder()
+    _write(folder, {"applications.json": [_read(DOCS / "application.json")],
+                    "activity_feed (1).json": _read(DOCS / "activity_feed_978031.json")})
+    with pytest.raises(LoadError, match=r"an activity feed does not say whose it is"):
+        ingest_file(con, folder / "activity_feed (1).json", client="Acme")
+    # The id written against "activity_feed" still names it, with or without a download's suffix.
+    _write(folder, {"activity_feed_978031 (1).json": _read(DOCS / "activity_feed_978031.json")})
+    (rep,) = [r for r in ingest_file(con, folder / "activity_feed_978031 (1).json", client="Acme") if r.kind]
+    assert rep.error is None and rep.rows_read > 0
+
+
 def test_job_stages_json_names_the_stages_of_application_history_beside_it(make_db):
     # The folder of issue 16: jobs.json, applications.json, job_stages.json and application_history.csv.
     stages = [dict(_read(DOCS / "job_stage.json"), id=sid, name=name, job_id=6404)
