@@ -557,3 +557,21 @@ def test_every_closed_status_word_ends_a_connector_requisition_without_a_close_d
         {"id": "p1", "text": "chef", "state": "Canceled", "createdAt": 1, "updatedAt": 2, "categories": {}}],
         kind="postings")
     assert table.column("closed_at").to_pylist() == ["2"]
+
+
+def test_an_interval_table_row_the_connector_marks_deleted_is_skipped_and_counted(make_db, tmp_path):
+    # Greenhouse's application_stages as a connector copies it, with its deleted flag: the deleted
+    # entry of stage 12 is no longer data (it had moved the submittal a day earlier).
+    from conftest import write_tables
+    con = make_db(GREENHOUSE_SETTINGS)
+    write_tables(tmp_path / "gh", {"application_stages.csv": """
+        application_id,stage_id,stage_name,entered_on,exited_on,_fivetran_deleted,_fivetran_synced
+        101,11,Application Review,2026-05-01 14:00:00,,false,2026-06-01 00:00:00
+        101,12,Hiring Manager Review,2026-05-02 14:00:00,,true,2026-06-01 00:00:00
+        101,12,Hiring Manager Review,2026-05-03 14:00:00,,false,2026-06-01 00:00:00
+    """})
+    (rep,) = ingest(con, [tmp_path / "gh" / "application_stages.csv"], client="Acme")
+    assert (rep.rows_read, rep.rows_loaded, rep.rows_rejected) == (2, 2, 0)
+    assert "1 row(s) the connector marks deleted skipped: they are no longer data" in rep.notes
+    assert con.execute("SELECT raw_stage, entered_on FROM stage_events ORDER BY entered_on").fetchall() == [
+        ("Application Review", D("2026-05-01")), ("Hiring Manager Review", D("2026-05-03"))]
