@@ -80,7 +80,7 @@ ENTITIES = {"joborder": "JobOrder", "jobsubmission": "JobSubmission", "jobsubmis
 # A field each entity's objects carry, to recognise a file by content as well as by name.
 _FIELDS = {"JobOrder": ("title", "numOpenings", "clientCorporation", "isOpen"),
            "JobSubmission": ("jobOrder", "candidate"), "JobSubmissionHistory": ("jobSubmission", "status"),
-           "Placement": ("jobSubmission", "dateBegin"), "Appointment": ("dateBegin", "type"),
+           "Placement": ("jobSubmission", "dateBegin", "candidate", "jobOrder"), "Appointment": ("dateBegin", "type"),
            "Sendout": ("candidate", "jobOrder", "clientCorporation"), "ClientCorporation": ("name", "companyURL")}
 # The fields a file of each entity cannot do without (when it has rows), and what each is, as the
 # rest of a sentence starting with the field's name ("dateAdded is ...").

@@ -469,3 +469,21 @@ def test_bullhorn_personal_data_fields_are_dropped_columns_under_the_files_own_h
     everything = " ".join(str(row) for table in ("requisitions", "applications", "stage_events", "rejected_rows")
                           for row in con.execute(f"SELECT * FROM {table}").fetchall())
     assert not any(v in everything for v in ("Sam", "Smith", "Kim", "example.com"))
+
+
+def test_a_rest_placement_naming_only_its_candidate_and_job_order_is_read_and_finds_its_submission(make_db,
+                                                                                                    tmp_path):
+    # A Placement.json whose objects carry candidate and jobOrder but no jobSubmission or dateBegin was
+    # "not a recognised JSON export".
+    con = make_db('name = "Acme"\nats_companies = ["501"]\n' + STAGES)
+    orders = [{"id": "JO-1", "title": "Eng", "numOpenings": 1, "dateAdded": 1777647600000,
+               "clientCorporation": {"id": 501, "name": "Corp501"}}]
+    subs = [{"id": "S1", "candidate": {"id": 7}, "jobOrder": {"id": "JO-1"}, "dateAdded": 1777838400000}]
+    placements = [{"id": 90, "candidate": {"id": 7}, "jobOrder": {"id": "JO-1"}, "status": "Approved",
+                   "dateAdded": 1778000000000}]
+    write_tables(tmp_path / "bh", {"JobOrder.json": json.dumps(orders), "JobSubmission.json": json.dumps(subs),
+                                   "Placement.json": json.dumps(placements)})
+    reports = ingest(con, [tmp_path / "bh"])
+    assert not [r.error for r in reports if r.error]
+    assert con.execute("SELECT client, application_id, raw_stage, stage FROM stage_events").fetchall() == [
+        ("Acme", "S1", "Placement: Approved", "hired")]
