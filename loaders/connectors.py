@@ -118,16 +118,27 @@ def deleted_sql(columns, alias: str) -> str:
     return "coalesce(" + " OR ".join(flags) + ", false)" if flags else "false"
 
 
-def live_rows(con, staged: str, table: Table, columns) -> tuple[str, int]:
-    """The deleted-row rule, applied where a connector table is staged: (a view of `staged`
-    without the rows the connector marks deleted, how many it left out). A table of names keeps
-    them (a stage removed from a job still names the history that entered it): (`staged`, 0)."""
+def without_deleted(con, staged: str, columns) -> tuple[str, int]:
+    """(a view of staged table `staged` without the rows the connector marks deleted, how many it
+    left out); (`staged`, 0) when its `columns` hold no deleted flag."""
     where = deleted_sql(columns, "x")
-    if table.names or where == "false":
+    if where == "false":
         return staged, 0
     view = f"{staged}_live"
     con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT * FROM {staged} x WHERE NOT {where}")
     return view, con.execute(f"SELECT count(*) FROM {staged} x WHERE {where}").fetchall()[0][0]
+
+
+def deleted_note(count: int) -> list[str]:
+    """The load report's note on the rows the connector marks deleted, when there were any."""
+    return [f"{count} row(s) the connector marks deleted skipped: they are no longer data"] if count else []
+
+
+def live_rows(con, staged: str, table: Table, columns) -> tuple[str, int]:
+    """The deleted-row rule, applied where a connector table is staged (`without_deleted`). A table
+    of names keeps them (a stage removed from a job still names the history that entered it):
+    (`staged`, 0)."""
+    return (staged, 0) if table.names else without_deleted(con, staged, columns)
 
 
 @dataclass
@@ -464,9 +475,7 @@ def pieces(con, path: Path, table: Table, staged: str, cols: list[str], stage, d
         views.append(tables[need])
     s = Sql(tables, columns, con=con, client=client)
     built = table.build(s)
-    notes = []
-    if deleted:
-        notes.append(f"{deleted} row(s) the connector marks deleted skipped: they are no longer data")
+    notes = deleted_note(deleted)
     # A candidate's table (not a job's, whose `name` is its title): its personal data columns
     # (Greenhouse's location_address, Lever's name) are never selected by a build. They are added to
     # the file's first table of its kind as empty columns under the file's own headers, so that the

@@ -283,16 +283,9 @@ def file_pieces(con, path: Path, encoding: str | None, fmt: str = "auto", mappin
     if not shape.kind:
         yield None, None, None, f"{shape.name}: {READ_BESIDE}", shape.name
         return
-    notes = []
-    if (deleted := connectors.deleted_sql(cols, "x")) != "false":   # (a connector's copy of a vendor table)
-        skipped = con.execute(f"SELECT count(*) FROM __src0 x WHERE {deleted}").fetchall()[0][0]
-        con.execute(f"CREATE OR REPLACE TEMP TABLE __src0_live AS SELECT * FROM __src0 x WHERE NOT {deleted}")
-        drop_staged(con, "__src0")
-        con.execute("ALTER TABLE __src0_live RENAME TO __src0")
-        if skipped:
-            notes.append(f"{skipped} row(s) the connector marks deleted skipped: they are no longer data")
-    table, cols, names = _apply_shape(con, shape, "__src0", cols)
-    yield None, shape.kind, table, (cols, names, notes), shape.name
+    live, deleted = connectors.without_deleted(con, "__src0", cols)   # (a connector's copy of a vendor table)
+    table, cols, names = _apply_shape(con, shape, live, cols)
+    yield None, shape.kind, table, (cols, names, connectors.deleted_note(deleted)), shape.name
 
 
 def _connector_pieces(con, path: Path, table, cols: list[str], encoding: str | None, client: str | None):

@@ -183,7 +183,7 @@ def _store_file(con, path: Path, shown: str, client, fmt, step, mapping, max_mb,
             if not retry.get((sheet, kind)):
                 rep.skipped = ALREADY_LOADED
                 reports.append(rep)
-                drop_staged(con, table, "__src0")
+                drop_staged(con, table, "__src0_live", "__src0")
                 continue
             con.execute(f"CREATE OR REPLACE TEMP TABLE __retry AS SELECT * FROM {table} WHERE list_contains(?, __row)",
                         [retry[(sheet, kind)]])
@@ -210,7 +210,7 @@ def _store_file(con, path: Path, shown: str, client, fmt, step, mapping, max_mb,
             con.execute("INSERT INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now()::TIMESTAMP, ?)",
                         [file_id, client_name, str(path.resolve()), path.name, digest, shape, sheet, kind,
                          rep.rows_read, rep.rows_loaded, rep.rows_rejected, rep.dropped_columns, rep.clients])
-        drop_staged(con, table, "__src0")
+        drop_staged(con, table, "__src0_live", "__src0")
         reports.append(rep)
     return reports
 
