@@ -147,8 +147,7 @@ def _store_file(con, path: Path, shown: str, client, fmt, step, mapping, max_mb,
                         "limit with --max-mb if the machine has the memory for it")
     digest, encoding = fingerprint(path)
     same = [digest, client_name]
-    last = con.execute("SELECT max(file_id) FROM files WHERE sha256 = ? AND client IS NOT DISTINCT FROM ?",
-                       same).fetchall()[0][0]
+    last = con.execute(f"SELECT max(file_id) FROM ({_EARLIER})", same).fetchall()[0][0]
     again, retry = [], None
     if last is not None:
         # Rows it rejected may load now (their client, job order or submission was loaded since, or the
