@@ -60,7 +60,8 @@ def has_stage_history(con, client: str) -> bool:
 
 def availability(con, client: str) -> dict:
     """What can be computed from what was loaded for the client: `stage_history` (`has_stage_history`),
-    `snapshots` (whether any of its stage events is a snapshot's: `SNAPSHOT_EVENT_SQL`), `not_available` (metric -> why it has no number: `NOT_AVAILABLE`) and `notes` (metric -> what it
+    `snapshots` (whether any of its stage events is a snapshot's: `SNAPSHOT_EVENT_SQL`),
+    `not_available` (metric -> why it has no number: `NOT_AVAILABLE`) and `notes` (metric -> what it
     leaves out). Every page, the command line and the deck ask this, and say its words.
 
     Without a stage history there is no submittal (a snapshot's current stage says nothing of when it
