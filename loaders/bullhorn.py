@@ -68,7 +68,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from loaders.shapes import ShapeError
-from loaders.staging import fingerprint
+from loaders.staging import file_encoding
 from loaders.template import is_personal
 from loaders.textfile import open_text
 from loaders.vendor_json import REJECT, person, read_objects, rejection, text_table
@@ -170,22 +170,7 @@ def _sibling(folder: Path, name: str) -> tuple[Path | None, list[dict]]:
         return path, read_objects(path)
     # A DataLoader file is read in the encoding it was saved in (Windows-1252 from Excel), judged by
     # its whole content as when it is loaded itself, not by its first megabyte.
-    return path, dataloader_objects(path, encoding=_encoding(path))
-
-
-_ENCODINGS: dict[tuple, str | None] = {}
-
-
-def _encoding(path: Path) -> str | None:
-    """The encoding of a sibling file's text (`staging.fingerprint`: the whole file), read once
-    while the file is unchanged (one JobSubmission.csv is beside each of the files that need it)."""
-    stat = path.stat()
-    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
-    if key not in _ENCODINGS:
-        if len(_ENCODINGS) > 256:
-            _ENCODINGS.clear()
-        _ENCODINGS[key] = fingerprint(path)[1]
-    return _ENCODINGS[key]
+    return path, dataloader_objects(path, encoding=file_encoding(path))
 
 
 def _submissions(folder: Path) -> tuple[Path | None, dict, dict]:
@@ -369,7 +354,8 @@ def tables(path: Path, items: list[dict], first: int = 1) -> tuple[list[tuple[st
             where = (f"is in {sub_file.name} beside this file" if sub_file else
                      "was found: load JobSubmission.json (or the DataLoader's JobSubmission.csv) beside this file, "
                      "in the same folder")
-            row[REJECT] = rejection(label, f"no JobSubmission of candidate {candidate!r} to job order {job_order!r} {where}")
+            row[REJECT] = rejection(label, f"no JobSubmission of candidate {candidate!r} to job order {job_order!r} "
+                                           f"{where}")
         return owned(row, job_order or sub_job_order.get(_key(found)), o)
 
     if name == "JobSubmissionHistory":

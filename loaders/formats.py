@@ -21,8 +21,8 @@ from loaders.checks import SEQ
 from loaders.parse import cell_text, quote_name, sql_text
 from loaders.report import LoadError
 from loaders.shapes import Mapping, Shape, detect
-from loaders.staging import (check_csv_width, csv_headers, drop_staged, find_header_row, fingerprint, read_csv_piece,
-                             read_xlsx_sheets, stage_rows)
+from loaders.staging import (check_csv_width, csv_headers, drop_staged, file_encoding, find_header_row,
+                             read_csv_piece, read_xlsx_sheets, stage_rows)
 from loaders.template import TEMPLATE, kind_from_headers, kind_from_name, normalise_header
 from loaders.textfile import sniff_delimiter
 
@@ -294,7 +294,7 @@ def _connector_pieces(con, path: Path, table, cols: list[str], encoding: str | N
     def stage(sibling: Path, name: str) -> list[str]:
         if sibling.suffix.lower() == connectors.PARQUET:
             return connectors.stage_parquet(con, sibling, name)
-        return read_csv_piece(con, sibling, name, fingerprint(sibling)[1])
+        return read_csv_piece(con, sibling, name, file_encoding(sibling))
 
     def headers_of(p: Path) -> list[str]:
         if p.suffix.lower() == connectors.PARQUET:

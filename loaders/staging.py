@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import functools
 import datetime as dt
 import hashlib
 import io
@@ -51,6 +52,19 @@ def fingerprint(path: Path) -> tuple[str, str | None]:
             except UnicodeDecodeError:
                 utf8, sample = False, chunk
     return digest.hexdigest(), text_encoding(head, utf8, sample)
+
+
+def file_encoding(path: Path) -> str | None:
+    """The encoding of a file read beside the one being loaded (`fingerprint`'s: judged by its whole
+    content), read once while the file is unchanged: the same sibling serves several files of a
+    folder (a connector's users table, Bullhorn's JobSubmission.csv)."""
+    stat = path.stat()
+    return _file_encoding(str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=256)
+def _file_encoding(path: str, size: int, mtime_ns: int) -> str | None:
+    return fingerprint(Path(path))[1]
 
 
 def expand_paths(paths) -> list[Path]:
