@@ -14,7 +14,8 @@ import streamlit as st
 import charts
 import dashboard
 from exports import files
-from metrics import (CLOSED_STATUSES, CONVERSION_STEPS, HISTORY_NEEDED, METRICS, NOT_AVAILABLE, SUBMITTALS_UNKNOWN,
+from loaders.template import is_closed_status
+from metrics import (CONVERSION_STEPS, HISTORY_NEEDED, METRICS, NOT_AVAILABLE, SUBMITTALS_UNKNOWN,
                      change, change_words, count_of, days_word, render, target_status, target_words)
 
 
@@ -436,7 +437,7 @@ def requisition_facts(req: dict, sla, info: dict) -> None:
         cols[2].caption(f"first hire {date(req['first_hire_on'])}")
     # A status that says closed closes the requisition even without a close date.
     closed = (not charts.is_missing(req["closed_on"])
-              or str(req["status"] or "").strip().lower() in CLOSED_STATUSES)
+              or is_closed_status(req["status"]))
     outcome = "Filled" if req["hires"] else "Closed, no hire" if closed else "Open"
     cols[3].metric("Outcome", outcome, border=True)
     cols[3].caption(f"opened {date(req['opened_on'])}, assigned {date(req['assigned_on'])}, closed "
