@@ -81,6 +81,16 @@ CREATE TABLE IF NOT EXISTS commitments (
     delivered_on DATE, side VARCHAR, reason VARCHAR,
     extra JSON, file_id INTEGER, source_row INTEGER
 );
+-- Derived, never loaded: what each application's stage events say, at the end of the data (each
+-- writer of stage events refreshes its clients': metrics.engine.refresh_facts), and what that was
+-- computed from. A report reads them when they match the data, and works from the events otherwise.
+CREATE TABLE IF NOT EXISTS application_facts (
+    client VARCHAR, application_id VARCHAR, sub_at TIMESTAMP, sub_on DATE, top_rank INTEGER,
+    hire_on DATE, ended BOOLEAN, feedback_on DATE
+);
+CREATE TABLE IF NOT EXISTS facts_state (
+    client VARCHAR, events BIGINT, applications BIGINT, last_event_on DATE, built_at TIMESTAMP
+);
 CREATE TABLE IF NOT EXISTS rejected_rows (
     file_id INTEGER, client VARCHAR, file_name VARCHAR, sheet VARCHAR, kind VARCHAR,
     "row" INTEGER, "column" VARCHAR, reason VARCHAR, raw JSON
@@ -99,7 +109,7 @@ CREATE TABLE IF NOT EXISTS audit (      -- append-only: rows are inserted, never
 # The tables that hold one client's rows, and which of them a client's csm (not its viewer) may
 # read: rejected rows keep raw file contents. grants and audit are for admins only.
 CLIENT_TABLES = ("clients", "stage_dictionary", "files", "requisitions", "applications", "stage_events",
-                 "commitments", "rejected_rows")
+                 "commitments", "rejected_rows", "application_facts", "facts_state")
 ADMIN_TABLES = ("grants", "audit")
 
 # The last marker: this process has the file open with the other read-only setting (a dashboard
