@@ -3,10 +3,11 @@
 Pages import this module and nothing else of Streamlit state, so a page runs the same whether
 `app.py` ran first (the browser) or not (`AppTest.switch_page`).
 
-The dashboard never keeps the database open: each cache miss opens a read-only connection,
-computes, and closes it, so a command-line load can take the write lock between reruns. Caches are
-keyed by `store.data_version`, which changes when a load commits, so new data shows on the next
-rerun without a restart.
+The dashboard never opens the database file that loads write: it reads the snapshot the last write
+published (`store.published`), through one read-only connection per snapshot kept open by this
+process, a cursor of its own per query (`store.reading`). So a load never waits for the dashboard and
+the dashboard never waits for a load. Caches are keyed by the snapshot's identity, which changes when
+a write publishes, so new data shows on the next rerun without a restart.
 """
 from __future__ import annotations
 
@@ -257,15 +258,18 @@ def as_text(text, keep_code: bool = False) -> str:
     return "".join(part if _CODE.fullmatch(part) else escape(part) for part in _CODE.split(str(text)))
 
 
-def _version() -> tuple:
-    return store.data_version(db_path()[0])
+def _version() -> tuple | None:
+    """What the caches are keyed on: the published snapshot's identity (None: no database yet)."""
+    try:
+        return store.published(db_path()[0]).version
+    except FileNotFoundError:
+        return None
 
 
 def _read(scope: Scope | None, fn):
-    """Run `fn(con)` on a short-lived read-only connection that sees only `scope`'s clients (None:
-    the whole database, for reading the grants themselves); waits while a loader is writing."""
-    with store.connection(db_path()[0], read_only=True, wait_seconds=30, on_wait=lambda m: None,
-                          scope=scope) as con:
+    """Run `fn(con)` on a cursor of the current snapshot that sees only `scope`'s clients (None: the
+    whole database, for reading the grants themselves); never waits for a loader."""
+    with store.reading(db_path()[0], scope) as con:
         return fn(con)
 
 
@@ -293,7 +297,7 @@ def _client_info(db: str, version: tuple, scope: Scope, client: str) -> dict:
 
 
 def _read_report(scope: Scope, filters: Filters, fn):
-    """Run `fn(report)` on a Report for `filters` over a short-lived read-only connection."""
+    """Run `fn(report)` on a Report for `filters` (its tables are its cursor's own)."""
     def fetch(con):
         rep = Report(con, filters)
         try:
@@ -399,7 +403,7 @@ def loaded_before(client: str, sha256s) -> dict:
 
 def write(fn, what: str, client: str | None):
     """Run `fn(con)` on a short-lived read-write connection (an edit made on a page for `client`)
-    and return its result. The data version changes when it commits, so every cached view refreshes.
+    and return its result. It publishes a new snapshot when it closes, so every cached view refreshes.
     `what` names the edit for the message shown while a command-line load holds the database.
     Only a user with the csm role for `client` (or an admin) may write; with no client (access
     itself), only an admin."""
@@ -417,8 +421,8 @@ def write(fn, what: str, client: str | None):
 
 
 def _cached(fn, *args):
-    """Call a cached reader for the current database and data version; while a long load keeps
-    the database locked past our wait, say so instead of failing."""
+    """Call a cached reader for the current database and snapshot; while the first load of a database
+    never published holds it, say so instead of failing."""
     try:
         return fn(str(db_path()[0]), _version(), scope(), *args)
     except store.DatabaseBusy:
@@ -438,7 +442,7 @@ def client_info(client: str) -> dict:
 
 
 def overview(filters: Filters) -> dict:
-    """Everything the Overview page shows for `filters`, computed once per data version."""
+    """Everything the Overview page shows for `filters`, computed once per published snapshot."""
     return _cached(_overview, filters)
 
 

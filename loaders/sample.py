@@ -13,7 +13,8 @@ SAMPLE_DIR = store.PROJECT_ROOT / "sample_data"
 def build_sample_database(path: Path | str, progress=None) -> list:
     """Create every sample client from `sample_data/clients/*.toml` and load its folder
     `sample_data/<file stem>/`. Builds into a temporary file first and moves it into place, so a
-    half-built database is never left behind. Returns the ingest reports."""
+    half-built database is never left behind, then publishes it for the dashboard's readers
+    (`store.publish`). Returns the ingest reports."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".building")
@@ -35,4 +36,7 @@ def build_sample_database(path: Path | str, progress=None) -> list:
     finally:
         con.close()
     tmp.replace(path)
+    # The dashboard reads published snapshots: a write connection publishes the new file on closing.
+    with store.connection(path):
+        pass
     return reports

@@ -5,16 +5,26 @@ instant (`*_at`, a naive TIMESTAMP in UTC) and the client's local calendar date 
 the loader derives once from the client's time zone. Metrics count days on the local dates.
 
 DuckDB lets a process write a database file only while no other process has it open, even
-read-only. So nothing here keeps a connection open for long: the dashboard opens a read-only
-connection per query and closes it, and writers retry for a while with a "database busy" message
-(see `connect`).
+read-only. So readers that stay (the dashboard) never open the database file that writers write:
+every writer, once its work has committed and while it still holds the file, publishes an immutable
+copy of it (`publish`: a snapshot in `<name>.snapshots/` beside the file, named by a pointer file
+there), and readers keep one read-only connection per snapshot open, each query on a cursor of its
+own (`reading`), moving to the newest snapshot on their next read. So a reader never waits for a
+writer, a writer never waits for a reader, and DuckDB's cache stays warm between queries. Writers
+still wait for each other (`connect` retries with a "database busy" message), and the command line's
+readers open the database file itself, briefly, as before.
 """
 from __future__ import annotations
 
+import json
+import logging
 import os
+import shutil
 import sys
+import threading
 import time
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -81,15 +91,16 @@ CREATE TABLE IF NOT EXISTS commitments (
     delivered_on DATE, side VARCHAR, reason VARCHAR,
     extra JSON, file_id INTEGER, source_row INTEGER
 );
--- Derived, never loaded: what each application's stage events say, at the end of the data (each
--- writer of stage events refreshes its clients': metrics.engine.refresh_facts), and what that was
--- computed from. A report reads them when they match the data, and works from the events otherwise.
+-- Derived, never loaded: the dates on which each application's stage events say it was submitted,
+-- interviewed, ... (each writer of stage events refreshes its clients': metrics.engine.refresh_facts),
+-- and what that was computed from. A report reads them when they match the data, and works from the
+-- events otherwise.
 CREATE TABLE IF NOT EXISTS application_facts (
-    client VARCHAR, application_id VARCHAR, sub_at TIMESTAMP, sub_on DATE, top_rank INTEGER,
-    hire_on DATE, ended BOOLEAN, feedback_on DATE
+    client VARCHAR, application_id VARCHAR, sub_at TIMESTAMP, sub_on DATE, interview_on DATE, offer_on DATE,
+    hire_on DATE, end_on DATE, feedback_on DATE
 );
 CREATE TABLE IF NOT EXISTS facts_state (
-    client VARCHAR, events BIGINT, applications BIGINT, last_event_on DATE, built_at TIMESTAMP
+    client VARCHAR, events BIGINT, applications BIGINT, built_at TIMESTAMP
 );
 CREATE TABLE IF NOT EXISTS rejected_rows (
     file_id INTEGER, client VARCHAR, file_name VARCHAR, sheet VARCHAR, kind VARCHAR,
@@ -296,12 +307,29 @@ def transaction(con):
 
 @contextmanager
 def connection(path: Path | str | None = None, *, read_only: bool = False, **kwargs):
-    """`connect` as a context manager that always closes, so the file lock is held briefly."""
-    con = connect(path, read_only=read_only, **kwargs)
-    try:
-        yield con
-    finally:
-        con.close()
+    """`connect` as a context manager that always closes, so the file lock is held briefly. A write
+    connection publishes what was committed through it (`publish`) before it closes, so the
+    dashboard's readers see it; in this process, write connections to one file take turns."""
+    if read_only:
+        con = connect(path, read_only=True, **kwargs)
+        try:
+            yield con
+        finally:
+            con.close()
+        return
+    path = Path(path) if path else default_db_path()
+    with _writer_lock(path):
+        con = connect(path, **kwargs)
+        try:
+            yield con
+        except BaseException:
+            # What committed before the error (a load's earlier files) is published too.
+            _publish_quietly(con, path)
+            raise
+        else:
+            _publish_quietly(con, path)
+        finally:
+            con.close()
 
 
 def data_version(path: Path | str | None = None) -> tuple:
@@ -319,3 +347,271 @@ def data_version(path: Path | str | None = None) -> tuple:
         except FileNotFoundError:
             parts.append(None)
     return tuple(parts)
+
+
+# -- published snapshots: what the dashboard reads ---------------------------------------------------
+
+# How many snapshots a publish keeps (the newest ones), and for how long it keeps one anyway after a
+# newer one replaced it: a reader that has just read the pointer (or one on another machine sharing
+# the folder, whose file system may not keep a deleted file readable) is still opening it.
+SNAPSHOTS_KEPT = 3
+SNAPSHOT_GRACE_S = 60.0
+# A reader that finds a write committed but not published tries to publish it at most this often:
+# while a long load holds the file, each try fails at once, and the load publishes when it is done.
+PUBLISH_RETRY_S = 1.0
+POINTER = "current"
+
+_log = logging.getLogger(__name__)
+_writer_locks: dict[Path, threading.RLock] = {}
+_locks_lock = threading.Lock()
+
+
+def _writer_lock(path: Path) -> threading.RLock:
+    """This process's lock for writing `path`. DuckDB gives a second connection in the same process
+    the same database, so its file lock does not keep this process's writers (two dashboard
+    sessions saving at once) from publishing over each other."""
+    key = path.absolute()
+    with _locks_lock:
+        return _writer_locks.setdefault(key, threading.RLock())
+
+
+def snapshots_dir(path: Path | str) -> Path:
+    """The folder of `path`'s published snapshots, beside it."""
+    path = Path(path)
+    return path.with_name(path.name + ".snapshots")
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """One published copy of the database: its file, and the main file's `data_version` it copied."""
+    file: Path
+    main: tuple
+
+    @property
+    def version(self) -> tuple:
+        """What the dashboard keys its caches on: which snapshot, and of which state of the file."""
+        return self.file.name, self.main
+
+
+def _fingerprint(doc) -> tuple:
+    return tuple(tuple(part) if part else None for part in doc)
+
+
+def _pointer(path: Path) -> Snapshot | None:
+    """The snapshot the pointer file names, or None when nothing was published yet."""
+    folder = snapshots_dir(path)
+    try:
+        doc = json.loads((folder / POINTER).read_text(encoding="utf-8"))
+        return Snapshot(folder / doc["snapshot"], _fingerprint(doc["main"]))
+    except (FileNotFoundError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _write_atomically(target: Path, write) -> None:
+    """Write `target` whole or not at all: `write(file)` fills a temporary file beside it, which is
+    flushed to disk and renamed over it (a reader sees the old file or the new one, never a part)."""
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    try:
+        with open(tmp, "wb") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def publish(con: duckdb.DuckDBPyConnection, path: Path | str) -> Snapshot:
+    """Publish `path` as it is now for the readers: `con` is a write connection to it, whose work
+    has committed. CHECKPOINT folds the write-ahead log into the file (nothing else can write it
+    while we hold it), the file is copied to the next numbered snapshot, and the pointer file is
+    replaced to name it, with the file's `data_version` (by which a reader sees that a later write
+    was not published). Nothing changed since the last publish: nothing is copied. Old snapshots
+    are pruned (`_prune`). Returns the current snapshot."""
+    path = Path(path)
+    with _writer_lock(path):
+        con.execute("CHECKPOINT")
+        main = data_version(path)
+        current = _pointer(path)
+        if current and current.main == main and current.file.exists():
+            return current
+        folder = snapshots_dir(path)
+        folder.mkdir(exist_ok=True)
+        numbers = [int(p.stem) for p in folder.glob("*.duckdb") if p.stem.isdigit()]
+        if current and current.file.stem.isdigit():
+            numbers.append(int(current.file.stem))
+        snapshot = Snapshot(folder / f"{max(numbers, default=0) + 1:010d}.duckdb", main)
+        with open(path, "rb") as src:
+            _write_atomically(snapshot.file, lambda dst: shutil.copyfileobj(src, dst, 1 << 20))
+        _write_atomically(folder / POINTER, lambda f: f.write(json.dumps(
+            {"snapshot": snapshot.file.name, "main": main}).encode()))
+        _fsync_dir(folder)
+        _prune(folder)
+        return snapshot
+
+
+def _publish_quietly(con, path: Path) -> None:
+    """`publish` for a writer whose work is done: a failure to publish (the disk full) does not undo
+    the write, so it is logged; the next reader sees the write unpublished and publishes it."""
+    try:
+        publish(con, path)
+    except (duckdb.Error, OSError) as exc:
+        _log.warning("could not publish %s for the dashboard's readers: %s", path, exc)
+
+
+def _prune(folder: Path) -> None:
+    """Delete the snapshots older than the newest `SNAPSHOTS_KEPT`, except one replaced less than
+    `SNAPSHOT_GRACE_S` ago or one this process still reads. A reader in another process that has one
+    open keeps reading it: a deleted file stays readable while it is open (POSIX)."""
+    snaps = sorted((p for p in folder.glob("*.duckdb") if p.stem.isdigit()), key=lambda p: int(p.stem))
+    with _readers_lock:
+        in_use = set(_readers)
+    now = time.time()
+    for old, newer in zip(snaps[:-SNAPSHOTS_KEPT], snaps[1:]):
+        try:
+            if old not in in_use and now - newer.stat().st_mtime >= SNAPSHOT_GRACE_S:
+                old.unlink()
+        except FileNotFoundError:
+            pass
+    for tmp in folder.glob(".*.tmp"):   # a publish that died part-way (publishes take turns)
+        if now - tmp.stat().st_mtime >= SNAPSHOT_GRACE_S:
+            tmp.unlink(missing_ok=True)
+
+
+_tried: dict[Path, float] = {}
+
+
+def published(path: Path | str | None = None) -> Snapshot:
+    """The snapshot readers read now. When the database file holds a write that was committed but not
+    published (its writer was killed, or is older than snapshots), this publishes it first if the
+    file is free at once; when a writer holds it, the latest snapshot is served without waiting (that
+    writer publishes when it is done). Raises FileNotFoundError when there is no database, and
+    DatabaseBusy only while a database that was never published is being written."""
+    path = Path(path) if path else default_db_path()
+    snap = _pointer(path)
+    if snap is not None and snap.main == data_version(path) and (snap.file in _readers or snap.file.exists()):
+        return snap
+    if not path.exists():
+        raise FileNotFoundError(f"database {path} does not exist yet: load data first")
+    now = time.monotonic()
+    if snap is None or now - _tried.get(path, -PUBLISH_RETRY_S) >= PUBLISH_RETRY_S:
+        _tried[path] = now
+        lock = _writer_lock(path)
+        try:
+            if not lock.acquire(blocking=False):   # this process is writing it: it publishes next
+                raise DatabaseBusy(f"database {path} is being written by this process")
+            try:
+                con = connect(path, wait_seconds=0, on_wait=lambda m: None)
+                try:
+                    snap = publish(con, path)
+                finally:
+                    con.close()
+            finally:
+                lock.release()
+        except DatabaseBusy:
+            if snap is None:
+                raise
+    return snap
+
+
+class _Reader:
+    """This process's read-only connection to one snapshot, and how many cursors use it now."""
+
+    def __init__(self, db: Path, file: Path, con: duckdb.DuckDBPyConnection):
+        self.db, self.file, self.con, self.users, self.retired = db, file, con, 0, False
+
+
+_readers: dict[Path, _Reader] = {}   # snapshot file -> its connection
+_readers_lock = threading.Lock()
+
+
+def _checkout(path: Path, snap: Snapshot) -> tuple[_Reader, duckdb.DuckDBPyConnection]:
+    """A new cursor on `snap`'s connection (opened on first use), counted as a user of it; the
+    connections to this database's older snapshots are retired (closed once their last cursor is)."""
+    with _readers_lock:
+        newest = max((f for f, r in _readers.items() if r.db == path and not r.retired), default=None,
+                     key=lambda f: f.name)
+        if newest is not None and newest.name > snap.file.name:   # another thread has moved on already
+            reader = _readers[newest]
+        elif (reader := _readers.get(snap.file)) is None:
+            try:
+                con = duckdb.connect(str(snap.file), read_only=True)
+            except duckdb.Error as exc:
+                if why := damage(exc):
+                    raise damaged(path, why) from exc
+                raise
+            reader = _readers[snap.file] = _Reader(path, snap.file, con)
+        for other in list(_readers.values()):
+            if other.db == path and not other.retired and other.file.name < reader.file.name:
+                other.retired = True
+                if not other.users:
+                    _close(other)
+        reader.users += 1
+        try:
+            return reader, reader.con.cursor()
+        except BaseException:
+            reader.users -= 1
+            raise
+
+
+def _close(reader: _Reader) -> None:
+    """Close a retired snapshot's connection (it closes its cursors too: call it with none left)."""
+    _readers.pop(reader.file, None)
+    try:
+        reader.con.close()
+    except duckdb.Error:
+        pass
+
+
+def _checkin(reader: _Reader) -> None:
+    with _readers_lock:
+        reader.users -= 1
+        if reader.retired and not reader.users:
+            _close(reader)
+
+
+@contextmanager
+def reading(path: Path | str | None = None, scope: "Scope | None" = None):
+    """A read-only cursor on the database's current published snapshot (`published`), for one query
+    or one page's worth of queries; with a `scope`, it reads only that user's clients (`restrict`,
+    applied to this cursor alone). The snapshot's connection stays open for the next reader in this
+    process, so DuckDB's cache stays warm; a cursor has its own temporary views and tables, so
+    sessions with different scopes or reports never see each other's. Never waits for a writer."""
+    path = Path(path) if path else default_db_path()
+    for attempt in (1, 2):
+        snap = published(path)
+        try:
+            reader, cur = _checkout(path, snap)
+        except duckdb.IOException:
+            if attempt == 2 or snap.file.exists():
+                raise
+            continue   # pruned between reading the pointer and opening it (a reader of another machine)
+        try:
+            cur.execute("SET TimeZone = 'UTC'")   # a cursor's settings are its own
+            if scope is not None and not scope.admin:
+                try:
+                    restrict(cur, scope)
+                except duckdb.CatalogException:
+                    if attempt == 2:
+                        raise
+                    # A snapshot of a database older than a table of the schema: a writer's
+                    # connection adds it and publishes.
+                    with connection(path, wait_seconds=10, on_wait=lambda m: None):
+                        pass
+                    continue
+            yield cur
+            return
+        finally:
+            try:
+                cur.close()
+            except duckdb.Error:
+                pass
+            _checkin(reader)
