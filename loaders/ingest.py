@@ -32,6 +32,7 @@ from loaders.report import LoadError, Report
 from loaders.shapes import SUPPORTED, Mapping, ShapeError
 from loaders.staging import drop_staged, expand_paths, fingerprint
 from loaders.textfile import NotText, encoding_note
+from metrics.engine import refresh_facts
 
 MAX_MB = 200   # the largest file loaded unless the caller says otherwise (--max-mb)
 ALREADY_LOADED = "already loaded (same sha256): nothing changed"
@@ -294,6 +295,8 @@ def _ingest_files(con, files, client, fmt, progress, mapping, max_mb, allowed_cl
                         if again:
                             break
                 if not again:
+                    # What the reports read of each application's events, for every client this run touched.
+                    refresh_facts(con, {c for r in reports for c in r.clients})
                     _record_loads(con, reports, user)
                 con.execute("ROLLBACK" if again else "COMMIT")
             except BaseException as exc:

@@ -194,7 +194,7 @@ def read_settings_file(path: Path | str) -> ClientSettings:
 
 
 CLIENT_TABLES = ("requisitions", "applications", "stage_events", "commitments", "rejected_rows", "files",
-                 "stage_dictionary")
+                 "stage_dictionary", "application_facts", "facts_state")
 
 
 def has_data(con, client: str) -> bool:
@@ -246,7 +246,12 @@ def save_client(con, s: ClientSettings, *, user: str | None = None, **detail) ->
                         [[s.name, match_key(w), w, st] for w, st in s.stages.items()])
     access.record(con, user or access.local_user(), "settings", s.name, before=old and old["settings_toml"],
                   after=get_client(con, s.name)["settings_toml"], **detail)
-    return apply_dictionary(con, s.name)
+    changed = apply_dictionary(con, s.name)
+    if old and has_data(con, s.name):
+        # The stage words and local dates the stored facts were computed from may have changed.
+        from metrics.engine import refresh_facts   # here: metrics.engine imports this module
+        refresh_facts(con, [s.name])
+    return changed
 
 
 def _time_pairs(con) -> dict[str, list[str]]:

@@ -17,6 +17,8 @@ import itertools
 from dataclasses import dataclass, replace
 from zoneinfo import ZoneInfo
 
+import duckdb
+
 # The module, not its names: loaders.settings reads the metrics' target keys (definitions.py) while it loads.
 from loaders import settings as client_settings
 from store import STAGE_RANK_SQL
@@ -82,6 +84,97 @@ def availability(con, client: str) -> dict:
             del missing["deadline_adherence"]
             notes["deadline_adherence"] = f"SLA deadlines are {NOT_AVAILABLE}; commitments only"
     return {"stage_history": history, "snapshots": snapshots, "not_available": missing, "notes": notes}
+
+
+def application_facts_sql(snapshots: bool, *, one_requisition: bool = False) -> str:
+    """SQL: what the stage events of client $client say of each application that has a mapped one,
+    as the local dates on which it happened, so that the facts as of any date follow from them
+    (`Report._build` compares them with $as_of): the submittal (`sub_at`, `sub_on`), the first
+    interview or later stage (`interview_on`), offer or later (`offer_on`), hire (`hire_on`), end
+    (`end_on`) and the hiring manager's answer (`feedback_on`).
+
+    `one_requisition`: only the applications of requisition $req are read (one requisition's
+    story). `snapshots`: the client has snapshot events (`SNAPSHOT_EVENT_SQL`); without them the
+    query skips their rules.
+
+    Reached a stage = entered it or any later one (skipped stages count as passed); the time it was
+    reached is the earliest such entry. Rejected/withdrawn/unmapped events have no rank. A
+    snapshot's outcome has no rank either: it gives a hire or an end, never a submittal, interview
+    or offer (a hire implies the interview and offer only of an application its history shows
+    submitted, which the fact table `app` decides). Where the history has an event of the same
+    stage, the snapshot's is not read (the history wins, whatever the dates).
+
+    Why dates suffice: a local date never decreases as the instant grows, so the earliest entry
+    has the earliest local date (min() serves where arg_min() would cost more), and the events
+    entered on or before an as-of date have a submittal exactly when `sub_on` is on or before it,
+    and then the same one; likewise for every other fact. The answer is the first mapped event
+    strictly after the submittal instant, so it is on or after `sub_on`.
+    """
+    # The snapshot's events of a stage the application's history has too (few: a join from the
+    # snapshot's side, not a window over every event); none without snapshot events.
+    shadowed = """, shadowed AS (
+                SELECT DISTINCT h.application_id, h.stage
+                FROM se h JOIN (SELECT application_id, stage FROM se WHERE snapshot) s USING (application_id, stage)
+                WHERE NOT h.snapshot
+            )""" if snapshots else ""
+    not_shadowed = ("\n                WHERE NOT (snapshot AND (application_id, stage) IN "
+                    "(SELECT (application_id, stage) FROM shadowed))") if snapshots else ""
+    one = """
+                  -- one requisition's story reads only its own applications' events
+                  AND application_id IN (
+                      SELECT application_id FROM applications WHERE client = $client AND requisition_id = $req::VARCHAR)"""
+    return f"""
+            WITH se AS (
+                SELECT application_id, stage, entered_at, entered_on,
+                       {SNAPSHOT_EVENT_SQL if snapshots else 'false'} AS snapshot
+                FROM stage_events
+                WHERE client = $client AND stage IS NOT NULL{one if one_requisition else ''}
+            ){shadowed}, ev AS (
+                SELECT application_id, entered_at, entered_on, stage = 'hired' AS hire,
+                       CASE WHEN NOT snapshot THEN {STAGE_RANK_SQL} END AS rank,
+                       stage IN ('hired', 'rejected', 'withdrawn') AS ends
+                FROM se{not_shadowed}
+            ), reach AS (
+                SELECT application_id,
+                       min(entered_at) FILTER (WHERE rank >= 3) AS sub_at,
+                       min(entered_on) FILTER (WHERE rank >= 3) AS sub_on,
+                       min(entered_on) FILTER (WHERE rank >= 4) AS interview_on,
+                       min(entered_on) FILTER (WHERE rank >= 5) AS offer_on,
+                       min(entered_on) FILTER (WHERE hire) AS hire_on,
+                       min(entered_on) FILTER (WHERE ends) AS end_on
+                FROM ev GROUP BY application_id
+            ), feedback AS (
+                -- the hiring manager's answer: the next mapped event strictly after the submittal instant
+                SELECT e.application_id, min(e.entered_on) AS feedback_on
+                FROM ev e JOIN reach r USING (application_id)
+                WHERE e.entered_at > r.sub_at
+                GROUP BY e.application_id
+            )
+            SELECT r.*, f.feedback_on
+            FROM reach r LEFT JOIN feedback f USING (application_id)"""
+
+
+def refresh_facts(con, clients) -> None:
+    """Store what each application's stage events say (`application_facts_sql`) for `clients`, and
+    what they were computed from (`facts_state`): every writer of stage events or applications
+    calls it in its transaction, so a report, for any as-of date, reads them instead of working
+    through every event again. A report checks `facts_state` first and works from the events when
+    the facts do not match the data (rows written by anything else)."""
+    for client in sorted(set(clients)):
+        params = {"client": client}
+        snapshots = con.execute(f"SELECT EXISTS (SELECT 1 FROM stage_events WHERE client = $client "
+                                f"AND {SNAPSHOT_EVENT_SQL})", params).fetchone()[0]
+        con.execute("DELETE FROM application_facts WHERE client = $client", params)
+        con.execute("DELETE FROM facts_state WHERE client = $client", params)
+        con.execute(f"INSERT INTO application_facts SELECT $client, * FROM ({application_facts_sql(snapshots)})",
+                    params)
+        con.execute(f"INSERT INTO facts_state SELECT $client, *, now()::TIMESTAMP FROM ({_COUNTS_SQL})", params)
+
+
+# SQL: what the client's stored facts are computed from (how many events and applications it has),
+# which `Report._stored_facts` compares with `facts_state` before reading them.
+_COUNTS_SQL = """SELECT count(*) AS events, (SELECT count(*) FROM applications WHERE client = $client) AS applications
+                 FROM stage_events WHERE client = $client"""
 
 
 class UnknownClient(LookupError):
@@ -235,8 +328,9 @@ def _bidx(d: str) -> str:
 class Report:
     """Metrics for one client, filters and as-of date, over fact tables built once on `con`."""
 
-    def __init__(self, con, filters: Filters):
+    def __init__(self, con, filters: Filters, *, live: bool = False):
         self.con = con
+        self.live = live   # compute from the events even where stored facts hold (`refresh_facts`)
         client = client_settings.get_client(con, filters.client)
         if client is None:
             raise UnknownClient(f"unknown client {filters.client!r}; known clients: "
@@ -293,6 +387,18 @@ class Report:
         """The name of one of this report's fact tables."""
         return self.prefix + name
 
+    def _stored_facts(self) -> bool:
+        """Whether the client's stored facts (`refresh_facts`) hold: computed from the events and
+        applications stored now. Off with `live`."""
+        if self.live:
+            return False
+        try:
+            row = self._exec(f"""SELECT s.events = c.events AND s.applications = c.applications
+                                 FROM facts_state s, ({_COUNTS_SQL}) c WHERE s.client = $client""").fetchone()
+        except duckdb.CatalogException:   # a database written before stored facts existed
+            return False
+        return bool(row and row[0])
+
     def _build(self) -> None:
         p = self.t
         # submittals_known: false for a requisition whose applications' only stage events are a
@@ -310,64 +416,31 @@ class Report:
                    opened_on, assigned_on, coalesce(assigned_on, opened_on) AS start_on, closed_on,
                    coalesce(k.history, true) AS submittals_known, {KEEP_SQL} AS keep
             FROM requisitions LEFT JOIN known k USING (requisition_id) WHERE client = $client""")
-        # Reached a stage = entered it or any later one (skipped stages count as passed); the time it
-        # was reached is the earliest such entry. Rejected/withdrawn/unmapped events have no rank.
-        # A snapshot's outcome (SNAPSHOT_EVENT_SQL) has no rank either: it gives a hire or an end,
-        # never a submittal, interview or offer; a hire implies the interview and offer only of an
-        # application its history shows submitted. Where the history has an event of the same
-        # stage, the snapshot's is not read (the history wins, whatever the dates).
-        # A local date never decreases as the instant grows, so the local date of the earliest
-        # entry is simply the earliest local date: min() serves where arg_min() would cost more.
-        # The snapshot's events of a stage the application's history has too (few: a join from the
-        # snapshot's side, not a window over every event); none without snapshot events.
-        shadowed = """, shadowed AS (
-                SELECT DISTINCT h.application_id, h.stage
-                FROM se h JOIN (SELECT application_id, stage FROM se WHERE snapshot) s USING (application_id, stage)
-                WHERE NOT h.snapshot
-            )""" if snapshots else ""
-        not_shadowed = ("\n                  AND NOT (snapshot AND (application_id, stage) IN "
-                        "(SELECT (application_id, stage) FROM shadowed))") if snapshots else ""
+        facts = "SELECT * EXCLUDE (client) FROM application_facts WHERE client = $client" if self._stored_facts() \
+            else application_facts_sql(snapshots, one_requisition=self.filters.requisition is not None)
+        # The facts as of the as-of date: what happened on or before it (application_facts_sql).
         self._exec(f"""CREATE OR REPLACE TEMP TABLE {p('app')} AS
-            WITH se AS (
-                SELECT application_id, stage, entered_at, entered_on,
-                       {SNAPSHOT_EVENT_SQL if snapshots else 'false'} AS snapshot
-                FROM stage_events
-                WHERE client = $client AND stage IS NOT NULL
-                  -- one requisition's story reads only its own applications' events
-                  AND ($req::VARCHAR IS NULL OR application_id IN (
-                      SELECT application_id FROM applications WHERE client = $client AND requisition_id = $req::VARCHAR))
-            ){shadowed}, ev AS (
-                SELECT application_id, entered_at, entered_on, stage = 'hired' AS hire,
-                       CASE WHEN NOT snapshot THEN {STAGE_RANK_SQL} END AS rank,
-                       stage IN ('hired', 'rejected', 'withdrawn') AS ends
-                FROM se WHERE entered_on <= $as_of{not_shadowed}
-            ), reach AS (
+            WITH f AS ({facts}), r AS (
                 SELECT application_id,
-                       min(entered_at) FILTER (WHERE rank >= 3) AS sub_at,
-                       min(entered_on) FILTER (WHERE rank >= 3) AS sub_on,
-                       max(rank) AS top_rank,
-                       min(entered_on) FILTER (WHERE hire) AS hire_on,
-                       bool_or(ends) AS ended
-                FROM ev GROUP BY application_id
-            ), feedback AS (
-                -- the hiring manager's answer: the next mapped event strictly after the submittal instant
-                SELECT e.application_id, min(e.entered_on) AS feedback_on
-                FROM ev e JOIN reach r USING (application_id)
-                WHERE e.entered_at > r.sub_at
-                GROUP BY e.application_id
+                       CASE WHEN sub_on <= $as_of THEN sub_at END AS sub_at,
+                       CASE WHEN sub_on <= $as_of THEN sub_on END AS sub_on,
+                       interview_on <= $as_of AS top_rank_4, offer_on <= $as_of AS top_rank_5,
+                       CASE WHEN hire_on <= $as_of THEN hire_on END AS hire_on,
+                       end_on <= $as_of AS ended,
+                       CASE WHEN feedback_on <= $as_of THEN feedback_on END AS feedback_on
+                FROM f
             )
             SELECT a.application_id, a.requisition_id, a.candidate_id, a.source, a.status,
                    q.requisition_id IS NOT NULL AS known_req,
                    q.department, q.recruiter, q.hiring_manager,
                    r.sub_at, r.sub_on,
-                   coalesce(r.top_rank >= 4 OR (r.hire_on IS NOT NULL AND r.sub_at IS NOT NULL), false) AS interviewed,
-                   coalesce(r.top_rank >= 5 OR (r.hire_on IS NOT NULL AND r.sub_at IS NOT NULL), false) AS offered,
-                   r.hire_on IS NOT NULL AS hired, r.hire_on, coalesce(r.ended, false) AS ended, f.feedback_on,
-                   {self.days('r.sub_on', 'f.feedback_on')} AS feedback_days
+                   coalesce(r.top_rank_4 OR (r.hire_on IS NOT NULL AND r.sub_at IS NOT NULL), false) AS interviewed,
+                   coalesce(r.top_rank_5 OR (r.hire_on IS NOT NULL AND r.sub_at IS NOT NULL), false) AS offered,
+                   r.hire_on IS NOT NULL AS hired, r.hire_on, coalesce(r.ended, false) AS ended, r.feedback_on,
+                   {self.days('r.sub_on', 'r.feedback_on')} AS feedback_days
             FROM applications a
             LEFT JOIN {p('reqall')} q ON q.requisition_id = a.requisition_id
-            LEFT JOIN reach r ON r.application_id = a.application_id
-            LEFT JOIN feedback f ON f.application_id = a.application_id
+            LEFT JOIN r ON r.application_id = a.application_id
             WHERE a.client = $client AND (NOT $filtered OR q.keep)""")
         if self.business:
             # Due = numpy.busday_offset(start, N, roll='forward'): the business day whose index is
