@@ -96,8 +96,9 @@ CREATE TABLE IF NOT EXISTS commitments (
 -- and what that was computed from. A report reads them when they match the data, and works from the
 -- events otherwise.
 CREATE TABLE IF NOT EXISTS application_facts (
-    client VARCHAR, application_id VARCHAR, sub_at TIMESTAMP, sub_on DATE, interview_on DATE, offer_on DATE,
-    hire_on DATE, end_on DATE, feedback_on DATE
+    client VARCHAR, application_id VARCHAR, requisition_id VARCHAR, candidate_id VARCHAR, source VARCHAR,
+    status VARCHAR, sub_at TIMESTAMP, sub_on DATE, interview_on DATE, offer_on DATE, hire_on DATE, end_on DATE,
+    feedback_on DATE
 );
 CREATE TABLE IF NOT EXISTS facts_state (
     client VARCHAR, events BIGINT, applications BIGINT, built_at TIMESTAMP
@@ -473,7 +474,7 @@ def _prune(folder: Path) -> None:
     open keeps reading it: a deleted file stays readable while it is open (POSIX)."""
     snaps = sorted((p for p in folder.glob("*.duckdb") if p.stem.isdigit()), key=lambda p: int(p.stem))
     with _readers_lock:
-        in_use = set(_readers)
+        in_use = {file for file, reader in _readers.items() if reader.users}
     now = time.time()
     for old, newer in zip(snaps[:-SNAPSHOTS_KEPT], snaps[1:]):
         try:
