@@ -87,11 +87,12 @@ def availability(con, client: str) -> dict:
 
 
 def application_facts_sql(snapshots: bool, *, one_requisition: bool = False) -> str:
-    """SQL: what the stage events of client $client say of each application that has a mapped one,
-    as the local dates on which it happened, so that the facts as of any date follow from them
-    (`Report._build` compares them with $as_of): the submittal (`sub_at`, `sub_on`), the first
-    interview or later stage (`interview_on`), offer or later (`offer_on`), hire (`hire_on`), end
-    (`end_on`) and the hiring manager's answer (`feedback_on`).
+    """SQL: each application of client $client (its id, requisition, candidate, source and status)
+    with what its stage events say, as the local dates on which it happened, so that the facts as
+    of any date follow from them (`Report._build` compares them with $as_of): the submittal
+    (`sub_at`, `sub_on`), the first interview or later stage (`interview_on`), offer or later
+    (`offer_on`), hire (`hire_on`), end (`end_on`) and the hiring manager's answer (`feedback_on`);
+    all NULL for an application without a mapped event.
 
     `one_requisition`: only the applications of requisition $req are read (one requisition's
     story). `snapshots`: the client has snapshot events (`SNAPSHOT_EVENT_SQL`); without them the
@@ -150,8 +151,12 @@ def application_facts_sql(snapshots: bool, *, one_requisition: bool = False) -> 
                 WHERE e.entered_at > r.sub_at
                 GROUP BY e.application_id
             )
-            SELECT r.*, f.feedback_on
-            FROM reach r LEFT JOIN feedback f USING (application_id)"""
+            SELECT a.application_id, a.requisition_id, a.candidate_id, a.source, a.status,
+                   r.* EXCLUDE (application_id), f.feedback_on
+            FROM applications a
+            LEFT JOIN reach r ON r.application_id = a.application_id
+            LEFT JOIN feedback f ON f.application_id = a.application_id
+            WHERE a.client = $client{' AND a.requisition_id = $req::VARCHAR' if one_requisition else ''}"""
 
 
 def refresh_facts(con, clients) -> None:
@@ -416,32 +421,31 @@ class Report:
                    opened_on, assigned_on, coalesce(assigned_on, opened_on) AS start_on, closed_on,
                    coalesce(k.history, true) AS submittals_known, {KEEP_SQL} AS keep
             FROM requisitions LEFT JOIN known k USING (requisition_id) WHERE client = $client""")
-        facts = "SELECT * EXCLUDE (client) FROM application_facts WHERE client = $client" if self._stored_facts() \
+        facts = ("SELECT * EXCLUDE (client) FROM application_facts WHERE client = $client "
+                 "AND ($req::VARCHAR IS NULL OR requisition_id = $req::VARCHAR)") if self._stored_facts() \
             else application_facts_sql(snapshots, one_requisition=self.filters.requisition is not None)
         # The facts as of the as-of date: what happened on or before it (application_facts_sql).
         self._exec(f"""CREATE OR REPLACE TEMP TABLE {p('app')} AS
-            WITH f AS ({facts}), r AS (
-                SELECT application_id,
+            WITH r AS (
+                SELECT application_id, requisition_id, candidate_id, source, status,
                        CASE WHEN sub_on <= $as_of THEN sub_at END AS sub_at,
                        CASE WHEN sub_on <= $as_of THEN sub_on END AS sub_on,
-                       interview_on <= $as_of AS top_rank_4, offer_on <= $as_of AS top_rank_5,
+                       interview_on <= $as_of AS reached_interview, offer_on <= $as_of AS reached_offer,
                        CASE WHEN hire_on <= $as_of THEN hire_on END AS hire_on,
                        end_on <= $as_of AS ended,
                        CASE WHEN feedback_on <= $as_of THEN feedback_on END AS feedback_on
-                FROM f
+                FROM ({facts})
             )
-            SELECT a.application_id, a.requisition_id, a.candidate_id, a.source, a.status,
+            SELECT r.application_id, r.requisition_id, r.candidate_id, r.source, r.status,
                    q.requisition_id IS NOT NULL AS known_req,
                    q.department, q.recruiter, q.hiring_manager,
                    r.sub_at, r.sub_on,
-                   coalesce(r.top_rank_4 OR (r.hire_on IS NOT NULL AND r.sub_at IS NOT NULL), false) AS interviewed,
-                   coalesce(r.top_rank_5 OR (r.hire_on IS NOT NULL AND r.sub_at IS NOT NULL), false) AS offered,
+                   coalesce(r.reached_interview OR (r.hire_on IS NOT NULL AND r.sub_at IS NOT NULL), false) AS interviewed,
+                   coalesce(r.reached_offer OR (r.hire_on IS NOT NULL AND r.sub_at IS NOT NULL), false) AS offered,
                    r.hire_on IS NOT NULL AS hired, r.hire_on, coalesce(r.ended, false) AS ended, r.feedback_on,
                    {self.days('r.sub_on', 'r.feedback_on')} AS feedback_days
-            FROM applications a
-            LEFT JOIN {p('reqall')} q ON q.requisition_id = a.requisition_id
-            LEFT JOIN r ON r.application_id = a.application_id
-            WHERE a.client = $client AND (NOT $filtered OR q.keep)""")
+            FROM r LEFT JOIN {p('reqall')} q ON q.requisition_id = r.requisition_id
+            WHERE NOT $filtered OR q.keep""")
         if self.business:
             # Due = numpy.busday_offset(start, N, roll='forward'): the business day whose index is
             # bidx(start) + N (rolling a weekend/holiday start forward does not change its index).
