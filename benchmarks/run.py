@@ -399,7 +399,7 @@ def project_ingest(paths: list[str], settings_toml: str, db: Path) -> float:
     try:
         save_client(con, parse_settings(settings_toml))
         # (no file size limit: the command line's default refuses the 10M-event files)
-        seconds, reports = _timed(ingest, con, paths, client=CLIENT, max_mb=float("inf"))
+        seconds, reports = _timed(ingest, con, paths, client=CLIENT)
     finally:
         con.close()
     failed = [r for r in reports if r.error]

@@ -24,7 +24,7 @@ import store
 from dashboard import widgets
 from exports import files
 from loaders.checks import COMPANY_COLUMNS
-from loaders.ingest import MAX_MB, ingest, without_folder
+from loaders.ingest import UPLOAD_MAX_MB, ingest, without_folder
 from loaders.report import LoadError, Report
 from loaders.staging import DATA_SUFFIXES, csv_headers, expand_paths, fingerprint, read_xlsx_sheets
 from loaders.template import TEMPLATE, normalise_header
@@ -42,7 +42,7 @@ MAX_ZIP_ENTRIES = 500   # more files than any export folder holds
 CHUNK = 1 << 20
 
 
-def save_uploads(files, folder: Path, max_mb: int = MAX_MB) -> list[Path]:
+def save_uploads(files, folder: Path, max_mb: int = UPLOAD_MAX_MB) -> list[Path]:
     """Write uploaded files into `folder`, unpacking a zip into a folder of its own name (so that
     `export.zip/applications.csv` is how its files are shown); refuses more than `max_mb` in all,
     counted unpacked. A zip is refused before anything is written when it declares too much or too

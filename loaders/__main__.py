@@ -7,7 +7,7 @@ import sys
 import duckdb
 
 import store
-from loaders.ingest import MAX_MB, LoadError, ingest, is_disk_full
+from loaders.ingest import LoadError, ingest, is_disk_full
 from loaders.template import TEMPLATE, normalise_header
 from loaders.settings import SettingsError, read_settings_file, save_client, transaction
 from loaders.shapes import FORMATS, ShapeError, read_mapping
@@ -63,8 +63,9 @@ def main(argv=None) -> int:
                                "export read through --mapping")
     p_ingest.add_argument("--mapping", help="a saved column mapping file (for --format mapped; CSV files or the "
                                             "workbook sheet whose header row holds the mapping's columns)")
-    p_ingest.add_argument("--max-mb", type=float, default=MAX_MB,
-                          help=f"refuse files larger than this many MB (default {MAX_MB})")
+    p_ingest.add_argument("--max-mb", type=float,
+                          help="refuse files larger than this many MB (default: no limit; a file of any size the "
+                               "disk holds loads in bounded memory)")
     p_ingest.add_argument("--quiet", action="store_true", help="no progress bar")
     p_ingest.add_argument("--db", default=argparse.SUPPRESS)
     args = parser.parse_args(argv)

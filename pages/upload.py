@@ -8,7 +8,7 @@ import streamlit as st
 import dashboard
 from dashboard import editing, upload
 from exports.files import table_csv
-from loaders.ingest import LoadError
+from loaders.ingest import UPLOAD_MAX_MB, LoadError
 
 filters = dashboard.page("Upload", role="csm")
 client = filters.client
@@ -16,7 +16,9 @@ editing.show_saved()
 st.caption(f"Files load into **{client}** (choose another client in the sidebar). Loading the same file again "
            "changes nothing; a newer export replaces the rows it carries.")
 files = st.file_uploader("Export files, or a zip of an export folder", accept_multiple_files=True,
-                         type=upload.UPLOAD_TYPES)
+                         type=upload.UPLOAD_TYPES,
+                         help=f"Up to {UPLOAD_MAX_MB} MB in all (unzipped). A larger export loads from the command line, "
+                              "in any size: `python -m loaders ingest FOLDER --client NAME`.")
 fmt = st.selectbox("Format", upload.FORMAT_CHOICES, key="upload.format",
                    help="auto recognises the import template, Greenhouse, Bullhorn (REST JSON or DataLoader CSV) and Lever "
                         "exports and recruiters' tracker workbooks by their content; mapped reads any other ATS's CSV "
