@@ -319,7 +319,12 @@ def connection(path: Path | str | None = None, *, read_only: bool = False, **kwa
             con.close()
         return
     path = Path(path) if path else default_db_path()
-    with _writer_lock(path):
+    lock = _writer_lock(path)
+    # Another thread of this process writing the file is waited for as another process would be.
+    if not lock.acquire(timeout=kwargs.get("wait_seconds", 120.0)):
+        raise DatabaseBusy(f"database {path} is busy: another write of this process kept it for "
+                           f"{kwargs.get('wait_seconds', 120.0):.0f} s. Try again.")
+    try:
         con = connect(path, **kwargs)
         try:
             yield con
@@ -331,6 +336,8 @@ def connection(path: Path | str | None = None, *, read_only: bool = False, **kwa
             _publish_quietly(con, path)
         finally:
             con.close()
+    finally:
+        lock.release()
 
 
 def data_version(path: Path | str | None = None) -> tuple:
@@ -360,6 +367,7 @@ SNAPSHOT_GRACE_S = 60.0
 # A reader that finds a write committed but not published tries to publish it at most this often:
 # while a long load holds the file, each try fails at once, and the load publishes when it is done.
 PUBLISH_RETRY_S = 1.0
+FIRST_PUBLISH_WAIT_S = 30.0
 POINTER = "current"
 
 _log = logging.getLogger(__name__)
@@ -495,7 +503,8 @@ def published(path: Path | str | None = None) -> Snapshot:
     published (its writer was killed, or is older than snapshots), this publishes it first if the
     file is free at once; when a writer holds it, the latest snapshot is served without waiting (that
     writer publishes when it is done). Raises FileNotFoundError when there is no database, and
-    DatabaseBusy only while a database that was never published is being written."""
+    DatabaseBusy only when a database that was never published stays busy past
+    `FIRST_PUBLISH_WAIT_S`."""
     path = Path(path) if path else default_db_path()
     snap = _pointer(path)
     if snap is not None and snap.main == data_version(path) and (snap.file in _readers or snap.file.exists()):
@@ -506,11 +515,17 @@ def published(path: Path | str | None = None) -> Snapshot:
     if snap is None or now - _tried.get(path, -PUBLISH_RETRY_S) >= PUBLISH_RETRY_S:
         _tried[path] = now
         lock = _writer_lock(path)
+        # With a snapshot to serve, a reader tries once and never waits; the first reader of a
+        # database never published has nothing to serve and waits, as readers did before snapshots
+        # (for another reader publishing it, or for the writer to finish and publish).
+        wait = 0 if snap is not None else FIRST_PUBLISH_WAIT_S
         try:
-            if not lock.acquire(blocking=False):   # this process is writing it: it publishes next
+            if not lock.acquire(timeout=wait):   # this process is writing it: it publishes next
                 raise DatabaseBusy(f"database {path} is being written by this process")
             try:
-                con = connect(path, wait_seconds=0, on_wait=lambda m: None)
+                if snap is None and (done := _pointer(path)) is not None and done.main == data_version(path):
+                    return done   # another reader of this process has just published it
+                con = connect(path, wait_seconds=wait, on_wait=lambda m: None)
                 try:
                     snap = publish(con, path)
                 finally:

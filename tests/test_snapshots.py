@@ -235,6 +235,29 @@ def test_a_database_never_published_is_published_by_its_first_reader(tmp_path):
     assert store.published(db).file.exists()
 
 
+def test_readers_arriving_together_at_a_database_never_published_all_read_it(tmp_path):
+    db = tmp_path / "old.duckdb"
+    con = store.connect(db)
+    con.execute("INSERT INTO meta VALUES ('a', 'x')")
+    con.close()
+    seen, errors = [], []
+
+    def session():
+        try:
+            with store.reading(db) as con:
+                seen.append(_keys(con))
+        except Exception as exc:  # noqa: BLE001 - reported by the test's thread
+            errors.append(exc)
+    threads = [threading.Thread(target=session) for _ in range(10)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert not errors, errors
+    assert seen == [["a"]] * 10
+    assert [p.name for p in store.snapshots_dir(db).glob("*.duckdb")] == ["0000000001.duckdb"]
+
+
 def test_a_damaged_database_never_published_is_named_to_its_reader(tmp_path):
     db = tmp_path / "damaged.duckdb"
     db.write_bytes(b"not a database, just bytes " * 400)
