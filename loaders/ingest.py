@@ -37,6 +37,10 @@ from metrics.engine import refresh_facts
 # The largest upload the dashboard takes in all (a browser sends the whole file to the server first).
 # The command line and `ingest` take a file of any size the disk holds: memory stays bounded.
 UPLOAD_MAX_MB = 200
+# DuckDB's memory during a load: what a load's tables need beyond it (a large file's staged rows,
+# their checks and joins) spills to a folder beside the database. With Arrow's blocks of the file
+# being read (staging.CSV_BLOCK) and Python's own, a load of any size stays within about 2 GB.
+LOAD_MEMORY_MB = 1200
 ALREADY_LOADED = "already loaded (same sha256): nothing changed"
 # The loads of a file: the same bytes (sha256), for the same --client.
 _EARLIER = "SELECT file_id FROM files WHERE sha256 = ? AND client IS NOT DISTINCT FROM ?"
@@ -231,13 +235,16 @@ def ingest(con, paths, client: str | None = None, fmt: str = "auto", progress=Fa
     files = sorted(expand_paths(paths), key=load_order)
     # Row numbers come from WITH ORDINALITY / the sheet, and every listing says ORDER BY, so the
     # engine may reorder rows freely while loading (measurably faster on large files).
-    preserve = con.execute("SELECT current_setting('preserve_insertion_order')").fetchall()[0][0]
+    preserve, memory = con.execute("SELECT current_setting('preserve_insertion_order'), "
+                                   "current_setting('memory_limit')").fetchall()[0]
     con.execute("SET preserve_insertion_order = false")
+    con.execute(f"SET memory_limit = '{LOAD_MEMORY_MB}MB'")
     try:
         return _ingest_files(con, files, client, fmt, progress, mapping, max_mb, allowed_clients, shown_from,
                              user or access.local_user())
     finally:
         con.execute(f"SET preserve_insertion_order = {'true' if preserve else 'false'}")
+        con.execute(f"SET memory_limit = '{memory}'")
 
 
 def _record_loads(con, reports: list[Report], user: str) -> None:

@@ -27,6 +27,8 @@ from loaders.report import LoadError
 from loaders.template import TEMPLATE, kind_from_headers, normalise_header, unique_headers
 from loaders.textfile import ENCODING_SAMPLE, binary_message, sniff_delimiter, text_encoding, utf8_text
 
+# How much of a CSV file Arrow parses at a time (`_stream_csv`).
+CSV_BLOCK = 4 << 20
 DATA_SUFFIXES = {".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".json", ".jsonl", ".ndjson", ".parquet"}
 
 
@@ -137,8 +139,8 @@ def read_csv_piece(con, path: Path, table: str, encoding: str | None) -> list[st
 def _read_utf8_csv(con, path: Path, text: Path, table: str) -> list[str]:
     """`read_csv_piece` of `text`, the file `path` in UTF-8 (messages name `path`).
 
-    Arrow's CSV reader parses the file on every core and keeps file order, so each row's number
-    is its position; DuckDB then reads the Arrow table in place. A file Arrow's strict reader
+    Arrow's streaming CSV reader parses the file in blocks in file order, so each row's number is
+    its position, into a DuckDB table (`_stream_csv`: bounded memory). A file Arrow's strict reader
     refuses (ragged rows, stray quotes) is read by DuckDB's lenient reader instead, which numbers
     rows in its scan (WITH ORDINALITY: on one thread) and does not count blank lines."""
     try:
@@ -154,12 +156,9 @@ def _read_utf8_csv(con, path: Path, text: Path, table: str) -> list[str]:
     # The header is measured before Arrow reads the file (Arrow refuses any row wider than it);
     # the rows DuckDB's lenient reader sizes its table by, only when that reader is needed.
     check_csv_width(text, delim, "utf-8", rows=1, shown=path)
-    arrow = _arrow_csv(text, head, delim)
-    if arrow is not None:
-        headers, arrow = arrow
-        arrow = arrow.append_column("__row", arrow_array(np.arange(2, arrow.num_rows + 2, dtype=np.int32)))
-        con.register(f"{table}_arrow", arrow)
-        source = f"{table}_arrow"
+    source = _stream_csv(con, text, head, delim, table)
+    if source is not None:
+        headers, source = source
     else:
         check_csv_width(text, delim, "utf-8", shown=path)
         params = {"path": str(text), "delim": delim}
@@ -186,10 +185,15 @@ def arrow_array(values: np.ndarray) -> pa.Array:
     return pa.Array.from_buffers(pa.from_numpy_dtype(values.dtype), len(values), [None, pa.py_buffer(values)])
 
 
-def _arrow_csv(path: Path, head: bytes, delim: str):
-    """(normalised column names, all-text Arrow table with those names) of a UTF-8 CSV file, or None
-    when the file needs DuckDB's lenient reader: rows with more or fewer values than the header, a
-    quote left open, or a header with an empty, repeated or multi-line name."""
+def _stream_csv(con, path: Path, head: bytes, delim: str, table: str):
+    """Stage a UTF-8 CSV file as `<table>_csv` through Arrow's streaming reader: (normalised column
+    names, `<table>_csv`), or None when the file needs DuckDB's lenient reader: rows with more or
+    fewer values than the header, a quote left open, or a header with an empty, repeated or
+    multi-line name.
+
+    The file passes in blocks of `CSV_BLOCK` bytes, numbered in file order as they come (so each
+    row's number is its position), into a DuckDB table, which spills to disk beyond the
+    connection's memory limit: memory does not grow with the file."""
     try:
         header = next(csv.reader(io.StringIO(head.decode("utf-8", "replace").removeprefix("\ufeff")),
                                  delimiter=delim), [])
@@ -200,29 +204,49 @@ def _arrow_csv(path: Path, head: bytes, delim: str):
         return None
     names = unique_headers(header)
     try:
-        table = pacsv.read_csv(
+        reader = pacsv.open_csv(
             path,
-            read_options=pacsv.ReadOptions(column_names=names, skip_rows=1),
+            read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, block_size=CSV_BLOCK),
             parse_options=pacsv.ParseOptions(delimiter=delim, quote_char='"', double_quote=True, escape_char=False,
                                              newlines_in_values=True, ignore_empty_lines=False),
             convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names}, null_values=[""],
                                                  strings_can_be_null=True, quoted_strings_can_be_null=True))
     except (pa.ArrowException, UnicodeError, ValueError):
         return None
-    return names, table
+
+    def numbered():
+        first = 2   # the header is row 1
+        for batch in reader:
+            rows = arrow_array(np.arange(first, first + batch.num_rows, dtype=np.int32))
+            first += batch.num_rows
+            yield pa.RecordBatch.from_arrays(batch.columns + [rows], names=names + ["__row"])
+    failed = []
+
+    def guarded():
+        try:
+            yield from numbered()
+        except (pa.ArrowException, UnicodeError, ValueError) as exc:   # a row Arrow's strict reader refuses
+            failed.append(exc)
+    stream = pa.RecordBatchReader.from_batches(
+        pa.schema([(n, pa.string()) for n in names] + [("__row", pa.int32())]), guarded())
+    con.register(f"{table}_stream", stream)
+    try:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {table}_csv AS SELECT * FROM {table}_stream")
+    finally:
+        con.unregister(f"{table}_stream")
+    if failed:
+        con.execute(f"DROP TABLE {table}_csv")
+        return None
+    return names, f"{table}_csv"
 
 
 def drop_staged(con, *names: str) -> None:
-    """Drop staged tables and views: a CSV file is staged as a view over `<name>_arrow`, an Arrow
-    table, or over `<name>_csv`."""
+    """Drop staged tables and views: a CSV file is staged as a view over the table `<name>_csv`."""
     for name in names:
         for obj, kind in con.execute("SELECT table_name, table_type FROM information_schema.tables "
-                                     "WHERE table_catalog = 'temp' AND table_name IN (?, ?, ?)",
-                                     [name, name + "_arrow", name + "_csv"]).fetchall():
-            if obj == name + "_arrow":
-                con.unregister(obj)
-            else:
-                con.execute(f"DROP {'VIEW' if kind == 'VIEW' else 'TABLE'} IF EXISTS {quote_name(obj)}")
+                                     "WHERE table_catalog = 'temp' AND table_name IN (?, ?)",
+                                     [name, name + "_csv"]).fetchall():
+            con.execute(f"DROP {'VIEW' if kind == 'VIEW' else 'TABLE'} IF EXISTS {quote_name(obj)}")
 
 
 def _check_extent(path: Path, sheet: str, e: xlsx.Extent) -> None:

@@ -670,6 +670,23 @@ def test_a_row_with_fewer_values_than_the_header_loads_with_the_rest_empty(make_
                        ).fetchall() == [("R1", "Eng", None, 2), ("R2", "Sales", D("2026-06-20"), 3)]
 
 
+def test_a_short_row_far_into_a_large_csv_loads_every_row_with_its_line_number(make_db, monkeypatch):
+    # A large file is parsed in blocks (loaders.staging.CSV_BLOCK, made tiny here): rows of the
+    # first blocks are staged before the strict reader meets the short row at line 2,002. The file
+    # is then read by the lenient reader from the start: no row is lost or staged twice.
+    from loaders import staging
+    monkeypatch.setattr(staging, "CSV_BLOCK", 4096)
+    rows = "".join(f"Acme,R{i},Eng,2026-05-01,2026-06-01\n" for i in range(1, 2001))
+    con = make_db(CHICAGO_TOML, {"requisitions.csv": (
+        "client,requisition_id,department,opened_at,closed_at\n" + rows + "Acme,R2001,Sales,2026-05-04\n").encode()})
+    (rep,) = make_db.reports
+    assert (rep.rows_read, rep.rows_loaded) == (2001, 2001)
+    assert con.execute("SELECT count(DISTINCT requisition_id), min(source_row), max(source_row) FROM requisitions"
+                       ).fetchall() == [(2001, 2, 2002)]
+    assert con.execute("SELECT department, closed_on FROM requisitions WHERE requisition_id = 'R2001'").fetchall() == [
+        ("Sales", None)]
+
+
 def test_values_padded_with_any_kind_of_space_read_as_without_it(make_db):
     # Spreadsheets pad values with no-break and other Unicode spaces as well as plain ones: each is
     # trimmed from both ends (not from inside), and a value of spaces only counts as empty.
