@@ -16,6 +16,7 @@ one row with the time, the user (the OS user for the command line) and what it w
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import getpass
 import json
 import re
@@ -77,8 +78,11 @@ class Scope:
             raise AccessError(f"{self.user} does not have the {role} role{where}")
 
 
+@functools.cache
 def local_user() -> str:
-    """The person at this computer, for the command line and local mode: the OS user name."""
+    """The person at this computer, for the command line and local mode: the OS user name. Asked
+    once per process: without USER in the environment it is looked up in the user database, which
+    every rerun of every session would otherwise read again."""
     try:
         return getpass.getuser()
     except Exception:  # no user name in the environment (some containers)

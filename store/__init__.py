@@ -406,14 +406,24 @@ def _fingerprint(doc) -> tuple:
     return tuple(tuple(part) if part else None for part in doc)
 
 
+_pointers: dict[Path, tuple[tuple, Snapshot]] = {}   # database -> (its pointer file's stat, what it says)
+
+
 def _pointer(path: Path) -> Snapshot | None:
-    """The snapshot the pointer file names, or None when nothing was published yet."""
-    folder = snapshots_dir(path)
+    """The snapshot the pointer file names, or None when nothing was published yet. Every rerun of
+    every session asks, so the file is read again only when its stat says it was replaced."""
+    file = snapshots_dir(path) / POINTER
     try:
-        doc = json.loads((folder / POINTER).read_text(encoding="utf-8"))
-        return Snapshot(folder / doc["snapshot"], _fingerprint(doc["main"]))
+        st = os.stat(file)
+        stamp = (st.st_ino, st.st_mtime_ns, st.st_size)
+        if (known := _pointers.get(path)) is not None and known[0] == stamp:
+            return known[1]
+        doc = json.loads(file.read_text(encoding="utf-8"))
+        snap = Snapshot(file.parent / doc["snapshot"], _fingerprint(doc["main"]))
     except (FileNotFoundError, ValueError, KeyError, TypeError):
         return None
+    _pointers[path] = (stamp, snap)
+    return snap
 
 
 def _fsync_dir(folder: Path) -> None:
