@@ -158,6 +158,14 @@ def _copy_db(src: Path, dst: Path) -> Path:
     return dst
 
 
+def _remove_db(db: Path) -> None:
+    """Delete a database of this benchmark, its write-ahead log and its published snapshots."""
+    import store
+    for p in (db, db.with_name(db.name + ".wal")):
+        p.unlink(missing_ok=True)
+    shutil.rmtree(store.snapshots_dir(db), ignore_errors=True)
+
+
 def _latest(db: Path):
     import store
     from metrics import latest_data
@@ -621,8 +629,7 @@ def main(argv=None) -> int:
     shots = ERROR_DIR / f"concurrency-errors-{stamp}"
     try:
         db = folder / "served.duckdb"
-        for p in (db, db.with_name(db.name + ".wal")):
-            p.unlink(missing_ok=True)
+        _remove_db(db)
         if args.db:
             _copy_db(Path(args.db), db)
         else:
@@ -652,8 +659,7 @@ def main(argv=None) -> int:
             r["load_alone"] = {"seconds": round(alone.seconds, 2), "cpu_s": round(alone.cpu_s, 1),
                                "latest_before": before.isoformat(), "latest_after": latest_after.isoformat()}
             log(f"  {alone.seconds:.2f} s alone; latest data {before} -> {latest_after}")
-            for p in (alone_db, alone_db.with_name(alone_db.name + ".wal")):
-                p.unlink(missing_ok=True)
+            _remove_db(alone_db)
 
         if args.baseline_seconds > 0:
             log(f"baseline: one session alone for {args.baseline_seconds:.0f} s...")
@@ -662,7 +668,7 @@ def main(argv=None) -> int:
             with _server(base_db, folder / "baseline", server_cores, client_cores) as server:
                 base = asyncio.run(drive(server.url, 1, args.baseline_seconds, args.think, shots, seed=args.seed))
             r["baseline"] = figures(base)
-            base_db.unlink(missing_ok=True)
+            _remove_db(base_db)
 
         log(f"{args.sessions} sessions for {args.seconds:.0f} s{' with a load' if args.with_load else ''}...")
         (folder / "server").mkdir(exist_ok=True)
