@@ -79,12 +79,14 @@ setup-images: setup
 	$(INSTALL_MISSING)
 
 # Browser tests and chart images use the system's Chromium (never a downloaded browser); deck tests
-# render decks with LibreOffice and poppler. Without them those tests say what to install and are
-# skipped, except under CI=true, where they fail.
+# render decks with LibreOffice and poppler; the Spark engine's tests run PySpark on a Java (17, or
+# any Java already there). Without them those tests say what to install and are skipped, except
+# under CI=true, where they fail.
 setup-test: setup-dev
 	@missing=""; $(HAS_CHROMIUM) || missing="chromium"; \
 	command -v soffice >/dev/null || missing="$$missing libreoffice-impress"; \
 	{ command -v pdftoppm && command -v pdfinfo; } >/dev/null || missing="$$missing poppler-utils"; \
+	command -v java >/dev/null || missing="$$missing openjdk-17-jre-headless"; \
 	$(INSTALL_MISSING)
 
 # -- The two commands, and friends ----------------------------------------------------------------

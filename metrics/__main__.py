@@ -1,4 +1,6 @@
-"""Command line: `python -m metrics summary --client NAME [...] --json`."""
+"""Command line: `python -m metrics summary --client NAME [...] --json`, on the DuckDB store (`--db`),
+or with `--engine spark` on Apache Spark over the Parquet folder `python -m exports parquet` wrote
+(`--data DIR`; metrics/spark.py), giving the same summary."""
 from __future__ import annotations
 
 import argparse
@@ -9,6 +11,7 @@ import sys
 import store
 from loaders.settings import get_client, match_key
 from metrics import Filters, UnknownClient, options, summary
+from metrics import spark
 
 
 def _date(text: str) -> dt.date:
@@ -58,12 +61,29 @@ def main(argv=None) -> int:
     p.add_argument("--as-of", dest="as_of", type=_date)
     p.add_argument("--db", help="database file (default: $RECRUITING_DB, else the app's default)")
     p.add_argument("--json", action="store_true", help="print the JSON object of domain.md")
+    p.add_argument("--engine", choices=("duckdb", "spark"), default="duckdb",
+                   help="duckdb (default): the store (--db); spark: Apache Spark over a Parquet folder (--data)")
+    p.add_argument("--data", metavar="DIR", help="with --engine spark: the folder `python -m exports parquet DIR` "
+                                                 "wrote (a local path, or a URI the cluster reads)")
+    p.add_argument("--master", help="with --engine spark: Spark's master URL (default local[*]; spark://host:7077, "
+                                    "yarn); SPARK_REMOTE=sc://host:15002, when set, connects to Spark Connect instead")
     args = parser.parse_args(argv)
     if args.date_from and args.date_to and args.date_from > args.date_to:
         print(f"error: --from {args.date_from} is after --to {args.date_to}", file=sys.stderr)
         return 2
+    if args.engine == "spark" and (not args.data or args.db):
+        print("error: --engine spark reads --data DIR, the folder `python -m exports parquet DIR` wrote "
+              "(not --db)", file=sys.stderr)
+        return 2
+    if args.engine == "duckdb" and (args.data or args.master):
+        print("error: --data and --master are for --engine spark", file=sys.stderr)
+        return 2
+    if args.engine == "spark":
+        connection, compute = spark.connect(args.data, master=args.master), spark.summary
+    else:
+        connection, compute = store.connection(args.db, read_only=True), summary
     try:
-        with store.connection(args.db, read_only=True) as con:
+        with connection as con:
             departments = ()
             if args.department:
                 # Departments match as client names do (trimmed, any case); an unknown one is an error,
@@ -78,8 +98,9 @@ def main(argv=None) -> int:
                 departments = tuple(match[:1]) or (args.department,)
             filters = Filters(client=args.client, departments=departments,
                               date_from=args.date_from, date_to=args.date_to, as_of=args.as_of)
-            result = summary(con, filters)
-    except (UnknownClient, FileNotFoundError, store.DatabaseBusy, store.DamagedDatabase) as exc:
+            result = compute(con, filters)
+    except (UnknownClient, FileNotFoundError, store.DatabaseBusy, store.DamagedDatabase,
+            spark.SparkUnavailable) as exc:
         print(f"error: {exc.args[0] if exc.args else exc}", file=sys.stderr)
         return 1
     print(json.dumps(result) if args.json else _human(result))
