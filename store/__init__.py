@@ -1,4 +1,4 @@
-"""The canonical DuckDB store: schema, connections, and the data version.
+"""The canonical DuckDB store: schema, connections, the data version, and the snapshots readers read.
 
 Every loader writes these tables and every metric reads them. Times are stored twice: the UTC
 instant (`*_at`, a naive TIMESTAMP in UTC) and the client's local calendar date (`*_on`), which
@@ -343,8 +343,8 @@ def connection(path: Path | str | None = None, *, read_only: bool = False, **kwa
 def data_version(path: Path | str | None = None) -> tuple:
     """A cheap fingerprint that changes whenever a load commits: the file's and WAL's mtime and size.
 
-    The dashboard keys its caches on it, so new data shows on the next rerun without opening
-    the database just to ask.
+    A published snapshot records the one it copied, so a reader sees, without opening the
+    database, whether a write committed since was not published (`published`).
     """
     path = Path(path) if path else default_db_path()
     parts = []
