@@ -274,3 +274,35 @@ def test_the_pointer_is_replaced_whole(tmp_path):
     assert not list(folder.glob(".*")), "no temporary file is left behind"
     assert store.published(db).file.name == "0000000002.duckdb"
     assert os.path.getsize(store.published(db).file) == os.path.getsize(db)
+
+
+@pytest.mark.slow
+def test_the_dashboard_shows_the_last_snapshot_while_a_load_holds_the_database_then_the_new_data(sample_db_copy):
+    from streamlit.testing.v1 import AppTest
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
+    at.run()
+    assert not at.exception
+    before = at.selectbox(key="client").options
+    # A load in another process: it has committed a new client and still holds the database.
+    writer = Process("""
+        import sys, store
+        from loaders.settings import parse_settings, save_client
+        with store.connection(sys.argv[1]) as con:
+            save_client(con, parse_settings('name = "Umbrella"\\ntimezone = "UTC"\\n'))
+            con.execute("CHECKPOINT")
+            print("committed", flush=True)
+            sys.stdin.readline()
+        print("published", flush=True)
+    """, sample_db_copy)
+    try:
+        assert writer.said() == "committed"
+        t0 = time.perf_counter()
+        at.run()
+        assert time.perf_counter() - t0 < 30
+        assert not at.exception and not at.warning, [w.value for w in at.warning]
+        assert at.selectbox(key="client").options == before
+        assert writer.tell("go") == "published"
+    finally:
+        writer.close()
+    at.run()
+    assert at.selectbox(key="client").options == sorted(before + ["Umbrella"])
