@@ -150,11 +150,22 @@ def run_load(db: Path, folder: Path, log_file: Path, cores: set[int] | None = No
     return LoadRun(seconds, proc.returncode, usage.ru_utime + usage.ru_stime, "database busy" in text, text)
 
 
+def _publish(db: Path) -> None:
+    """Publish `db` for the dashboard (`store.publish`), as every write through `store.connection`
+    leaves a database. A copied file, or one built through a bare connection, is not published, and
+    the server's first readers would publish it as the sessions start (waiting for a load then)."""
+    import store
+    with store.connection(db):
+        pass
+
+
 def _copy_db(src: Path, dst: Path) -> Path:
+    """A copy of a database (and its write-ahead log), published."""
     shutil.copy(src, dst)
     wal = src.with_name(src.name + ".wal")
     if wal.exists():
         shutil.copy(wal, dst.with_name(dst.name + ".wal"))
+    _publish(dst)
     return dst
 
 
@@ -636,6 +647,7 @@ def main(argv=None) -> int:
             files = _build_in_child(args.events, folder / "client", False)
             log("loading the benchmark client...")
             project_ingest([files["csv"]], Path(files["settings"]).read_text(encoding="utf-8"), db)
+            _publish(db)
         r = {"events": None if args.db else args.events, "sessions": args.sessions, "seconds": args.seconds,
              "think_s": args.think, "with_load": args.with_load, "screenshots": str(shots),
              "pinned": {"server and load": sorted(server_cores), "browser": sorted(client_cores)} if args.pin else None,
