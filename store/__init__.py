@@ -561,13 +561,10 @@ _readers_lock = threading.Lock()
 
 def _checkout(path: Path, snap: Snapshot) -> tuple[_Reader, duckdb.DuckDBPyConnection]:
     """A new cursor on `snap`'s connection (opened on first use), counted as a user of it; the
-    connections to this database's older snapshots are retired (closed once their last cursor is)."""
+    connections to this database's other snapshots are retired (closed once their last cursor is).
+    (A thread that read the pointer just before a publish may reopen the one before for a moment.)"""
     with _readers_lock:
-        newest = max((f for f, r in _readers.items() if r.db == path and not r.retired), default=None,
-                     key=lambda f: f.name)
-        if newest is not None and newest.name > snap.file.name:   # another thread has moved on already
-            reader = _readers[newest]
-        elif (reader := _readers.get(snap.file)) is None:
+        if (reader := _readers.get(snap.file)) is None:
             try:
                 con = duckdb.connect(str(snap.file), read_only=True)
             except duckdb.Error as exc:
@@ -575,8 +572,9 @@ def _checkout(path: Path, snap: Snapshot) -> tuple[_Reader, duckdb.DuckDBPyConne
                     raise damaged(path, why) from exc
                 raise
             reader = _readers[snap.file] = _Reader(path, snap.file, con)
+        reader.retired = False
         for other in list(_readers.values()):
-            if other.db == path and not other.retired and other.file.name < reader.file.name:
+            if other.db == path and other is not reader and not other.retired:
                 other.retired = True
                 if not other.users:
                     _close(other)

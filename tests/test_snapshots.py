@@ -306,3 +306,17 @@ def test_the_dashboard_shows_the_last_snapshot_while_a_load_holds_the_database_t
         writer.close()
     at.run()
     assert at.selectbox(key="client").options == sorted(before + ["Umbrella"])
+
+
+def test_readers_follow_the_pointer_even_when_the_snapshots_folder_was_removed(tmp_path):
+    import shutil
+    db = _db(tmp_path, "a")
+    for key in "bc":
+        _insert(db, key)
+    with store.reading(db) as con:
+        assert store.published(db).file.name == "0000000003.duckdb" and _keys(con) == ["a", "b", "c"]
+    shutil.rmtree(store.snapshots_dir(db))   # to free the disk, say: numbering starts again
+    _insert(db, "d")
+    with store.reading(db) as con:
+        assert store.published(db).file.name == "0000000001.duckdb" and _keys(con) == ["a", "b", "c", "d"]
+    assert [r.file.name for r in store._readers.values() if r.db == db] == ["0000000001.duckdb"]
