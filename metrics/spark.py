@@ -8,8 +8,8 @@ the DuckDB SQL and parameters `engine.Report` and `loaders.settings` send, and r
    parameters of these types;
 2. SQLGlot rewrites the tree from DuckDB's dialect to Spark's, after `_REWRITES` has fixed what it
    does not translate faithfully (each names the difference it fixes);
-3. `CREATE OR REPLACE TEMP TABLE x AS ...` becomes a cached temporary view (computed once, at once,
-   as DuckDB's temporary table is), and `DROP TABLE` of it uncaches and drops the view.
+3. `CREATE OR REPLACE TEMP TABLE x AS ...` becomes a cached temporary view (computed once, as
+   DuckDB's temporary table is), and `DROP TABLE` of it drops the view and its cache.
 Results come back through Arrow into DuckDB's own Python conversion, so `.df()`, `.fetchall()` and
 `.description` give the types DuckDB would (dates as pandas timestamps, counts as int, ...).
 
@@ -23,6 +23,7 @@ import datetime as dt
 import decimal
 import os
 import shutil
+import tempfile
 import warnings
 from contextlib import contextmanager
 from pathlib import Path
@@ -82,6 +83,9 @@ def session(master: str | None = None, conf: dict | None = None):
             # One machine: no web UI, and few shuffle partitions (Spark's 200 suit a cluster).
             builder = builder.config("spark.ui.enabled", "false").config(
                 "spark.sql.shuffle.partitions", str(max(2, os.cpu_count() or 2)))
+        # No table is ever saved: Spark's empty spark-warehouse folder goes to the temporary folder,
+        # not into whatever folder the command was run from.
+        builder = builder.config("spark.sql.warehouse.dir", str(Path(tempfile.gettempdir()) / "spark-warehouse"))
     for key, value in {**SESSION_CONF, **(conf or {})}.items():
         builder = builder.config(key, value)
     with warnings.catch_warnings():
@@ -138,15 +142,30 @@ def _store_schemas() -> dict[str, str]:
             if isinstance(col, exp.ColumnDef):
                 kind = "STRING" if col.args["kind"].is_type("json") else col.args["kind"].sql("spark")
                 cols.append(f"`{col.name}` {kind}")
-        out[create.this.name] = ", ".join(cols)
+        out[create.this.this.name] = ", ".join(cols)   # CREATE TABLE's Schema: the table and its columns
     return out
+
+
+def _own_session(spark):
+    """A session of its own on `spark`'s context, as each DuckDB connection has its own temporary
+    tables: its views of the canonical tables are not replaced by another connection's folder. Its
+    SQL settings are `spark`'s. (A Spark Connect session is the client's own already.)"""
+    try:
+        own = spark.newSession()
+    except Exception:   # Spark Connect has no newSession
+        return spark
+    for key, value in spark.conf.getAll.items():
+        if key.startswith("spark.sql.") and own.conf.isModifiable(key) and own.conf.get(key, None) != value:
+            own.conf.set(key, value)
+    return own
 
 
 class SparkConnection:
     """What `engine.Report` and `loaders.settings` use of a DuckDB connection, on Spark: `execute`."""
 
     def __init__(self, spark, folder: Path | str):
-        self.spark = spark
+        self.spark = _own_session(spark)
+        spark = self.spark
         self.folder = str(folder)
         self._views: set[str] = set()   # the temporary tables made through execute (cached views)
         self._duck = duckdb.connect()   # converts results as DuckDB would (see Result)
@@ -178,7 +197,9 @@ class SparkConnection:
             name = tree.this.name
             if name in self._views:
                 self._drop(name)
-            self.spark.sql(exp.Cache(this=exp.to_table(name), expression=tree.expression).sql("spark"))
+            # Cached lazily: computed once, by the first query that reads it (one Spark job fewer per
+            # table than computing it now; the Parquet it reads does not change meanwhile).
+            self.spark.sql(exp.Cache(this=exp.to_table(name), expression=tree.expression, lazy=True).sql("spark"))
             self._views.add(name)
             return Result(None, self._duck)
         if isinstance(tree, exp.Drop):
