@@ -102,12 +102,18 @@ test: setup-test
 test-fast: setup-dev
 	$(VENV_PY) -m pytest -n $(JOBS) -m "not browser and not deck and not slow"
 
+# The figures of the README's Performance section: `make benchmark` at 1M stage events, and
+# `make benchmark EVENTS=10000000` for a big account; the ten viewers at once are always on a
+# 1M-event client.
+EVENTS ?= 1000000
 benchmark: setup-test
-	$(VENV_PY) -m benchmarks.run --events 1000000
-	$(VENV_PY) -m benchmarks.pages --events 1000000
+	$(VENV_PY) -m benchmarks.run --events $(EVENTS)
+	$(VENV_PY) -m benchmarks.pages --events $(EVENTS)
 	$(VENV_PY) -m benchmarks.images --charts 10
-	$(VENV_PY) -m benchmarks.deck --events 1000000
-	$(VENV_PY) -m benchmarks.shapes --events 1000000
+	$(VENV_PY) -m benchmarks.deck --events $(EVENTS)
+	$(VENV_PY) -m benchmarks.shapes --events $(EVENTS)
+	$(VENV_PY) -m benchmarks.spark --events $(EVENTS)
+	$(VENV_PY) -m benchmarks.concurrency --events 1000000 --sessions 10 --with-load
 
 # After editing the dependencies in pyproject.toml: resolve uv.lock anew (make then refuses to run
 # on a lock that no longer matches, rather than resolve quietly).
