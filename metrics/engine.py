@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import re
 from dataclasses import dataclass, replace
 from zoneinfo import ZoneInfo
 
@@ -87,8 +88,9 @@ def availability(con, client: str) -> dict:
 
 
 def application_facts_sql(snapshots: bool, *, one_requisition: bool = False) -> str:
-    """SQL: each application of client $client (its id, requisition, candidate, source and status)
-    with what its stage events say, as the local dates on which it happened, so that the facts as
+    """SQL: each application of client $client (its id, requisition, candidate, source and status;
+    whether its requisition is known, and the requisition's department, recruiter and hiring
+    manager) with what its stage events say, as the local dates on which it happened, so that the facts as
     of any date follow from them (`Report._build` compares them with $as_of): the submittal
     (`sub_at`, `sub_on`), the first interview or later stage (`interview_on`), offer or later
     (`offer_on`), hire (`hire_on`), end (`end_on`) and the hiring manager's answer (`feedback_on`);
@@ -152,8 +154,10 @@ def application_facts_sql(snapshots: bool, *, one_requisition: bool = False) -> 
                 GROUP BY e.application_id
             )
             SELECT a.application_id, a.requisition_id, a.candidate_id, a.source, a.status,
+                   q.requisition_id IS NOT NULL AS known_req, q.department, q.recruiter, q.hiring_manager,
                    r.* EXCLUDE (application_id), f.feedback_on
             FROM applications a
+            LEFT JOIN requisitions q ON q.client = a.client AND q.requisition_id = a.requisition_id
             LEFT JOIN reach r ON r.application_id = a.application_id
             LEFT JOIN feedback f ON f.application_id = a.application_id
             WHERE a.client = $client{' AND a.requisition_id = $req::VARCHAR' if one_requisition else ''}"""
@@ -176,9 +180,11 @@ def refresh_facts(con, clients) -> None:
         con.execute(f"INSERT INTO facts_state SELECT $client, *, now()::TIMESTAMP FROM ({_COUNTS_SQL})", params)
 
 
-# SQL: what the client's stored facts are computed from (how many events and applications it has),
+# SQL: what the client's stored facts are computed from (how many events, applications and
+# requisitions it has),
 # which `Report._stored_facts` compares with `facts_state` before reading them.
-_COUNTS_SQL = """SELECT count(*) AS events, (SELECT count(*) FROM applications WHERE client = $client) AS applications
+_COUNTS_SQL = """SELECT count(*) AS events, (SELECT count(*) FROM applications WHERE client = $client) AS applications,
+                        (SELECT count(*) FROM requisitions WHERE client = $client) AS requisitions
                  FROM stage_events WHERE client = $client"""
 
 
@@ -349,6 +355,7 @@ class Report:
         self.holidays = sorted({h for h in client["holidays"] if h.weekday() < 5})
         self.prefix = f"__m{next(_counter)}_"
         self._totals = {}   # (metric, from, to) -> totals: kpis() and summary() ask for the same ones
+        self._variables = {}   # the session variables of this report's views (`_exec_as`)
         self._build()
 
     # -- building the facts ---------------------------------------------------------------------
@@ -380,6 +387,20 @@ class Report:
         used = {k: v for k, v in self._params(**extra).items() if f"${k}" in sql}
         return self.con.execute(sql, used)
 
+    def _exec_as(self, view: bool, name: str, sql: str) -> None:
+        """Create the temporary table `name` as `sql`, or (`view`) a temporary view. A view keeps no
+        parameters: each one it uses is bound to a session variable of this report's, which it reads."""
+        if not view:
+            self._exec(f"CREATE OR REPLACE TEMP TABLE {name} AS {sql}")
+            return
+        used = {k: v for k, v in self._params().items() if f"${k}" in sql}
+        for key, value in used.items():
+            self.con.execute(f"SET VARIABLE {self.prefix}{key} = $v", {"v": value})
+        self._variables.update(used)
+        sql = re.sub(r"\$([A-Za-z_]\w*)", lambda m: f"getvariable('{self.prefix}{m.group(1)}')"
+                     if m.group(1) in used else m.group(0), sql)
+        self.con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS {sql}")
+
     def days(self, a: str, b: str) -> str:
         """SQL for days(a, b) between two local-date expressions in this client's day-count mode."""
         if self.business:
@@ -393,12 +414,13 @@ class Report:
         return self.prefix + name
 
     def _stored_facts(self) -> bool:
-        """Whether the client's stored facts (`refresh_facts`) hold: computed from the events and
-        applications stored now. Off with `live`."""
+        """Whether the client's stored facts (`refresh_facts`) hold: computed from the events,
+        applications and requisitions stored now. Off with `live`."""
         if self.live:
             return False
         try:
             row = self._exec(f"""SELECT s.events = c.events AND s.applications = c.applications
+                                        AND s.requisitions = c.requisitions
                                  FROM facts_state s, ({_COUNTS_SQL}) c WHERE s.client = $client""").fetchone()
         except duckdb.CatalogException:   # a database written before stored facts existed
             return False
@@ -421,13 +443,17 @@ class Report:
                    opened_on, assigned_on, coalesce(assigned_on, opened_on) AS start_on, closed_on,
                    coalesce(k.history, true) AS submittals_known, {KEEP_SQL} AS keep
             FROM requisitions LEFT JOIN known k USING (requisition_id) WHERE client = $client""")
+        stored = self._stored_facts()
         facts = ("SELECT * EXCLUDE (client) FROM application_facts WHERE client = $client "
-                 "AND ($req::VARCHAR IS NULL OR requisition_id = $req::VARCHAR)") if self._stored_facts() \
+                 "AND ($req::VARCHAR IS NULL OR requisition_id = $req::VARCHAR)") if stored \
             else application_facts_sql(snapshots, one_requisition=self.filters.requisition is not None)
         # The facts as of the as-of date: what happened on or before it (application_facts_sql).
-        self._exec(f"""CREATE OR REPLACE TEMP TABLE {p('app')} AS
+        # Over stored facts, a view: each query reads only the columns it needs of the stored table
+        # (cheaper than copying every application into a table); from the events, a table.
+        self._exec_as(stored, p('app'), f"""
             WITH r AS (
                 SELECT application_id, requisition_id, candidate_id, source, status,
+                       known_req, department, recruiter, hiring_manager,
                        CASE WHEN sub_on <= $as_of THEN sub_at END AS sub_at,
                        CASE WHEN sub_on <= $as_of THEN sub_on END AS sub_on,
                        interview_on <= $as_of AS reached_interview, offer_on <= $as_of AS reached_offer,
@@ -437,15 +463,15 @@ class Report:
                 FROM ({facts})
             )
             SELECT r.application_id, r.requisition_id, r.candidate_id, r.source, r.status,
-                   q.requisition_id IS NOT NULL AS known_req,
-                   q.department, q.recruiter, q.hiring_manager,
+                   r.known_req, r.department, r.recruiter, r.hiring_manager,
                    r.sub_at, r.sub_on,
                    coalesce(r.reached_interview OR (r.hire_on IS NOT NULL AND r.sub_at IS NOT NULL), false) AS interviewed,
                    coalesce(r.reached_offer OR (r.hire_on IS NOT NULL AND r.sub_at IS NOT NULL), false) AS offered,
                    r.hire_on IS NOT NULL AS hired, r.hire_on, coalesce(r.ended, false) AS ended, r.feedback_on,
                    {self.days('r.sub_on', 'r.feedback_on')} AS feedback_days
-            FROM r LEFT JOIN {p('reqall')} q ON q.requisition_id = r.requisition_id
-            WHERE NOT $filtered OR q.keep""")
+            FROM r
+            -- the requisition filters (KEEP_SQL) on the application's requisition, which must be known
+            WHERE NOT $filtered OR (known_req AND {KEEP_SQL})""")
         if self.business:
             # Due = numpy.busday_offset(start, N, roll='forward'): the business day whose index is
             # bidx(start) + N (rolling a weekend/holiday start forward does not change its index).
@@ -708,12 +734,15 @@ class Report:
 
     def close(self) -> None:
         for name in ("reqall", "app", "req", "deadline"):
-            self.con.execute(f"DROP TABLE IF EXISTS {self.t(name)}")
+            kind = "VIEW" if name == "app" and self._variables else "TABLE"
+            self.con.execute(f"DROP {kind} IF EXISTS {self.t(name)}")
+        for key in self._variables:
+            self.con.execute(f"RESET VARIABLE {self.prefix}{key}")
 
 
-def summary(con, filters: Filters) -> dict:
-    """The machine-readable summary (domain.md) for `filters`."""
-    report = Report(con, filters)
+def summary(con, filters: Filters, *, live: bool = False) -> dict:
+    """The machine-readable summary (domain.md) for `filters` (`live`: see `Report`)."""
+    report = Report(con, filters, live=live)
     try:
         return report.summary()
     finally:

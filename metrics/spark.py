@@ -23,6 +23,7 @@ import datetime as dt
 import decimal
 import os
 import shutil
+import sys
 import tempfile
 import warnings
 from contextlib import contextmanager
@@ -79,6 +80,9 @@ def session(master: str | None = None, conf: dict | None = None):
             raise SparkUnavailable(f"the Spark engine needs Java 17 or 21 and found none: {JAVA_HINT}")
         master = master or "local[*]"
         builder = builder.master(master)
+        # Python workers (none for SQL alone) run this interpreter, with its packages, not the first
+        # python3 on the PATH.
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
         if master.startswith("local"):
             # One machine: no web UI, and few shuffle partitions (Spark's 200 suit a cluster).
             builder = builder.config("spark.ui.enabled", "false").config(
@@ -421,9 +425,5 @@ def transpile(sql: str, params=None) -> str:
 def summary(con: SparkConnection, filters) -> dict:
     """The machine-readable summary (`engine.Report.summary`) computed on Spark. Live: from the
     stage events themselves, since the Parquet folder carries no stored facts (`engine.refresh_facts`)."""
-    from metrics.engine import Report
-    report = Report(con, filters, live=True)
-    try:
-        return report.summary()
-    finally:
-        report.close()
+    from metrics.engine import summary as engine_summary
+    return engine_summary(con, filters, live=True)

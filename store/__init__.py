@@ -97,11 +97,11 @@ CREATE TABLE IF NOT EXISTS commitments (
 -- events otherwise.
 CREATE TABLE IF NOT EXISTS application_facts (
     client VARCHAR, application_id VARCHAR, requisition_id VARCHAR, candidate_id VARCHAR, source VARCHAR,
-    status VARCHAR, sub_at TIMESTAMP, sub_on DATE, interview_on DATE, offer_on DATE, hire_on DATE, end_on DATE,
-    feedback_on DATE
+    status VARCHAR, known_req BOOLEAN, department VARCHAR, recruiter VARCHAR, hiring_manager VARCHAR,
+    sub_at TIMESTAMP, sub_on DATE, interview_on DATE, offer_on DATE, hire_on DATE, end_on DATE, feedback_on DATE
 );
 CREATE TABLE IF NOT EXISTS facts_state (
-    client VARCHAR, events BIGINT, applications BIGINT, built_at TIMESTAMP
+    client VARCHAR, events BIGINT, applications BIGINT, requisitions BIGINT, built_at TIMESTAMP
 );
 CREATE TABLE IF NOT EXISTS rejected_rows (
     file_id INTEGER, client VARCHAR, file_name VARCHAR, sheet VARCHAR, kind VARCHAR,

@@ -114,3 +114,12 @@ def test_stored_facts_give_the_numbers_of_the_events_for_any_as_of_date(make_db,
     con = make_db(CHICAGO_TOML + '[stages]\n"Client Review" = "submitted"\n', {**EVENTS, "stage_events": EVENTS[
         "stage_events"] + "Acme,A1,offered,2026-03-10T15:00:00Z\nAcme,A1,hired,2026-03-20T15:00:00Z\n"})
     assert _same_as_live(con, Filters("Acme", as_of=D(as_of)))
+
+
+def test_a_requisition_moved_to_another_department_by_a_newer_export_is_counted_there(make_db, summ):
+    con = make_db(CHICAGO_TOML, EVENTS, check=False)
+    assert summ(con, as_of="2026-03-31", departments="Eng")["interview_conversion"]["submitted"] == 1
+    make_db.load(con, {"requisitions": EVENTS["requisitions"].replace("R1,Eng", "R1,Sales")})
+    assert summ(con, as_of="2026-03-31", departments="Eng")["interview_conversion"]["submitted"] == 0
+    assert summ(con, as_of="2026-03-31", departments="Sales")["interview_conversion"]["submitted"] == 1
+    assert _same_as_live(con, Filters("Acme", as_of=D("2026-03-31"), departments=("Sales",)))
