@@ -65,8 +65,15 @@ def _escaped(arg):
         for col in arg.columns:
             values = arg[col]
             if pd.api.types.is_object_dtype(values) or pd.api.types.is_string_dtype(values):
-                # Element by element with the column's own dtype: `map` would turn mixed columns numeric.
-                arg[col] = pd.Series([text(v) for v in values], index=values.index, dtype=values.dtype)
+                # Only the cells that hold a character to escape (few or none: a big account's table
+                # has a hundred thousand), element by element with the column's own dtype: `map`
+                # would turn mixed columns numeric.
+                marked = values.map(lambda v: isinstance(v, str) and ("&" in v or "<" in v or ">" in v))
+                if marked.any():
+                    values = values.copy()
+                    values[marked] = pd.Series([text(v) for v in values[marked]], index=values[marked].index,
+                                               dtype=values.dtype)
+                    arg[col] = values
         return arg
     if isinstance(arg, dict):
         return {k: text(v) for k, v in arg.items()}
@@ -255,8 +262,7 @@ def distribution(metric: str, rows: pd.DataFrame, target: float | None, totals: 
     if rows.empty:
         return _empty(fig, words["none"])
     counts = rows.groupby(days).size().reset_index(name="requisitions")
-    fig.add_box(x=rows[days], name="", marker_color=PALETTE[0], boxpoints="outliers", row=1, col=1,
-                hovertemplate="%{x} days<extra></extra>")
+    _spread(fig, rows[days].dropna())
     # One bar per day count, each 0.8 days wide: a few requisitions make a few slim bars, not one
     # bar as wide as the chart.
     fig.add_bar(x=counts[days], y=counts["requisitions"], marker_color=PALETTE[0], name=words["bars"].capitalize(),
@@ -280,6 +286,25 @@ def distribution(metric: str, rows: pd.DataFrame, target: float | None, totals: 
     fig.update_yaxes(title_text=words["bars"], row=2, col=1, **_count_ticks(counts["requisitions"].max()))
     fig.update_xaxes(title_text=words["axis"], row=2, col=1)
     return fig
+
+
+def _spread(fig: go.Figure, values: pd.Series) -> None:
+    """The box of `distribution` (row 1): quartiles, whiskers to the furthest values within 1.5
+    times the box's width of it, and each day count beyond them as a point. Its statistics are
+    worked out here, so the chart carries a few numbers however many rows there are (a big
+    account's hundred thousand requisitions would make a figure too large for a browser)."""
+    q1, median, q3 = (float(v) for v in values.quantile([0.25, 0.5, 0.75]))
+    reach = 1.5 * (q3 - q1)
+    inside = values[(values >= q1 - reach) & (values <= q3 + reach)]
+    fig.add_box(y=[""], q1=[q1], median=[median], q3=[q3], lowerfence=[float(inside.min())],
+                upperfence=[float(inside.max())], orientation="h", name="", marker_color=PALETTE[0],
+                boxpoints=False, hoverinfo="x", row=1, col=1)
+    beyond = sorted(set(values[(values < inside.min()) | (values > inside.max())].tolist()))
+    if beyond:
+        # The box's points, as a box draws them (they stand for the sample: no chart data of their own).
+        fig.add_scatter(x=beyond, y=[""] * len(beyond), mode="markers", name="", meta={"summary": True},
+                        marker=dict(color=PALETTE[0], size=6, symbol="circle-open"),
+                        hovertemplate="%{x} days<extra></extra>", row=1, col=1)
 
 
 # The time-to-submit charts by their names on the Time to submit and Overview pages and in the deck.

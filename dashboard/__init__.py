@@ -339,7 +339,12 @@ def _time_to_fill(db: str, version: tuple, scope: Scope, filters: Filters, grain
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _requisitions(db: str, version: tuple, scope: Scope, filters: Filters):
-    return _read(scope, lambda con: metrics.requisitions(con, filters))
+    reqs = _read(scope, lambda con: metrics.requisitions(con, filters))
+    # How the picker names each one: id · title · department · started 01 Mar 2026.
+    started = reqs["start_on"].map(lambda d: f" · started {d:%d %b %Y}" if pd.notna(d) else "")
+    reqs["label"] = (reqs["requisition_id"] + " · " + reqs["title"].fillna("(no title)") + " · "
+                     + reqs["department"].fillna("(no department)") + started)
+    return reqs
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -833,14 +838,29 @@ def open_client_overview(client: str) -> None:
     st.switch_page("pages/overview.py", query_params={**period_params("compare"), "client": client})
 
 
+# The most requisitions the picker lists at once (`requisition_picker`).
+PICKER_ROWS = 2000
+
+
 def requisition_picker(filters: Filters) -> str | None:
     """Choose one requisition (newest start first); the choice is kept in the URL as `req`."""
     reqs = requisitions(filters)
-    names = {r.requisition_id: " · ".join([r.requisition_id, "(no title)" if pd.isna(r.title) else r.title,
-                                           "(no department)" if pd.isna(r.department) else r.department]
-                                          + ([] if pd.isna(r.start_on) else [f"started {r.start_on:%d %b %Y}"]))
-             for r in reqs.itertuples()}
+    known = set(reqs["requisition_id"])
     wanted = st.query_params.get("req")
+    listed = reqs
+    if len(reqs) > PICKER_ROWS:
+        # A big account's requisitions are found by a word of their name first: the box lists the
+        # newest `PICKER_ROWS` that match.
+        needle = st.text_input("Find a requisition", key="req_find", placeholder="a word of its id, title or department",
+                               help=f"{len(reqs):,} requisitions: the box lists the newest {PICKER_ROWS:,} whose id, "
+                                    "title or department holds these words.")
+        if needle.strip():
+            listed = reqs[reqs["label"].str.contains(needle.strip(), case=False, regex=False)]
+        listed = listed.head(PICKER_ROWS)
+    names = dict(zip(listed["requisition_id"], listed["label"]))
+    for shown in (wanted, st.session_state.get("req")):   # the one in the URL or the box is always listed
+        if shown in known and shown not in names:
+            names[shown] = reqs.loc[reqs["requisition_id"] == shown, "label"].iloc[0]
     # The URL wins when it changed (a link, the back button); otherwise the box keeps its choice.
     if st.session_state.get("_req_in_url", "") != wanted:
         st.session_state["_req_in_url"] = wanted
@@ -851,7 +871,7 @@ def requisition_picker(filters: Filters) -> str | None:
     if st.session_state.get("req") not in names:
         st.session_state["req"] = None
     chosen = st.selectbox("Requisition", list(names), key="req", format_func=names.get, index=None,
-                          placeholder=f"Choose one of {len(names)} requisitions (type to search)")
+                          placeholder=f"Choose one of {len(names):,} requisitions (type to search)")
     if chosen != wanted:
         if chosen:
             st.query_params["req"] = chosen

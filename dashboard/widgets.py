@@ -166,8 +166,9 @@ def drill_rows(filters, spec: dict, key: str) -> None:
         title = f"Rows behind {spec['label']}: {len(rows)}"
         st.markdown(f"**{dashboard.as_text(title)}** ({METRICS[spec['metric']].title.lower()}; "
                     f"{dashboard.as_text(filters.describe())})")
-        shown, labels = _linked(rows, filters)
+        shown, labels = _linked(rows.head(SHOWN_ROWS), filters)
         st.dataframe(shown, hide_index=True, width="stretch", column_config=labels)
+        _more(rows)
         context = about(filters, "Table", title, metrics=[spec["metric"]], n=f"{len(rows)} rows")
         downloads(filters, [spec["metric"], spec["label"]], lambda: rows, context, key=key,
                   label="Download these rows ({fmt})")
@@ -287,8 +288,13 @@ def grain_picker() -> str:
 
 def requisition_url(filters, requisition_id: str) -> str:
     """A link to one requisition's story in the same view: every filter of the sidebar."""
-    params = {**dashboard.view_params(), "client": [filters.client], "req": [requisition_id]}
-    return "requisition?" + urlencode(params, doseq=True)
+    return requisition_urls(filters)(requisition_id)
+
+
+def requisition_urls(filters):
+    """`requisition_url` for many requisitions of one view: the view's part is worked out once."""
+    view = urlencode({**dashboard.view_params(), "client": [filters.client]}, doseq=True)
+    return lambda requisition_id: f"requisition?{view}&" + urlencode({"req": requisition_id})
 
 
 def _table_name(table) -> str:
@@ -320,8 +326,8 @@ def _linked(table, filters) -> tuple[pd.DataFrame, dict]:
     shown = files.in_words(table).copy()
     labels = dict(COLUMN_LABELS)
     if "requisition_id" in shown:
-        shown["requisition_id"] = [requisition_url(filters, r) if isinstance(r, str) else None
-                                   for r in shown["requisition_id"]]
+        url = requisition_urls(filters)
+        shown["requisition_id"] = [url(r) if isinstance(r, str) else None for r in shown["requisition_id"]]
         labels["requisition_id"] = st.column_config.LinkColumn("Requisition", display_text=r"req=([^&]+)",
                                                                help="Open the requisition's story")
     # Streamlit writes "None" in a missing cell: a column with gaps is shown as text, gaps empty
@@ -338,6 +344,17 @@ def _linked(table, filters) -> tuple[pd.DataFrame, dict]:
     return shown, labels
 
 
+# The most rows a table shows on a page (in its order); its downloads hold them all.
+SHOWN_ROWS = 1000
+
+
+def _more(table) -> None:
+    """Under a table cut at `SHOWN_ROWS`: how many it has, and where the rest are."""
+    if len(table) > SHOWN_ROWS:
+        st.caption(f"The first {SHOWN_ROWS:,} of {len(table):,} rows, in this order; the CSV and XLSX below hold "
+                   "them all.")
+
+
 def requisition_table(table, filters, empty: str, name: str | None = None) -> None:
     """A table of requisitions, applications or deadlines, with its CSV and XLSX (`name` names
     them; by default what the table lists); each requisition id opens its story."""
@@ -345,8 +362,9 @@ def requisition_table(table, filters, empty: str, name: str | None = None) -> No
         st.write(empty)
         return
     name = name or _table_name(table)
-    shown, labels = _linked(table, filters)
+    shown, labels = _linked(table.head(SHOWN_ROWS), filters)
     st.dataframe(shown, hide_index=True, width="stretch", column_config=labels)
+    _more(table)
     what = name.replace("_", " ")
     downloads(filters, [name], lambda: table, key=f"table-{name}",
               context=about(filters, "Table", what[0].upper() + what[1:], n=f"{len(table)} rows"))

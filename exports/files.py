@@ -197,7 +197,8 @@ def chart_image(fig: go.Figure, fmt: str = "png", width: int | None = None, heig
 # -- the rows a chart plots ----------------------------------------------------------------------
 
 # Traces that summarise raw values the same chart also counts (the box above the distribution's
-# bars): their "points" are the sample itself, not figures the chart states.
+# bars, and a trace whose meta says {"summary": True}: the box's points beyond its whiskers):
+# their "points" are the sample itself, not figures the chart states.
 _SUMMARY_TRACES = ("box", "violin", "histogram")
 
 
@@ -254,7 +255,7 @@ def chart_table(fig: go.Figure) -> pd.DataFrame:
     """
     rows, category, drillable = [], None, False
     for curve, trace in enumerate(fig.data):
-        if trace.type in _SUMMARY_TRACES:
+        if trace.type in _SUMMARY_TRACES or (isinstance(trace.meta, dict) and trace.meta.get("summary")):
             continue
         horizontal = trace.type == "funnel" or trace.orientation == "h"
         cat_axis, value_axis = ("y", "x") if horizontal else ("x", "y")

@@ -318,3 +318,28 @@ def test_requisition_links_in_a_table_carry_every_filter_of_the_view(sample_db, 
         assert params.pop("req")[0].startswith("GX-")
         assert params == {"client": ["Globex UK"], "period": ["Custom"], "from": ["2026-07-01"], "to": ["2026-09-30"],
                           "department": [department], "compare": ["last_year"]}
+
+
+def test_a_big_account_s_table_shows_its_first_rows_and_says_the_downloads_hold_them_all(sample_db, monkeypatch):
+    from dashboard import widgets
+    monkeypatch.setattr(widgets, "SHOWN_ROWS", 3)
+    at = open_page(sample_db, monkeypatch, "time_to_fill", client="Acme Corp", as_of=AS_OF, period="All time")
+    assert not at.exception
+    table = at.dataframe[-1].value
+    heading = next(h.value for h in at.subheader if h.value.startswith("Requisitions filled in the period"))
+    total = int(heading.rsplit("(", 1)[1].rstrip(")"))
+    assert total > 3 and len(table) == 3
+    assert any(c.value == f"The first 3 of {total:,} rows, in this order; the CSV and XLSX below hold them all."
+               for c in at.caption)
+
+
+def test_a_big_account_s_requisitions_are_found_by_a_word_before_they_are_picked(sample_db, monkeypatch):
+    import dashboard
+    monkeypatch.setattr(dashboard, "PICKER_ROWS", 5)
+    at = open_page(sample_db, monkeypatch, "requisition", client="Acme Corp", as_of=AS_OF, req="1150")
+    assert not at.exception
+    # The requisition in the URL is listed beside the newest five, and its story is drawn.
+    assert len(at.selectbox(key="req").options) == 6 and at.selectbox(key="req").value == "1150" and at.metric
+    at.text_input(key="req_find").set_value("1150").run()
+    options = at.selectbox(key="req").options
+    assert options and all("1150" in o for o in options)
