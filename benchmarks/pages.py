@@ -12,7 +12,7 @@ filters in the URL (a one-year period, as of a day inside it):
 each the median of 3. The baseline, measured in the same run, is the floor of the framework:
 an AppTest run of a page that only writes a title (`floor_s`), and `metrics.summary` alone.
 
-Goals (at 1M events): every page warm < 1 s, cold < 2 s. The browser's own drawing of the charts
+Goals: every page warm < 1 s, cold < 2 s at 1M events (at most 3 s at 10M: `cold_goal`). The browser's own drawing of the charts
 is not included (it does not depend on the data size: each chart holds at most a few hundred points).
 """
 from __future__ import annotations
@@ -95,7 +95,9 @@ def main(argv=None) -> int:
             times.append(time.perf_counter() - t0)
         summary_s = statistics.median(times)
 
-    result = {"events": args.events if not args.db else None, "floor_s": round(floor, 3),
+    with store.connection(db, read_only=True) as con:
+        events = con.execute("SELECT count(*) FROM stage_events WHERE client = ?", [CLIENT]).fetchone()[0]
+    result = {"events": events, "cold_goal_s": cold_goal(events), "floor_s": round(floor, 3),
               "summary_s": round(summary_s, 3), "pages": {}}
     for page in PAGES:
         log(f"{page}...")
@@ -106,15 +108,21 @@ def main(argv=None) -> int:
         print(json.dumps(result))
     else:
         print(_table(result))
-    slow = [p for p, r in result["pages"].items() if r["cold_s"] >= 2 or r["warm_s"] >= 1]
+    slow = [p for p, r in result["pages"].items() if r["cold_s"] >= result["cold_goal_s"] or r["warm_s"] >= 1]
     return 1 if slow else 0
 
 
+def cold_goal(events: int) -> float:
+    """The seconds a page's first draw may take: 2 at 1M stage events, 3 at a big account's 10M."""
+    return 3.0 if events > 5_000_000 else 2.0
+
+
 def _table(r: dict) -> str:
-    lines = [f"| page | cold (median of {RUNS}) | warm (median of {RUNS}) | goal | |", "|---|---|---|---|---|"]
+    lines = [f"{r['events']:,} stage events", "",
+             f"| page | cold (median of {RUNS}) | warm (median of {RUNS}) | goal | |", "|---|---|---|---|---|"]
     for page, p in r["pages"].items():
-        ok = p["cold_s"] < 2 and p["warm_s"] < 1
-        lines.append(f"| {page} | {p['cold_s']:.2f} s | {p['warm_s']:.2f} s | cold < 2 s, warm < 1 s | "
+        ok = p["cold_s"] < r["cold_goal_s"] and p["warm_s"] < 1
+        lines.append(f"| {page} | {p['cold_s']:.2f} s | {p['warm_s']:.2f} s | cold < {r['cold_goal_s']:g} s, warm < 1 s | "
                      f"{'met' if ok else 'NOT MET'} |")
     lines.append(f"\nBaselines in the same run: a page that only writes a title {r['floor_s']:.3f} s; "
                  f"metrics.summary alone {r['summary_s']:.3f} s.")
