@@ -341,7 +341,8 @@ def _time_to_fill(db: str, version: tuple, scope: Scope, filters: Filters, grain
 def _requisitions(db: str, version: tuple, scope: Scope, filters: Filters):
     reqs = _read(scope, lambda con: metrics.requisitions(con, filters))
     # How the picker names each one: id · title · department · started 01 Mar 2026.
-    started = reqs["start_on"].map(lambda d: f" · started {d:%d %b %Y}" if pd.notna(d) else "")
+    started = pd.Series([f" · started {d:%d %b %Y}" if pd.notna(d) else "" for d in reqs["start_on"]],
+                        index=reqs.index, dtype=object)
     reqs["label"] = (reqs["requisition_id"] + " · " + reqs["title"].fillna("(no title)") + " · "
                      + reqs["department"].fillna("(no department)") + started)
     return reqs
