@@ -61,6 +61,12 @@ def has_stage_history(con, client: str) -> bool:
                        [client]).fetchone()[0]
 
 
+def has_snapshot_events(con, client: str) -> bool:
+    """Whether any of the client's stage events is a snapshot's (`SNAPSHOT_EVENT_SQL`)."""
+    return con.execute(f"SELECT EXISTS (SELECT 1 FROM stage_events WHERE client = ? AND {SNAPSHOT_EVENT_SQL})",
+                       [client]).fetchone()[0]
+
+
 def availability(con, client: str) -> dict:
     """What can be computed from what was loaded for the client: `stage_history` (`has_stage_history`),
     `snapshots` (whether any of its stage events is a snapshot's: `SNAPSHOT_EVENT_SQL`),
@@ -73,8 +79,7 @@ def availability(con, client: str) -> dict:
     which a snapshot's events record; with no stage event at all it has none either.
     """
     history = has_stage_history(con, client)
-    snapshots = con.execute(f"SELECT EXISTS (SELECT 1 FROM stage_events WHERE client = ? AND {SNAPSHOT_EVENT_SQL})",
-                            [client]).fetchone()[0]
+    snapshots = has_snapshot_events(con, client)
     missing, notes = {}, {}
     if not history:
         events, commitments = con.execute(
@@ -171,8 +176,7 @@ def refresh_facts(con, clients) -> None:
     the facts do not match the data (rows written by anything else)."""
     for client in sorted(set(clients)):
         params = {"client": client}
-        snapshots = con.execute(f"SELECT EXISTS (SELECT 1 FROM stage_events WHERE client = $client "
-                                f"AND {SNAPSHOT_EVENT_SQL})", params).fetchone()[0]
+        snapshots = has_snapshot_events(con, client)
         con.execute("DELETE FROM application_facts WHERE client = $client", params)
         con.execute("DELETE FROM facts_state WHERE client = $client", params)
         con.execute(f"INSERT INTO application_facts SELECT $client, * FROM ({application_facts_sql(snapshots)})",
