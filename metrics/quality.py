@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from metrics.definitions import CLOSED_STATUSES
 from metrics.engine import CLOSED_UNDATED_SQL, Report
-from store import STAGE_RANK_SQL
+from store import STAGE_RANK_SQL, STAGES
 
 # The checks, in the order the Data page and the deck's internal appendix list them: the key of its
 # table in `views.data_quality`, its title and what its rows mean.
@@ -85,18 +85,27 @@ def unmapped_stages(con, client: str):
 def out_of_order_events(con, client: str):
     """Applications that first entered a later canonical stage before first entering an earlier one
     (re-entering an earlier stage afterwards is normal and not listed)."""
+    # One pass finds the applications concerned (each stage's first entry side by side, 2.5M groups
+    # at 10M events rather than one per application and stage); only their events are then paired.
+    firsts = ", ".join(f"min(entered_at) FILTER (WHERE stage = '{s}') AS f{i}" for i, s in enumerate(STAGES))
+    before = " OR ".join(f"f{j} < f{i}" for i in range(len(STAGES)) for j in range(i + 1, len(STAGES)))
     return con.execute(f"""
-        WITH first AS (
+        WITH flagged AS (
+            SELECT application_id FROM (SELECT application_id, {firsts} FROM stage_events
+                                        WHERE client = $client AND stage IS NOT NULL GROUP BY application_id)
+            WHERE {before}
+        ), first AS (
             SELECT application_id, stage, {STAGE_RANK_SQL} AS rank, min(entered_at) AS entered_at,
                    arg_min(raw_stage, entered_at) AS raw_stage
-            FROM stage_events WHERE client = ? AND stage IS NOT NULL AND {STAGE_RANK_SQL} IS NOT NULL
+            FROM stage_events SEMI JOIN flagged USING (application_id)
+            WHERE client = $client AND stage IS NOT NULL AND {STAGE_RANK_SQL} IS NOT NULL
             GROUP BY application_id, stage
         )
         SELECT a.application_id, a.raw_stage AS later_stage_word, a.entered_at AS later_entered_at,
                b.raw_stage AS earlier_stage_word, b.entered_at AS earlier_entered_at
         FROM first a JOIN first b ON a.application_id = b.application_id
         WHERE a.rank > b.rank AND a.entered_at < b.entered_at
-        ORDER BY a.application_id, a.entered_at""", [client]).df()
+        ORDER BY a.application_id, a.entered_at""", {"client": client}).df()
 
 
 def negative_durations(report: Report):

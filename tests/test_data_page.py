@@ -108,6 +108,33 @@ def test_duplicates_include_a_candidate_applying_twice_to_one_requisition(make_d
         "candidate C1 has 2 applications on requisition R1: A1, A2"]
 
 
+def test_out_of_order_lists_each_later_stage_entered_before_an_earlier_one(make_db):
+    # A1 was interviewed (03-04) before it was submitted (03-05) and screened (03-06): two pairs.
+    # A2 went back to 'screened' after its submittal: a re-entry, in order by its first entries.
+    # A3's rejection (no rank) and A4's single stage are never out of order; A5 has nothing in order.
+    con = make_db(CHICAGO_TOML, {
+        "applications": "client,application_id,requisition_id\nAcme,A1,R1\nAcme,A2,R1\nAcme,A3,R1\nAcme,A4,R1\nAcme,A5,R1\n",
+        "stage_events": """
+            client,application_id,stage,entered_at
+            Acme,A1,applied,2026-03-02T15:00:00Z
+            Acme,A1,interviewed,2026-03-04T15:00:00Z
+            Acme,A1,submitted,2026-03-05T15:00:00Z
+            Acme,A1,screened,2026-03-06T15:00:00Z
+            Acme,A2,screened,2026-03-02T15:00:00Z
+            Acme,A2,submitted,2026-03-03T15:00:00Z
+            Acme,A2,screened,2026-03-04T15:00:00Z
+            Acme,A3,rejected,2026-03-01T15:00:00Z
+            Acme,A3,applied,2026-03-02T15:00:00Z
+            Acme,A4,hired,2026-03-02T15:00:00Z
+            Acme,A5,offered,2026-03-02T15:00:00Z
+            Acme,A5,interviewed,2026-03-03T15:00:00Z
+        """})
+    listed = quality.out_of_order_events(con, "Acme")
+    assert sorted(zip(listed["application_id"], listed["later_stage_word"], listed["earlier_stage_word"])) == [
+        ("A1", "interviewed", "screened"), ("A1", "interviewed", "submitted"), ("A1", "submitted", "screened"),
+        ("A5", "offered", "interviewed")]
+
+
 def test_data_page_shows_data_as_of_and_every_file_with_its_sha256(db):
     at = _page()
     assert any("Data as of" in c.value and "last loaded" in c.value for c in at.caption)
