@@ -32,10 +32,10 @@ import metrics
 from access import Scope
 from loaders.ingest import REPEATED_ROW
 from loaders.settings import get_client, get_dictionary, list_clients
-from metrics import (COMPARISONS, Filters, Report, UnknownClient, last_loaded, latest_data, local_today, options,
-                     stage_labels, views)
+from metrics import (COMPARISONS, PERIOD_PRESETS, Filters, Report, UnknownClient, last_loaded, latest_data,
+                     local_today, options, period_dates, stage_labels, views)
 
-PRESETS = ("Last 30 days", "Last 90 days", "This quarter", "Last quarter", "Year to date", "All time", "Custom")
+PRESETS = PERIOD_PRESETS + ("Custom",)
 DEFAULT_PRESET = "Last 90 days"
 # Query parameters that belong to one page (the requisition shown on Requisition detail, a
 # trend's grain); the shared filters keep them in the URL instead of rewriting them away.
@@ -587,21 +587,7 @@ def empty_state() -> None:
 # -- filters, kept in the URL so that a copied link reopens the same view -----------------------
 
 def _period(preset: str, as_of: dt.date, custom: tuple) -> tuple[dt.date | None, dt.date | None]:
-    q_start = dt.date(as_of.year, 3 * ((as_of.month - 1) // 3) + 1, 1)
-    if preset == "Last 30 days":
-        return as_of - dt.timedelta(days=29), as_of
-    if preset == "Last 90 days":
-        return as_of - dt.timedelta(days=89), as_of
-    if preset == "This quarter":
-        return q_start, as_of
-    if preset == "Last quarter":
-        end = q_start - dt.timedelta(days=1)
-        return dt.date(end.year, 3 * ((end.month - 1) // 3) + 1, 1), end
-    if preset == "Year to date":
-        return dt.date(as_of.year, 1, 1), as_of
-    if preset == "All time":
-        return None, None
-    return custom
+    return custom if preset == "Custom" else period_dates(preset, as_of)
 
 
 # The dates a link may carry: anything outside is a typo (0001-01-01), not a report date.

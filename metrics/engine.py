@@ -287,6 +287,31 @@ class Filters:
                 f"{self.date_to.isoformat() if self.date_to else 'as of'}")
 
 
+# The periods a view or a schedule names, each ending on (or just before) its as-of date.
+PERIOD_PRESETS = ("Last 30 days", "Last 90 days", "This quarter", "Last quarter", "Year to date", "All time")
+
+
+def period_dates(preset: str, as_of: dt.date) -> tuple[dt.date | None, dt.date | None]:
+    """The first and last day of a named period (`PERIOD_PRESETS`) as of `as_of`; (None, None)
+    for all time. The dashboard's sidebar and a schedule's sends read it, so a scheduled digest
+    covers what the same link shows."""
+    q_start = dt.date(as_of.year, 3 * ((as_of.month - 1) // 3) + 1, 1)
+    if preset == "Last 30 days":
+        return as_of - dt.timedelta(days=29), as_of
+    if preset == "Last 90 days":
+        return as_of - dt.timedelta(days=89), as_of
+    if preset == "This quarter":
+        return q_start, as_of
+    if preset == "Last quarter":
+        end = q_start - dt.timedelta(days=1)
+        return dt.date(end.year, 3 * ((end.month - 1) // 3) + 1, 1), end
+    if preset == "Year to date":
+        return dt.date(as_of.year, 1, 1), as_of
+    if preset == "All time":
+        return None, None
+    raise ValueError(f"unknown period {preset!r}: one of {', '.join(PERIOD_PRESETS)}")
+
+
 # The calendar units a period may be, largest first, and their length in months.
 _UNIT_MONTHS = {"year": 12, "quarter": 3, "month": 1}
 # What the KPIs may compare with (Filters.compare).
