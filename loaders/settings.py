@@ -68,6 +68,7 @@ class ClientSettings:
     stages: dict[str, str] = field(default_factory=dict)
     branding: dict[str, str] = field(default_factory=dict)
     ats_companies: list[str] = field(default_factory=list)
+    email_domains: list[str] = field(default_factory=list)
     source_text: str = ""
 
 
@@ -117,6 +118,15 @@ def parse_settings(text: str, origin: str = "settings") -> ClientSettings:
         if match_key(text) in map(match_key, s.ats_companies):
             fail("ats_companies", f"lists {text!r} twice (companies match case-insensitively): keep one")
         s.ats_companies.append(text)
+    domains = data.get("email_domains", [])
+    if not isinstance(domains, list):
+        fail("email_domains", "must be a list of the client's e-mail domains, e.g. email_domains = [\"acme.com\"]")
+    for domain in domains:
+        text = str(domain).strip().lower().removeprefix("@")
+        if not isinstance(domain, str) or not re.fullmatch(r"[a-z0-9-]+(\.[a-z0-9-]+)+", text):
+            fail("email_domains", f"has {domain!r}: write a domain such as \"acme.com\"")
+        if text not in s.email_domains:
+            s.email_domains.append(text)
     sla = data.get("sla", {})
     for key, attr in (("first_submittals", "sla_first_submittals"), ("within_days", "sla_within_days")):
         if key in sla:
@@ -168,6 +178,7 @@ def settings_document(s: ClientSettings) -> dict:
     return {"name": s.name, "timezone": s.timezone, "day_count": s.day_count,
             "holidays": [h.isoformat() for h in s.holidays], "date_order": s.date_order,
             **({"ats_companies": list(s.ats_companies)} if s.ats_companies else {}),
+            **({"email_domains": list(s.email_domains)} if s.email_domains else {}),
             "sla": {"first_submittals": s.sla_first_submittals, "within_days": s.sla_within_days},
             "targets": {k: s.targets[k] for k in TARGET_KEYS if k in s.targets}, "stages": dict(s.stages),
             "branding": dict(s.branding)}

@@ -926,6 +926,7 @@ def client_toml(p: Profile) -> str:
         f"day_count = {string(p.day_count)}",
         f"holidays = [{holidays}]",
         f"date_order = {string(p.date_order)}",
+        f"email_domains = [{string(p.key + '.example')}]",
         "",
         "[sla]",
         f"first_submittals = {p.sla[0]}",
