@@ -205,7 +205,7 @@ def read_settings_file(path: Path | str) -> ClientSettings:
 
 
 CLIENT_TABLES = ("requisitions", "applications", "stage_events", "commitments", "rejected_rows", "files",
-                 "stage_dictionary", "application_facts", "facts_state")
+                 "stage_dictionary", "application_facts", "facts_state", "schedules", "deliveries")
 
 
 def has_data(con, client: str) -> bool:

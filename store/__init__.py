@@ -107,6 +107,27 @@ CREATE TABLE IF NOT EXISTS rejected_rows (
     file_id INTEGER, client VARCHAR, file_name VARCHAR, sheet VARCHAR, kind VARCHAR,
     "row" INTEGER, "column" VARCHAR, reason VARCHAR, raw JSON
 );
+-- Scheduled deliveries (exports/schedules.py): what goes to whom, how often, and each send.
+CREATE TABLE IF NOT EXISTS schedules (
+    schedule_id INTEGER NOT NULL, client VARCHAR NOT NULL,
+    what VARCHAR NOT NULL,               -- 'digest' | 'deck' (the digest with the review deck attached)
+    view JSON NOT NULL,                  -- the filters: period, departments, recruiters, hiring_managers, compare
+    recipients VARCHAR[] NOT NULL,       -- lower-cased e-mail addresses
+    approved VARCHAR[] NOT NULL,         -- those outside the client's and the RPO's domains an admin approved
+    frequency VARCHAR NOT NULL,          -- 'weekly' | 'biweekly' | 'monthly' | 'quarterly'
+    weekday INTEGER,                     -- 0 = Monday .. 6 = Sunday (weekly, biweekly)
+    day INTEGER,                         -- 1..31 (monthly, quarterly; a shorter month's last day)
+    hour INTEGER NOT NULL,               -- the hour of sending, in the client's time zone
+    created_by VARCHAR NOT NULL, created_at TIMESTAMP NOT NULL, paused BOOLEAN NOT NULL
+);
+CREATE TABLE IF NOT EXISTS deliveries (  -- one row per schedule, occurrence and recipient
+    schedule_id INTEGER NOT NULL, client VARCHAR NOT NULL,
+    due_at TIMESTAMP NOT NULL,           -- the occurrence, UTC
+    period VARCHAR, recipient VARCHAR NOT NULL,
+    status VARCHAR NOT NULL,             -- 'sending' | 'sent' | 'failed'
+    answer VARCHAR,                      -- the mail server's answer to a failed send
+    attempts INTEGER NOT NULL, run_id VARCHAR, updated_at TIMESTAMP NOT NULL
+);
 CREATE TABLE IF NOT EXISTS grants (
     who VARCHAR NOT NULL,                -- lower-cased e-mail address, or '@domain'
     role VARCHAR NOT NULL,               -- 'admin' | 'csm' | 'viewer'
@@ -121,7 +142,7 @@ CREATE TABLE IF NOT EXISTS audit (      -- append-only: rows are inserted, never
 # The tables that hold one client's rows, and which of them a client's csm (not its viewer) may
 # read: rejected rows keep raw file contents. grants and audit are for admins only.
 CLIENT_TABLES = ("clients", "stage_dictionary", "files", "requisitions", "applications", "stage_events",
-                 "commitments", "rejected_rows", "application_facts", "facts_state")
+                 "commitments", "rejected_rows", "application_facts", "facts_state", "schedules", "deliveries")
 ADMIN_TABLES = ("grants", "audit")
 
 # The last marker: this process has the file open with the other read-only setting (a dashboard
