@@ -1,7 +1,8 @@
 """Command line: `python -m exports deck --client NAME [--from DATE] [--to DATE] [--as-of DATE]
 [--compare previous|last_year|none] [--internal-appendix] -o FILE.pptx`, or every client's deck into a
 folder: `python -m exports deck --all-clients --out DIR`; `python -m exports parquet DIR [--client NAME]`,
-the canonical tables as Parquet (`exports/parquet.py`)."""
+the canonical tables as Parquet (`exports/parquet.py`); `python -m exports schedules run [--dry-run DIR]`,
+the scheduled digests and decks that are due (`exports/schedules.py`)."""
 from __future__ import annotations
 
 import argparse
@@ -109,6 +110,26 @@ def _parquet(args) -> int:
     return 0
 
 
+def _schedules_run(args) -> int:
+    """Send what is due (exit 1 when a send failed: the next run tries it again; 2 when sending is off)."""
+    from exports import mail, schedules
+    try:
+        result = schedules.run(args.db, dry_run=Path(args.dry_run) if args.dry_run else None,
+                               log=lambda text: print(text, flush=True))
+    except mail.MailError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except store.DatabaseBusy as exc:
+        print(f"error: {exc}; nothing was sent, the next run tries again", file=sys.stderr)
+        return 1
+    if not result.sends:
+        print("nothing due")
+    failed = result.count("failed")
+    if failed:
+        print(f"{failed} send{'s' if failed != 1 else ''} failed: the next run tries again", file=sys.stderr)
+    return 1 if failed else 0
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m exports", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -135,9 +156,17 @@ def main(argv=None) -> int:
     q.add_argument("dir", help="the folder to write into (a client's partitions written before are replaced)")
     q.add_argument("--client", help="only this client (default: every client)")
     q.add_argument("--db", help="database file (default: $RECRUITING_DB, else the app's default)")
+    r = sub.add_parser("schedules", help="scheduled digests and decks (the Schedules page makes them)")
+    r_sub = r.add_subparsers(dest="action", required=True)
+    run = r_sub.add_parser("run", help="send what is due, never twice; call it every few minutes (cron, a systemd timer)")
+    run.add_argument("--dry-run", dest="dry_run", metavar="DIR",
+                     help="write the messages that are due into DIR as .eml files instead; send and record nothing")
+    run.add_argument("--db", help="database file (default: $RECRUITING_DB, else the app's default)")
     args = parser.parse_args(argv)
     if args.command == "parquet":
         return _parquet(args)
+    if args.command == "schedules":
+        return _schedules_run(args)
     if args.client and (not args.output or args.out):
         parser.error("--client writes one file: give -o FILE.pptx (--out DIR is for --all-clients)")
     if args.all_clients and (not args.out or args.output):
