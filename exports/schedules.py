@@ -491,7 +491,7 @@ def run(db=None, *, now: dt.datetime | None = None, secrets: dict | None = None,
     smtp = mail.smtp_settings(secrets)
     if smtp is None and dry_run is None:
         raise mail.MailError("sending is off: there is no [smtp] block in .streamlit/secrets.toml (see the README, "
-                             "\"Scheduled digests\"); --dry-run DIR writes the messages to a folder instead")
+                             "\"Scheduled digests and decks\"); --dry-run DIR writes the messages to a folder instead")
     rpo = rpo_domains(secrets)
     dashboard_url = str((secrets.get("digest") or {}).get("dashboard_url") or "http://localhost:8501")
     say = log or (lambda text: None)
