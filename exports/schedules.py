@@ -29,6 +29,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import duckdb
+
 import access
 import store
 from metrics import COMPARISONS, PERIOD_PRESETS, Filters, period_dates
@@ -495,8 +497,11 @@ def run(db=None, *, now: dt.datetime | None = None, secrets: dict | None = None,
     rpo = rpo_domains(secrets)
     dashboard_url = str((secrets.get("digest") or {}).get("dashboard_url") or "http://localhost:8501")
     say = log or (lambda text: None)
-    with store.reading(db) as con:
-        todo, waiting = due(con, now, rpo)
+    try:
+        with store.reading(db) as con:
+            todo, waiting = due(con, now, rpo)
+    except duckdb.CatalogException:   # a database no writer has opened since schedules existed: none
+        return RunResult([], [])
     for s, r in waiting:
         say(f"schedule {s.schedule_id} ({s.client}): {r} waits for an admin's approval (outside the client's "
             "and the RPO's domains)")

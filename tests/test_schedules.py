@@ -133,6 +133,34 @@ def test_a_send_covers_the_schedules_named_period_as_of_its_local_date():
         dt.date(2026, 12, 6), dt.date(2026, 7, 1), dt.date(2026, 9, 30), ("Engineering",))
 
 
+# -- mail settings -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("block, message", [
+    ({"port": 25, "from_address": "d@rpo.example"}, "`host` is missing"),
+    ({"host": "h", "security": "ssl", "from_address": "d@rpo.example"}, "`security` is 'ssl'; use one of: starttls"),
+    ({"host": "h", "port": "smtp", "from_address": "d@rpo.example"}, "`port` is 'smtp'"),
+    ({"host": "h", "from_address": "nobody"}, "`from_address` is 'nobody'"),
+    ({"host": "h", "from_address": "d@rpo.example", "user": "u"}, "give both `user` and `password`"),
+])
+def test_smtp_settings_that_cannot_work_name_the_key_to_fix(block, message):
+    from exports.mail import smtp_settings
+    with pytest.raises(MailError, match=r"\[smtp\] in .streamlit/secrets.toml: " + message.replace("[", r"\[")):
+        smtp_settings({"smtp": block})
+
+
+def test_smtp_settings_are_read_from_the_project_secrets_file_and_default_the_port(tmp_path, monkeypatch):
+    from exports.mail import smtp_settings
+    (tmp_path / ".streamlit").mkdir()
+    (tmp_path / ".streamlit" / "secrets.toml").write_text(
+        '[smtp]\nhost = "smtp.example.com"\nsecurity = "tls"\nfrom_address = "Digest <d@rpo.example>"\n', encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    s = smtp_settings()
+    assert (s.host, s.port, s.security, s.from_address, s.user) == ("smtp.example.com", 465, "tls",
+                                                                    "Digest <d@rpo.example>", None)
+    assert smtp_settings({}) is None
+
+
 # -- making schedules ----------------------------------------------------------------------------
 
 def test_a_schedule_with_a_bad_address_is_refused_and_nothing_is_stored(sample_db_copy):
