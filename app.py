@@ -14,7 +14,8 @@ import dashboard
 st.set_page_config(page_title="RPO recruiting metrics", page_icon=":bar_chart:", layout="wide")
 
 # Each page and the least role that may open it: viewers read, csms also load and edit their
-# clients (the Data page shows rejected rows' raw file contents), admins manage access.
+# clients and schedule their digests (the Data page shows rejected rows' raw file contents; Schedules
+# shows recipients' addresses), admins manage access.
 PAGES = {
     "Client": [
         ("pages/overview.py", "Overview", ":material/dashboard:", "viewer"),
@@ -24,6 +25,7 @@ PAGES = {
         ("pages/time_to_fill.py", "Time to fill", ":material/how_to_reg:", "viewer"),
         ("pages/hm_responsiveness.py", "Hiring-manager responsiveness", ":material/forum:", "viewer"),
         ("pages/requisition.py", "Requisition detail", ":material/work:", "viewer"),
+        ("pages/schedules.py", "Schedules", ":material/schedule_send:", "csm"),
     ],
     "All clients": [
         ("pages/portfolio.py", "Portfolio", ":material/grid_view:", "viewer"),

@@ -573,6 +573,54 @@ def change_grants(fn) -> None:
     st.rerun()
 
 
+# -- scheduled digests (exports/schedules.py) ----------------------------------------------------
+
+def secrets() -> dict:
+    """`.streamlit/secrets.toml` as Streamlit read it ({} when there is none)."""
+    try:
+        return st.secrets.to_dict()
+    except Exception:  # no secrets file at all
+        return {}
+
+
+def sending():
+    """Whether scheduled digests are sent: (the `[smtp]` settings, None when there is no block, and
+    the reason a block cannot work, else None)."""
+    from exports import mail
+    try:
+        return mail.smtp_settings(secrets()), None
+    except mail.MailError as exc:
+        return None, str(exc)
+
+
+def rpo_domains() -> tuple[str, ...]:
+    """The RPO's own e-mail domains (`[digest] rpo_domains`): a schedule sends to them without approval."""
+    from exports.schedules import rpo_domains as of_secrets
+    return of_secrets(secrets())
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _schedules(db: str, version: tuple, scope: Scope, client: str) -> list:
+    from exports.schedules import schedules as stored
+    return _read(scope, lambda con: stored(con, client))
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _deliveries(db: str, version: tuple, scope: Scope, client: str) -> pd.DataFrame:
+    from exports.schedules import deliveries as sent
+    return _read(scope, lambda con: sent(con, client))
+
+
+def schedules(client: str) -> list:
+    """The client's schedules (`exports.schedules.Schedule`), oldest first."""
+    return _cached(_schedules, client)
+
+
+def deliveries(client: str) -> pd.DataFrame:
+    """The client's recent sends, newest first (`exports.schedules.deliveries`)."""
+    return _cached(_deliveries, client)
+
+
 def empty_state() -> None:
     """What an empty database shows: how to load data."""
     path, _ = db_path()
@@ -874,9 +922,9 @@ def data_as_of(filters: Filters) -> str:
     return charts.data_as_of(filters.as_of, client_info(filters.client).get("last_loaded"))
 
 
-__all__ = ["as_text", "audit", "audited", "auth_configured", "client_info", "clients", "conversion",
-           "data_as_of", "data_quality", "db_path", "deadlines", "drill", "empty_state", "ensure_database",
+__all__ = ["as_text", "audit", "audited", "auth_configured", "client_info", "clients", "conversion", "data_as_of",
+           "data_quality", "db_path", "deadlines", "deliveries", "drill", "empty_state", "ensure_database",
            "hm_responsiveness", "no_access_page", "open_client_overview", "overview", "page", "period_params",
            "portfolio", "PRESETS", "requisition", "requisition_picker", "requisitions", "review_deck_button",
-           "run_safely", "scope", "sidebar_filters", "sign_in_gate", "time_to_fill", "time_to_submit", "UnknownClient",
-           "user", "view_params", "who_is_here", "write"]
+           "rpo_domains", "run_safely", "schedules", "scope", "secrets", "sending", "sidebar_filters", "sign_in_gate",
+           "time_to_fill", "time_to_submit", "UnknownClient", "user", "view_params", "who_is_here", "write"]

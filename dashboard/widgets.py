@@ -6,6 +6,7 @@ import datetime as dt
 import html
 import re
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 
@@ -13,7 +14,7 @@ import streamlit as st
 
 import charts
 import dashboard
-from exports import files
+from exports import files, schedules
 from loaders.template import is_closed_status
 from metrics import (CONVERSION_STEPS, HISTORY_NEEDED, METRICS, NOT_AVAILABLE, SUBMITTALS_UNKNOWN,
                      change, change_words, count_of, days_word, render, target_status, target_words)
@@ -560,3 +561,93 @@ def scope(filters) -> None:
         said = [f"{_titles(missing)} {'is' if len(missing) == 1 else 'are'} {NOT_AVAILABLE}."] if missing else []
         said += [f"{METRICS[m].title}: {note}." for m, note in info["notes"].items()]
         st.warning(" ".join(said) + " " + HISTORY_NEEDED, icon=":material/history_toggle_off:")
+
+
+# -- scheduled digests ------------------------------------------------------------------------------
+
+HOW_SENDING_HAPPENS = ("**How sending happens:** `python -m exports schedules run`, every few minutes from cron or "
+                       "a systemd timer (README, Scheduled digests), sends each schedule's latest occurrence once to "
+                       "each recipient, and tries a failed send again on its next run.")
+COMPARE_WORDS = {"previous": "compared with the previous period", "last_year": "compared with the same period last "
+                 "year", "none": "no comparison"}
+
+
+def utc_now() -> dt.datetime:
+    """Now, as the schedules count it (naive UTC)."""
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+
+
+def local_time(utc: dt.datetime, timezone: str, fmt: str = "%a %d %b %Y %H:%M") -> str:
+    """A stored instant (naive UTC) as the client's clock shows it."""
+    return f"{utc.replace(tzinfo=dt.timezone.utc).astimezone(ZoneInfo(timezone)):{fmt}}"
+
+
+def sending_status(smtp, problem: str | None) -> None:
+    """Whether scheduled digests go out (`dashboard.sending()`): from which address through which
+    server, or why not."""
+    if problem:
+        st.error(f"**Sending is off:** {dashboard.as_text(problem, keep_code=True)}. Schedules can be made; nothing "
+                 "is sent until this is fixed in `.streamlit/secrets.toml` (README, Scheduled digests).",
+                 icon=":material/cancel_schedule_send:")
+    elif smtp is None:
+        st.info("**Sending is off:** no mail server is configured. Schedules can be made, nothing is sent until "
+                "`[smtp]` is configured in `.streamlit/secrets.toml` (README, Scheduled digests).",
+                icon=":material/cancel_schedule_send:")
+    else:
+        st.success(f"**Sending is on:** from {dashboard.as_text(smtp.from_address)} through "
+                   f"{dashboard.as_text(smtp.host)}, port {smtp.port} ({smtp.security}).",
+                   icon=":material/schedule_send:")
+
+
+def schedule_view(view: dict) -> str:
+    """A schedule's filters in words: `Last 30 days; departments Finance, Sales; compared with the
+    previous period`."""
+    parts = [view.get("period", schedules.DEFAULT_PERIOD)]
+    parts += [f"{key.replace('_', ' ')} {', '.join(view[key])}" for key in ("departments", "recruiters",
+                                                                            "hiring_managers") if view.get(key)]
+    if len(parts) == 1:
+        parts.append("every department, recruiter and hiring manager")
+    return "; ".join(parts + [COMPARE_WORDS.get(view.get("compare", "previous"), "")])
+
+
+def _retry(row, plans: dict, now: dt.datetime) -> str:
+    """What becomes of a failed send: a run tries only a schedule's latest occurrence again."""
+    s = plans.get(row.schedule_id)
+    if s is None:
+        return "not tried again: the schedule was deleted"
+    if schedules.latest_due(s, now) != row.due_at:
+        return "not tried again: a later occurrence replaced it"
+    return "tried again once the schedule is resumed" if s.paused else "will be tried again on the next run"
+
+
+STATUS_WORDS = {"sent": "✓ sent", "failed": "✗ failed", "sending": "… being sent"}
+
+
+def deliveries_table(table: pd.DataFrame, plans: list, timezone: str) -> None:
+    """The recent sends (`dashboard.deliveries`) with their status, attempts and times in the
+    client's time zone; under them each failure with the server's answer and whether it is tried
+    again."""
+    if table.empty:
+        st.write("Nothing sent yet.")
+        return
+    shown = pd.DataFrame({
+        "Due": [local_time(t, timezone, "%Y-%m-%d %H:%M") for t in table["due_at"]],
+        "Schedule": table["schedule_id"],
+        "Recipient": table["recipient"],
+        "Period": table["period"].fillna(""),
+        "Status": [STATUS_WORDS.get(s, s) for s in table["status"]],
+        "Attempts": table["attempts"],
+        "Last tried": [local_time(t, timezone, "%Y-%m-%d %H:%M") for t in table["updated_at"]],
+        "Server's answer": table["answer"].fillna(""),
+    })
+    st.caption(dashboard.as_text(f"Newest first; times in {timezone}, the client's time zone."))
+    # The answer last: a long one is cut here, and said whole under the table.
+    st.dataframe(shown, hide_index=True, width="stretch")
+    failed = table[table["status"] == "failed"].head(10)
+    if not failed.empty:
+        by_id, now = {s.schedule_id: s for s in plans}, utc_now()
+        st.warning("**Failed sends** (the mail server's answer)" + "".join(
+            "\n- " + dashboard.as_text(f"{r.recipient}, schedule {r.schedule_id}, due "
+                                        f"{local_time(r.due_at, timezone)}: {r.answer or 'no answer'}. "
+                                        f"{_retry(r, by_id, now).capitalize()}.")
+            for r in failed.itertuples()), icon=":material/error:")

@@ -66,7 +66,7 @@ def _markdown_shown(at: AppTest) -> list[str]:
 
 
 PAGES = ("overview", "time_to_submit", "conversion", "deadlines", "hm_responsiveness", "requisition", "portfolio",
-         "data", "glossary", "settings")
+         "data", "glossary", "settings", "schedules")
 
 
 @pytest.mark.slow

@@ -34,6 +34,7 @@ PAGES = {
     "data": ("Data", 0),
     "glossary": ("Glossary", 0),
     "upload": ("Upload", 0),
+    "schedules": ("Schedules", 0),
 }
 REQUISITION = {"Acme Corp": "1150", "Globex UK": "GX-1150", "Northwind Health": "NW-1150"}
 
