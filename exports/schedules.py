@@ -148,7 +148,10 @@ def as_of_for(s: Schedule, due: dt.datetime) -> dt.date:
 def rpo_domains(secrets: dict) -> tuple[str, ...]:
     """The RPO's own e-mail domains: `[digest] rpo_domains` of the secrets."""
     block = secrets.get("digest") or {}
-    return tuple(str(d).strip().lower().removeprefix("@") for d in block.get("rpo_domains", ()) if str(d).strip())
+    domains = block.get("rpo_domains", ())
+    # One domain written as a string, not a list, is that domain (not its letters).
+    domains = [domains] if isinstance(domains, str) else domains
+    return tuple(str(d).strip().lower().removeprefix("@") for d in domains if str(d).strip())
 
 
 def needs_approval(s: Schedule, recipient: str, rpo: tuple[str, ...]) -> bool:

@@ -193,6 +193,13 @@ def test_recipients_outside_the_clients_and_the_rpos_domains_wait_for_an_admins_
     assert inbox.to() == ["ann@acme.example", "bob@rpo.example", "eve@gmail.example"]
 
 
+@pytest.mark.parametrize("written", [["RPO.example", "@talent.rpo.example"], "rpo.example"])
+def test_the_rpos_domains_are_read_from_a_list_or_a_single_domain(written):
+    expected = ("rpo.example", "talent.rpo.example") if isinstance(written, list) else ("rpo.example",)
+    assert schedules.rpo_domains({"digest": {"rpo_domains": written}}) == expected
+    assert schedules.rpo_domains({}) == ()
+
+
 # -- sending -------------------------------------------------------------------------------------
 
 def test_a_schedule_run_twice_sends_once(sample_db_copy, smtp_server):
