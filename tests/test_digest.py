@@ -167,13 +167,15 @@ def test_a_clients_digest_holds_nothing_of_another_clients_data(sample_db, diges
     for client in CLIENTS:
         made = digests[client][1]
         shown = _plain(made.html) + " " + " ".join(links(made.html)) + " " + made.text
+        words = set(re.findall(r"[\w-]+", shown))      # every id the digest could name
         mine = every[client]
+        assert mine["ids"] & words and any(n in shown for n in mine["names"] - {client})   # its own, it names
         for other in CLIENTS:
             if other == client:
                 continue
             ids = every[other]["ids"] - mine["ids"]
             names = every[other]["names"] - mine["names"]
-            assert not [i for i in ids if re.search(rf"(?<![\w-]){re.escape(i)}(?![\w-])", shown)], (client, other)
+            assert not ids & words, (client, other)
             assert not [n for n in names if re.search(rf"(?<!\w){re.escape(n)}(?!\w)", shown)], (client, other)
 
 
@@ -594,6 +596,18 @@ def test_an_unknown_department_or_address_is_an_error_not_an_empty_digest(sample
     with pytest.raises(SystemExit):     # exactly one of --send and -o
         _run(sample_db, "--client", "Globex UK", "--to", "exec@globex.example")
     assert not (folder / "x.eml").exists()
+
+
+def test_the_readme_documents_every_option_of_the_command_and_its_settings(capsys):
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Weekly digest"):readme.index("\n## ", readme.index("## Weekly digest") + 3)]
+    with pytest.raises(SystemExit):
+        cli.main(["digest", "--help"])
+    options = set(re.findall(r"(?<![\w-])--[a-z][a-z-]+", capsys.readouterr().out)) - {"--help"}
+    assert {"--client", "--to", "--send", "--period", "--with-deck", "--dashboard-url"} <= options
+    assert [o for o in sorted(options) if o not in section] == []
+    for words in ("-o acme.html", "-o acme.eml", "[smtp]", "[digest]", "dashboard_url", "from_address"):
+        assert words in section, words
 
 
 @pytest.mark.slow
