@@ -35,7 +35,7 @@ import access
 import store
 from metrics import COMPARISONS, PERIOD_PRESETS, Filters, period_dates
 
-WHAT = {"digest": "Weekly digest", "deck": "Digest with the review deck attached"}
+WHAT = {"digest": "Digest", "deck": "Digest with the review deck attached"}
 FREQUENCIES = {"weekly": "Weekly", "biweekly": "Every two weeks", "monthly": "Monthly", "quarterly": "Quarterly"}
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 DEFAULT_PERIOD = "Last 30 days"

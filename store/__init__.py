@@ -140,9 +140,11 @@ CREATE TABLE IF NOT EXISTS audit (      -- append-only: rows are inserted, never
 """
 
 # The tables that hold one client's rows, and which of them a client's csm (not its viewer) may
-# read: rejected rows keep raw file contents. grants and audit are for admins only.
+# read: rejected rows keep raw file contents, schedules and deliveries people's addresses and the
+# mail server's answers. grants and audit are for admins only.
 CLIENT_TABLES = ("clients", "stage_dictionary", "files", "requisitions", "applications", "stage_events",
                  "commitments", "rejected_rows", "application_facts", "facts_state", "schedules", "deliveries")
+CSM_TABLES = ("rejected_rows", "schedules", "deliveries")
 ADMIN_TABLES = ("grants", "audit")
 
 # The last marker: this process has the file open with the other read-only setting (a dashboard
@@ -243,7 +245,7 @@ def restrict(con: duckdb.DuckDBPyConnection, scope: "Scope") -> None:
         stored = f'"{catalog}".main.{table}'
         if table in ADMIN_TABLES:
             cond = "TRUE" if scope.admin else "FALSE"
-        elif table == "rejected_rows":
+        elif table in CSM_TABLES:
             cond = where(scope.editable)
         else:
             cond = where(scope.clients)

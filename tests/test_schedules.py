@@ -200,6 +200,23 @@ def test_the_rpos_domains_are_read_from_a_list_or_a_single_domain(written):
     assert schedules.rpo_domains({}) == ()
 
 
+def test_a_clients_viewer_reads_no_schedules_or_deliveries_and_a_csm_only_their_clients(sample_db_copy,
+                                                                                     smtp_server):
+    inbox, port = smtp_server
+    _schedule(sample_db_copy, scope=ADMIN)
+    _schedule(sample_db_copy, scope=ADMIN, client="Globex UK", recipients="gail@globex.example")
+    schedules.run(sample_db_copy, now=MONDAY_8AM_CHICAGO, secrets=_secrets(port))
+    for scope, expected in ((access.Scope(user="v@acme.example", roles=(("Acme Corp", "viewer"),)), set()),
+                            (CSM, {"Acme Corp"})):
+        con = store.connect(sample_db_copy, read_only=True, scope=scope)
+        try:
+            for table in ("schedules", "deliveries"):
+                assert {c for (c,) in con.execute(f"SELECT client FROM {table}").fetchall()} == expected, table
+        finally:
+            con.close()
+    assert len(inbox.messages) == 2
+
+
 # -- sending -------------------------------------------------------------------------------------
 
 def test_a_schedule_run_twice_sends_once(sample_db_copy, smtp_server):
