@@ -405,7 +405,7 @@ def _messages(db, sends: list[Send], from_address: str, dashboard_url: str):
     """Yield (send, message or None) for each send, building each occurrence's digest (and deck)
     once, through a connection that sees only that schedule's client; a digest that cannot be
     built fails its sends with the reason."""
-    from exports import deck, digest
+    from exports import digest
     groups: dict = {}
     for x in sends:
         groups.setdefault((x.schedule.schedule_id, x.due_at), []).append(x)
@@ -416,7 +416,7 @@ def _messages(db, sends: list[Send], from_address: str, dashboard_url: str):
             one_client = access.Scope(user=s.created_by, roles=((s.client, "viewer"),))
             with store.reading(db, scope=one_client) as con:
                 made = digest.render(digest.collect(con, f), dashboard_url=dashboard_url)
-                attachments = [(deck.file_name(f), deck.build(con, f), deck.PPTX_MIME)] if s.what == "deck" else []
+                attachments = [digest.deck_attachment(con, f)] if s.what == "deck" else []
         except Exception as exc:   # one schedule's failure must not stop the others' sends
             for x in group:
                 x.status, x.answer = "failed", f"the digest could not be made: {type(exc).__name__}: {exc}"
@@ -498,7 +498,8 @@ def run(db=None, *, now: dt.datetime | None = None, secrets: dict | None = None,
         raise mail.MailError("sending is off: there is no [smtp] block in .streamlit/secrets.toml (see the README, "
                              "\"Scheduled digests and decks\"); --dry-run DIR writes the messages to a folder instead")
     rpo = rpo_domains(secrets)
-    dashboard_url = str((secrets.get("digest") or {}).get("dashboard_url") or "http://localhost:8501")
+    from exports.digest import configured_dashboard_url
+    dashboard_url = configured_dashboard_url(secrets)
     say = log or (lambda text: None)
     try:
         with store.reading(db) as con:
