@@ -32,6 +32,13 @@ _RANK = {role: i for i, role in enumerate(ROLES)}
 _WHO = re.compile(r"^([^@\s]+)?@([a-z0-9-]+(\.[a-z0-9-]+)+)$")
 
 
+# What the audit log records, as its `action` column says it (the Audit log page and the command line
+# offer these to filter by).
+ACTIONS = ("sign-in", "load", "settings", "grant", "revoke", "download", "schedule created", "schedule saved",
+           "schedule paused", "schedule resumed", "schedule deleted", "recipient approved", "digest sent",
+           "digest send failed", "deck sent", "deck send failed")
+
+
 class AccessError(ValueError):
     """A grant that cannot be made, or an action outside the user's scope."""
 

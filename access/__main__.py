@@ -42,7 +42,7 @@ def main(argv=None) -> int:
     p.add_argument("--since", type=_date, help="from this day (UTC)")
     p.add_argument("--user", help="only this user's actions")
     p.add_argument("--client", help="only actions about this client")
-    p.add_argument("--action", help="only this action (sign-in, load, settings, grant, revoke, download)")
+    p.add_argument("--action", help=f"only this action ({', '.join(access.ACTIONS)})")
     p.add_argument("--json", action="store_true", help="one JSON array instead of a table")
     for p in sub.choices.values():
         p.add_argument("--db", default=argparse.SUPPRESS)

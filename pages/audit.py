@@ -1,8 +1,10 @@
-"""Audit log: every sign-in, load, settings change, grant change and download (admins only)."""
+"""Audit log: every sign-in, load, settings change, grant change, download, schedule change and
+scheduled send (admins only)."""
 import datetime as dt
 
 import streamlit as st
 
+import access
 import dashboard
 from exports import files
 
@@ -17,7 +19,7 @@ cols = st.columns(4)
 since = cols[0].date_input("Since", value=dt.date.today() - dt.timedelta(days=30), key="audit.since")
 who = cols[1].text_input("User", key="audit.user", placeholder="Everyone")
 client = cols[2].selectbox("Client", dashboard.clients(), index=None, key="audit.client", placeholder="Every client")
-action = cols[3].selectbox("Action", ("sign-in", "load", "settings", "grant", "revoke", "download"), index=None,
+action = cols[3].selectbox("Action", access.ACTIONS, index=None,
                            key="audit.action", placeholder="Every action")
 log = dashboard.audit_log(since, who.strip().lower() or None, client, action)
 st.write(f"{len(log)} row(s)" + (", the newest 5,000 shown" if len(log) == 5000 else ""))

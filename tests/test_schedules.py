@@ -312,6 +312,7 @@ def test_every_send_is_in_the_audit_log_with_who_scheduled_it_to_whom_and_the_pe
         log = access.audit(con, client="Acme Corp")
     sends = log[log["action"].str.startswith("digest")]
     assert sorted(sends["action"]) == ["digest send failed", "digest sent"]
+    assert set(log["action"]) <= set(access.ACTIONS)   # the Audit log page offers each to filter by
     assert set(sends["user"]) == {"carol@rpo.example"}
     details = sends["detail"].tolist()
     assert all('"period": "2026-07-01 to 2026-09-30"' in d for d in details)
