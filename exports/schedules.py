@@ -9,8 +9,9 @@ quarter's first month; at an hour of that day.
 what is due: for each schedule, its latest occurrence not yet sent. Each recipient's send is one
 row of `deliveries`, claimed before the message is sent and marked sent or failed after, so
 running again, or two runs at once, sends nothing twice; a failed send (the server down, an
-address refused) is tried again by the next run, and the server's answer is kept for the
-Schedules page. A run that missed several occurrences sends only the latest.
+address refused) is tried again by each later run while it is its schedule's latest occurrence,
+and the server's answer is kept for the Schedules page. A run that missed several occurrences
+sends only the latest.
 
 Safety: a digest is read through a connection that sees the schedule's client only; recipients
 outside the client's domains (`email_domains` in its settings) and the RPO's (`[digest] rpo_domains`
