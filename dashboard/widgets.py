@@ -566,7 +566,7 @@ def scope(filters) -> None:
 # -- scheduled digests ------------------------------------------------------------------------------
 
 HOW_SENDING_HAPPENS = ("**How sending happens:** `python -m exports schedules run`, every few minutes from cron or "
-                       "a systemd timer (README, "Scheduled digests and decks"), sends each schedule's latest occurrence once to "
+                       "a systemd timer (README, \"Scheduled digests and decks\"), sends each schedule's latest occurrence once to "
                        "each recipient, and tries a failed send again on its next run.")
 COMPARE_WORDS = {"previous": "compared with the previous period", "last_year": "compared with the same period last "
                  "year", "none": "no comparison"}
@@ -587,11 +587,11 @@ def sending_status(smtp, problem: str | None) -> None:
     server, or why not."""
     if problem:
         st.error(f"**Sending is off:** {dashboard.as_text(problem, keep_code=True)}. Schedules can be made; nothing "
-                 "is sent until this is fixed in `.streamlit/secrets.toml` (README, "Scheduled digests and decks").",
+                 "is sent until this is fixed in `.streamlit/secrets.toml` (README, \"Scheduled digests and decks\").",
                  icon=":material/cancel_schedule_send:")
     elif smtp is None:
         st.info("**Sending is off:** no mail server is configured. Schedules can be made, nothing is sent until "
-                "`[smtp]` is configured in `.streamlit/secrets.toml` (README, "Scheduled digests and decks").",
+                "`[smtp]` is configured in `.streamlit/secrets.toml` (README, \"Scheduled digests and decks\").",
                 icon=":material/cancel_schedule_send:")
     else:
         st.success(f"**Sending is on:** from {dashboard.as_text(smtp.from_address)} through "

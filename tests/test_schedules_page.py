@@ -201,7 +201,7 @@ def test_a_viewer_has_no_schedules_page_in_the_navigation_and_by_url_is_told_so(
 
 @pytest.mark.parametrize("smtp, said", [
     (None, "Sending is off: no mail server is configured. Schedules can be made, nothing is sent until `[smtp]` is "
-           "configured in `.streamlit/secrets.toml` (README, "Scheduled digests and decks")."),
+           "configured in `.streamlit/secrets.toml` (README, \"Scheduled digests and decks\")."),
     ({"port": 587, "from_address": "digest@rpo.example"}, "Sending is off: [smtp] in .streamlit/secrets.toml: "
                                                           "`host` is missing"),
     (SMTP, "Sending is on: from Recruiting dashboard <digest@rpo.example> through smtp.rpo.example, port 587 "
