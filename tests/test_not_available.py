@@ -11,7 +11,6 @@ from contextlib import redirect_stdout
 import pytest
 from pptx import Presentation
 
-import store
 from conftest import D, open_page, run_summary
 from exports import deck
 from metrics import Filters

@@ -16,7 +16,7 @@ from streamlit.testing.v1 import AppTest
 
 import charts
 import store
-from browser_support import CHROMIUM_ARGS, settled
+from browser_support import settled
 from exports import deck
 from metrics import METRICS, Filters, summary
 
