@@ -462,7 +462,8 @@ def adherence_by_month(trend: pd.DataFrame, target: float | None, totals: dict) 
     fig.update_xaxes(**MONTH_AXIS)
     fig.update_layout(yaxis=dict(title="deadlines", **_count_ticks((trend["met"] + trend["missed"] + trend["pending"]).max())),
                       yaxis2=dict(title="adherence", overlaying="y", side="right", range=[0, 1.05],
-                                  tickvals=[0, 0.25, 0.5, 0.75, 1], tickformat=".0%", showgrid=False),
+                                  tickvals=[0, 0.25, 0.5, 0.75, 1], tickformat=".0%", showgrid=False,
+                                  automargin=True),   # room for the ticks and the title at the right edge
                       legend=dict(traceorder="normal"))
     return fig
 

@@ -23,7 +23,6 @@ import base64
 import html
 import math
 import re
-import textwrap
 import uuid
 from dataclasses import dataclass, field
 from email.message import EmailMessage
@@ -47,7 +46,6 @@ MAX_ROWS = 10          # rows of a list; the rest are "and N more" on the dashbo
 # The width a chart is drawn at (twice the pixels in the PNG). Shown at the column's width, it is
 # enlarged a little on a wide screen and stays readable where a phone shrinks it to 380 px.
 IMAGE_WIDTH = 460
-FOOTNOTE_PX = 11       # the size `files.chart_image` prints a footnote in
 # The dashboard's pages (app.py's st.navigation: the Overview is its default page, at the root).
 PAGES = {"overview": "", "deadlines": "deadlines", "time_to_submit": "time_to_submit",
          "hm_responsiveness": "hm_responsiveness", "requisition": "requisition", "glossary": "glossary"}
@@ -332,14 +330,13 @@ def _charts(data: dict) -> list[dict]:
     return out
 
 
-def _narrow(fig: go.Figure, footnote: str) -> tuple[go.Figure, str]:
+def _narrow(fig: go.Figure) -> go.Figure:
     """The chart and its footnote as an e-mail's `IMAGE_WIDTH` image draws them: the same figure,
     laid out for a narrow image. The builders' layouts are made for the dashboard's 820 px: at
     about half that, a legend beside the title runs over it, a long title runs off the edge and
     the right-hand axis's title sits on its ticks. Here the legend goes under the title (the top
     margin as tall as the title and the legend's rows need), the title a size smaller, the right
-    margin wider. The footnote is wrapped here, at a wider guess of a letter's width than
-    `files.chart_image` makes (Debian's sans-serif is wide): its lines would be cut."""
+    margin wider."""
     margin, title = fig.layout.margin, fig.layout.title.text or ""
     right = max(margin.r if margin.r is not None else 30, 70)
     plot_px = IMAGE_WIDTH - (margin.l if margin.l is not None else 60) - right
@@ -353,8 +350,7 @@ def _narrow(fig: go.Figure, footnote: str) -> tuple[go.Figure, str]:
         title=dict(font=dict(size=15), y=1, yref="container", yanchor="top", pad=dict(t=14)),
         legend=dict(orientation="h", x=0, xanchor="left", y=1.02, yanchor="bottom"),
         margin=dict(t=top, r=right))
-    chars = int((IMAGE_WIDTH - 30) / (0.58 * FOOTNOTE_PX))
-    return fig, "\n".join(line for text in footnote.splitlines() for line in textwrap.wrap(text, chars))
+    return fig
 
 
 def _render_images(items: list[dict], images: bool) -> str | None:
@@ -368,9 +364,8 @@ def _render_images(items: list[dict], images: bool) -> str | None:
     if problem:
         return problem
     for c in wanted:
-        fig, footnote = _narrow(c["fig"], c["footnote"])
         try:
-            c["png"] = files.chart_image(fig, "png", width=IMAGE_WIDTH, scale=2, footnote=footnote)
+            c["png"] = files.chart_image(_narrow(c["fig"]), "png", width=IMAGE_WIDTH, scale=2, footnote=c["footnote"])
         except files.ImagesUnavailable as exc:
             return str(exc)
     return None
