@@ -287,3 +287,49 @@ def open_page(db, monkeypatch, page: str, **params):
     for key, value in params.items():
         at.query_params[key] = value
     return at.run()
+
+
+# -- a mail server on localhost (the digest and schedule tests) ------------------------------------
+
+class Inbox:
+    """What the local SMTP server received (`messages`: (recipients, parsed message) pairs); it
+    refuses any address starting with `bad`, as a server refuses an unknown mailbox."""
+
+    def __init__(self):
+        self.messages = []
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address.startswith("bad"):
+            return "550 5.1.1 No such user here"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        import email
+        import email.policy
+        self.messages.append((list(envelope.rcpt_tos),
+                              email.message_from_bytes(envelope.content, policy=email.policy.default)))
+        return "250 Message accepted for delivery"
+
+    def to(self) -> list[str]:
+        """Every recipient that received a message, sorted."""
+        return sorted(r for rcpts, _ in self.messages for r in rcpts)
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on (for a server, or a server that is down)."""
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def local_smtp():
+    """A real SMTP server (aiosmtpd) on 127.0.0.1 for one test: (its `Inbox`, its port)."""
+    from aiosmtpd.controller import Controller
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    yield inbox, controller.port
+    controller.stop()

@@ -16,14 +16,12 @@ import io
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import pytest
-from aiosmtpd.controller import Controller
 
 import access
 import charts
@@ -377,38 +375,10 @@ def test_html_with_images_holds_each_image_as_a_data_uri():
 
 # -- the message, through a real SMTP server ---------------------------------------------------------
 
-class Inbox:
-    """What a local SMTP server received; it refuses any address starting with `bad`."""
-
-    def __init__(self):
-        self.messages = []
-
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
-        if address.startswith("bad"):
-            return "550 5.1.1 No such user here"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append((list(envelope.rcpt_tos),
-                              email.message_from_bytes(envelope.content, policy=email.policy.default)))
-        return "250 Message accepted for delivery"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
-def smtp_server():
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=_free_port())
-    controller.start()
-    yield inbox, mail.Smtp(host="127.0.0.1", port=controller.port, security="none",
-                           from_address="digest@rpo.example")
-    controller.stop()
+def smtp_server(local_smtp):
+    inbox, port = local_smtp
+    return inbox, mail.Smtp(host="127.0.0.1", port=port, security="none", from_address="digest@rpo.example")
 
 
 def _send(smtp: mail.Smtp, msg) -> None:

@@ -5,18 +5,17 @@ from __future__ import annotations
 import datetime as dt
 import email
 import email.policy
-import socket
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
 
 import access
 import store
 from exports import schedules
 from exports.mail import MailError
+from conftest import free_port
 from metrics import Filters, summary
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -24,42 +23,6 @@ CSM = access.Scope(user="carol@rpo.example", roles=(("Acme Corp", "csm"),))
 ADMIN = access.Scope(user="root@rpo.example", admin=True)
 # Monday 7 December 2026, 08:00 in Chicago (UTC-6) is 14:00 UTC.
 MONDAY_8AM_CHICAGO = dt.datetime(2026, 12, 7, 14, 0)
-
-
-class Inbox:
-    """What a local SMTP server received; it refuses any address starting with `bad`."""
-
-    def __init__(self):
-        self.messages = []
-
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
-        if address.startswith("bad"):
-            return "550 5.1.1 No such user here"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server, session, envelope):
-        msg = email.message_from_bytes(envelope.content, policy=email.policy.default)
-        self.messages.append((list(envelope.rcpt_tos), msg))
-        return "250 Message accepted for delivery"
-
-    def to(self) -> list[str]:
-        return sorted(r for rcpts, _ in self.messages for r in rcpts)
-
-
-@pytest.fixture
-def smtp_server():
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=_free_port())
-    controller.start()
-    yield inbox, controller.port
-    controller.stop()
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _secrets(port: int, **digest) -> dict:
@@ -179,8 +142,8 @@ def test_only_a_csm_of_the_client_or_an_admin_may_schedule_for_it(sample_db_copy
 
 
 def test_recipients_outside_the_clients_and_the_rpos_domains_wait_for_an_admins_approval(sample_db_copy,
-                                                                                          smtp_server):
-    inbox, port = smtp_server
+                                                                                          local_smtp):
+    inbox, port = local_smtp
     s = _schedule(sample_db_copy, recipients="ann@acme.example, bob@rpo.example, eve@gmail.example")
     result = schedules.run(sample_db_copy, now=MONDAY_8AM_CHICAGO, secrets=_secrets(port))
     assert inbox.to() == ["ann@acme.example", "bob@rpo.example"]
@@ -201,8 +164,8 @@ def test_the_rpos_domains_are_read_from_a_list_or_a_single_domain(written):
 
 
 def test_a_clients_viewer_reads_no_schedules_or_deliveries_and_a_csm_only_their_clients(sample_db_copy,
-                                                                                     smtp_server):
-    inbox, port = smtp_server
+                                                                                     local_smtp):
+    inbox, port = local_smtp
     _schedule(sample_db_copy, scope=ADMIN)
     _schedule(sample_db_copy, scope=ADMIN, client="Globex UK", recipients="gail@globex.example")
     schedules.run(sample_db_copy, now=MONDAY_8AM_CHICAGO, secrets=_secrets(port))
@@ -219,8 +182,8 @@ def test_a_clients_viewer_reads_no_schedules_or_deliveries_and_a_csm_only_their_
 
 # -- sending -------------------------------------------------------------------------------------
 
-def test_a_schedule_run_twice_sends_once(sample_db_copy, smtp_server):
-    inbox, port = smtp_server
+def test_a_schedule_run_twice_sends_once(sample_db_copy, local_smtp):
+    inbox, port = local_smtp
     _schedule(sample_db_copy, recipients="ann@acme.example, ben@acme.example")
     first = schedules.run(sample_db_copy, now=MONDAY_8AM_CHICAGO, secrets=_secrets(port))
     again = schedules.run(sample_db_copy, now=MONDAY_8AM_CHICAGO + dt.timedelta(minutes=5), secrets=_secrets(port))
@@ -231,8 +194,8 @@ def test_a_schedule_run_twice_sends_once(sample_db_copy, smtp_server):
     assert len(inbox.messages) == 4
 
 
-def test_nothing_is_sent_before_the_first_occurrence_or_while_paused(sample_db_copy, smtp_server):
-    inbox, port = smtp_server
+def test_nothing_is_sent_before_the_first_occurrence_or_while_paused(sample_db_copy, local_smtp):
+    inbox, port = local_smtp
     s = _schedule(sample_db_copy)
     schedules.run(sample_db_copy, now=MONDAY_8AM_CHICAGO - dt.timedelta(minutes=1), secrets=_secrets(port))
     with store.connection(sample_db_copy) as con:
@@ -241,8 +204,8 @@ def test_nothing_is_sent_before_the_first_occurrence_or_while_paused(sample_db_c
     assert inbox.messages == []
 
 
-def test_the_scheduled_digest_holds_the_summary_of_its_client_and_period(sample_db_copy, smtp_server):
-    inbox, port = smtp_server
+def test_the_scheduled_digest_holds_the_summary_of_its_client_and_period(sample_db_copy, local_smtp):
+    inbox, port = local_smtp
     _schedule(sample_db_copy, view={"period": "Last quarter"})
     schedules.run(sample_db_copy, now=MONDAY_8AM_CHICAGO, secrets=_secrets(port))
     [(_, msg)] = inbox.messages
@@ -262,10 +225,10 @@ def test_the_scheduled_digest_holds_the_summary_of_its_client_and_period(sample_
     assert "https://dash.rpo.example/" in html
 
 
-def test_a_deck_schedule_attaches_the_review_deck(sample_db_copy, smtp_server):
+def test_a_deck_schedule_attaches_the_review_deck(sample_db_copy, local_smtp):
     from pptx import Presentation
     import io
-    inbox, port = smtp_server
+    inbox, port = local_smtp
     _schedule(sample_db_copy, what="deck")
     schedules.run(sample_db_copy, now=MONDAY_8AM_CHICAGO, secrets=_secrets(port))
     [(_, msg)] = inbox.messages
@@ -275,8 +238,8 @@ def test_a_deck_schedule_attaches_the_review_deck(sample_db_copy, smtp_server):
     assert len(prs.slides) > 5
 
 
-def test_a_bad_address_does_not_stop_the_others_and_is_retried_and_shown(sample_db_copy, smtp_server):
-    inbox, port = smtp_server
+def test_a_bad_address_does_not_stop_the_others_and_is_retried_and_shown(sample_db_copy, local_smtp):
+    inbox, port = local_smtp
     _schedule(sample_db_copy, recipients="ann@acme.example, bad@acme.example, ben@acme.example")
     result = schedules.run(sample_db_copy, now=MONDAY_8AM_CHICAGO, secrets=_secrets(port))
     assert inbox.to() == ["ann@acme.example", "ben@acme.example"]
@@ -291,10 +254,10 @@ def test_a_bad_address_does_not_stop_the_others_and_is_retried_and_shown(sample_
     assert _deliveries(sample_db_copy)[1][1:] == ("failed", "bad@acme.example: 550 5.1.1 No such user here", 2)
 
 
-def test_a_server_that_cannot_be_reached_fails_the_sends_and_the_next_run_sends_them(sample_db_copy, smtp_server):
-    inbox, port = smtp_server
+def test_a_server_that_cannot_be_reached_fails_the_sends_and_the_next_run_sends_them(sample_db_copy, local_smtp):
+    inbox, port = local_smtp
     _schedule(sample_db_copy, recipients="ann@acme.example, ben@acme.example")
-    down = schedules.run(sample_db_copy, now=MONDAY_8AM_CHICAGO, secrets=_secrets(_free_port()))
+    down = schedules.run(sample_db_copy, now=MONDAY_8AM_CHICAGO, secrets=_secrets(free_port()))
     assert down.count("failed") == 2
     assert {(r, status) for r, status, _, _ in _deliveries(sample_db_copy)} == {
         ("ann@acme.example", "failed"), ("ben@acme.example", "failed")}
@@ -304,8 +267,8 @@ def test_a_server_that_cannot_be_reached_fails_the_sends_and_the_next_run_sends_
     assert [(status, attempts) for _, status, _, attempts in _deliveries(sample_db_copy)] == [("sent", 2), ("sent", 2)]
 
 
-def test_every_send_is_in_the_audit_log_with_who_scheduled_it_to_whom_and_the_period(sample_db_copy, smtp_server):
-    inbox, port = smtp_server
+def test_every_send_is_in_the_audit_log_with_who_scheduled_it_to_whom_and_the_period(sample_db_copy, local_smtp):
+    inbox, port = local_smtp
     _schedule(sample_db_copy, recipients="ann@acme.example, bad@acme.example", view={"period": "Last quarter"})
     schedules.run(sample_db_copy, now=MONDAY_8AM_CHICAGO, secrets=_secrets(port))
     with store.connection(sample_db_copy, read_only=True) as con:
@@ -336,8 +299,8 @@ def test_without_smtp_a_run_says_sending_is_off(sample_db_copy):
 
 
 @pytest.mark.slow
-def test_two_runs_at_once_send_each_message_once(sample_db_copy, smtp_server, tmp_path):
-    inbox, port = smtp_server
+def test_two_runs_at_once_send_each_message_once(sample_db_copy, local_smtp, tmp_path):
+    inbox, port = local_smtp
     # A real run's clock: weekly on yesterday's weekday (in Chicago), made a month ago, so one send is due now.
     now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
     yesterday = (dt.datetime.now(schedules.ZoneInfo("America/Chicago")) - dt.timedelta(days=1)).weekday()
