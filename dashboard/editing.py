@@ -22,7 +22,7 @@ from exports import schedules
 from exports.schedules import (DEFAULT_HOUR, DEFAULT_PERIOD, FREQUENCIES, WEEKDAYS, WHAT, ScheduleError,
                                needs_approval)
 from metrics import COMPARISONS, PERIOD_PRESETS
-from loaders.settings import (CANONICAL_WORDS, RATE_TARGETS, SETTINGS_HELP, TARGET_KEYS, SettingsError,
+from loaders.settings import (CANONICAL_WORDS, ClientSettings, RATE_TARGETS, SETTINGS_HELP, TARGET_KEYS, SettingsError,
                               add_stage_words, match_key, parse_settings, save_settings, settings_toml)
 
 TARGET_LABELS = {
@@ -127,6 +127,7 @@ def settings_form(info: dict) -> dict | None:
                                                                      required=True)})
         if not st.form_submit_button("Save settings", type="primary"):
             return None
+    kept = parse_settings(info["settings_toml"]) if info.get("settings_toml") else ClientSettings(name=client)
     return {
         "name": client, "timezone": timezone, "day_count": day_count,
         "holidays": [h for h in re.split(r"[\s,;]+", holidays) if h], "date_order": info["date_order"],
@@ -138,7 +139,8 @@ def settings_form(info: dict) -> dict | None:
         "stages": [(_cell(w), _cell(s)) for w, s in stages[["word", "stage"]].itertuples(index=False)
                    if _cell(w) or _cell(s)],
         # Not on the form: kept as the settings file has it.
-        "branding": parse_settings(info["settings_toml"]).branding if info.get("settings_toml") else {},
+        "branding": kept.branding,
+        "email_domains": kept.email_domains,
         # One per line: a company's name may hold a comma ("Jergens, Inc.").
         "ats_companies": [line.strip() for line in companies.splitlines() if line.strip()],
     }

@@ -353,14 +353,14 @@ def stored_settings(con, name: str) -> ClientSettings | None:
     row = get_client(con, name)
     if row is None:
         return None
-    # Branding and ATS companies only ever live in the settings text (no column of their own).
+    # Branding, ATS companies and e-mail domains only ever live in the settings text (no column of their own).
     parsed = parse_settings(row["settings_toml"]) if row["settings_toml"] else ClientSettings(name=row["client"])
     return ClientSettings(
         name=row["client"], timezone=row["timezone"], day_count=row["day_count"], holidays=sorted(row["holidays"]),
         date_order=row["date_order"], sla_first_submittals=row["sla_first_submittals"],
         sla_within_days=row["sla_within_days"], targets=row["targets"],
         stages={word: stage for word, stage in get_dictionary(con, row["client"])},
-        branding=parsed.branding, ats_companies=parsed.ats_companies,
+        branding=parsed.branding, ats_companies=parsed.ats_companies, email_domains=parsed.email_domains,
         source_text=row["settings_toml"] or "")
 
 

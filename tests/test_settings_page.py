@@ -203,6 +203,20 @@ def test_saving_a_changed_sla_and_target_shows_in_the_settings_and_the_summary(d
     assert at.number_input(key=KEY.format(client="Acme Corp", name="sla.within_days")).value == 8
 
 
+def test_saving_the_page_keeps_every_setting_it_does_not_show(db):
+    # The form shows some settings; the others (branding, e-mail domains, ...) must come back as
+    # the file had them: a save that lost `email_domains` would hold every scheduled digest.
+    before, _ = _stored(db, "Acme Corp")
+    assert before.email_domains == ["acme.example"]
+    at = _page("Acme Corp")
+    at.number_input(key=KEY.format(client="Acme Corp", name="sla.within_days")).set_value(8)
+    _save(at)
+    after, _ = _stored(db, "Acme Corp")
+    expected = settings_document(before)
+    expected["sla"]["within_days"] = 8
+    assert settings_document(after) == expected
+
+
 @pytest.mark.parametrize("widget, name, value, field", [
     ("number_input", "sla.first_submittals", 0, "`sla.first_submittals`"),
     ("text_area", "holidays", "2026-07-03\n2026-13-01", "`holidays`"),
