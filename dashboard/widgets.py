@@ -566,8 +566,9 @@ def scope(filters) -> None:
 # -- scheduled digests ------------------------------------------------------------------------------
 
 HOW_SENDING_HAPPENS = ("**How sending happens:** `python -m exports schedules run`, every few minutes from cron or "
-                       "a systemd timer (README, \"Scheduled digests and decks\"), sends each schedule's latest occurrence once to "
-                       "each recipient, and tries a failed send again on its next run.")
+                       "a systemd timer (README, \"Scheduled digests and decks\"), sends each schedule's latest "
+                       "occurrence once to each recipient, and tries a failed send again after 5 minutes, then 10, "
+                       "20, ... while it is less than a day late.")
 COMPARE_WORDS = {"previous": "compared with the previous period", "last_year": "compared with the same period last "
                  "year", "none": "no comparison"}
 
@@ -614,10 +615,15 @@ def _retry(row, plans: dict, now: dt.datetime) -> str:
     """What becomes of a failed send: a run tries only a schedule's latest occurrence again."""
     s = plans.get(row.schedule_id)
     if s is None:
-        return "not tried again: the schedule was deleted"
+        return "Not tried again: the schedule was deleted"
     if schedules.latest_due(s, now) != row.due_at:
-        return "not tried again: a later occurrence replaced it"
-    return "tried again once the schedule is resumed" if s.paused else "will be tried again on the next run"
+        return "Not tried again: a later occurrence replaced it"
+    again = schedules.retry_at(row.updated_at, row.attempts)
+    if again - row.due_at > schedules.MAX_LATE:
+        return "Not tried again: it would be more than a day late"
+    if s.paused:
+        return "Tried again once the schedule is resumed"
+    return f"Will be tried again from {local_time(again, s.timezone, '%a %d %b %H:%M')}"
 
 
 STATUS_WORDS = {"sent": "✓ sent", "failed": "✗ failed", "sending": "… being sent"}
@@ -649,5 +655,5 @@ def deliveries_table(table: pd.DataFrame, plans: list, timezone: str) -> None:
         st.warning("**Failed sends** (the mail server's answer)" + "".join(
             "\n- " + dashboard.as_text(f"{r.recipient}, schedule {r.schedule_id}, due "
                                         f"{local_time(r.due_at, timezone)}: {r.answer or 'no answer'}. "
-                                        f"{_retry(r, by_id, now).capitalize()}.")
+                                        f"{_retry(r, by_id, now)}.")
             for r in failed.itertuples()), icon=":material/error:")

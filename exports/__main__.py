@@ -197,13 +197,25 @@ def _digest(args) -> int:
     detail = {"to": args.to, "period": made.period, "filters": filters.describe(), "via": "command line",
               **({"deck": True} if args.with_deck else {})}
     if args.send:
+        refused = {}
         try:
             with mail.Connection(smtp) as connection:
                 connection.send(msg)
+        except smtplib.SMTPRecipientsRefused as exc:   # the others got it: say who did not, record who did
+            refused = {who.lower(): exc for who in exc.recipients}
         except (smtplib.SMTPException, OSError) as exc:
             print(f"error: the digest was not sent ({smtp.host}:{smtp.port}): {mail.answer(exc)}", file=sys.stderr)
             return 1
-        action = "digest sent"
+        delivered = [who for who in digest.recipients(args.to) if who.lower() not in refused]
+        if refused:
+            print(f"error: not sent to {', '.join(refused)} ({smtp.host}:{smtp.port}): "
+                  f"{mail.answer(next(iter(refused.values())))}", file=sys.stderr)
+            if not delivered:
+                return 1
+        action, detail = "digest sent", {**detail, "to": ", ".join(delivered)}
+    elif out is None:   # neither sent nor written: shown here, as the plain-text part says it
+        print(made.text)
+        action, detail = "download", {"what": "digest", **detail, "file": "(shown on the terminal)"}
     else:
         try:
             out.parent.mkdir(parents=True, exist_ok=True)
@@ -217,7 +229,11 @@ def _digest(args) -> int:
         action, detail = "download", {"what": "digest", **detail, "file": str(out)}
     with store.connection(args.db) as con:
         access.record(con, access.local_user(), action, client, **detail)
-    print(f"sent to {args.to} through {smtp.host}:{smtp.port}: {what}" if args.send else f"{out}: {what}")
+    if args.send:
+        print(f"sent to {detail['to']} through {smtp.host}:{smtp.port}: {what}")
+        return 1 if refused else 0
+    if out is not None:
+        print(f"{out}: {what}")
     return 0
 
 
@@ -230,6 +246,9 @@ def _schedules_run(args) -> int:
     except mail.MailError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except FileNotFoundError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     except store.DatabaseBusy as exc:
         print(f"error: {exc}; nothing was sent, the next run tries again", file=sys.stderr)
         return 1
@@ -274,7 +293,7 @@ def main(argv=None) -> int:
                                    "the dashboard on the same filters and dates.")
     d.add_argument("--client", required=True, help="the client (trimmed, any case)")
     d.add_argument("--to", required=True, help="the recipient's e-mail address (several: separated by commas)")
-    how = d.add_mutually_exclusive_group(required=True)
+    how = d.add_mutually_exclusive_group()   # neither: the plain-text digest on the terminal
     how.add_argument("--send", action="store_true", help="send it through the [smtp] settings of "
                                                          ".streamlit/secrets.toml")
     how.add_argument("-o", "--output", metavar="FILE", help="write it instead: FILE.eml, the whole e-mail; FILE.html, "

@@ -22,7 +22,9 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import hashlib
 import json
+import os
 import re
 import threading
 import uuid
@@ -41,9 +43,15 @@ FREQUENCIES = {"weekly": "Weekly", "biweekly": "Every two weeks", "monthly": "Mo
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 DEFAULT_PERIOD = "Last 30 days"
 DEFAULT_HOUR = 8
-# A send claimed this long ago and never marked sent or failed belongs to a run that stopped: the
-# next run tries it again (the message may have gone out; the delivery row says so).
-STALE = dt.timedelta(minutes=30)
+# A send claimed this long ago, neither recorded nor in its run's outbox journal, belongs to a run
+# that stopped before sending it: the next run sends it.
+STALE = dt.timedelta(hours=2)
+# An occurrence more than this late is not sent any more (a schedule resumed, an address approved or
+# cron started days after it): its period is stale, and the next occurrence comes.
+MAX_LATE = dt.timedelta(days=1)
+# A failed send is tried again after 5 minutes, then 10, 20, ... (at most 6 hours), while it is
+# its schedule's latest occurrence and not MAX_LATE: a refused address is not hammered every run.
+RETRY_FIRST, RETRY_MOST = dt.timedelta(minutes=5), dt.timedelta(hours=6)
 _ADDRESS = re.compile(r"^[a-z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-z0-9-]+(\.[a-z0-9-]+)+$")
 
 
@@ -186,13 +194,16 @@ _COLUMNS = ("schedule_id", "client", "what", "view", "recipients", "approved", "
 
 def _client(con, client: str) -> tuple[str, str, tuple[str, ...]]:
     """(name, time zone, e-mail domains) of a stored client, matched as files match it."""
-    from loaders.settings import get_client, parse_settings
+    from loaders.settings import SettingsError, get_client, parse_settings
     info = get_client(con, client)
     if not info:
         raise ScheduleError(f"unknown client {client!r}")
     domains = ()
     if info.get("settings_toml"):
-        domains = tuple(parse_settings(info["settings_toml"], origin=info["client"]).email_domains)
+        try:
+            domains = tuple(parse_settings(info["settings_toml"], origin=info["client"]).email_domains)
+        except SettingsError:   # unreadable stored settings: no domain is the client's, so nobody is sent to unasked
+            pass
     return info["client"], info["timezone"], domains
 
 
@@ -270,9 +281,7 @@ def save(con, scope: access.Scope, *, client: str, what: str, recipients, freque
     approved = [p for p in people if (old and p in old.approved) or scope.admin]
     now = now or dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
     if old is None:
-        # Numbered across every client (a scoped connection's `schedules` shows only some).
-        catalog = con.execute("SELECT current_database()").fetchone()[0]
-        schedule_id = con.execute(f'SELECT coalesce(max(schedule_id), 0) + 1 FROM "{catalog}".main.schedules').fetchone()[0]
+        schedule_id = _next_number(con)
         created_by, created_at, paused = scope.user, now, False
     else:
         created_by, created_at, paused = old.created_by, old.created_at, old.paused
@@ -284,6 +293,20 @@ def save(con, scope: access.Scope, *, client: str, what: str, recipients, freque
     access.record(con, scope.user, "schedule saved" if old else "schedule created", name, schedule=schedule_id,
                   what=what, recipients=people, when=saved.describe(), filters=view)
     return saved
+
+
+def _next_number(con) -> int:
+    """A schedule number never given before, across every client (a scoped connection's tables show
+    only some), even to a deleted schedule: the audit log and the deliveries name schedules by it."""
+    catalog = con.execute("SELECT current_database()").fetchone()[0]
+    number = con.execute(f"""
+        SELECT 1 + greatest((SELECT coalesce(max(schedule_id), 0) FROM "{catalog}".main.schedules),
+                            (SELECT coalesce(max(schedule_id), 0) FROM "{catalog}".main.deliveries),
+                            (SELECT coalesce(max(value::INTEGER), 0) FROM "{catalog}".main.meta
+                             WHERE key = 'last_schedule'))""").fetchone()[0]
+    con.execute(f"""DELETE FROM "{catalog}".main.meta WHERE key = 'last_schedule'""")
+    con.execute(f"""INSERT INTO "{catalog}".main.meta VALUES ('last_schedule', ?)""", [str(number)])
+    return number
 
 
 def _mine(con, scope: access.Scope, schedule_id: int) -> Schedule:
@@ -349,35 +372,54 @@ class Send:
     answer: str | None = None
     file: Path | None = None
 
+    @property
+    def due_on(self) -> dt.date:
+        """The occurrence's local date: what makes a send the same one (whatever its hour)."""
+        return as_of_for(self.schedule, self.due_at)
+
+    @property
+    def key(self) -> tuple:
+        return self.schedule.schedule_id, self.due_on, self.recipient
+
 
 def _utcnow() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
 
 
+def retry_at(updated_at: dt.datetime, attempts: int) -> dt.datetime:
+    """When a send that failed at `updated_at`, on its `attempts`-th try, may be tried again."""
+    return updated_at + min(RETRY_FIRST * 2 ** max(attempts - 1, 0), RETRY_MOST)
+
+
 def _open(row, now: dt.datetime) -> bool:
-    """Whether a recipient's send of an occurrence is still to do: never tried, failed, or claimed by a
-    run that stopped (`STALE`)."""
+    """Whether a recipient's send of an occurrence is still to do: never tried; failed, and its
+    pause before the next try (doubling from RETRY_FIRST) is over; or claimed by a run that stopped."""
     if row is None:
         return True
-    status, updated_at = row
-    return status == "failed" or (status == "sending" and updated_at < now - STALE)
+    status, updated_at, attempts = row
+    if status == "failed":
+        return retry_at(updated_at, attempts) <= now
+    return status == "sending" and updated_at < now - STALE
 
 
 def due(con, now: dt.datetime, rpo: tuple[str, ...]) -> tuple[list[Send], list[tuple[Schedule, str]]]:
-    """What is due at `now`: the sends to make (each active schedule's latest occurrence, to each
-    recipient not yet sent to), and the (schedule, recipient) pairs waiting for an admin's approval."""
+    """What is due at `now`: the sends to make (each active schedule's latest occurrence, at most
+    MAX_LATE ago, to each recipient not yet sent it), and the (schedule, recipient) pairs waiting for an
+    admin's approval."""
     todo, waiting = [], []
-    sent = {(sid, due_at, r): (status, at) for sid, due_at, r, status, at in con.execute(
-        "SELECT schedule_id, due_at, recipient, status, updated_at FROM deliveries").fetchall()}
+    tried = {(sid, due_on, r): (status, at, attempts) for sid, due_on, r, status, at, attempts in con.execute(
+        "SELECT schedule_id, due_on, recipient, status, updated_at, attempts FROM deliveries").fetchall()}
     for s in schedules(con):
         when = latest_due(s, now) if not s.paused else None
-        if when is None:
+        if when is None or now - when > MAX_LATE:
             continue
         for r in s.recipients:
             if needs_approval(s, r, rpo):
                 waiting.append((s, r))
-            elif _open(sent.get((s.schedule_id, when, r)), now):
-                todo.append(Send(s, when, r))
+            else:
+                x = Send(s, when, r)
+                if _open(tried.get(x.key), now):
+                    todo.append(x)
     return todo, waiting
 
 
@@ -387,32 +429,40 @@ def _claim(db, sends: list[Send], now: dt.datetime, rpo, run_id: str) -> list[Se
     with store.connection(db) as con:
         con.begin()
         todo, _ = due(con, now, rpo)
-        wanted = {(x.schedule.schedule_id, x.due_at, x.recipient) for x in sends}
-        mine = [x for x in todo if (x.schedule.schedule_id, x.due_at, x.recipient) in wanted]
+        wanted = {x.key for x in sends}
+        mine = [x for x in todo if x.key in wanted]
         for x in mine:
-            key = [x.schedule.schedule_id, x.due_at, x.recipient]
-            tried = con.execute("SELECT attempts FROM deliveries WHERE schedule_id = ? AND due_at = ? AND recipient = ?",
+            key = [x.schedule.schedule_id, x.due_on, x.recipient]
+            tried = con.execute("SELECT attempts FROM deliveries WHERE schedule_id = ? AND due_on = ? AND recipient = ?",
                                 key).fetchall()
-            con.execute("DELETE FROM deliveries WHERE schedule_id = ? AND due_at = ? AND recipient = ?", key)
-            x.period = x.schedule.filters(as_of_for(x.schedule, x.due_at)).period_text()
-            con.execute("INSERT INTO deliveries VALUES (?, ?, ?, ?, ?, 'sending', NULL, ?, ?, ?)",
-                        [x.schedule.schedule_id, x.schedule.client, x.due_at, x.period, x.recipient,
+            con.execute("DELETE FROM deliveries WHERE schedule_id = ? AND due_on = ? AND recipient = ?", key)
+            x.period = x.schedule.filters(x.due_on).period_text()
+            con.execute("INSERT INTO deliveries VALUES (?, ?, ?, ?, ?, ?, 'sending', NULL, ?, ?, ?)",
+                        [x.schedule.schedule_id, x.schedule.client, x.due_at, x.due_on, x.period, x.recipient,
                          (tried[0][0] if tried else 0) + 1, run_id, now])
         con.commit()
     return mine
 
 
-def _messages(db, sends: list[Send], from_address: str, dashboard_url: str):
+def _message_id(x: Send, from_address: str) -> str:
+    """The same Message-ID for every try of one send, so that a mail program shows a message that
+    reached it twice (a run stopped between sending and recording) once."""
+    domain = from_address.rsplit("@", 1)[-1].strip("> ") or "localhost"
+    who = hashlib.sha256(x.recipient.encode()).hexdigest()[:16]
+    return f"<schedule-{x.schedule.schedule_id}.{x.due_on:%Y%m%d}.{who}@{domain}>"
+
+
+def _messages(db, sends: list[Send], from_address: str, dashboard_url: str, say):
     """Yield (send, message or None) for each send, building each occurrence's digest (and deck)
     once, through a connection that sees only that schedule's client; a digest that cannot be
     built fails its sends with the reason."""
     from exports import digest
     groups: dict = {}
     for x in sends:
-        groups.setdefault((x.schedule.schedule_id, x.due_at), []).append(x)
-    for (_, due_at), group in groups.items():
+        groups.setdefault((x.schedule.schedule_id, x.due_on), []).append(x)
+    for (_, due_on), group in groups.items():
         s = group[0].schedule
-        f = s.filters(as_of_for(s, due_at))
+        f = s.filters(due_on)
         try:
             one_client = access.Scope(user=s.created_by, roles=((s.client, "viewer"),))
             with store.reading(db, scope=one_client) as con:
@@ -423,26 +473,40 @@ def _messages(db, sends: list[Send], from_address: str, dashboard_url: str):
                 x.status, x.answer = "failed", f"the digest could not be made: {type(exc).__name__}: {exc}"
                 yield x, None
             continue
+        if made.image_problem:
+            say(f"warning: schedule {s.schedule_id} ({s.client}): the charts are left out: {made.image_problem}")
         for x in group:
             x.period = made.period
-            yield x, digest.message(made, x.recipient, from_address, attachments)
+            msg = digest.message(made, x.recipient, from_address, attachments)
+            del msg["Message-ID"]
+            msg["Message-ID"] = _message_id(x, from_address)
+            yield x, msg
 
 
-def _send_all(pairs, smtp) -> None:
-    """Send each message through one SMTP session (opened again once if the server drops it); a
-    refused address or a server that cannot be reached fails those sends with the server's answer."""
+def _send_all(pairs, smtp, journal: Path, now: dt.datetime) -> None:
+    """Send each message through one SMTP session (opened again once if the server drops it), and
+    append each outcome to the run's `journal` as soon as it is known. A refused address fails
+    that send with the server's answer; a server that cannot be reached fails the rest of the run's
+    sends with the same answer (without waiting for it again for each)."""
     import smtplib
 
     from exports import mail
-    conn = None
+    conn, down = None, None
     try:
         for x, msg in pairs:
-            if msg is None:
-                continue
             for attempt in (1, 2):
+                if msg is None:
+                    break
+                if down:
+                    x.status, x.answer = "failed", down
+                    break
                 try:
                     if conn is None:
-                        conn = mail.Connection(smtp).__enter__()
+                        try:
+                            conn = mail.Connection(smtp).__enter__()
+                        except (smtplib.SMTPException, OSError) as exc:
+                            down = mail.answer(exc)
+                            raise
                     conn.send(msg)
                     x.status, x.answer = "sent", None
                     break
@@ -455,24 +519,66 @@ def _send_all(pairs, smtp) -> None:
                     if not isinstance(exc, (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError)):
                         conn = None   # the session is gone: the next message opens another
                     break
+            _journal(journal, x, now)
     finally:
         if conn is not None:
             conn.__exit__(None, None, None)
 
 
-def _record(db, sends: list[Send], run_id: str, now: dt.datetime) -> None:
-    """Each send's outcome in `deliveries` and in the audit log, under whoever scheduled it."""
+# -- the outbox journal: what a run sent, written as it happens ---------------------------------------
+
+def outbox(db) -> Path:
+    """The folder beside the database where each run writes what it sent as it goes (one JSON Lines
+    file per run), so that a run stopped before recording, or that could not record (the database
+    busy), is recorded by the next run instead of being sent again."""
+    path = Path(db) if db else store.default_db_path()
+    return path.with_name(path.name + ".outbox")
+
+
+def _journal(journal: Path, x: Send, now: dt.datetime) -> None:
+    s = x.schedule
+    line = {"schedule_id": s.schedule_id, "client": s.client, "what": s.what, "created_by": s.created_by,
+            "due_at": x.due_at.isoformat(), "due_on": x.due_on.isoformat(), "recipient": x.recipient,
+            "period": x.period, "status": x.status, "answer": x.answer, "at": now.isoformat()}
+    with open(journal, "a", encoding="utf-8") as out:
+        out.write(json.dumps(line) + "\n")
+        out.flush()
+        os.fsync(out.fileno())
+
+
+def _settle(db, journals: list[Path]) -> int:
+    """Record what the journals say was sent or failed, in `deliveries` and the audit log (under
+    whoever made the schedule), in one transaction, then remove them; returns the sends recorded.
+    A line whose send is recorded already (its row no longer `sending`) is not recorded again."""
+    lines = []
+    for journal in journals:
+        for text in journal.read_text(encoding="utf-8").splitlines():
+            try:
+                lines.append(json.loads(text))
+            except json.JSONDecodeError:   # the last line of a run killed while writing it
+                continue
+    done = 0
     with store.connection(db) as con:
         con.begin()
-        for x in sends:
-            s = x.schedule
-            con.execute("UPDATE deliveries SET status = ?, answer = ?, period = ?, updated_at = ? WHERE schedule_id = ? "
-                        "AND due_at = ? AND recipient = ? AND run_id = ?",
-                        [x.status, x.answer, x.period, now, s.schedule_id, x.due_at, x.recipient, run_id])
-            access.record(con, s.created_by, f"{s.what} {'sent' if x.status == 'sent' else 'send failed'}", s.client,
-                          to=x.recipient, period=x.period, schedule=s.schedule_id, scheduled_by=s.created_by,
-                          due_at=x.due_at, via="schedules run", **({"answer": x.answer} if x.answer else {}))
+        for x in lines:
+            key = [x["schedule_id"], dt.date.fromisoformat(x["due_on"]), x["recipient"]]
+            row = con.execute("SELECT status FROM deliveries WHERE schedule_id = ? AND due_on = ? AND recipient = ?",
+                              key).fetchall()
+            if row and row[0][0] != "sending":
+                continue
+            at = dt.datetime.fromisoformat(x["at"])
+            con.execute("UPDATE deliveries SET status = ?, answer = ?, period = ?, updated_at = ? "
+                        "WHERE schedule_id = ? AND due_on = ? AND recipient = ?",
+                        [x["status"], x["answer"], x["period"], at, *key])
+            access.record(con, x["created_by"], f"{x['what']} {'sent' if x['status'] == 'sent' else 'send failed'}",
+                          x["client"], at=at, to=x["recipient"], period=x["period"], schedule=x["schedule_id"],
+                          scheduled_by=x["created_by"], due_at=x["due_at"], via="schedules run",
+                          **({"answer": x["answer"]} if x["answer"] else {}))
+            done += 1
         con.commit()
+    for journal in journals:
+        journal.unlink(missing_ok=True)
+    return done
 
 
 @dataclass
@@ -480,6 +586,7 @@ class RunResult:
     """What one run did."""
     sends: list[Send]
     waiting: list[tuple[Schedule, str]]
+    recorded: bool = True    # False: sent, but the database could not take the record (the next run does)
 
     def count(self, status: str) -> int:
         return sum(x.status == status for x in self.sends)
@@ -491,7 +598,8 @@ def run(db=None, *, now: dt.datetime | None = None, secrets: dict | None = None,
     blocks (default: read as Streamlit reads `.streamlit/secrets.toml`). With `dry_run`, the
     messages are written to that folder as .eml files and nothing is sent or recorded. Raises
     `mail.MailError` when sending is off (no `[smtp]`) or its settings are wrong."""
-    from exports import mail
+    from exports import files, mail
+    from exports.digest import configured_dashboard_url
     now = now or _utcnow()
     secrets = mail.read_secrets() if secrets is None else secrets
     smtp = mail.smtp_settings(secrets)
@@ -499,47 +607,52 @@ def run(db=None, *, now: dt.datetime | None = None, secrets: dict | None = None,
         raise mail.MailError("sending is off: there is no [smtp] block in .streamlit/secrets.toml (see the README, "
                              "\"Scheduled digests and decks\"); --dry-run DIR writes the messages to a folder instead")
     rpo = rpo_domains(secrets)
-    from exports.digest import configured_dashboard_url
     dashboard_url = configured_dashboard_url(secrets)
     say = log or (lambda text: None)
-    try:
-        with store.reading(db) as con:
-            todo, waiting = due(con, now, rpo)
-    except duckdb.CatalogException:   # a database no writer has opened since schedules existed: none
-        return RunResult([], [])
-    for s, r in waiting:
-        say(f"schedule {s.schedule_id} ({s.client}): {r} waits for an admin's approval (outside the client's "
-            "and the RPO's domains)")
-    if not todo:
-        return RunResult([], waiting)
-    from exports import files
-    from_address = smtp.from_address if smtp else "digest@localhost"
-    if dry_run is not None:
-        out = Path(dry_run)
-        out.mkdir(parents=True, exist_ok=True)
-        for x, msg in _messages(db, todo, from_address, dashboard_url):
-            if msg is not None:
-                x.file = out / (f"schedule-{x.schedule.schedule_id}-{x.due_at:%Y%m%dT%H%M}-"
-                                f"{re.sub(r'[^a-z0-9.@-]+', '-', x.recipient)}.eml")
-                x.file.write_bytes(bytes(msg))
-                x.status = "written"
-            say(f"schedule {x.schedule.schedule_id} ({x.schedule.client}) to {x.recipient}: "
-                + (f"written to {x.file}" if x.file else f"failed: {x.answer}"))
-        return RunResult(todo, waiting)
-    run_id = uuid.uuid4().hex
+    box = outbox(db)
     with _RUNS:
+        if dry_run is None and box.is_dir() and (left := sorted(box.glob("*.jsonl"))):
+            # An earlier run sent these but never recorded them: record them now, never send them again.
+            say(f"recorded {_settle(db, left)} send(s) an earlier run made but had not recorded")
+        try:
+            with store.reading(db) as con:
+                todo, waiting = due(con, now, rpo)
+        except duckdb.CatalogException:   # a database no writer has opened since schedules existed: none
+            return RunResult([], [])
+        for s, r in waiting:
+            say(f"schedule {s.schedule_id} ({s.client}): {r} waits for an admin's approval (outside the client's "
+                "and the RPO's domains)")
+        if not todo:
+            return RunResult([], waiting)
+        from_address = smtp.from_address if smtp else "digest@localhost"
+        if dry_run is not None:
+            out = Path(dry_run)
+            out.mkdir(parents=True, exist_ok=True)
+            for x, msg in _messages(db, todo, from_address, dashboard_url, say):
+                if msg is not None:
+                    x.file = out / (f"schedule-{x.schedule.schedule_id}-{x.due_at:%Y%m%dT%H%M}-"
+                                    f"{re.sub(r'[^a-z0-9.@-]+', '-', x.recipient)}.eml")
+                    x.file.write_bytes(bytes(msg))
+                    x.status = "written"
+                say(f"schedule {x.schedule.schedule_id} ({x.schedule.client}) to {x.recipient}: "
+                    + (f"written to {x.file}" if x.file else f"failed: {x.answer}"))
+            return RunResult(todo, waiting)
+        run_id = uuid.uuid4().hex
         mine = _claim(db, todo, now, rpo, run_id)
         if not mine:
             return RunResult([], waiting)
+        box.mkdir(exist_ok=True)
+        journal = box / f"{run_id}.jsonl"
         try:
-            _send_all(_messages(db, mine, from_address, dashboard_url), smtp)
+            _send_all(_messages(db, mine, from_address, dashboard_url, say), smtp, journal, now)
         finally:
-            for x in mine:
-                if x.status == "sending":   # stopped before its turn: the next run tries again
-                    x.status, x.answer = "failed", x.answer or "the run stopped before sending it"
-            _record(db, mine, run_id, now)
             files.stop_images()
-    for x in mine:
-        say(f"schedule {x.schedule.schedule_id} ({x.schedule.client}), {x.period}, to {x.recipient}: {x.status}"
-            + (f" ({x.answer})" if x.answer else ""))
+        for x in mine:
+            say(f"schedule {x.schedule.schedule_id} ({x.schedule.client}), {x.period}, to {x.recipient}: {x.status}"
+                + (f" ({x.answer})" if x.answer else ""))
+        try:
+            _settle(db, [journal])
+        except store.DatabaseBusy as exc:
+            say(f"the sends are made but not yet recorded ({exc}); the next run records them from {journal}")
+            return RunResult(mine, waiting, recorded=False)
     return RunResult(mine, waiting)

@@ -123,6 +123,7 @@ CREATE TABLE IF NOT EXISTS schedules (
 CREATE TABLE IF NOT EXISTS deliveries (  -- one row per schedule, occurrence and recipient
     schedule_id INTEGER NOT NULL, client VARCHAR NOT NULL,
     due_at TIMESTAMP NOT NULL,           -- the occurrence, UTC
+    due_on DATE NOT NULL,                -- its local date in the client's time zone: a send is once per day
     period VARCHAR, recipient VARCHAR NOT NULL,
     status VARCHAR NOT NULL,             -- 'sending' | 'sent' | 'failed'
     answer VARCHAR,                      -- the mail server's answer to a failed send

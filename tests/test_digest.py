@@ -539,6 +539,18 @@ def test_a_refused_send_says_the_servers_answer_and_records_nothing(sample_db_co
     assert inbox.messages == [] and _log(sample_db_copy, "digest sent") == []
 
 
+def test_one_refused_address_of_several_is_named_and_the_others_are_sent_and_recorded(sample_db_copy, folder,
+                                                                                    smtp_server, capsys):
+    inbox, smtp = smtp_server
+    _secrets(folder, smtp)
+    assert _run(sample_db_copy, "--client", "Acme Corp", "--to", "ann@acme.example, bad@acme.example", "--send") == 1
+    out = capsys.readouterr()
+    assert "not sent to bad@acme.example" in out.err and "550 5.1.1 No such user here" in out.err
+    assert "sent to ann@acme.example" in out.out
+    assert [r for r, _ in inbox.messages] == [["ann@acme.example"]]
+    assert len(_log(sample_db_copy, "digest sent")) == 1
+
+
 def test_sending_is_off_without_an_smtp_block(sample_db, folder, capsys):
     _secrets(folder, dashboard_url="https://metrics.rpo.example")
     assert _run(sample_db, "--client", "Acme Corp", "--to", "exec@acme.example", "--send") == 1
@@ -563,9 +575,17 @@ def test_an_unknown_department_or_address_is_an_error_not_an_empty_digest(sample
     assert "no such department; known: Finance, Marketing, Operations, Technology" in capsys.readouterr().err
     assert _run(sample_db, "--client", "Globex UK", "--to", "exec at globex", "-o", "x.eml") == 2
     assert "is not an e-mail address" in capsys.readouterr().err
-    with pytest.raises(SystemExit):     # exactly one of --send and -o
-        _run(sample_db, "--client", "Globex UK", "--to", "exec@globex.example")
+    with pytest.raises(SystemExit):     # at most one of --send and -o
+        _run(sample_db, "--client", "Globex UK", "--to", "exec@globex.example", "--send", "-o", "x.eml")
     assert not (folder / "x.eml").exists()
+
+
+def test_without_send_or_a_file_the_digest_is_shown_on_the_terminal(sample_db_copy, folder, capsys):
+    assert _run(sample_db_copy, "--client", "Globex UK", "--to", "exec@globex.example", "--as-of", "2026-11-20",
+                "--period", "Last quarter") == 0
+    out = capsys.readouterr().out
+    assert "Globex UK" in out and "2026-07-01 to 2026-09-30" in out and "Time to submit" in out
+    assert not list(folder.glob("*.eml"))
 
 
 def test_the_readme_documents_every_option_of_the_command_and_its_settings(capsys):

@@ -267,6 +267,64 @@ def test_a_server_that_cannot_be_reached_fails_the_sends_and_the_next_run_sends_
     assert [(status, attempts) for _, status, _, attempts in _deliveries(sample_db_copy)] == [("sent", 2), ("sent", 2)]
 
 
+def test_a_failed_send_waits_longer_before_each_new_try(sample_db_copy, local_smtp):
+    inbox, port = local_smtp
+    _schedule(sample_db_copy, recipients="bad@acme.example")
+    for minutes, attempts in ((0, 1), (2, 1), (5, 2), (12, 2), (15, 3)):
+        schedules.run(sample_db_copy, now=MONDAY_8AM_CHICAGO + dt.timedelta(minutes=minutes), secrets=_secrets(port))
+        assert _deliveries(sample_db_copy)[0][3] == attempts, minutes   # 5 min after the 1st, 10 after the 2nd
+
+
+def test_an_occurrence_more_than_a_day_late_is_not_sent(sample_db_copy, local_smtp):
+    inbox, port = local_smtp
+    _schedule(sample_db_copy)
+    result = schedules.run(sample_db_copy, now=MONDAY_8AM_CHICAGO + dt.timedelta(hours=25), secrets=_secrets(port))
+    assert (result.sends, inbox.messages) == ([], [])
+    schedules.run(sample_db_copy, now=MONDAY_8AM_CHICAGO + dt.timedelta(days=7), secrets=_secrets(port))
+    assert inbox.to() == ["ann@acme.example"]
+
+
+def test_moving_a_schedules_hour_does_not_send_that_day_again(sample_db_copy, local_smtp):
+    inbox, port = local_smtp
+    s = _schedule(sample_db_copy)
+    schedules.run(sample_db_copy, now=MONDAY_8AM_CHICAGO, secrets=_secrets(port))
+    _schedule(sample_db_copy, schedule_id=s.schedule_id, hour=10)
+    schedules.run(sample_db_copy, now=MONDAY_8AM_CHICAGO + dt.timedelta(hours=2, minutes=5), secrets=_secrets(port))
+    assert len(inbox.messages) == 1
+
+
+def test_a_run_stopped_before_recording_is_recorded_by_the_next_and_nothing_is_sent_twice(sample_db_copy,
+                                                                                         local_smtp, monkeypatch):
+    inbox, port = local_smtp
+    _schedule(sample_db_copy, recipients="ann@acme.example, ben@acme.example")
+
+    def busy(db, journals):
+        raise store.DatabaseBusy("database busy (a load)")
+    with monkeypatch.context() as m:
+        m.setattr(schedules, "_settle", busy)
+        first = schedules.run(sample_db_copy, now=MONDAY_8AM_CHICAGO, secrets=_secrets(port))
+    assert (first.count("sent"), first.recorded) == (2, False)
+    assert {status for _, status, _, _ in _deliveries(sample_db_copy)} == {"sending"}
+    # Even once the claims are stale, the next run records the journal instead of sending again.
+    schedules.run(sample_db_copy, now=MONDAY_8AM_CHICAGO + schedules.STALE + dt.timedelta(minutes=1),
+                  secrets=_secrets(port))
+    assert inbox.to() == ["ann@acme.example", "ben@acme.example"]
+    assert [status for _, status, _, _ in _deliveries(sample_db_copy)] == ["sent", "sent"]
+    with store.connection(sample_db_copy, read_only=True) as con:
+        assert len(access.audit(con, action="digest sent")) == 2
+    assert not list(schedules.outbox(sample_db_copy).glob("*.jsonl"))
+    # Each message carries one Message-ID for its schedule, day and recipient (a retry keeps it).
+    ids = {msg["Message-ID"] for _, msg in inbox.messages}
+    assert len(ids) == 2 and all(i.startswith("<schedule-1.20261207.") for i in ids)
+
+
+def test_schedule_numbers_are_never_given_again_after_a_delete(sample_db_copy):
+    first = _schedule(sample_db_copy)
+    with store.connection(sample_db_copy) as con:
+        schedules.delete(con, CSM, first.schedule_id)
+    assert _schedule(sample_db_copy, scope=ADMIN, client="Globex UK").schedule_id == first.schedule_id + 1
+
+
 def test_every_send_is_in_the_audit_log_with_who_scheduled_it_to_whom_and_the_period(sample_db_copy, local_smtp):
     inbox, port = local_smtp
     _schedule(sample_db_copy, recipients="ann@acme.example, bad@acme.example", view={"period": "Last quarter"})
@@ -301,11 +359,11 @@ def test_without_smtp_a_run_says_sending_is_off(sample_db_copy):
 @pytest.mark.slow
 def test_two_runs_at_once_send_each_message_once(sample_db_copy, local_smtp, tmp_path):
     inbox, port = local_smtp
-    # A real run's clock: weekly on yesterday's weekday (in Chicago), made a month ago, so one send is due now.
+    # A real run's clock: weekly on today (in Chicago) at this hour, made a month ago, so one send is due now.
     now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
-    yesterday = (dt.datetime.now(schedules.ZoneInfo("America/Chicago")) - dt.timedelta(days=1)).weekday()
-    _schedule(sample_db_copy, recipients="ann@acme.example, ben@acme.example, cat@acme.example", weekday=yesterday,
-              now=now - dt.timedelta(days=30))
+    local = dt.datetime.now(schedules.ZoneInfo("America/Chicago"))
+    _schedule(sample_db_copy, recipients="ann@acme.example, ben@acme.example, cat@acme.example",
+              weekday=local.weekday(), hour=local.hour, now=now - dt.timedelta(days=30))
     (tmp_path / ".streamlit").mkdir()
     (tmp_path / ".streamlit" / "secrets.toml").write_text(
         f'[smtp]\nhost = "127.0.0.1"\nport = {port}\nsecurity = "none"\nfrom_address = "digest@rpo.example"\n',

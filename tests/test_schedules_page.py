@@ -8,6 +8,7 @@ import datetime as dt
 import json
 import re
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 import streamlit as st
@@ -93,7 +94,7 @@ def _make(db, who: str = "csm@rpo.example", client: str = "Acme Corp", recipient
         scope = access.scope_for(con, who)
         made = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None) - dt.timedelta(days=days_ago)
         return schedules.save(con, scope, client=client, what="digest", recipients=list(recipients),
-                              frequency="weekly", weekday=0, now=made, **kwargs)
+                              **{"frequency": "weekly", "weekday": 0, **kwargs}, now=made)
 
 
 def test_a_csm_schedules_a_weekly_digest_for_their_client_and_it_is_stored(db):
@@ -214,19 +215,23 @@ def test_the_page_says_whether_sending_is_on_and_from_where(db, smtp, said):
     assert "python -m exports schedules run" in _said(at.caption)
 
 
-def test_a_failed_delivery_shows_the_servers_answer_and_that_it_is_tried_again(db):
-    s = _make(db, days_ago=20)
+def test_a_failed_delivery_shows_the_servers_answer_and_when_it_is_tried_again(db):
+    # Weekly on today (in Chicago) at this hour: an occurrence within the last hour, failed twice.
+    local = dt.datetime.now(ZoneInfo("America/Chicago"))
+    s = _make(db, days_ago=20, weekday=local.weekday(), hour=local.hour)
     due = schedules.latest_due(s, dt.datetime.now(dt.timezone.utc).replace(tzinfo=None))
     answer = "550 5.1.1 <jane@acme.example>: Recipient address rejected: User unknown"
     with store.connection(db) as con:
-        con.execute("INSERT INTO deliveries VALUES (?, 'Acme Corp', ?, 'Last 30 days', 'jane@acme.example', "
-                    "'failed', ?, 2, 'run-1', ?)", [s.schedule_id, due, answer, due])
+        con.execute("INSERT INTO deliveries VALUES (?, 'Acme Corp', ?, ?, 'Last 30 days', 'jane@acme.example', "
+                    "'failed', ?, 2, 'run-1', ?)", [s.schedule_id, due, local.date(), answer, due])
     at = _page("csm@rpo.example")
     table = at.dataframe[0].value
     assert list(table["Status"]) == ["✗ failed"] and list(table["Server's answer"]) == [answer]
     assert list(table["Attempts"]) == [2]
     warning = _said(at.warning)
-    assert answer in warning and "Will be tried again on the next run" in warning
+    # the second failure waits 10 minutes before the next try, shown on the client's clock
+    again = (due + dt.timedelta(minutes=10)).replace(tzinfo=dt.timezone.utc).astimezone(ZoneInfo("America/Chicago"))
+    assert answer in warning and f"Will be tried again from {again:%a %d %b %H:%M}" in warning
 
 
 def test_pause_resume_and_delete_after_confirming(db):
@@ -258,8 +263,8 @@ def test_names_addresses_and_answers_show_as_text(db):
         scope = access.Scope(user=BANNER + "@rpo.example", admin=True)
         s = schedules.save(con, scope, client="Acme Corp", what="digest", recipients=["jane@acme.example"],
                            frequency="weekly", weekday=0, view={"departments": [LINK, HTML], "recruiters": [BANNER]})
-        con.execute("INSERT INTO deliveries VALUES (?, 'Acme Corp', ?, ?, 'jane@acme.example', 'failed', ?, 1, 'r', ?)",
-                    [s.schedule_id, s.created_at, LINK, f"550 {HTML} {LINK}", s.created_at])
+        con.execute("INSERT INTO deliveries VALUES (?, 'Acme Corp', ?, ?, ?, 'jane@acme.example', 'failed', ?, 1, 'r', ?)",
+                    [s.schedule_id, s.created_at, s.created_at.date(), LINK, f"550 {HTML} {LINK}", s.created_at])
     at = _page("csm@rpo.example")
     shown = _markdown_shown(at)
     assert any("evil" in text for text in shown)
