@@ -398,7 +398,8 @@ def _open(row, now: dt.datetime) -> bool:
         return True
     status, updated_at, attempts = row
     if status == "failed":
-        return retry_at(updated_at, attempts) <= now
+        # (a minute early is on time: a timer's runs are about, not exactly, 5 minutes apart)
+        return retry_at(updated_at, attempts) - dt.timedelta(minutes=1) <= now
     return status == "sending" and updated_at < now - STALE
 
 
