@@ -36,7 +36,7 @@ import duckdb
 
 import access
 import store
-from metrics import COMPARISONS, PERIOD_PRESETS, Filters, period_dates
+from metrics import COMPARISONS, PERIOD_PRESETS, Filters, options, period_dates
 
 WHAT = {"digest": "Digest", "deck": "Digest with the review deck attached"}
 FREQUENCIES = {"weekly": "Weekly", "biweekly": "Every two weeks", "monthly": "Monthly", "quarterly": "Quarterly"}
@@ -467,11 +467,13 @@ def _messages(db, sends: list[Send], from_address: str, dashboard_url: str, say)
         try:
             one_client = access.Scope(user=s.created_by, roles=((s.client, "viewer"),))
             with store.reading(db, scope=one_client) as con:
+                _check_filters(con, s)
                 made = digest.render(digest.collect(con, f), dashboard_url=dashboard_url)
                 attachments = [digest.deck_attachment(con, f)] if s.what == "deck" else []
         except Exception as exc:   # one schedule's failure must not stop the others' sends
             for x in group:
-                x.status, x.answer = "failed", f"the digest could not be made: {type(exc).__name__}: {exc}"
+                x.status, x.answer = "failed", (str(exc) if isinstance(exc, ScheduleError) else
+                                                f"the digest could not be made: {type(exc).__name__}: {exc}")
                 yield x, None
             continue
         if made.image_problem:
@@ -482,6 +484,20 @@ def _messages(db, sends: list[Send], from_address: str, dashboard_url: str, say)
             del msg["Message-ID"]
             msg["Message-ID"] = _message_id(x, from_address)
             yield x, msg
+
+
+def _check_filters(con, s: Schedule) -> None:
+    """Raise ScheduleError when the schedule filters on a department, recruiter or hiring manager the
+    client's data no longer has (renamed in a newer export): its digest would hold nothing, and its
+    links would open the whole client."""
+    known = options(con, s.client)
+    gone = [f"{col.replace('_', ' ')} {value!r}"
+            for key, col in (("departments", "department"), ("recruiters", "recruiter"),
+                             ("hiring_managers", "hiring_manager"))
+            for value in s.view.get(key, ()) if value not in known[col]]
+    if gone:
+        raise ScheduleError(f"not sent: the schedule's filters name {', '.join(gone)}, which {s.client}'s data no "
+                            "longer has; change the schedule on the Schedules page")
 
 
 def _send_all(pairs, smtp, journal: Path, now: dt.datetime) -> None:
@@ -597,7 +613,8 @@ def run(db=None, *, now: dt.datetime | None = None, secrets: dict | None = None,
         log=None) -> RunResult:
     """Send what is due at `now` (naive UTC; default: now). `secrets`: the `[smtp]` and `[digest]`
     blocks (default: read as Streamlit reads `.streamlit/secrets.toml`). With `dry_run`, the
-    messages are written to that folder as .eml files and nothing is sent or recorded. Raises
+    messages are written to that folder as .eml files and nothing is sent or marked sent (the files
+    are in the audit log, as downloads). Raises
     `mail.MailError` when sending is off (no `[smtp]`) or its settings are wrong."""
     from exports import files, mail
     from exports.digest import configured_dashboard_url
@@ -637,6 +654,13 @@ def run(db=None, *, now: dt.datetime | None = None, secrets: dict | None = None,
                     x.status = "written"
                 say(f"schedule {x.schedule.schedule_id} ({x.schedule.client}) to {x.recipient}: "
                     + (f"written to {x.file}" if x.file else f"failed: {x.answer}"))
+            # Nothing is sent or marked sent; the files hold client data, so they are in the audit log.
+            with store.connection(db) as con:
+                for x in todo:
+                    if x.file:
+                        access.record(con, access.local_user(), "download", x.schedule.client, what="digest",
+                                      via="schedules run --dry-run", file=str(x.file), to=x.recipient,
+                                      period=x.period, schedule=x.schedule.schedule_id)
             return RunResult(todo, waiting)
         run_id = uuid.uuid4().hex
         mine = _claim(db, todo, now, rpo, run_id)

@@ -225,6 +225,20 @@ def test_the_scheduled_digest_holds_the_summary_of_its_client_and_period(sample_
     assert "https://dash.rpo.example/" in html
 
 
+def test_a_schedule_filtering_on_a_department_the_data_no_longer_has_sends_nothing_and_says_why(sample_db_copy,
+                                                                                                local_smtp):
+    inbox, port = local_smtp
+    _schedule(sample_db_copy, scope=ADMIN, client="Globex UK", recipients="gail@globex.example",
+              view={"departments": ["Technology"]}, weekday=0)
+    _schedule(sample_db_copy, scope=ADMIN, client="Globex UK", recipients="gus@globex.example",
+              view={"departments": ["Sales"]}, weekday=0)
+    # Monday 08:00 in London is 08:00 UTC.
+    schedules.run(sample_db_copy, now=dt.datetime(2026, 12, 7, 8, 1), secrets=_secrets(port))
+    assert inbox.to() == ["gail@globex.example"]
+    [(status, answer)] = [(st, a) for r, st, a, _ in _deliveries(sample_db_copy) if r == "gus@globex.example"]
+    assert status == "failed" and "department 'Sales', which Globex UK's data no longer has" in answer
+
+
 def test_a_deck_schedule_attaches_the_review_deck(sample_db_copy, local_smtp):
     from pptx import Presentation
     import io
@@ -349,6 +363,9 @@ def test_a_dry_run_writes_the_messages_and_sends_and_records_nothing(sample_db_c
     msg = email.message_from_bytes((tmp_path / "out" / files[0]).read_bytes(), policy=email.policy.default)
     assert msg["To"] == "ann@acme.example"
     assert result.count("written") == 2 and _deliveries(sample_db_copy) == []
+    with store.connection(sample_db_copy, read_only=True) as con:
+        written = access.audit(con, action="download")
+    assert sorted(d.count("schedules run --dry-run") for d in written["detail"]) == [1, 1]
 
 
 def test_without_smtp_a_run_says_sending_is_off(sample_db_copy):
