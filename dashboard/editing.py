@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 import zoneinfo
-from dataclasses import replace
 
 import pandas as pd
 import streamlit as st
@@ -228,11 +227,6 @@ def _change_schedule(fn, client: str):
         return False, None
 
 
-def _outside(s, rpo: tuple[str, ...]) -> list[str]:
-    """The recipients outside the client's and the RPO's domains (approved or not)."""
-    return [r for r in s.recipients if needs_approval(replace(s, approved=()), r, rpo)]
-
-
 def _domains_words(client: str, domains, rpo) -> str:
     return (f"{client}'s domains ({', '.join(domains) or 'none set: `email_domains` in its settings'}) and the "
             f"RPO's ({', '.join(rpo) or 'none set: `[digest] rpo_domains` in the secrets'})")
@@ -346,10 +340,11 @@ def schedule_form(filters, info: dict, rpo: tuple[str, ...]) -> None:
         return
     said = [f"To {', '.join(saved.recipients)}.", f"Filters: {widgets.schedule_view(saved.view)}.",
             f"Next send: {widgets.local_time(schedules.next_due(saved, widgets.utc_now()), timezone)} ({timezone})."]
-    for r in _outside(saved, rpo):
-        said.append(f"{r} is outside {_domains_words(client, saved.domains, rpo)}: "
-                    + ("approved by your saving, as you are an admin." if r in saved.approved else
-                       "it waits for an admin's approval, and nothing is sent to it until then."))
+    for r in saved.recipients:
+        if schedules.outside(saved, r, rpo):
+            said.append(f"{r} is outside {_domains_words(client, saved.domains, rpo)}: "
+                        + ("approved by your saving, as you are an admin." if r in saved.approved else
+                           "it waits for an admin's approval, and nothing is sent to it until then."))
     # A new form (new widget keys): the browser keeps what a widget showed when only its state is
     # forgotten, and would show, and send again, the addresses just saved.
     st.session_state[_schedule_key(client, "forms")] = st.session_state.get(_schedule_key(client, "forms"), 0) + 1

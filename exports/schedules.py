@@ -163,11 +163,16 @@ def rpo_domains(secrets: dict) -> tuple[str, ...]:
     return tuple(str(d).strip().lower().removeprefix("@") for d in domains if str(d).strip())
 
 
+def outside(s: Schedule, recipient: str, rpo: tuple[str, ...]) -> bool:
+    """Whether `recipient` is outside the client's and the RPO's domains (approved or not)."""
+    domain = recipient.rsplit("@", 1)[-1]
+    return domain not in s.domains and domain not in rpo
+
+
 def needs_approval(s: Schedule, recipient: str, rpo: tuple[str, ...]) -> bool:
     """Whether sending to `recipient` waits for an admin: an address outside the client's and the
     RPO's domains that no admin approved."""
-    domain = recipient.rsplit("@", 1)[-1]
-    return domain not in s.domains and domain not in rpo and recipient not in s.approved
+    return outside(s, recipient, rpo) and recipient not in s.approved
 
 
 def parse_recipients(text) -> list[str]:
