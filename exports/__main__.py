@@ -141,23 +141,22 @@ def _digest(args) -> int:
         secrets = mail.read_secrets()
         dashboard_url = (digest.web_address(args.dashboard_url, "--dashboard-url") if args.dashboard_url
                          else digest.configured_dashboard_url(secrets))
-        smtp = mail.smtp_settings(secrets) if args.send else None
     except mail.MailError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    try:
+        smtp = mail.smtp_settings(secrets)
+    except mail.MailError as exc:
+        if args.send:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+        smtp = None   # a file only takes its From: from the [smtp] block
     if args.send and smtp is None:
         print("error: sending is off: there is no [smtp] block in .streamlit/secrets.toml (in this folder or in "
               "~/.streamlit/). Add one with the mail server's host, port, security and from_address (see the "
               "README, \"Weekly digest\"), or write the digest to a file with -o FILE.eml", file=sys.stderr)
         return 1
-    if smtp is None:
-        try:   # a file's From: the [smtp] sender when one is set up
-            smtp_from = mail.smtp_settings(secrets)
-        except mail.MailError:
-            smtp_from = None
-        from_address = smtp_from.from_address if smtp_from else digest.DEFAULT_FROM
-    else:
-        from_address = smtp.from_address
+    from_address = smtp.from_address if smtp else digest.DEFAULT_FROM
     try:
         with store.connection(args.db, read_only=True) as con:
             found = get_client(con, args.client)

@@ -622,7 +622,7 @@ def run(db=None, *, now: dt.datetime | None = None, secrets: dict | None = None,
     are in the audit log, as downloads). Raises
     `mail.MailError` when sending is off (no `[smtp]`) or its settings are wrong."""
     from exports import files, mail
-    from exports.digest import configured_dashboard_url
+    from exports import digest
     now = now or _utcnow()
     secrets = mail.read_secrets() if secrets is None else secrets
     smtp = mail.smtp_settings(secrets)
@@ -630,7 +630,7 @@ def run(db=None, *, now: dt.datetime | None = None, secrets: dict | None = None,
         raise mail.MailError("sending is off: there is no [smtp] block in .streamlit/secrets.toml (see the README, "
                              "\"Scheduled digests and decks\"); --dry-run DIR writes the messages to a folder instead")
     rpo = rpo_domains(secrets)
-    dashboard_url = configured_dashboard_url(secrets)
+    dashboard_url = digest.configured_dashboard_url(secrets)
     say = log or (lambda text: None)
     box = outbox(db)
     with _RUNS:
@@ -647,7 +647,7 @@ def run(db=None, *, now: dt.datetime | None = None, secrets: dict | None = None,
                 "and the RPO's domains)")
         if not todo:
             return RunResult([], waiting)
-        from_address = smtp.from_address if smtp else "digest@localhost"
+        from_address = smtp.from_address if smtp else digest.DEFAULT_FROM
         if dry_run is not None:
             out = Path(dry_run)
             out.mkdir(parents=True, exist_ok=True)
